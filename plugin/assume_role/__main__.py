@@ -1,0 +1,3 @@
+from assume_role.cli import main
+
+raise SystemExit(main())
