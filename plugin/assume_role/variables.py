@@ -1,0 +1,31 @@
+"""Names of the environment variables the tool exports into a shell.
+
+Kept apart from the emitters so that ``clear`` and the shell plugins agree on
+one list, and so that importing it costs nothing.
+"""
+
+# Credentials and identity of the assumed role (the original tool's contract).
+CREDENTIALS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+)
+IDENTITY = (
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCOUNT_ID",
+    "AWS_ACCOUNT_NAME",
+    "AWS_ACCOUNT_ROLE",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "ASSUME_ROLE_EXPIRES_AT",
+)
+# The MFA session kept in this shell's environment when no cache backend keeps
+# it (the original tool's behaviour), so a role switch needs no new MFA code.
+MFA_SESSION = "ASSUME_ROLE_MFA_SESSION"
+
+EXPORTED = CREDENTIALS + IDENTITY + (MFA_SESSION,)
+
+# Unset on every assume: botocore prefers a named profile over the exported
+# credentials, so a leftover AWS_PROFILE would silently win.
+UNSET_ON_ASSUME = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
