@@ -1,0 +1,89 @@
+"""The main command: resolve everything locally, run the STS flow, print code."""
+
+from __future__ import annotations
+
+import sys
+
+from assume_role import accounts, emitters, settings, validate, variables
+from assume_role.errors import UsageError
+
+
+def _logger(verbose: bool):
+    def log(message: str) -> None:
+        if verbose:
+            print(f"assume-role: {message}", file=sys.stderr)
+
+    return log
+
+
+def main(args) -> int:
+    from assume_role.detect import calling_shell
+
+    emitter = emitters.for_shell(args.shell or calling_shell())
+    if args.unset:
+        _write(emitter.script(unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME))
+        return 0
+    log = _logger(args.verbose)
+
+    # Everything that can be checked without the network is checked first.
+    known = accounts.load()
+    account_name = args.account or _missing("ACCOUNT")
+    account = accounts.resolve(account_name, known)
+    role = validate.role_name(args.role or _missing("ROLE"))
+    code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
+    duration = settings.role_duration()
+    region = args.region and validate.region(args.region)
+    region = region or account.region or settings.region_from_environment()
+    log(f"account {account.alias} ({account.id}), role {role}, {duration}s")
+
+    from assume_role import history
+    from assume_role.aws import Bastion
+    from assume_role.flow import Flow, Request
+    from assume_role.session_store import open_store
+
+    store = open_store()
+    bastion = Bastion(settings.bastion_profile())
+    region = region or _config_region(bastion) or settings.DEFAULT_REGION
+    bastion.region = region
+    request = Request(
+        account=account,
+        role=role,
+        region=region,
+        duration=duration,
+        profile=bastion.profile,
+        external_id=settings.external_id(account.id),
+    )
+    credentials = Flow(request, bastion, store, _code_source(code), log).run()
+
+    from assume_role import exports
+
+    values = exports.for_role(credentials, account.alias, account.id, role, region)
+    values.update(store.exports())
+    _write(emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME))
+    history.record(account.alias, account.id, role, region)
+    log(f"assumed {role} in {account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
+    return 0
+
+
+def _config_region(bastion) -> str | None:
+    region = bastion.config_region()
+    return validate.region(region) if region else None
+
+
+def _missing(what: str):
+    raise UsageError(f"missing {what}: usage is assume-role ACCOUNT ROLE [MFA_TOKEN] [REGION]")
+
+
+def _code_source(code: str | None):
+    def source(serial: str, seconds: int) -> str:
+        if code:
+            return code
+        raise UsageError(f"an MFA code for {serial} is needed: pass it as the third argument (MFA_TOKEN)")
+
+    return source
+
+
+def _write(script: str) -> None:
+    # One write at the very end: a failure before this point leaves stdout empty.
+    sys.stdout.write(script)
+    sys.stdout.flush()

@@ -1,0 +1,180 @@
+"""The STS flow: MFA session, then the role.
+
+Two paths, because AWS treats AssumeRole from temporary credentials as role
+chaining and caps it at one hour:
+
+* up to 1 hour: GetSessionToken with MFA (12 h, reusable by later runs), then
+  AssumeRole with those session credentials;
+* over 1 hour: AssumeRole straight from the long-term keys with SerialNumber
+  and TokenCode, which AWS allows up to the role's MaxSessionDuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assume_role import devices, settings
+from assume_role.accounts import Account
+from assume_role.credentials import Credentials, MfaSession
+from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
+from assume_role.session_store import SessionStore, key_for
+
+# Asked only when a new MFA authentication is needed: (device serial,
+# seconds the resulting session will last) -> a validated 6-digit code.
+CodeSource = Callable[[str, int], str]
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Request:
+    account: Account
+    role: str
+    region: str
+    duration: int
+    profile: str
+    external_id: str | None
+
+    @property
+    def role_arn(self) -> str:
+        return f"arn:{partition(self.region)}:iam::{self.account.id}:role/{self.role}"
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class Flow:
+    def __init__(self, request: Request, bastion, store: SessionStore, code_source: CodeSource, log: Log):
+        self.request = request
+        self.bastion = bastion  # an assume_role.aws.Bastion for request.profile
+        self.store = store
+        self.code_source = code_source
+        self.log = log
+
+    def run(self) -> Credentials:
+        if self.request.duration > settings.ROLE_CHAINING_LIMIT:
+            self.log(
+                f"{self.request.duration}s is over the 1-hour role-chaining limit: "
+                "assuming the role directly with the long-term keys and MFA"
+            )
+            return self._assume_directly()
+        session = self._reusable_session()
+        if session is not None:
+            try:
+                return self._assume(session.credentials, session.user_name)
+            except CredentialsError:
+                # Revoked or expired early: forget it and authenticate afresh.
+                self.log("the stored MFA session was rejected; asking for a new MFA code")
+                self.store.discard(key_for(session.profile, session.serial))
+        session = self._new_mfa_session()
+        return self._assume(session.credentials, session.user_name)
+
+    # -- MFA session ---------------------------------------------------------
+
+    def _known_serial(self) -> str | None:
+        return (
+            self.bastion.config.get("mfa_serial")
+            or settings.mfa_serial_from_environment()
+            or devices.recall(self.request.profile).get("serial")
+        )
+
+    def _reusable_session(self) -> MfaSession | None:
+        serial = self._known_serial()
+        if not serial:
+            return None
+        session = self.store.load(key_for(self.request.profile, serial))
+        if session is not None:
+            self.log(f"reusing the MFA session for {serial} ({int(session.credentials.seconds_left() // 60)} min left)")
+        return session
+
+    def _identify(self, keys: Credentials) -> tuple[str, str]:
+        """The bastion IAM user's name and MFA device serial."""
+        from assume_role.aws import translated
+
+        profile = self.request.profile
+        remembered = devices.recall(profile)
+        configured = self.bastion.config.get("mfa_serial") or settings.mfa_serial_from_environment()
+        if remembered.get("access_key_id") == keys.access_key_id and remembered.get("user_name"):
+            user_name = remembered["user_name"]
+        else:
+            with translated("calling sts:GetCallerIdentity"):
+                arn = self.bastion.client("sts", keys).get_caller_identity()["Arn"]
+            if ":user/" not in arn:
+                raise CredentialsError(
+                    f"the bastion profile {profile!r} must hold an IAM user's keys, but they belong to {arn}"
+                )
+            user_name = arn.rsplit("/", 1)[-1]
+            remembered = {}
+        serial = configured or remembered.get("serial") or self._list_mfa_device(keys, user_name)
+        devices.remember(profile, keys.access_key_id, user_name, serial)
+        return user_name, serial
+
+    def _list_mfa_device(self, keys: Credentials, user_name: str) -> str:
+        from assume_role.aws import translated
+
+        hint = f"set mfa_serial in profile {self.request.profile!r} or ASSUME_ROLE_MFA_SERIAL"
+        try:
+            with translated("calling iam:ListMFADevices"):
+                found = self.bastion.client("iam", keys).list_mfa_devices(UserName=user_name)["MFADevices"]
+        except (MfaError, CredentialsError, NetworkError):
+            raise
+        except AssumeRoleError as exc:  # AccessDenied and friends: the serial can be configured instead
+            raise MfaError(f"cannot look up the MFA device of {user_name} ({exc}); {hint}") from None
+        if not found:
+            raise MfaError(f"IAM user {user_name} has no MFA device; enable one, or {hint}")
+        serial = found[0]["SerialNumber"]
+        self.log(f"found MFA device {serial} for {user_name}")
+        return serial
+
+    def _new_mfa_session(self) -> MfaSession:
+        from assume_role.aws import credentials_from, translated
+
+        keys = self.bastion.credentials()
+        user_name, serial = self._identify(keys)
+        code = self.code_source(serial, settings.MFA_SESSION_DURATION)
+        self.log(f"calling sts:GetSessionToken with MFA device {serial}")
+        try:
+            with translated("calling sts:GetSessionToken", with_mfa=True):
+                response = self.bastion.client("sts", keys).get_session_token(
+                    DurationSeconds=settings.MFA_SESSION_DURATION, SerialNumber=serial, TokenCode=code
+                )
+        except MfaError:
+            devices.forget(self.request.profile)  # maybe the remembered device is gone
+            raise
+        session = MfaSession(credentials_from(response["Credentials"]), self.request.profile, serial, user_name)
+        self.store.save(key_for(self.request.profile, serial), session)
+        return session
+
+    # -- the role ------------------------------------------------------------
+
+    def _assume(self, credentials: Credentials, user_name: str, **mfa) -> Credentials:
+        from assume_role.aws import credentials_from, translated
+
+        request = self.request
+        params = {
+            "RoleArn": request.role_arn,
+            "RoleSessionName": user_name,
+            "DurationSeconds": request.duration,
+            **mfa,
+        }
+        if request.external_id is not None:
+            params["ExternalId"] = request.external_id
+        self.log(f"calling sts:AssumeRole on {request.role_arn} for {request.duration}s")
+        with translated("calling sts:AssumeRole", role_arn=request.role_arn, with_mfa=bool(mfa)):
+            response = self.bastion.client("sts", credentials).assume_role(**params)
+        return credentials_from(response["Credentials"])
+
+    def _assume_directly(self) -> Credentials:
+        keys = self.bastion.credentials()
+        user_name, serial = self._identify(keys)
+        code = self.code_source(serial, self.request.duration)
+        try:
+            return self._assume(keys, user_name, SerialNumber=serial, TokenCode=code)
+        except MfaError:
+            devices.forget(self.request.profile)
+            raise

@@ -1,0 +1,75 @@
+"""Settings read from the environment (the original tool's variables first)."""
+
+from __future__ import annotations
+
+import os
+
+from assume_role import validate
+
+DEFAULT_DURATION = 3600
+DEFAULT_REGION = "us-east-1"
+DEFAULT_HTTP_TIMEOUT = 10
+DEFAULT_MAX_ATTEMPTS = 3
+
+# AWS counts AssumeRole from temporary credentials as role chaining and caps it
+# at one hour; longer sessions must be assumed with the long-term keys.
+ROLE_CHAINING_LIMIT = 3600
+# The MFA session lasts as long as AWS allows for the default: 12 hours.
+MFA_SESSION_DURATION = 43200
+
+
+def bastion_profile() -> str:
+    return os.environ.get("AWS_PROFILE_ASSUME_ROLE") or "default"
+
+
+def role_duration() -> int:
+    value = os.environ.get("AWS_ROLE_SESSION_TIMEOUT")
+    if not value:
+        return DEFAULT_DURATION
+    return validate.duration(value, "AWS_ROLE_SESSION_TIMEOUT")
+
+
+def external_id(account_id: str) -> str | None:
+    """``ExternalId`` for AssumeRole: the account id unless configured.
+
+    ``ASSUME_ROLE_EXTERNAL_ID=none`` sends none; any other value is sent as is.
+    """
+    value = os.environ.get("ASSUME_ROLE_EXTERNAL_ID", "account")
+    if value in ("", "account"):
+        return account_id
+    if value.lower() in ("none", "off", "false", "0"):
+        return None
+    return value
+
+
+def region_from_environment() -> str | None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = os.environ.get(name)
+        if value:
+            return validate.region(value)
+    return None
+
+
+def mfa_serial_from_environment() -> str | None:
+    return os.environ.get("ASSUME_ROLE_MFA_SERIAL") or None
+
+
+def http_timeout() -> float:
+    return _positive_number("ASSUME_ROLE_HTTP_TIMEOUT", DEFAULT_HTTP_TIMEOUT)
+
+
+def max_attempts() -> int:
+    return int(_positive_number("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+
+
+def _positive_number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1
+    if number <= 0:
+        raise validate.UsageError(f"{name} must be a positive number, got {value!r}")
+    return number

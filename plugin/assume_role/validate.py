@@ -1,0 +1,49 @@
+"""Checks on user input, done before any network call."""
+
+from __future__ import annotations
+
+import re
+
+from assume_role.errors import MfaError, UsageError
+
+# IAM's documented pattern for RoleName.
+_ROLE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_MFA_CODE = re.compile(r"\d{6}")
+
+MIN_DURATION = 900
+MAX_DURATION = 43200
+
+
+def role_name(value: str) -> str:
+    if not _ROLE.fullmatch(value):
+        raise UsageError(
+            f"invalid role name {value!r}: IAM role names are 1-64 characters of letters, digits and +=,.@_-"
+        )
+    return value
+
+
+def region(value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise UsageError(f"invalid region {value!r}: expected a region code such as us-east-1")
+    return value
+
+
+def mfa_code(value: str) -> str:
+    value = value.strip()
+    if not _MFA_CODE.fullmatch(value):
+        # Never echo the value: a mistyped code may be a password pasted by accident.
+        raise MfaError("the MFA code must be exactly 6 digits")
+    return value
+
+
+def duration(value: str, source: str) -> int:
+    try:
+        seconds = int(value)
+    except ValueError:
+        raise UsageError(f"{source} must be a whole number of seconds, got {value!r}") from None
+    if not MIN_DURATION <= seconds <= MAX_DURATION:
+        raise UsageError(
+            f"{source} must be between {MIN_DURATION} and {MAX_DURATION} seconds, got {seconds}"
+        )
+    return seconds
