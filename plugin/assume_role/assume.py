@@ -36,26 +36,27 @@ def main(args) -> int:
     region = region or account.region or settings.region_from_environment()
     log(f"account {account.alias} ({account.id}), role {role}, {duration}s")
 
-    from assume_role import history
-    from assume_role.aws import Bastion
-    from assume_role.flow import Flow, Request
-    from assume_role.session_store import open_store
+    from assume_role import exports, history, store as stores
 
-    store = open_store()
-    bastion = Bastion(settings.bastion_profile())
-    region = region or _config_region(bastion) or settings.DEFAULT_REGION
-    bastion.region = region
-    request = Request(
-        account=account,
-        role=role,
-        region=region,
-        duration=duration,
-        profile=bastion.profile,
-        external_id=settings.external_id(account.id),
-    )
-    credentials = Flow(request, bastion, store, _code_source(code), log).run()
+    profile = settings.bastion_profile()
+    external_id = settings.external_id(account.id)
+    store = stores.open_store()
+    role_key = stores.role_key(profile, account.id, role, duration, external_id)
+    cached = None if args.refresh else store.load_role(role_key)
+    if cached is not None and region in (None, cached[1]):
+        # A hit answers without botocore or the network.
+        credentials, region = cached
+        log(f"reusing stored credentials for {role} in {account.alias} ({int(credentials.seconds_left() // 60)} min left)")
+    else:
+        from assume_role.aws import Bastion
+        from assume_role.flow import Flow, Request
 
-    from assume_role import exports
+        bastion = Bastion(profile)
+        region = region or _config_region(bastion) or settings.DEFAULT_REGION
+        bastion.region = region
+        request = Request(account, role, region, duration, profile, external_id)
+        credentials = Flow(request, bastion, store, _code_source(code), log).run()
+        store.save_role(role_key, credentials, region)
 
     values = exports.for_role(credentials, account.alias, account.id, role, region)
     values.update(store.exports())

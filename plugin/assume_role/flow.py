@@ -18,7 +18,7 @@ from assume_role import devices, settings
 from assume_role.accounts import Account
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
-from assume_role.session_store import SessionStore, key_for
+from assume_role.store import Store
 
 # Asked only when a new MFA authentication is needed: (device serial,
 # seconds the resulting session will last) -> a validated 6-digit code.
@@ -49,7 +49,7 @@ def partition(region: str) -> str:
 
 
 class Flow:
-    def __init__(self, request: Request, bastion, store: SessionStore, code_source: CodeSource, log: Log):
+    def __init__(self, request: Request, bastion, store: Store, code_source: CodeSource, log: Log):
         self.request = request
         self.bastion = bastion  # an assume_role.aws.Bastion for request.profile
         self.store = store
@@ -70,8 +70,8 @@ class Flow:
             except CredentialsError:
                 # Revoked or expired early: forget it and authenticate afresh.
                 self.log("the stored MFA session was rejected; asking for a new MFA code")
-                self.store.discard(key_for(session.profile, session.serial))
-        session = self._new_mfa_session()
+                self.store.discard_mfa(session.profile, session.serial)
+        session = self._mfa_session()
         return self._assume(session.credentials, session.user_name)
 
     # -- MFA session ---------------------------------------------------------
@@ -87,7 +87,7 @@ class Flow:
         serial = self._known_serial()
         if not serial:
             return None
-        session = self.store.load(key_for(self.request.profile, serial))
+        session = self.store.load_mfa(self.request.profile, serial)
         if session is not None:
             self.log(f"reusing the MFA session for {serial} ({int(session.credentials.seconds_left() // 60)} min left)")
         return session
@@ -131,11 +131,21 @@ class Flow:
         self.log(f"found MFA device {serial} for {user_name}")
         return serial
 
-    def _new_mfa_session(self) -> MfaSession:
-        from assume_role.aws import credentials_from, translated
-
+    def _mfa_session(self) -> MfaSession:
         keys = self.bastion.credentials()
         user_name, serial = self._identify(keys)
+        # Concurrent runs queue here; all but the first find the session the
+        # first one made, so one MFA code serves every terminal.
+        with self.store.lock_mfa(self.request.profile, serial):
+            session = self.store.load_mfa(self.request.profile, serial)
+            if session is not None:
+                self.log("another assume-role just made an MFA session; reusing it")
+                return session
+            return self._new_mfa_session(keys, user_name, serial)
+
+    def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str) -> MfaSession:
+        from assume_role.aws import credentials_from, translated
+
         code = self.code_source(serial, settings.MFA_SESSION_DURATION)
         self.log(f"calling sts:GetSessionToken with MFA device {serial}")
         try:
@@ -147,7 +157,7 @@ class Flow:
             devices.forget(self.request.profile)  # maybe the remembered device is gone
             raise
         session = MfaSession(credentials_from(response["Credentials"]), self.request.profile, serial, user_name)
-        self.store.save(key_for(self.request.profile, serial), session)
+        self.store.save_mfa(session)
         return session
 
     # -- the role ------------------------------------------------------------

@@ -1,0 +1,24 @@
+"""``assume-role logout``: forget stored MFA sessions and role credentials."""
+
+from __future__ import annotations
+
+import argparse
+
+from assume_role import settings, store as stores
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="assume-role logout",
+        description="Forget stored MFA sessions and role credentials, so the next run asks for an MFA code. "
+        "The current shell keeps its exported credentials: run `assume-role clear` for those.",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--profile", help="bastion profile to forget (default: AWS_PROFILE_ASSUME_ROLE or default)")
+    scope.add_argument("--all", action="store_true", help="forget every profile's sessions")
+    args = parser.parse_args(argv)
+    profile = None if args.all else (args.profile or settings.bastion_profile())
+    removed = stores.open_store().forget(profile)
+    who = "all profiles" if profile is None else f"profile {profile}"
+    print(f"removed {removed} stored session{'s' if removed != 1 else ''} for {who}")
+    return 0

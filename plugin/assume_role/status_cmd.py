@@ -1,0 +1,86 @@
+"""``assume-role status``: what this shell has assumed, and for how long.
+
+Reads only the environment and the session store, so it is fast enough for
+scripts and never imports botocore unless ``--check`` asks AWS itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from assume_role import devices, settings
+from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
+
+
+def remaining(seconds: float) -> str:
+    """``42m``, ``1h05m``, or ``expired``: the same words the prompt uses."""
+    if seconds <= 0:
+        return "expired"
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="assume-role status", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="also ask AWS who the exported credentials belong to")
+    args = parser.parse_args(argv)
+    env = os.environ
+    now = time.time()
+
+    account, role = env.get("AWS_ACCOUNT_NAME"), env.get("AWS_ACCOUNT_ROLE")
+    expires = _epoch(env.get("ASSUME_ROLE_EXPIRES_AT"))
+    assumed = bool(account and role and expires and env.get("AWS_ACCESS_KEY_ID"))
+    profile = settings.bastion_profile()
+    remembered = devices.recall(profile)
+
+    if assumed:
+        left = expires - now
+        print(f"{account}:{role} ({env.get('AWS_ACCOUNT_ID', '?')}) in {env.get('AWS_REGION', '?')}")
+        user = remembered.get("user_name", "?")
+        print(f"identity:     arn:aws:sts::{env.get('AWS_ACCOUNT_ID', '?')}:assumed-role/{role}/{user}")
+        print(f"role session: {remaining(left)}" + (f" left (until {_clock(expires)})" if left > 0 else ""))
+    else:
+        print("no role assumed in this shell")
+    _print_mfa_session(profile, remembered)
+    if args.check and assumed:
+        print(f"aws says:     {_caller_arn()}")
+    return 0 if assumed and expires > now else EXIT_NOT_ASSUMED
+
+
+def _print_mfa_session(profile: str, remembered: dict) -> None:
+    from assume_role import store as stores
+
+    serial = settings.mfa_serial_from_environment() or remembered.get("serial")
+    try:
+        store = stores.open_store()
+        session = store.load_mfa(profile, serial) if serial else None
+    except AssumeRoleError:
+        session = None
+    if session is None:
+        print(f"MFA session:  none for profile {profile} (the next assume-role asks for a code)")
+    else:
+        left = session.credentials.seconds_left()
+        print(f"MFA session:  {remaining(left)} left for profile {profile} ({serial}, kept in {store.name})")
+
+
+def _caller_arn() -> str:
+    import botocore.session
+
+    from assume_role.aws import translated
+
+    with translated("calling sts:GetCallerIdentity"):
+        client = botocore.session.Session().create_client("sts")
+        return client.get_caller_identity()["Arn"]
+
+
+def _epoch(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _clock(epoch: float) -> str:
+    return time.strftime("%H:%M %Z", time.localtime(epoch))

@@ -1,0 +1,90 @@
+"""Sessions in the system keyring (macOS Keychain, Secret Service, Windows).
+
+The keyring API cannot list entries, so the keys (no secrets in them) are
+indexed in a private file beside the file backend's, for ``logout``.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+from assume_role import paths
+from assume_role.history import write_json_atomic
+from assume_role.store import warn
+from assume_role.store.locking import exclusive
+
+SERVICE = "assume-role"
+
+
+class KeyringBackend:
+    name = "keyring"
+
+    def __init__(self):
+        try:
+            import keyring
+            import keyring.errors
+        except ImportError:
+            from assume_role.errors import UsageError
+
+            raise UsageError("ASSUME_ROLE_CACHE=keyring needs the keyring package: pip install 'assume-role[keyring]'") from None
+        self._keyring = keyring
+        self._errors = keyring.errors
+        self._index = paths.cache_dir() / "keyring-index.json"
+
+    def read(self, key: str) -> dict | None:
+        try:
+            raw = self._keyring.get_password(SERVICE, key)
+        except self._errors.KeyringError as exc:
+            warn(f"cannot read the keyring ({exc}); asking AWS again")
+            return None
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            warn("ignoring a damaged keyring entry; it will be rebuilt")
+            return None
+        return data if isinstance(data, dict) else None
+
+    def write(self, key: str, data: dict) -> None:
+        try:
+            self._keyring.set_password(SERVICE, key, json.dumps(data))
+        except self._errors.KeyringError as exc:
+            warn(f"cannot store the session in the keyring: {exc}")
+            return
+        self._reindex(add=key)
+
+    def delete(self, key: str) -> None:
+        try:
+            self._keyring.delete_password(SERVICE, key)
+        except self._errors.PasswordDeleteError:
+            pass
+        except self._errors.KeyringError as exc:
+            warn(f"cannot delete a keyring entry: {exc}")
+        self._reindex(remove=key)
+
+    def keys(self) -> list[str]:
+        try:
+            data = json.loads(self._index.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [k for k in data if isinstance(k, str)] if isinstance(data, list) else []
+
+    @contextmanager
+    def lock(self, key: str):
+        self._index.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with exclusive(self._index.with_name("keyring.lock")):
+            yield
+
+    def _reindex(self, add: str | None = None, remove: str | None = None) -> None:
+        keys = [k for k in self.keys() if k not in (add, remove)]
+        if add:
+            keys.append(add)
+        try:
+            write_json_atomic(self._index, keys)
+        except OSError as exc:
+            warn(f"cannot update {self._index}: {exc.strerror}")
+
+    def exports(self) -> dict[str, str]:
+        return {}
