@@ -1,0 +1,290 @@
+# shellcheck shell=bash
+#
+# assume-role for bash: the `assume-role` function, tab completion and a
+# prompt segment. Load it from ~/.bashrc with
+#
+#   eval "$(assume-role init bash)"
+#
+# or source this file directly. Every private name starts with _assume_role_.
+# It must load cleanly under `set -eu`, so every optional variable is read as
+# ${name-}.
+#
+# Settings (shell variables, read at each use):
+#   ASSUME_ROLE_COMMAND          the helper program (default: assume-role on PATH)
+#   ASSUME_ROLE_DISABLE_PROMPT   non-empty: do not add the segment to PS1
+#   ASSUME_ROLE_PS1_COLOR_VALID, ASSUME_ROLE_PS1_COLOR_EXPIRING,
+#   ASSUME_ROLE_PS1_COLOR_EXPIRED
+#                                SGR colour codes (default 32, 33, 31);
+#                                set one to empty for no colour
+
+# Runs the helper itself, never this function: `command` skips functions.
+_assume_role_helper() {
+    if [[ -n ${ASSUME_ROLE_COMMAND-} ]]; then
+        command "$ASSUME_ROLE_COMMAND" "$@"
+    else
+        command assume-role "$@"
+    fi
+}
+
+assume-role() {
+    case ${1-} in
+    init | status | logout | demo | help | __complete | -h | --help | -V | --version)
+        # Not shell code: let the output reach the terminal as it is.
+        _assume_role_helper "$@"
+        return
+        ;;
+    esac
+    # Only stdout is captured: stdin, stderr and the terminal stay with the
+    # helper so that its pickers and MFA prompt work. Its output is applied
+    # only when it succeeded, so a failure changes nothing in this shell.
+    local _assume_role_code
+    _assume_role_code=$(_assume_role_helper --shell bash "$@") || return
+    eval "$_assume_role_code"
+}
+
+# ---------------------------------------------------------------------------
+# Prompt segment. Runs before every prompt, so it must not fork: the clock is
+# read from EPOCHSECONDS (bash 5) or printf's %()T (bash 4.2), and all the
+# arithmetic and formatting are builtins.
+
+if [[ -n ${EPOCHSECONDS-} ]]; then
+    _assume_role_clock='epochseconds'
+elif ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 2))); then
+    _assume_role_clock='printf'
+else
+    # bash 3.2 (macOS /bin/bash) has no clock builtin: show the label only.
+    _assume_role_clock=''
+fi
+
+# Sets _assume_role_label (account:role), _assume_role_left (42m, 1h05m,
+# expired or empty) and _assume_role_state (valid, expiring, expired or
+# unknown). Returns 1 when no role is assumed in this shell.
+_assume_role_segment() {
+    _assume_role_label='' _assume_role_left='' _assume_role_state=''
+    local account=${AWS_ACCOUNT_NAME:-${AWS_ACCOUNT_ID-}} role=${AWS_ACCOUNT_ROLE-}
+    [[ -n $account && -n $role ]] || return 1
+    # Control characters from a config file must not reach the terminal.
+    _assume_role_label=${account//[[:cntrl:]]/?}:${role//[[:cntrl:]]/?}
+    _assume_role_state=unknown
+    local expires=${ASSUME_ROLE_EXPIRES_AT-} now
+    [[ $expires =~ ^[0-9]{1,12}$ && -n $_assume_role_clock ]] || return 0
+    if [[ $_assume_role_clock == epochseconds ]]; then
+        now=$EPOCHSECONDS
+    else
+        printf -v now '%(%s)T' -1
+    fi
+    # 10# keeps a leading zero from meaning octal.
+    local left=$((10#$expires - now)) minutes
+    if ((left <= 0)); then
+        _assume_role_state=expired _assume_role_left=expired
+        return 0
+    fi
+    ((left < 600)) && _assume_role_state=expiring || _assume_role_state=valid
+    minutes=$((left / 60))
+    if ((minutes >= 60)); then
+        printf -v _assume_role_left '%dh%02dm' $((minutes / 60)) $((minutes % 60))
+    elif ((minutes > 0)); then
+        _assume_role_left=${minutes}m
+    else
+        _assume_role_left='<1m'
+    fi
+}
+
+# Sets _assume_role_text to the segment formatted with printf FORMAT and
+# coloured by state. The colour codes are wrapped in \001 and \002, the raw
+# form of PS1's \[ and \], so readline does not count them as width even where
+# \[ is not decoded (a command substitution or a variable expanded in PS1).
+_assume_role_format() {
+    _assume_role_text=
+    _assume_role_segment || return 0
+    local text=$_assume_role_label color
+    [[ -n $_assume_role_left ]] && text+=" $_assume_role_left"
+    case $_assume_role_state in
+    expiring) color=${ASSUME_ROLE_PS1_COLOR_EXPIRING-33} ;;
+    expired) color=${ASSUME_ROLE_PS1_COLOR_EXPIRED-31} ;;
+    *) color=${ASSUME_ROLE_PS1_COLOR_VALID-32} ;;
+    esac
+    if [[ -n $color ]]; then
+        text=$'\001\e['"${color}m"$'\002'"$text"$'\001\e[0m\002'
+    fi
+    # %s only: the label comes from a config file and must not be a format.
+    # shellcheck disable=SC2059 # FORMAT is the caller's, as with __git_ps1
+    printf -v _assume_role_text "$1" "$text"
+}
+
+# The segment for PS1, in the style of git's __git_ps1:
+#
+#   PS1='\u@\h:\w$(assume_role_ps1 " (%s)")\$ '
+#       prints the segment (nothing when no role is assumed); FORMAT defaults
+#       to " (%s)". Costs a subshell per prompt, as __git_ps1 does.
+#   PROMPT_COMMAND='assume_role_ps1 "\u@\h:\w" "\\\$ "'
+#       sets PS1 to PRE, the segment, then POST, without a subshell.
+assume_role_ps1() {
+    local status=$?
+    if (($# >= 2)); then
+        _assume_role_format "${3- (%s)}"
+        _assume_role_ps1_text=$_assume_role_text
+        if shopt -q promptvars; then
+            # PS1 names the variable instead of holding its text, so nothing
+            # taken from a config file is ever decoded or expanded as PS1.
+            PS1=$1'${_assume_role_ps1_text-}'$2
+        else
+            # Without promptvars only backslash escapes are decoded.
+            PS1=$1${_assume_role_ps1_text//\\/\\\\}$2
+        fi
+    else
+        _assume_role_format "${1- (%s)}"
+        printf '%s' "$_assume_role_text"
+    fi
+    return "$status"
+}
+
+# The automatic segment: "(account:role 42m) " in front of PS1, like a
+# virtualenv's name. It is added only when it is safe and wanted: not when
+# disabled, not when the prompt already shows assume_role_ps1, not under
+# starship (which has its own aws module), and only when promptvars is on,
+# because PS1 then holds a reference to _assume_role_prompt rather than text
+# from a config file.
+_assume_role_auto_prompt() {
+    [[ -z ${ASSUME_ROLE_DISABLE_PROMPT-} ]] || return 1
+    shopt -q promptvars || return 1
+    [[ -z ${STARSHIP_SHELL-} ]] || return 1
+    [[ ${PS1-} != *assume_role_ps1* && ${PROMPT_COMMAND[*]-} != *assume_role_ps1* ]]
+}
+
+# shellcheck disable=SC2016 # the reference itself goes into PS1, unexpanded
+_assume_role_ref='${_assume_role_prompt-}'
+
+# Runs from PROMPT_COMMAND after the other hooks, so they still see the exit
+# status of the user's command; it hands that status on unchanged.
+_assume_role_prompt_command() {
+    local status=$?
+    _assume_role_prompt=
+    if _assume_role_auto_prompt; then
+        _assume_role_format '(%s) '
+        _assume_role_prompt=$_assume_role_text
+        # Prefixed, never substituted: the user's prompt stays as it is. The
+        # reference is added once there is something to show and left in
+        # place afterwards (it expands to nothing when no role is assumed).
+        if [[ -n $_assume_role_prompt && ${PS1-} != *"$_assume_role_ref"* ]]; then
+            PS1=$_assume_role_ref${PS1-}
+        fi
+    elif [[ ${PS1-} == *"$_assume_role_ref"* ]]; then
+        PS1=${PS1//"$_assume_role_ref"/}
+    fi
+    return "$status"
+}
+
+_assume_role_prompt=
+_assume_role_ps1_text=
+
+# Runs the hook after the others, in whichever form PROMPT_COMMAND has:
+# bash-preexec's precmd_functions when that library owns the prompt, a new
+# element for an array (bash 5.1 runs each one), else a new line in the
+# string, which ends the command before it without changing it (a ';' after a
+# trailing '&' would be a syntax error).
+_assume_role_install_hook() {
+    local hook=_assume_role_prompt_command
+    if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+        [[ " ${precmd_functions[*]-} " == *" $hook "* ]] || precmd_functions+=("$hook")
+    elif [[ -z ${PROMPT_COMMAND+set} ]]; then
+        # Unset, or an empty array: assigning sets element 0 either way.
+        PROMPT_COMMAND=$hook
+    elif [[ " ${PROMPT_COMMAND[*]} " == *[[:space:]\;]"$hook"[[:space:]\;]* ]]; then
+        : already there, from loading this file twice
+    elif ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)) && [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+        PROMPT_COMMAND+=("$hook")
+    elif [[ -z ${PROMPT_COMMAND[0]} ]]; then
+        PROMPT_COMMAND=$hook
+    else
+        PROMPT_COMMAND+=$'\n'$hook
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Tab completion. The helper decides what fits at the cursor (accounts, roles,
+# regions, subcommands, options); this only turns bash's view of the command
+# line into words and its answer into COMPREPLY. It needs nothing from the
+# bash-completion package, and works the same whether that is loaded or not.
+
+# Sets _assume_role_words to the words from the command name up to the cursor.
+# bash splits words at COMP_WORDBREAKS characters, so `--shell=zsh` or `a:b`
+# arrive in pieces; pieces with no space between them in the command line are
+# joined again. Quotes and backslashes are then removed.
+_assume_role_comp_words() {
+    _assume_role_words=()
+    local line=${COMP_LINE:0:COMP_POINT} pos=0 i word joined n
+    for ((i = 0; i <= COMP_CWORD; i++)); do
+        joined=1
+        while [[ ${line:pos:1} == [[:space:]] ]]; do
+            pos=$((pos + 1)) joined=0
+        done
+        if ((i == COMP_CWORD)); then
+            word=${line:pos}
+        else
+            word=${COMP_WORDS[i]}
+        fi
+        pos=$((pos + ${#word}))
+        n=${#_assume_role_words[@]}
+        if ((i > 0 && joined && n > 0)); then
+            _assume_role_words[n - 1]+=$word
+        else
+            _assume_role_words+=("$word")
+        fi
+    done
+    for ((i = 0; i < ${#_assume_role_words[@]}; i++)); do
+        _assume_role_unquote "${_assume_role_words[i]}"
+        _assume_role_words[i]=$_assume_role_unquoted
+    done
+}
+
+# Undoes the quoting a user types: '...', "..." and backslash escapes.
+_assume_role_unquote() {
+    local word=$1 out='' c quote=''
+    while [[ -n $word ]]; do
+        c=${word:0:1} word=${word:1}
+        if [[ -n $quote ]]; then
+            if [[ $c == "$quote" ]]; then
+                quote=
+            elif [[ $quote == '"' && $c == "\\" && -n $word ]]; then
+                out+=${word:0:1} word=${word:1}
+            else
+                out+=$c
+            fi
+        elif [[ $c == "'" || $c == '"' ]]; then
+            quote=$c
+        elif [[ $c == "\\" ]]; then
+            out+=${word:0:1} word=${word:1}
+        else
+            out+=$c
+        fi
+    done
+    _assume_role_unquoted=$out
+}
+
+_assume_role_complete() {
+    local _assume_role_words _assume_role_unquoted cur raw candidate trim=
+    _assume_role_comp_words
+    cur=${_assume_role_words[${#_assume_role_words[@]} - 1]}
+    raw=${COMP_LINE:0:COMP_POINT}
+    raw=${raw##*[[:space:]]}
+    # bash replaces only the text after the last word-break character, so
+    # that much of what was typed is cut from each candidate.
+    if [[ $cur == *[=:]* ]]; then
+        trim=${cur%"${cur##*[=:]}"}
+        [[ $COMP_WORDBREAKS == *"${trim: -1}"* ]] || trim=
+    fi
+    COMPREPLY=()
+    while IFS= read -r candidate; do
+        [[ -n $candidate ]] || continue
+        candidate=${candidate#"$trim"}
+        # Quote for the command line unless the user opened a quote already.
+        if [[ $raw != [\"\']* ]]; then
+            printf -v candidate '%q' "$candidate"
+        fi
+        COMPREPLY+=("$candidate")
+    done < <(_assume_role_helper __complete --shell bash -- "${_assume_role_words[@]:1}" 2>/dev/null)
+}
+
+complete -F _assume_role_complete assume-role
+_assume_role_install_hook

@@ -1,0 +1,180 @@
+# assume-role for zsh: the `assume-role` function, tab completion and a
+# prompt segment. Load it with `eval "$(assume-role init zsh)"` in ~/.zshrc, or
+# as a plugin from this directory: oh-my-zsh (custom plugin `assume-role`),
+# antidote or zinit. Every private name starts with _assume_role_.
+#
+# Settings (shell variables, read at each prompt):
+#   ASSUME_ROLE_COMMAND          the helper program (default: assume-role on PATH)
+#   ASSUME_ROLE_DISABLE_PROMPT   non-empty: do not put the segment in RPROMPT
+#   ZSH_THEME_ASSUME_ROLE_PREFIX, ZSH_THEME_ASSUME_ROLE_SUFFIX
+#                                around the segment (default: empty)
+#   ZSH_THEME_ASSUME_ROLE_VALID, ZSH_THEME_ASSUME_ROLE_EXPIRING,
+#   ZSH_THEME_ASSUME_ROLE_EXPIRED
+#                                prompt escapes before the text in each state
+#                                (default %F{green}, %F{yellow}, %F{red});
+#                                %f follows the text
+#
+# Prompt functions:
+#   assume_role_prompt_info      oh-my-zsh style: PROMPT='...$(assume_role_prompt_info)'
+#   prompt_assume_role           powerlevel10k segment `assume_role`, states
+#                                VALID, EXPIRING, EXPIRED and UNKNOWN
+
+# The plugin's own directory, wherever it was sourced from (%x is the file
+# being read, which also holds under plugin managers that source it by path).
+typeset -g _assume_role_dir=${${(%):-%x}:A:h}
+
+# The completion function lives next to this file. On fpath it is found by a
+# compinit that runs later; when compinit has already run, compdef registers
+# it now.
+if (( ! ${fpath[(Ie)$_assume_role_dir]} )); then
+  fpath=($_assume_role_dir $fpath)
+fi
+if (( ${+functions[compdef]} )); then
+  autoload -Uz _assume-role
+  compdef _assume-role assume-role
+fi
+
+# EPOCHSECONDS lets the prompt read the clock without running date.
+zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || true
+autoload -Uz add-zsh-hook
+
+# Runs the helper itself, never this function: `command` skips functions.
+_assume_role_helper() {
+  if [[ -n ${ASSUME_ROLE_COMMAND-} ]]; then
+    command "$ASSUME_ROLE_COMMAND" "$@"
+  else
+    command assume-role "$@"
+  fi
+}
+
+assume-role() {
+  emulate -L zsh
+  case ${1-} in
+    (init|status|logout|demo|help|__complete|-h|--help|-V|--version)
+      # Not shell code: let the output reach the terminal as it is.
+      _assume_role_helper "$@"
+      return
+      ;;
+  esac
+  # Only stdout is captured: stdin, stderr and the terminal stay with the
+  # helper so that its pickers and MFA prompt work. Its output is applied only
+  # when it succeeded, so a failure changes nothing in this shell.
+  local _assume_role_code
+  _assume_role_code=$(_assume_role_helper --shell zsh "$@") || return
+  eval "$_assume_role_code"
+}
+
+# Sets _assume_role_label (account:role, escaped for prompt expansion),
+# _assume_role_left (42m, 1h05m, expired or empty) and _assume_role_state
+# (valid, expiring, expired or unknown). Returns 1 when no role is assumed.
+# Runs before every prompt: builtins only, nothing forks.
+_assume_role_segment() {
+  emulate -L zsh
+  typeset -g _assume_role_label='' _assume_role_left='' _assume_role_state=''
+  local account=${AWS_ACCOUNT_NAME:-${AWS_ACCOUNT_ID-}} role=${AWS_ACCOUNT_ROLE-}
+  [[ -n $account && -n $role ]] || return 1
+  # The alias comes from a config file: a % in it must print as itself, and
+  # control characters must not reach the terminal.
+  account=${account//[[:cntrl:]]/?} role=${role//[[:cntrl:]]/?}
+  _assume_role_label=${account//\%/%%}:${role//\%/%%}
+  _assume_role_state=unknown
+  local expires=${ASSUME_ROLE_EXPIRES_AT-}
+  [[ $expires == <-> && ${#expires} -le 12 && -n ${EPOCHSECONDS-} ]] || return 0
+  # 10# keeps a leading zero from meaning octal (with octal_zeroes set).
+  local -i left=$(( 10#$expires - EPOCHSECONDS )) minutes
+  if (( left <= 0 )); then
+    _assume_role_state=expired _assume_role_left=expired
+    return 0
+  fi
+  if (( left < 600 )); then
+    _assume_role_state=expiring
+  else
+    _assume_role_state=valid
+  fi
+  minutes=$(( left / 60 ))
+  if (( minutes >= 60 )); then
+    printf -v _assume_role_left '%dh%02dm' $(( minutes / 60 )) $(( minutes % 60 ))
+  elif (( minutes > 0 )); then
+    _assume_role_left=${minutes}m
+  else
+    _assume_role_left='<1m'
+  fi
+}
+
+# Sets REPLY to the segment styled with the ZSH_THEME_ASSUME_ROLE_* variables,
+# ready for prompt expansion; empty when no role is assumed.
+_assume_role_render() {
+  REPLY=''
+  _assume_role_segment || return 0
+  local style
+  case $_assume_role_state in
+    (expiring) style=${ZSH_THEME_ASSUME_ROLE_EXPIRING-%F{yellow}} ;;
+    (expired) style=${ZSH_THEME_ASSUME_ROLE_EXPIRED-%F{red}} ;;
+    (*) style=${ZSH_THEME_ASSUME_ROLE_VALID-%F{green}} ;;
+  esac
+  REPLY=${ZSH_THEME_ASSUME_ROLE_PREFIX-}$style$_assume_role_label${_assume_role_left:+ $_assume_role_left}%f${ZSH_THEME_ASSUME_ROLE_SUFFIX-}
+}
+
+# oh-my-zsh style, for a theme's PROMPT or RPROMPT (with prompt_subst, which
+# oh-my-zsh sets): '$(assume_role_prompt_info)'. The output of a command
+# substitution is not expanded again, so only % needed escaping.
+assume_role_prompt_info() {
+  local REPLY
+  _assume_role_render
+  print -rn -- "$REPLY"
+}
+
+# powerlevel10k segment: add `assume_role` to
+# POWERLEVEL9K_LEFT_PROMPT_ELEMENTS or POWERLEVEL9K_RIGHT_PROMPT_ELEMENTS.
+# Style each state with POWERLEVEL9K_ASSUME_ROLE_<STATE>_FOREGROUND and the
+# like, where STATE is VALID, EXPIRING, EXPIRED or UNKNOWN.
+prompt_assume_role() {
+  _assume_role_segment || return 0
+  local fg
+  case $_assume_role_state in
+    (expiring) fg=yellow ;;
+    (expired) fg=red ;;
+    (*) fg=green ;;
+  esac
+  # -t text goes through prompt expansion only, and the label is escaped.
+  p10k segment -s ${(U)_assume_role_state} -f $fg -r -i AWS_ICON \
+    -t "$_assume_role_label${_assume_role_left:+ $_assume_role_left}"
+}
+
+# ---------------------------------------------------------------------------
+# The automatic segment, in RPROMPT. It is put there only when that is safe:
+# RPROMPT is empty (or still holds what this plugin put there), the user has
+# not turned it off, and no prompt framework that has its own integration
+# (powerlevel10k, starship) draws the prompt. The decision is made again at
+# every prompt, after ~/.zshrc has set up whatever theme it wants, so the
+# order in which plugins load does not matter.
+
+typeset -g _assume_role_rprompt_set='' _assume_role_rprompt=''
+
+_assume_role_auto_prompt() {
+  [[ -z ${ASSUME_ROLE_DISABLE_PROMPT-} ]] || return 1
+  (( ! ${+functions[p10k]} )) || return 1
+  [[ -z ${STARSHIP_SHELL-} ]] || return 1
+}
+
+_assume_role_precmd() {
+  # Read before emulate, which would reset it for this function.
+  local subst=0
+  [[ -o prompt_subst ]] && subst=1
+  emulate -L zsh
+  [[ -z $RPROMPT || $RPROMPT == "$_assume_role_rprompt_set" ]] || return 0
+  local REPLY=''
+  _assume_role_auto_prompt && _assume_role_render
+  _assume_role_rprompt=$REPLY
+  if (( subst )) && [[ -n $REPLY ]]; then
+    # With prompt_subst, text from a config file must not sit in RPROMPT,
+    # where a $(...) in it would run; RPROMPT names the variable instead.
+    RPROMPT='${_assume_role_rprompt}'
+  else
+    RPROMPT=$REPLY
+  fi
+  _assume_role_rprompt_set=$RPROMPT
+}
+
+# add-zsh-hook appends to precmd_functions: other hooks are kept.
+add-zsh-hook precmd _assume_role_precmd
