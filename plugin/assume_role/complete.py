@@ -1,0 +1,249 @@
+"""``assume-role __complete``: candidates for the shells' tab completion.
+
+The shells hand over the words typed so far and this module works out what
+may come next, so the rules (which position is the account, which flag takes a
+value) live in one place instead of three shell dialects::
+
+    assume-role __complete [--shell bash|zsh|fish] -- WORD... CURRENT
+
+``CURRENT`` is the word under the cursor (possibly empty). The output is one
+candidate per line, in the form that shell consumes most cheaply:
+
+- zsh (and no ``--shell``): ``kind<TAB>value<TAB>description``, so that the
+  completion function can group candidates under headings;
+- fish: ``value<TAB>description``, the form ``complete -a`` shows;
+- bash: ``value``, already filtered by the prefix typed, since bash does not
+  filter and has nowhere to show a description.
+
+This runs on every Tab, so it imports nothing heavy (no boto3, botocore or
+questionary), and it never writes to stderr: a message printed in the middle
+of a command line would garble it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+SUBCOMMANDS = {
+    "clear": "Remove the assumed role's variables from this shell",
+    "init": "Print the shell integration for your rc file",
+    "status": "Show the role assumed in this shell and the time left",
+    "logout": "Forget the cached MFA session",
+    "demo": "Try the tool against a local AWS emulator",
+    "help": "Show help",
+}
+
+# Options of the main command. A value of True means the option takes an argument.
+OPTIONS = {
+    "--shell": ("Shell syntax to print: bash, zsh or fish", True),
+    "--verbose": ("Explain each step on stderr", False),
+    "-v": ("Explain each step on stderr", False),
+    "--refresh": ("Ask for a new MFA session even if one is cached", False),
+    "--unset": ("Remove the assumed role's variables (like clear)", False),
+    "--help": ("Show help", False),
+    "-h": ("Show help", False),
+    "--version": ("Show the version", False),
+    "-V": ("Show the version", False),
+}
+
+INIT_OPTIONS = {
+    "--path": ("Print where the plugin files are instead of the code to load them", False),
+}
+
+INIT_TARGETS = {
+    "bash": "Code for ~/.bashrc",
+    "zsh": "Code for ~/.zshrc",
+    "fish": "Code for ~/.config/fish/config.fish",
+    "starship": "A starship.toml snippet showing account:role and time left",
+}
+
+MFA_HINT = "MFA code: the 6 digits your device shows now"
+
+
+class Candidate(NamedTuple):
+    kind: str  # subcommand, account, account-id, role, region, shell, option, hint
+    value: str
+    description: str = ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["__complete"]:
+        args = args[1:]
+    shell = None
+    if args[:1] == ["--shell"] and len(args) > 1:
+        shell, args = args[1], args[2:]
+    elif args[:1] and args[0].startswith("--shell="):
+        shell, args = args[0].split("=", 1)[1], args[1:]
+    if args[:1] == ["--"]:
+        args = args[1:]
+    try:
+        found = candidates(args)
+        text = render(found, current=args[-1] if args else "", shell=shell)
+    except Exception:  # completion must stay silent whatever is wrong
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
+def render(found: Iterable[Candidate], current: str, shell: str | None) -> str:
+    lines = []
+    for c in found:
+        if not _printable(c.value):
+            continue
+        description = _one_line(c.description)
+        if shell == "bash":
+            if c.kind != "hint" and c.value.startswith(current):
+                lines.append(c.value)
+        elif shell == "fish":
+            if c.kind != "hint":
+                lines.append(f"{c.value}\t{description}" if description else c.value)
+        else:
+            lines.append(f"{c.kind}\t{c.value}\t{description}")
+    return "".join(line + "\n" for line in lines)
+
+
+def candidates(words: Sequence[str]) -> list[Candidate]:
+    """What may be typed at the last of ``words`` (the words after the command name)."""
+    *before, current = list(words) or [""]
+    positionals: list[str] = []
+    pending = None  # an option still waiting for its value
+    options_ended = False
+    for word in before:
+        if pending:
+            pending = None
+        elif not options_ended and word == "--":
+            options_ended = True
+        elif not options_ended and word.startswith("-") and word != "-":
+            name = word.split("=", 1)[0]
+            if OPTIONS.get(name, ("", False))[1] and "=" not in word:
+                pending = name
+        else:
+            positionals.append(word)
+
+    if pending == "--shell":
+        return _shells()
+    subcommand = positionals[0] if positionals and positionals[0] in SUBCOMMANDS else None
+    if not options_ended and current.startswith("-"):
+        if current.startswith("--shell="):
+            return [Candidate("shell", "--shell=" + c.value, c.description) for c in _shells()]
+        table = INIT_OPTIONS if subcommand == "init" else ({} if subcommand else OPTIONS)
+        return [Candidate("option", name, text) for name, (text, _) in table.items()]
+
+    position = len(positionals)
+    if subcommand:
+        if subcommand == "init" and position == 1:
+            return [Candidate("shell", name, text) for name, text in INIT_TARGETS.items()]
+        if subcommand == "help" and position == 1:
+            return [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
+        return []
+    if position == 0:
+        return _first_word(current)
+    if position == 1:
+        return _roles(positionals[0])
+    if position == 2:
+        return [Candidate("hint", "", MFA_HINT)]
+    if position == 3:
+        return _regions(positionals[0])
+    return []
+
+
+def _first_word(current: str) -> list[Candidate]:
+    found = [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
+    table = _accounts()
+    if current[:1].isdigit():
+        # Typing digits means an account id: offer the ids, described by alias.
+        ids: dict[str, str] = {}
+        for account in table.values():
+            ids.setdefault(account.id, account.alias)
+        found += [Candidate("account-id", i, alias) for i, alias in ids.items()]
+    else:
+        found += [Candidate("account", a.alias, a.id) for a in table.values()]
+    return found
+
+
+def _roles(account_word: str) -> list[Candidate]:
+    from assume_role import history
+
+    account = _account(account_word)
+    if account is None:
+        return []
+    found: dict[str, str] = {}
+    for role in account.roles:
+        found.setdefault(role, "listed in the accounts file")
+    for role in history.roles_for(account.id):
+        found.setdefault(role, "assumed before")
+    return [Candidate("role", role, text) for role, text in found.items()]
+
+
+def _regions(account_word: str) -> list[Candidate]:
+    from assume_role import regions
+
+    account = _account(account_word)
+    default = account.region if account else None
+    found = []
+    if default:
+        label = regions.name(default)
+        found.append(Candidate("region", default, f"{label} (default for {account.alias})".lstrip()))
+    found += [Candidate("region", code, text) for code, text in regions.REGIONS.items() if code != default]
+    return found
+
+
+def _shells() -> list[Candidate]:
+    return [Candidate("shell", name, f"{name} syntax") for name in ("bash", "zsh", "fish")]
+
+
+def _accounts():
+    """The accounts file, read leniently: one bad entry must not hide the others."""
+    from assume_role import accounts
+    from assume_role.errors import AssumeRoleError
+
+    try:
+        return accounts.load()
+    except AssumeRoleError:
+        pass
+    import json
+
+    from assume_role import paths
+
+    try:
+        data = json.loads(paths.accounts_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    table = {}
+    for alias, value in data.items():
+        account_id = value.get("id") if isinstance(value, dict) else value
+        if isinstance(account_id, str) and accounts.ACCOUNT_ID.fullmatch(account_id):
+            roles = value.get("roles") if isinstance(value, dict) else None
+            region = value.get("region") if isinstance(value, dict) else None
+            table[alias] = accounts.Account(
+                alias=alias,
+                id=account_id,
+                roles=tuple(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else (),
+                region=region if isinstance(region, str) else None,
+            )
+    return table
+
+
+def _account(word: str):
+    from assume_role import accounts
+    from assume_role.errors import AssumeRoleError
+
+    try:
+        return accounts.resolve(word, _accounts())
+    except AssumeRoleError:
+        return None
+
+
+def _printable(value: str) -> bool:
+    # A value with a tab or newline cannot travel in this line format, and no
+    # shell could insert it on a command line anyway.
+    return value.isprintable() if value else True
+
+
+def _one_line(text: str) -> str:
+    return "".join(ch if ch.isprintable() else " " for ch in text)
