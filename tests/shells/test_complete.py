@@ -1,0 +1,180 @@
+"""`assume-role __complete`: the candidates, their format per shell, and its cost in imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import PLUGIN_DIR, load_lines, run_strict
+
+from assume_role import complete, regions
+
+
+def complete_lines(env: dict[str, str], *args: str) -> list[str]:
+    result = subprocess.run(
+        [env["ASSUME_ROLE_COMMAND"], "__complete", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return result.stdout.splitlines()
+
+
+def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
+    lines = complete_lines(offline_env, "--shell", "zsh", "--", "")
+    assert "account\tproduction\t111111111111" in lines
+    assert "account\tsandbox\t012345678901" in lines
+    assert any(line.startswith("subcommand\tinit\t") for line in lines)
+    assert any(line.startswith("subcommand\tclear\t") for line in lines)
+
+
+def test_digits_offer_account_ids(offline_env):
+    lines = complete_lines(offline_env, "--shell", "fish", "--", "01")
+    assert "012345678901\tsandbox" in lines
+    assert "production\t111111111111" not in lines
+
+
+def test_roles_from_accounts_file_and_history(offline_env):
+    assert complete_lines(offline_env, "--shell", "fish", "--", "production", "") == [
+        "read\tlisted in the accounts file",
+        "admin\tlisted in the accounts file",
+    ]
+    # staging is a plain string in the accounts file: its roles come from history.
+    assert complete_lines(offline_env, "--shell", "fish", "--", "staging", "") == ["deploy\tassumed before"]
+    # An account id works as well as its alias.
+    assert complete_lines(offline_env, "--shell", "bash", "--", "222222222222", "d") == ["deploy"]
+
+
+def test_mfa_position_is_a_hint_only(offline_env):
+    assert complete_lines(offline_env, "--shell", "zsh", "--", "production", "read", "") == [
+        f"hint\t\t{complete.MFA_HINT}"
+    ]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "production", "read", "") == []
+
+
+def test_regions_with_account_default_first(offline_env):
+    lines = complete_lines(offline_env, "--shell", "fish", "--", "production", "read", "123456", "")
+    assert lines[0] == "eu-west-1\tEurope (Ireland) (default for production)"
+    assert len(lines) == len(regions.REGIONS)
+    assert "us-east-1\tUS East (N. Virginia)" in lines
+
+
+def test_options_and_shell_values(offline_env):
+    options = complete_lines(offline_env, "--shell", "bash", "--", "--")
+    assert {"--shell", "--refresh", "--unset", "--verbose", "--help", "--version"} <= set(options)
+    assert complete_lines(offline_env, "--shell", "bash", "--", "--shell", "") == ["bash", "zsh", "fish"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "--shell=f") == ["--shell=fish"]
+    # Options do not count as positions: after them comes the account.
+    assert "production" in complete_lines(offline_env, "--shell", "bash", "--", "-v", "--shell", "zsh", "pro")
+
+
+def test_subcommand_arguments(offline_env):
+    assert complete_lines(offline_env, "--shell", "bash", "--", "init", "") == ["bash", "zsh", "fish", "starship"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "init", "--") == ["--path"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "status", "") == []
+
+
+def test_bash_output_is_filtered_by_prefix(offline_env):
+    assert complete_lines(offline_env, "--shell", "bash", "--", "pr") == ["production"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "production", "a") == ["admin"]
+
+
+def test_broken_accounts_file_is_silent(offline_env):
+    Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text("{not json")
+    lines = complete_lines(offline_env, "--shell", "bash", "--", "")
+    assert "init" in lines and "production" not in lines
+
+
+def test_one_bad_entry_hides_nothing_else(offline_env):
+    Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text(
+        json.dumps({"good": "111111111111", "short": "123", "tab\there": "222222222222"})
+    )
+    lines = complete_lines(offline_env, "--shell", "bash", "--", "")
+    assert "good" in lines and "short" not in lines
+    # A value with a tab cannot travel in the line format: left out.
+    assert not any("tab" in line for line in lines)
+
+
+def test_no_heavy_imports(offline_env):
+    code = (
+        "import sys\n"
+        "from assume_role import cli\n"
+        "cli.main(['__complete', '--shell', 'zsh', '--', 'production', ''])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'questionary', 'prompt_toolkit'))\n"
+        "print('HEAVY', heavy)\n"
+    )
+    env = {**offline_env, "PYTHONPATH": str(PLUGIN_DIR)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+
+
+def test_region_table_matches_botocore():
+    # botocore is only read here, at test time: a new region should be added.
+    import botocore
+
+    data = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
+    known = {
+        code: region["description"]
+        for partition in data["partitions"]
+        if partition["partition"] in regions.PARTITIONS
+        for code, region in partition["regions"].items()
+    }
+    assert set(known) <= set(regions.REGIONS), sorted(set(known) - set(regions.REGIONS))
+
+
+# -- the bash completion function, driven the way readline drives it ---------------
+
+
+def bash_complete(env: dict[str, str], line: str) -> list[str]:
+    """COMPREPLY for the command line ``line`` with the cursor at its end."""
+    words_script = (
+        f"COMP_LINE={_sh_quote(line)}; COMP_POINT=${{#COMP_LINE}}\n"
+        # readline's split: at blanks and at COMP_WORDBREAKS characters.
+        "COMP_WORDBREAKS=$' \\t\\n\"\\'><=;|&(:'\n"
+        "read -ra COMP_WORDS <<< \"${COMP_LINE//[=:]/ & }\"\n"
+        "[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')\n"
+        "COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))\n"
+        "_assume_role_complete\n"
+        "printf '%s\\n' \"${COMPREPLY[@]}\"\n"
+    )
+    result = run_strict("bash", load_lines("bash") + words_script, env=env)
+    assert result.stderr == "", result.stderr
+    return [line for line in result.stdout.splitlines() if line]
+
+
+def _sh_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def test_bash_function_completes_alias_and_role(offline_env):
+    assert bash_complete(offline_env, "assume-role pro") == ["production"]
+    assert bash_complete(offline_env, "assume-role production ") == ["read", "admin"]
+    assert bash_complete(offline_env, "assume-role -v production ad") == ["admin"]
+
+
+def test_bash_function_rejoins_word_breaks(offline_env):
+    # bash hands over "--shell" "=" "f"; only the part after '=' is replaced.
+    assert bash_complete(offline_env, "assume-role --shell=f") == ["fish"]
+    Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text(json.dumps({"team:prod": "111111111111"}))
+    assert bash_complete(offline_env, "assume-role team:p") == ["prod"]
+
+
+def test_bash_function_quotes_odd_aliases(offline_env):
+    Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text(json.dumps({"my prod": "111111111111"}))
+    assert bash_complete(offline_env, "assume-role my") == ["my\\ prod"]
+
+
+@pytest.mark.parametrize("with_package", [False, True], ids=["plain", "bash-completion"])
+def test_bash_function_with_and_without_bash_completion(offline_env, with_package):
+    package = Path("/usr/share/bash-completion/bash_completion")
+    if with_package and not package.is_file():
+        pytest.skip("the bash-completion package is not installed")
+    prelude = f"set +eu; source {package}; set -eu\n" if with_package else ""
+    script = prelude + load_lines("bash") + "complete -p assume-role\n"
+    result = run_strict("bash", script, env=offline_env)
+    assert result.stdout == "complete -F _assume_role_complete assume-role\n", result.stderr
