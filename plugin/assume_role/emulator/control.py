@@ -1,0 +1,94 @@
+"""Client for the emulator's /_strict/ control API (standard library only)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlencode
+
+# Never route loopback test traffic through a proxy from the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class ControlError(RuntimeError):
+    pass
+
+
+class Control:
+    def __init__(self, endpoint: str, timeout: float = 10.0) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, name: str, payload: dict | None = None, query: dict | None = None) -> Any:
+        url = f"{self.endpoint}/_strict/{name}"
+        if query:
+            url += "?" + urlencode(query)
+        data = json.dumps(payload).encode("utf-8") if payload is not None else None
+        request = urllib.request.Request(url, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with _OPENER.open(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace")
+            raise ControlError(f"{method} {url}: HTTP {error.code}: {detail}") from None
+
+    def health(self) -> bool:
+        return bool(self._call("GET", "health").get("ok"))
+
+    def admin_credentials(self) -> dict[str, str]:
+        """The seeding key: {"access_key_id": ..., "secret_access_key": ...}."""
+        return self._call("GET", "admin")
+
+    def mfa_code(self, serial: str) -> str:
+        """A fresh code, valid exactly once, for the MFA device ``serial``."""
+        return self._call("POST", "mfa-code", {"serial": serial})["code"]
+
+    def totp(self, serial: str) -> str:
+        """The code the virtual device shows right now (spent like any real code)."""
+        return self._call("GET", "totp", query={"serial": serial})["code"]
+
+    def inject_fault(
+        self,
+        action: str,
+        code: str | None = "Throttling",
+        *,
+        status: int = 400,
+        message: str = "Rate exceeded",
+        count: int = 1,
+        delay: float = 0.0,
+    ) -> list[dict]:
+        """Make the next ``count`` calls of ``action`` ("*" = any) fail with an AWS error."""
+        payload: dict[str, Any] = {"action": action, "count": count, "status": status, "message": message}
+        if code:
+            payload["code"] = code
+        if delay:
+            payload["delay"] = delay
+        return self._call("POST", "faults", payload)["faults"]
+
+    def delay(self, action: str, seconds: float, count: int = 1) -> list[dict]:
+        """Hold the next ``count`` responses to ``action`` for ``seconds``, then answer normally."""
+        return self._call("POST", "faults", {"action": action, "delay": seconds, "count": count})["faults"]
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "faults")["faults"]
+
+    def reset(self) -> None:
+        """Clear pending faults, call counters and unspent minted MFA codes."""
+        self._call("POST", "reset", {})
+
+    def calls(self, outcome: str | None = None) -> dict[str, int]:
+        """Requests answered per action; ``outcome`` "ok"/"error" narrows to 2xx or failures."""
+        return self._call("GET", "calls", query={"outcome": outcome} if outcome else None)
+
+    def expire_sessions(self, kind: str | None = None, access_key_id: str | None = None) -> int:
+        """Expire issued temporary credentials ("session" = GetSessionToken, "role" = AssumeRole)."""
+        payload = {k: v for k, v in {"kind": kind, "access_key_id": access_key_id}.items() if v}
+        return self._call("POST", "expire-sessions", payload)["expired"]
+
+    def sessions(self) -> list[dict]:
+        """Issued temporary credentials, without secrets."""
+        return self._call("GET", "sessions")["sessions"]

@@ -1,0 +1,138 @@
+"""The emulator's control API under /_strict/: JSON in, JSON out.
+
+Tests use it to get MFA codes, inject failures, read call counts and expire
+sessions. It is served by the same process as the emulated AWS endpoints so
+that it sees and changes the very state those endpoints use.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+from urllib.parse import parse_qs
+
+from .faults import Fault
+from .mfa import UnknownDevice
+
+if TYPE_CHECKING:
+    from .strict import StrictLayer
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class ControlRoutes:
+    def __init__(self, layer: StrictLayer) -> None:
+        self.layer = layer
+        self.routes: dict[tuple[str, str], Callable[[dict, dict], Any]] = {
+            ("GET", "health"): lambda q, b: {"ok": True},
+            ("GET", "admin"): self.admin,
+            ("POST", "mfa-code"): self.mfa_code,
+            ("GET", "totp"): self.totp,
+            ("GET", "faults"): lambda q, b: {"faults": self.layer.faults.pending()},
+            ("POST", "faults"): self.add_fault,
+            ("POST", "reset"): self.reset,
+            ("GET", "calls"): self.calls,
+            ("POST", "expire-sessions"): self.expire_sessions,
+            ("GET", "sessions"): lambda q, b: {"sessions": self.layer.sessions.summaries()},
+        }
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        name = environ.get("PATH_INFO", "")[len("/_strict/") :].strip("/")
+        try:
+            handler = self.routes.get((method, name))
+            if handler is None:
+                known = any(route_name == name for _, route_name in self.routes)
+                raise ControlError(405 if known else 404, f"no control endpoint {method} /_strict/{name}")
+            query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            payload = self._json_body(environ)
+            status, result = 200, handler(query, payload)
+        except ControlError as error:
+            status, result = error.status, {"error": str(error)}
+        body = json.dumps(result).encode("utf-8")
+        start_response(
+            f"{status} {_REASONS.get(status, 'Error')}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    @staticmethod
+    def _json_body(environ: dict) -> dict:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        raw = environ["wsgi.input"].read(length) if length else b""
+        if not raw.strip():
+            return {}
+        try:
+            payload = json.loads(raw)
+        except ValueError as error:
+            raise ControlError(400, f"body is not JSON: {error}")
+        if not isinstance(payload, dict):
+            raise ControlError(400, "body must be a JSON object")
+        return payload
+
+    @staticmethod
+    def _required(source: dict, name: str) -> str:
+        value = source.get(name)
+        if not value:
+            raise ControlError(400, f"missing {name!r}")
+        return str(value)
+
+    def admin(self, query: dict, payload: dict) -> dict:
+        admin = self.layer.admin
+        return {"access_key_id": admin.access_key_id, "secret_access_key": admin.secret_access_key}
+
+    def mfa_code(self, query: dict, payload: dict) -> dict:
+        serial = self._required(payload, "serial")
+        try:
+            return {"code": self.layer.mfa.mint(serial)}
+        except UnknownDevice:
+            raise ControlError(404, f"no MFA device {serial}")
+
+    def totp(self, query: dict, payload: dict) -> dict:
+        serial = self._required(query, "serial")
+        try:
+            return {"code": self.layer.mfa.current_totp(serial)}
+        except UnknownDevice:
+            raise ControlError(404, f"no virtual MFA device with a seed for {serial}")
+
+    def add_fault(self, query: dict, payload: dict) -> dict:
+        try:
+            fault = Fault(
+                action=self._required(payload, "action"),
+                remaining=int(payload.get("count", 1)),
+                code=payload.get("code"),
+                status=int(payload.get("status", 400)),
+                message=str(payload.get("message", "")),
+                delay=float(payload.get("delay", 0) or 0),
+            )
+        except (TypeError, ValueError) as error:
+            raise ControlError(400, f"bad fault: {error}")
+        if not fault.code and not fault.delay:
+            raise ControlError(400, "a fault needs a 'code', a 'delay', or both")
+        self.layer.faults.add(fault)
+        return {"faults": self.layer.faults.pending()}
+
+    def reset(self, query: dict, payload: dict) -> dict:
+        self.layer.faults.clear()
+        self.layer.calls.clear()
+        self.layer.mfa.forget_minted()
+        return {"ok": True}
+
+    def calls(self, query: dict, payload: dict) -> dict:
+        outcome = query.get("outcome")
+        if outcome not in (None, "ok", "error"):
+            raise ControlError(400, "outcome must be 'ok' or 'error'")
+        return self.layer.calls.snapshot(outcome)
+
+    def expire_sessions(self, query: dict, payload: dict) -> dict:
+        count = self.layer.sessions.expire(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
+        return {"expired": count}

@@ -1,0 +1,137 @@
+"""Read-only look-ups into moto's in-memory IAM state.
+
+The strict layer runs in the same process as moto, so the keys, roles and MFA
+devices that clients created through the API are simply read here. This is the
+one module that knows moto's internal attribute names: if a moto upgrade moves
+them, only this file changes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from moto.core import DEFAULT_ACCOUNT_ID  # noqa: F401  (moto's account for unattributed requests)
+from moto.iam.models import iam_backends
+
+PARTITION = "aws"
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws:(?:iam|sts)::(\d{12}):")
+
+
+@dataclass(frozen=True)
+class UserKey:
+    """A long-term access key of an IAM user."""
+
+    access_key_id: str
+    secret_access_key: str
+    active: bool
+    account_id: str
+    user_name: str
+    user_arn: str
+
+
+@dataclass(frozen=True)
+class Role:
+    account_id: str
+    name: str
+    arn: str
+    trust_policy: dict[str, Any]
+    max_session_duration: int
+
+
+@dataclass(frozen=True)
+class MfaDevice:
+    serial: str
+    account_id: str
+    user_name: str | None  # who it is enabled for, None while unassigned
+    seed: str | None  # Base32 seed; None for devices moto only knows by serial
+
+
+def account_of_arn(arn: str) -> str | None:
+    match = _ACCOUNT_IN_ARN.match(arn or "")
+    return match.group(1) if match else None
+
+
+def _accounts() -> list[tuple[str, Any]]:
+    # list() because other request threads may add accounts while we iterate.
+    return [(account_id, backends[PARTITION]) for account_id, backends in list(iam_backends.items())]
+
+
+def find_user_key(access_key_id: str) -> UserKey | None:
+    """The IAM user key with this id in any account, or None.
+
+    Keys moto made for AssumeRole live in the same table but belong to no user;
+    those are never long-term credentials.
+    """
+    for account_id, backend in _accounts():
+        key = backend.access_keys.get(access_key_id)
+        if key is None or not key.user_name:
+            continue
+        user = backend.users.get(key.user_name)
+        if user is None:
+            continue
+        return UserKey(
+            access_key_id=access_key_id,
+            secret_access_key=key.secret_access_key,
+            active=key.status == "Active",
+            account_id=account_id,
+            user_name=user.name,
+            user_arn=user.arn,
+        )
+    return None
+
+
+def _policy_document(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    text = raw or "{}"
+    try:
+        return json.loads(text)
+    except ValueError:
+        # Documents sent form-encoded are sometimes stored still percent-encoded.
+        return json.loads(unquote(text))
+
+
+def find_role(role_arn: str) -> Role | None:
+    account_id = account_of_arn(role_arn)
+    if account_id is None or ":role/" not in role_arn:
+        return None
+    backend = iam_backends[account_id][PARTITION]
+    name = role_arn.rsplit("/", 1)[-1]
+    for role in list(backend.roles.values()):
+        if role.name == name and role.arn == role_arn:
+            return Role(
+                account_id=account_id,
+                name=role.name,
+                arn=role.arn,
+                trust_policy=_policy_document(role.assume_role_policy_document),
+                max_session_duration=int(role.max_session_duration or 3600),
+            )
+    return None
+
+
+def find_mfa_device(serial: str) -> MfaDevice | None:
+    """A virtual MFA device by serial (ARN), or a device enabled on some user."""
+    for account_id, backend in _accounts():
+        device = backend.virtual_mfa_devices.get(serial)
+        if device is not None:
+            user = getattr(device, "user", None)
+            return MfaDevice(
+                serial=serial,
+                account_id=account_id,
+                user_name=user.name if user is not None else None,
+                seed=device.base32_string_seed,
+            )
+    for account_id, backend in _accounts():
+        for user in list(backend.users.values()):
+            if serial in user.mfa_devices:
+                return MfaDevice(serial=serial, account_id=account_id, user_name=user.name, seed=None)
+    return None
+
+
+def user_has_mfa_device(account_id: str, user_name: str, serial: str) -> bool:
+    user = iam_backends[account_id][PARTITION].users.get(user_name)
+    return user is not None and serial in user.mfa_devices
