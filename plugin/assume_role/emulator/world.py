@@ -1,0 +1,175 @@
+"""Seeding the standard test world into a running emulator, through boto3.
+
+The world is what the tool expects to find in AWS: a bastion account with an
+IAM user who has an access key and a virtual MFA device, and two target
+accounts whose ``read`` and ``admin`` roles trust the bastion account when MFA
+was used and the external id is the target account's id.
+
+moto keeps one set of backends per account and picks the account from the
+``x-moto-account-id`` header (after the MOTO_ACCOUNT_ID variable, before the
+account owning the request's key). The strict layer only lets that header
+through for its admin key, which is why seeding uses that key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import totp
+from .control import Control
+
+BASTION_ACCOUNT_ID = "123456789012"  # moto's default account
+PRODUCTION_ACCOUNT_ID = "111111111111"
+STAGING_ACCOUNT_ID = "222222222222"
+TARGET_ACCOUNTS = {"production": PRODUCTION_ACCOUNT_ID, "staging": STAGING_ACCOUNT_ID}
+ROLE_NAMES = ("read", "admin")
+MAX_SESSION_DURATION = 43200
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class World:
+    endpoint: str
+    region: str
+    bastion_account_id: str
+    accounts: dict[str, str]  # alias -> account id, as in ~/.aws/accounts
+    roles: tuple[str, ...]
+    user_name: str
+    user_arn: str
+    access_key_id: str
+    secret_access_key: str
+    mfa_serial: str
+    mfa_seed: str  # Base32, as a virtual MFA app would store it
+    max_session_duration: int = MAX_SESSION_DURATION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def production_account_id(self) -> str:
+        return self.accounts["production"]
+
+    @property
+    def staging_account_id(self) -> str:
+        return self.accounts["staging"]
+
+    def account_id(self, alias_or_id: str) -> str:
+        return self.accounts.get(alias_or_id, alias_or_id)
+
+    def role_arn(self, account: str, role: str) -> str:
+        return f"arn:aws:iam::{self.account_id(account)}:role/{role}"
+
+    def totp(self, when: float | None = None) -> str:
+        """The code the user's MFA app would show now; each code works only once."""
+        return totp.totp(self.mfa_seed, when)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["roles"] = list(self.roles)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> World:
+        data = dict(data)
+        data["roles"] = tuple(data["roles"])
+        return cls(**data)
+
+
+def trust_policy(bastion_account_id: str, external_id: str) -> dict[str, Any]:
+    """Trust the bastion account's principals, only with MFA and the agreed external id."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{bastion_account_id}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "Bool": {"aws:MultiFactorAuthPresent": "true"},
+                    "StringEquals": {"sts:ExternalId": external_id},
+                },
+            }
+        ],
+    }
+
+
+def admin_client(endpoint: str, service: str, account_id: str, *, region: str = REGION) -> Any:
+    """A boto3 client acting with the emulator's admin key inside ``account_id``.
+
+    For arranging state a test needs (an extra role, a deleted key); the strict
+    rules do not apply to it and its calls are not counted.
+    """
+    import boto3
+
+    admin = Control(endpoint).admin_credentials()
+    client = boto3.session.Session(
+        aws_access_key_id=admin["access_key_id"],
+        aws_secret_access_key=admin["secret_access_key"],
+        region_name=region,
+    ).client(service, endpoint_url=endpoint)
+
+    def choose_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account_id
+
+    client.meta.events.register(f"before-sign.{client.meta.service_model.service_id.hyphenize()}.*", choose_account)
+    return client
+
+
+def seed_world(
+    endpoint: str,
+    *,
+    user_name: str = "alice",
+    target_accounts: dict[str, str] | None = None,
+    region: str = REGION,
+) -> World:
+    """Create the user, MFA device and roles; return what clients need to know.
+
+    Another ``user_name`` gives an extra, independent user in the same world
+    (roles that already exist are kept).
+    """
+    targets = dict(target_accounts or TARGET_ACCOUNTS)
+    bastion = admin_client(endpoint, "iam", BASTION_ACCOUNT_ID, region=region)
+
+    user = bastion.create_user(UserName=user_name)["User"]
+    key = bastion.create_access_key(UserName=user_name)["AccessKey"]
+    device = bastion.create_virtual_mfa_device(VirtualMFADeviceName=user_name)["VirtualMFADevice"]
+    seed = device["Base32StringSeed"]
+    seed = seed.decode("ascii") if isinstance(seed, bytes) else seed
+    # IAM wants two consecutive codes to enable a virtual device.
+    step = totp.time_step()
+    bastion.enable_mfa_device(
+        UserName=user_name,
+        SerialNumber=device["SerialNumber"],
+        AuthenticationCode1=totp.code_for_step(seed, step - 1),
+        AuthenticationCode2=totp.code_for_step(seed, step),
+    )
+
+    for account_id in targets.values():
+        iam = admin_client(endpoint, "iam", account_id, region=region)
+        existing = {role["RoleName"] for role in iam.list_roles()["Roles"]}
+        for role in ROLE_NAMES:
+            if role in existing:
+                continue
+            iam.create_role(
+                RoleName=role,
+                AssumeRolePolicyDocument=json.dumps(trust_policy(BASTION_ACCOUNT_ID, account_id)),
+                MaxSessionDuration=MAX_SESSION_DURATION,
+                Description=f"{role} access, assumed from the bastion account with MFA",
+            )
+
+    return World(
+        endpoint=endpoint,
+        region=region,
+        bastion_account_id=BASTION_ACCOUNT_ID,
+        accounts=targets,
+        roles=ROLE_NAMES,
+        user_name=user_name,
+        user_arn=user["Arn"],
+        access_key_id=key["AccessKeyId"],
+        secret_access_key=key["SecretAccessKey"],
+        mfa_serial=device["SerialNumber"],
+        mfa_seed=seed,
+    )
