@@ -1,0 +1,97 @@
+"""Shared fixtures: one strict AWS emulator per test session, and sandboxes for the CLI.
+
+Tests that never ask for ``emulator`` (directly or through ``world``,
+``aws_env`` or ``mfa_code``) do not start it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGIN_DIR = ROOT / "plugin"
+# Test the working tree's package, installed or not.
+if str(PLUGIN_DIR) not in sys.path:
+    sys.path.insert(0, str(PLUGIN_DIR))
+
+from assume_role.emulator import Emulator, World, seed_world, start_emulator  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """The strict emulator (moto behind the strict layer) in a child process."""
+    log_path = tmp_path_factory.mktemp("emulator") / "emulator.log"
+    running = start_emulator(log_path=log_path)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def world(emulator: Emulator) -> World:
+    """The bastion user alice with MFA, and production/staging roles read and admin."""
+    return seed_world(emulator.endpoint)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_emulator_counters(request: pytest.FixtureRequest) -> None:
+    # Faults and call counts of one test must not leak into the next. Only
+    # tests that use the emulator pay for the reset (one loopback request).
+    if "emulator" in request.fixturenames:
+        request.getfixturevalue("emulator").control.reset()
+
+
+@pytest.fixture
+def mfa_code(emulator: Emulator, world: World):
+    """Call it to get a fresh single-use MFA code (alice's device unless a serial is given)."""
+
+    def mint(serial: str | None = None) -> str:
+        return emulator.control.mfa_code(serial or world.mfa_serial)
+
+    return mint
+
+
+@pytest.fixture
+def aws_env(tmp_path: Path, emulator: Emulator, world: World) -> dict[str, str]:
+    """A complete environment for running the CLI against the emulator in a sandbox.
+
+    Nothing AWS-related leaks in from the outer environment; the MFA serial is
+    deliberately not given, the tool has to discover it.
+    """
+    home = tmp_path / "home"
+    aws_dir = home / ".aws"
+    aws_dir.mkdir(parents=True)
+    credentials_file = aws_dir / "credentials"
+    credentials_file.write_text(
+        "[default]\n"
+        f"aws_access_key_id = {world.access_key_id}\n"
+        f"aws_secret_access_key = {world.secret_access_key}\n"
+    )
+    config_file = aws_dir / "config"
+    config_file.write_text(f"[default]\nregion = {world.region}\n")
+    accounts_file = aws_dir / "accounts"
+    accounts_file.write_text(json.dumps(world.accounts, indent=2) + "\n")
+    xdg = {name: tmp_path / "xdg" / name.lower() for name in ("cache", "state", "config")}
+    for directory in xdg.values():
+        directory.mkdir(parents=True)
+
+    python_path = os.pathsep.join(filter(None, [str(PLUGIN_DIR), os.environ.get("PYTHONPATH")]))
+    return {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": python_path,
+        "LANG": "C.UTF-8",
+        "AWS_CONFIG_FILE": str(config_file),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file),
+        "AWS_ENDPOINT_URL": emulator.endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "ASSUME_ROLE_ACCOUNTS_FILE": str(accounts_file),
+        "XDG_CACHE_HOME": str(xdg["cache"]),
+        "XDG_STATE_HOME": str(xdg["state"]),
+        "XDG_CONFIG_HOME": str(xdg["config"]),
+    }
