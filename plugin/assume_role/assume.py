@@ -27,9 +27,11 @@ def main(args) -> int:
 
     # Everything that can be checked without the network is checked first.
     known = accounts.load()
-    account_name = args.account or _missing("ACCOUNT")
+    account_name = args.account or _missing(
+        "ACCOUNT" if args.role else "ACCOUNT and ROLE", lambda ui: ui.ask_account(known)
+    )
     account = accounts.resolve(account_name, known)
-    role = validate.role_name(args.role or _missing("ROLE"))
+    role = validate.role_name(args.role or _missing("ROLE", lambda ui: ui.ask_role(account)))
     code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
     duration = settings.role_duration()
     region = args.region and validate.region(args.region)
@@ -52,10 +54,15 @@ def main(args) -> int:
         from assume_role.flow import Flow, Request
 
         bastion = Bastion(profile)
-        region = region or _config_region(bastion) or settings.DEFAULT_REGION
+        # Asked only when nothing names one; without a terminal, the default.
+        region = (
+            region
+            or _config_region(bastion)
+            or _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
+        )
         bastion.region = region
         request = Request(account, role, region, duration, profile, external_id)
-        credentials = Flow(request, bastion, store, _code_source(code), log).run()
+        credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
         store.save_role(role_key, credentials, region)
 
     values = exports.for_role(credentials, account.alias, account.id, role, region)
@@ -71,17 +78,23 @@ def _config_region(bastion) -> str | None:
     return validate.region(region) if region else None
 
 
-def _missing(what: str):
-    raise UsageError(f"missing {what}: usage is assume-role ACCOUNT ROLE [MFA_TOKEN] [REGION]")
+def _missing(what: str, ask, default: str | None = None) -> str:
+    """Ask on the terminal for a value not given; never read stdin otherwise."""
+    from assume_role import interactive
+
+    if interactive.available():
+        return ask(interactive)
+    if default is not None:
+        return default
+    raise UsageError(
+        f"missing {what} and no terminal to ask on: usage is assume-role ACCOUNT ROLE [MFA_TOKEN] [REGION]"
+    )
 
 
-def _code_source(code: str | None):
-    def source(serial: str, seconds: int) -> str:
-        if code:
-            return code
-        raise UsageError(f"an MFA code for {serial} is needed: pass it as the third argument (MFA_TOKEN)")
+def _code_source(code: str | None, bastion, log):
+    from assume_role import mfa_input
 
-    return source
+    return mfa_input.source(code, bastion.config, bastion.profile, log)
 
 
 def _write(script: str) -> None:

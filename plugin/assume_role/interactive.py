@@ -1,0 +1,370 @@
+"""Questions on the terminal for the values not given on the command line.
+
+The main command's stdout is the code the calling shell evaluates, so every
+question is drawn on ``/dev/tty`` and read from it, never from stdin or onto
+stdout. prompt_toolkit left to itself falls back to plain text when stdout is
+not a terminal, which is always the case under ``eval "$(assume-role)"``;
+here it is handed an input and an output opened on the terminal instead.
+
+"Interactive" means: stdin is a terminal *and* ``/dev/tty`` can be opened.
+Anything else (a pipe or file on stdin, no controlling terminal in CI, cron,
+ssh without a pty) gets no question at all: the caller fails at once and
+names the missing value, so nothing ever waits on stdin.
+
+The questions:
+
+* account: a filter-as-you-type list of the aliases in the accounts file,
+  each shown with its id, the last account first; typing narrows by alias or
+  by id prefix, a literal 12-digit id is accepted, and Enter on a filter that
+  leaves one account picks it. Enter on an empty line takes the default shown
+  in brackets.
+* role: the roles assumed before in that account (most recent first), then
+  the ones listed for it in the accounts file; any valid role name may be
+  typed.
+* region: asked only when nothing else names one (argument, the account's
+  region, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the bastion profile);
+  the default is the region picked last time, else us-east-1.
+* MFA code: a hidden field that accepts exactly six digits (spaces are
+  ignored, as authenticator apps group them) and says which device it is for
+  and how long the resulting session lasts.
+
+Ctrl-C, Ctrl-D on an empty field or Esc at any question raise
+``errors.Interrupted`` (exit 130); prompt_toolkit restores the terminal mode
+on the way out.
+
+questionary and prompt_toolkit are imported only when a question is really
+asked: runs with every value given never load them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+
+from assume_role import accounts as accounts_module
+from assume_role import history, paths, settings, validate
+from assume_role.accounts import Account
+from assume_role.errors import AssumeRoleError, Interrupted, UsageError
+
+TTY = "/dev/tty"
+
+
+def available() -> bool:
+    """Whether questions can be asked: stdin is a terminal and /dev/tty opens."""
+    try:
+        if not os.isatty(0):
+            return False
+        fd = os.open(TTY, os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+# -- the questions -------------------------------------------------------------
+
+
+def ask_account(known: dict[str, Account]) -> str:
+    """An alias from ``known`` or a literal 12-digit account id."""
+    last = history.last_choice().get("account")
+    ordered = account_order(known, last)
+    default = last if isinstance(last, str) and _account_answer(last, known) else None
+    if default is None and len(ordered) == 1:
+        default = ordered[0].alias
+
+    def check(text: str) -> bool | str:
+        if _account_answer(text, known) is not None:
+            return True
+        if not text.strip():
+            return "type an account alias or a 12-digit account id"
+        return _account_problem(text, known)
+
+    def complete(text: str) -> Iterable[tuple[str, str]]:
+        for account in ordered:
+            if _account_matches(account, text):
+                yield account.alias, "" if account.alias == account.id else account.id
+
+    return _free_text(
+        "Account" if known else "Account id",
+        default=default,
+        complete=complete,
+        check=check,
+        resolve=lambda text: _account_answer(text, known),
+        what="account",
+        open_menu=bool(known),
+    )
+
+
+def ask_role(account: Account) -> str:
+    """A valid IAM role name, known roles for ``account`` offered first."""
+    roles = role_order(account)
+
+    def check(text: str) -> bool | str:
+        if not text.strip():
+            return "type the name of the role to assume"
+        try:
+            validate.role_name(text.strip())
+        except AssumeRoleError as exc:
+            return str(exc)
+        return True
+
+    def complete(text: str) -> Iterable[tuple[str, str]]:
+        for role in roles:
+            if text.strip().casefold() in role.casefold():
+                yield role, ""
+
+    label = account.alias if account.alias == account.id else f"{account.alias} ({account.id})"
+    return _free_text(
+        f"Role in {label}",
+        default=roles[0] if roles else None,
+        complete=complete,
+        check=check,
+        what="role",
+        open_menu=bool(roles),
+    )
+
+
+def ask_region() -> str:
+    """A region code; the last one picked (or us-east-1) is the default."""
+    last = history.last_choice().get("region")
+    default = last if isinstance(last, str) and _valid_region(last) else settings.DEFAULT_REGION
+    regions = [default] + [r for r in known_regions() if r != default]
+
+    def check(text: str) -> bool | str:
+        if _valid_region(text.strip()):
+            return True
+        return f"{text.strip()!r} is not a region code such as us-east-1"
+
+    def complete(text: str) -> Iterable[tuple[str, str]]:
+        for region in regions:
+            if text.strip().lower() in region:
+                yield region, ""
+
+    return _free_text("Region", default=default, complete=complete, check=check, what="region")
+
+
+def ask_mfa_code(serial: str, seconds: int) -> str:
+    """Six digits typed into a hidden field."""
+
+    def check(text: str) -> bool | str:
+        # The message never repeats the input: it may be a password typed by mistake.
+        return True if _MFA_CODE.fullmatch(_without_spaces(text)) else "the MFA code is 6 digits"
+
+    message = f"MFA code for {serial} (session lasts {describe_duration(seconds)})"
+
+    def build(questionary, **io):
+        return questionary.password(message, validate=check, **io)
+
+    code = _without_spaces(_run(build, "MFA code"))
+    return validate.mfa_code(code)
+
+
+# -- ordering and matching -------------------------------------------------------
+
+
+def account_order(known: dict[str, Account], last: object = None) -> list[Account]:
+    """Aliases sorted case-insensitively, the last one used first."""
+    ordered = sorted(known.values(), key=lambda account: (account.alias.casefold(), account.alias))
+    if isinstance(last, str) and last in known:
+        ordered.remove(known[last])
+        ordered.insert(0, known[last])
+    return ordered
+
+
+def role_order(account: Account) -> list[str]:
+    """Roles assumed before in this account (newest first), then configured ones."""
+    roles: list[str] = []
+    for role in [*history.roles_for(account.id), *account.roles]:
+        if role not in roles and _valid_role(role):
+            roles.append(role)
+    return roles
+
+
+def known_regions() -> list[str]:
+    """Region codes botocore knows for STS, or a short built-in list."""
+    try:
+        import botocore.session
+
+        found = botocore.session.get_session().get_available_regions("sts")
+    except Exception:  # an odd botocore install must not stop the question
+        found = []
+    return sorted(found) or list(_FALLBACK_REGIONS)
+
+
+def describe_duration(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    minutes = rest // 60
+    if hours and minutes:
+        return f"{hours}h{minutes:02d}m"
+    if hours:
+        return f"{hours}h"
+    return f"{max(minutes, 1)}m"
+
+
+def _account_matches(account: Account, text: str) -> bool:
+    text = text.strip()
+    return text.casefold() in account.alias.casefold() or (text.isdigit() and account.id.startswith(text))
+
+
+def _account_answer(text: str, known: dict[str, Account]) -> str | None:
+    """What the typed text stands for: an alias, an id, or the one match of a filter."""
+    text = text.strip()
+    if text in known or accounts_module.ACCOUNT_ID.fullmatch(text):
+        return text
+    matches = [account for account in known.values() if _account_matches(account, text)]
+    return matches[0].alias if len(matches) == 1 else None
+
+
+def _account_problem(text: str, known: dict[str, Account]) -> str:
+    text = text.strip()
+    if not known and not text.isdigit():
+        return f"no account aliases in {paths.accounts_file()}: type a 12-digit account id"
+    matches = sum(1 for account in known.values() if _account_matches(account, text))
+    if matches:
+        return f"{matches} accounts match {text!r}: type more or pick one with the arrow keys"
+    if text.isdigit():
+        return f"an account id has 12 digits ({len(text)} typed)"
+    return f"no account matches {text!r}"
+
+
+_MFA_CODE = re.compile(r"\d{6}")
+_FALLBACK_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1")
+
+
+def _without_spaces(text: str) -> str:
+    return "".join(text.split())
+
+
+def _valid_region(value: str) -> bool:
+    try:
+        validate.region(value)
+    except AssumeRoleError:
+        return False
+    return True
+
+
+def _valid_role(value: str) -> bool:
+    try:
+        validate.role_name(value)
+    except AssumeRoleError:
+        return False
+    return True
+
+
+# -- running a question on the terminal -----------------------------------------
+
+
+def _free_text(
+    message: str,
+    *,
+    default: str | None,
+    complete: Callable[[str], Iterable[tuple[str, str]]],
+    check: Callable[[str], bool | str],
+    what: str,
+    resolve: Callable[[str], str | None] | None = None,
+    open_menu: bool = True,
+) -> str:
+    """A line of text with a filtered menu of suggestions.
+
+    On Enter an empty line becomes ``default`` and ``resolve`` may turn the
+    typed text into what it stands for, before ``check`` judges it, so the
+    answered question shows the value really used.
+    """
+    if default:
+        message = f"{message} [{default}]"
+
+    def accepted(text: str) -> str | None:
+        if not text.strip():
+            return default
+        return resolve(text) if resolve else text.strip()
+
+    def build(questionary, **io):
+        from prompt_toolkit.completion import Completer, Completion
+
+        class Suggestions(Completer):
+            def get_completions(self, document, complete_event):
+                typed = document.text
+                for value, meta in complete(typed):
+                    yield Completion(value, start_position=-len(typed), display_meta=meta)
+
+        return questionary.autocomplete(message, choices=[], completer=Suggestions(), validate=check, **io)
+
+    return _run(build, what, open_menu=open_menu, on_enter=accepted).strip()
+
+
+@contextmanager
+def _terminal():
+    """prompt_toolkit input and output bound to /dev/tty, never stdin/stdout."""
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_input
+    from prompt_toolkit.output import create_output
+
+    try:
+        reader = open(TTY, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot open the terminal to ask questions: {exc.strerror}") from None
+    with reader:
+        try:
+            writer = open(TTY, "w", encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"cannot open the terminal to ask questions: {exc.strerror}") from None
+        with writer:
+            terminal_input = create_input(stdin=reader)
+            terminal_output = create_output(stdout=writer)
+            with create_app_session(input=terminal_input, output=terminal_output):
+                yield {"input": terminal_input, "output": terminal_output}
+
+
+def _run(
+    build: Callable[..., object],
+    what: str,
+    *,
+    open_menu: bool = False,
+    on_enter: Callable[[str], str | None] | None = None,
+) -> str:
+    import questionary
+
+    with _terminal() as io:
+        application = build(questionary, **io).application
+        buffer = application.current_buffer
+        _add_bindings(application, buffer, on_enter)
+
+        def show_menu() -> None:
+            if open_menu:
+                buffer.start_completion(select_first=False)
+
+        try:
+            answer = application.run(pre_run=show_menu)
+        except (KeyboardInterrupt, EOFError):
+            answer = None
+    if answer is None:
+        raise Interrupted(f"cancelled at the {what} question; nothing was changed")
+    return answer
+
+
+def _add_bindings(application, buffer, on_enter: Callable[[str], str | None] | None) -> None:
+    """Esc cancels; Enter may first replace the typed text with what it means."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+
+    bindings = KeyBindings()
+
+    # eager: do not wait to see whether Esc starts an Alt- key combination.
+    @bindings.add("escape", eager=True)
+    def _cancel(event) -> None:
+        event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+
+    if on_enter is not None:
+
+        @bindings.add("enter")
+        def _accept(event) -> None:
+            value = on_enter(buffer.text)
+            if value is not None and value != buffer.text:
+                buffer.text = value
+                buffer.cursor_position = len(value)
+            buffer.validate_and_handle()
+
+    # Later bindings win, so these take precedence over questionary's own.
+    existing = [application.key_bindings] if application.key_bindings is not None else []
+    application.key_bindings = merge_key_bindings([*existing, bindings])
