@@ -28,7 +28,10 @@ PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugin"
 # an injected error reaches the test instead of being retried away. botocore
 # checks some bounds itself; switched off so the requests reach the emulator.
 NO_RETRIES = Config(
-    retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30, parameter_validation=False
+    retries={"total_max_attempts": 1, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=30,
+    parameter_validation=False,
 )
 
 
@@ -520,3 +523,17 @@ def test_trust_evaluation_honours_deny_and_if_exists():
     assert not trust.allows({"Statement": [allow, deny]}, caller)
     stranger = trust.Caller(arn="arn:aws:iam::999999999999:user/eve", account_id="999999999999")
     assert not trust.allows({"Statement": [allow]}, stranger)
+
+
+def test_aws_env_points_a_fresh_process_at_the_emulator(aws_env, world):
+    script = (
+        "import boto3;"
+        "print(boto3.client('sts').get_caller_identity()['Arn']);"
+        "print(boto3.client('iam').list_mfa_devices()['MFADevices'][0]['SerialNumber'])"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=aws_env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [world.user_arn, world.mfa_serial]
+    assert not any(name.startswith("AWS_") and name not in {
+        "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL", "AWS_EC2_METADATA_DISABLED"
+    } for name in aws_env)
