@@ -1,0 +1,38 @@
+"""Running the real CLI the way a shell does: a child process, stdout captured."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(env: dict, *args: str, timeout: float = 60) -> Run:
+    result = subprocess.run(
+        [sys.executable, "-m", "assume_role", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,  # never a terminal: nothing may wait on stdin
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return Run(result.returncode, result.stdout, result.stderr)
+
+
+def assert_clean_failure(run: Run, exit_code: int, *fragments: str) -> None:
+    """The failure contract: exit code, nothing to eval, one line that explains."""
+    assert run.returncode == exit_code, (run.returncode, run.stderr)
+    assert run.stdout == "", run.stdout
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("assume-role: ")
+    assert "Traceback" not in run.stderr
+    for fragment in fragments:
+        assert fragment.lower() in lines[0].lower(), (fragment, lines[0])
