@@ -1,0 +1,214 @@
+"""The failure matrix: every failure, through eval in every shell, changes nothing.
+
+Each case sets up one thing going wrong against the strict emulator. The CLI
+must exit with the documented code, print one line on stderr and nothing on
+stdout; evaluated in bash, zsh and fish, the variables exported before stay
+exactly as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import boto3
+import pexpect
+import pytest
+
+from support import assert_clean_failure, run_cli
+from test_assume import eval_line, shell_session
+
+BEFORE = {
+    "AWS_ACCESS_KEY_ID": "AKIABEFORE",
+    "AWS_SECRET_ACCESS_KEY": "before/secret",
+    "AWS_SESSION_TOKEN": "before-token",
+    "AWS_ACCOUNT_NAME": "before-account",
+    "AWS_ACCOUNT_ROLE": "before-role",
+    "AWS_PROFILE": "before-profile",
+    "ASSUME_ROLE_EXPIRES_AT": "1700000000",
+}
+
+
+def temporary_bastion_keys(world, env, mfa_serial_in_config=True) -> str:
+    """Replace the bastion keys with GetSessionToken credentials (no MFA)."""
+    sts = boto3.client(
+        "sts", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+        aws_access_key_id=world.access_key_id, aws_secret_access_key=world.secret_access_key,
+    )
+    creds = sts.get_session_token(DurationSeconds=3600)["Credentials"]
+    with open(env["AWS_SHARED_CREDENTIALS_FILE"], "w") as f:
+        f.write(
+            f"[default]\naws_access_key_id = {creds['AccessKeyId']}\n"
+            f"aws_secret_access_key = {creds['SecretAccessKey']}\naws_session_token = {creds['SessionToken']}\n"
+        )
+    if mfa_serial_in_config:
+        with open(env["AWS_CONFIG_FILE"], "a") as f:
+            f.write(f"mfa_serial = {world.mfa_serial}\n")
+    return creds["AccessKeyId"]
+
+
+def case_wrong_mfa_code(env, world, emulator, mfa_code):
+    return ["production", "read", "000000"], 4, "MFA code"
+
+
+def case_access_denied(env, world, emulator, mfa_code):
+    return ["production", "no-such-role", mfa_code()], 5, "denied sts:AssumeRole"
+
+
+def case_role_chaining(env, world, emulator, mfa_code):
+    temporary_bastion_keys(world, env)
+    env["AWS_ROLE_SESSION_TIMEOUT"] = "7200"
+    return ["production", "read", mfa_code()], 5, "role chaining"
+
+
+def case_expired_bastion_keys(env, world, emulator, mfa_code):
+    key = temporary_bastion_keys(world, env)
+    emulator.control.expire_sessions(access_key_id=key)
+    return ["production", "read", mfa_code()], 3, "expired"
+
+
+def case_invalid_bastion_keys(env, world, emulator, mfa_code):
+    with open(env["AWS_SHARED_CREDENTIALS_FILE"], "w") as f:
+        f.write(f"[default]\naws_access_key_id = {world.access_key_id}\naws_secret_access_key = wrong-secret\n")
+    return ["production", "read", mfa_code()], 3, "rejected the bastion credentials"
+
+
+def case_no_credentials(env, world, emulator, mfa_code):
+    open(env["AWS_SHARED_CREDENTIALS_FILE"], "w").close()
+    return ["production", "read", mfa_code()], 3, "no AWS credentials"
+
+
+def case_missing_profile(env, world, emulator, mfa_code):
+    env["AWS_PROFILE_ASSUME_ROLE"] = "nope"
+    return ["production", "read", mfa_code()], 3, "profile 'nope' not found"
+
+
+def case_unreachable(env, world, emulator, mfa_code):
+    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+    env["AWS_MAX_ATTEMPTS"] = "2"
+    return ["production", "read", mfa_code()], 6, "cannot reach"
+
+
+def case_timeout(env, world, emulator, mfa_code):
+    emulator.control.delay("*", 2.5, count=5)
+    env["ASSUME_ROLE_HTTP_TIMEOUT"] = "0.5"
+    env["AWS_MAX_ATTEMPTS"] = "2"
+    return ["production", "read", mfa_code()], 6, "timed out"
+
+
+def case_throttling(env, world, emulator, mfa_code):
+    emulator.control.inject_fault("*", "Throttling", count=20)
+    env["AWS_MAX_ATTEMPTS"] = "2"
+    return ["production", "read", mfa_code()], 6, "throttled"
+
+
+def case_insecure_endpoint(env, world, emulator, mfa_code):
+    env["AWS_ENDPOINT_URL"] = "http://sts.example.com"
+    return ["production", "read", mfa_code()], 2, "must use https"
+
+
+def case_bad_account_id(env, world, emulator, mfa_code):
+    return ["1234567890", "read", "123456"], 2, "12 digits"
+
+
+def case_unknown_alias(env, world, emulator, mfa_code):
+    return ["prodution", "read", "123456"], 2, "did you mean production"
+
+
+def case_malformed_accounts_file(env, world, emulator, mfa_code):
+    with open(env["ASSUME_ROLE_ACCOUNTS_FILE"], "w") as f:
+        f.write('{\n  "production": "111111111111",\n  "staging": \n}\n')
+    return ["production", "read", "123456"], 2, "line 4 column 1"
+
+
+def case_invalid_duration(env, world, emulator, mfa_code):
+    env["AWS_ROLE_SESSION_TIMEOUT"] = "60"
+    return ["production", "read", "123456"], 2, "between 900 and 43200"
+
+
+def case_invalid_role_name(env, world, emulator, mfa_code):
+    return ["production", "re ad;ls", "123456"], 2, "invalid role name"
+
+
+def case_malformed_mfa_code(env, world, emulator, mfa_code):
+    return ["production", "read", "12345x"], 4, "6 digits"
+
+
+CASES = {name[5:]: fn for name, fn in dict(globals()).items() if name.startswith("case_")}
+
+
+@pytest.fixture
+def settle(emulator):
+    """Wait out delayed requests so they are not counted in the next test."""
+    yield
+    if emulator.control.faults():
+        time.sleep(3)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_failure_is_clean(case, aws_env, world, emulator, mfa_code, settle):
+    args, exit_code, fragment = CASES[case](aws_env, world, emulator, mfa_code)
+    assert_clean_failure(run_cli(aws_env, "--shell", "bash", *args), exit_code, fragment)
+
+
+def snapshot_lines(shell: str) -> list[str]:
+    return [f'printf "%s=%s\\n" {name} "${name}"' for name in BEFORE] + [
+        'printf "%s=%s\\n" AWS_REGION "${AWS_REGION-unset}"' if shell != "fish" else
+        'set -q AWS_REGION; and printf "%s=%s\\n" AWS_REGION $AWS_REGION; or echo AWS_REGION=unset'
+    ]
+
+
+def expected_snapshot() -> str:
+    return "".join(f"{k}={v}\n" for k, v in BEFORE.items()) + "AWS_REGION=unset\n"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("case", CASES)
+def test_failure_through_eval_keeps_shell_state(shell, case, aws_env, world, emulator, mfa_code, settle):
+    args, _, fragment = CASES[case](aws_env, world, emulator, mfa_code)
+    aws_env.update(BEFORE)
+    result = shell_session(shell, aws_env, [eval_line(shell, *args), *snapshot_lines(shell)])
+    assert result.stdout == expected_snapshot()
+    assert fragment.lower() in result.stderr.lower()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_ctrl_c_keeps_shell_state(shell, aws_env, emulator, mfa_code, settle, tmp_path):
+    emulator.control.delay("*", 2.5, count=5)
+    aws_env.update(BEFORE, PS1="$ ", TERM="dumb")
+    argv = {"bash": ["bash", "--norc", "--noprofile"], "zsh": ["zsh", "-f"], "fish": ["fish", "--no-config"]}[shell]
+    child = pexpect.spawn(argv[0], argv[1:], env=aws_env, encoding="utf-8", timeout=20, cwd=str(tmp_path))
+    try:
+        if shell == "fish":
+            child.sendline("function fish_prompt; echo -n 'READY> '; end")
+        else:
+            child.sendline("PS1='READY> '")
+        child.expect("READY> ")
+        child.sendline(eval_line(shell, "production", "read", mfa_code()))
+        time.sleep(1)  # the helper is now waiting on the delayed emulator
+        child.sendintr()
+        child.expect("interrupted; nothing was changed")
+        child.expect("READY> ")
+        # The quotes split the marker, so the echoed command line cannot match.
+        child.sendline('echo "K"EY=$AWS_ACCESS_KEY_ID NAME=$AWS_ACCOUNT_NAME PROFILE=$AWS_PROFILE')
+        child.expect(r"KEY=(\S*) NAME=(\S*) PROFILE=(\S*)\r?\n")
+        assert child.match.groups() == ("AKIABEFORE", "before-account", "before-profile")
+    finally:
+        child.close(force=True)
+
+
+def test_ctrl_c_exit_code(aws_env, emulator, mfa_code, settle):
+    emulator.control.delay("*", 2.5, count=5)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assume_role", "--shell", "bash", "production", "read", mfa_code()],
+        env=aws_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert stdout == ""
+    assert stderr.strip() == "assume-role: interrupted; nothing was changed"
