@@ -22,6 +22,7 @@ of a command line would garble it.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -156,24 +157,28 @@ def _first_word(current: str) -> list[Candidate]:
     if current[:1].isdigit():
         # Typing digits means an account id: offer the ids, described by alias.
         ids: dict[str, str] = {}
-        for account in table.values():
-            ids.setdefault(account.id, account.alias)
+        for alias, value in table.items():
+            account_id = _id_of(value)
+            if account_id:
+                ids.setdefault(account_id, alias)
         found += [Candidate("account-id", i, alias) for i, alias in ids.items()]
     else:
-        found += [Candidate("account", a.alias, a.id) for a in table.values()]
+        found += [Candidate("account", alias, i) for alias, value in table.items() if (i := _id_of(value))]
     return found
 
 
 def _roles(account_word: str) -> list[Candidate]:
     from assume_role import history
 
-    account = _account(account_word)
-    if account is None:
+    alias, value = _account(account_word)
+    account_id = _id_of(value)
+    if account_id is None:
         return []
     found: dict[str, str] = {}
-    for role in account.roles:
-        found.setdefault(role, "listed in the accounts file")
-    for role in history.roles_for(account.id):
+    for role in _field(value, "roles", list) or []:
+        if isinstance(role, str):
+            found.setdefault(role, "listed in the accounts file")
+    for role in history.roles_for(account_id):
         found.setdefault(role, "assumed before")
     return [Candidate("role", role, text) for role, text in found.items()]
 
@@ -181,12 +186,12 @@ def _roles(account_word: str) -> list[Candidate]:
 def _regions(account_word: str) -> list[Candidate]:
     from assume_role import regions
 
-    account = _account(account_word)
-    default = account.region if account else None
+    alias, value = _account(account_word)
+    default = _field(value, "region", str)
     found = []
     if default:
         label = regions.name(default)
-        found.append(Candidate("region", default, f"{label} (default for {account.alias})".lstrip()))
+        found.append(Candidate("region", default, f"{label} (default for {alias})".lstrip()))
     found += [Candidate("region", code, text) for code, text in regions.REGIONS.items() if code != default]
     return found
 
@@ -195,48 +200,47 @@ def _shells() -> list[Candidate]:
     return [Candidate("shell", name, f"{name} syntax") for name in ("bash", "zsh", "fish")]
 
 
-def _accounts():
-    """The accounts file, read leniently: one bad entry must not hide the others."""
-    from assume_role import accounts
-    from assume_role.errors import AssumeRoleError
+# The accounts file is read here directly rather than through
+# assume_role.accounts: completion runs on every Tab, and with 10,000 aliases
+# building and validating an Account for each would cost more than the rest of
+# the run. It is also lenient: an entry the main command would reject is left
+# out, and the others are still offered.
 
-    try:
-        return accounts.load()
-    except AssumeRoleError:
-        pass
-    import json
 
+def _accounts() -> dict:
+    """The accounts file's JSON object (alias to id or to an object); {} if unusable."""
     from assume_role import paths
 
     try:
         data = json.loads(paths.accounts_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if not isinstance(data, dict):
-        return {}
-    table = {}
-    for alias, value in data.items():
-        account_id = value.get("id") if isinstance(value, dict) else value
-        if isinstance(account_id, str) and accounts.ACCOUNT_ID.fullmatch(account_id):
-            roles = value.get("roles") if isinstance(value, dict) else None
-            region = value.get("region") if isinstance(value, dict) else None
-            table[alias] = accounts.Account(
-                alias=alias,
-                id=account_id,
-                roles=tuple(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else (),
-                region=region if isinstance(region, str) else None,
-            )
-    return table
+    return data if isinstance(data, dict) else {}
 
 
-def _account(word: str):
-    from assume_role import accounts
-    from assume_role.errors import AssumeRoleError
+def _id_of(value) -> str | None:
+    account_id = value.get("id") if isinstance(value, dict) else value
+    if isinstance(account_id, str) and len(account_id) == 12 and account_id.isascii() and account_id.isdigit():
+        return account_id
+    return None
 
-    try:
-        return accounts.resolve(word, _accounts())
-    except AssumeRoleError:
-        return None
+
+def _field(value, name: str, kind: type):
+    found = value.get(name) if isinstance(value, dict) else None
+    return found if isinstance(found, kind) else None
+
+
+def _account(word: str) -> tuple[str, object]:
+    """The alias and accounts-file entry that ``word`` names (an alias or an account id)."""
+    table = _accounts()
+    if word in table:
+        return word, table[word]
+    if _id_of(word):
+        for alias, value in table.items():
+            if _id_of(value) == word:
+                return alias, value
+        return word, word
+    return word, None
 
 
 def _printable(value: str) -> bool:
@@ -246,4 +250,6 @@ def _printable(value: str) -> bool:
 
 
 def _one_line(text: str) -> str:
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() else " " for ch in text)
