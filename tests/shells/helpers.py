@@ -115,7 +115,7 @@ class Terminal:
 
     _ids = itertools.count()
 
-    def __init__(self, shell: str, env: dict[str, str], rc: str, tmp_path: Path, width: int = 160):
+    def __init__(self, shell: str, env: dict[str, str], rc: str, tmp_path: Path, width: int = 160, cwd: Path | None = None):
         require("tmux")
         require(shell)
         self.shell = shell
@@ -136,7 +136,8 @@ class Terminal:
             (rc_dir / "init.fish").write_text(rc)
             command = ["fish", "--no-config", "-i", "-C", f"source '{rc_dir / 'init.fish'}'"]
         self.env.setdefault("TERM", "xterm-256color")
-        self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", "50", "--", *command)
+        where = str(cwd or tmp_path)
+        self._tmux("new-session", "-d", "-s", "t", "-c", where, "-x", str(width), "-y", "50", "--", *command)
         self._tmux("set-option", "-t", "t", "history-limit", "5000")
         self.wait_for_prompt()
 
@@ -210,13 +211,12 @@ class Terminal:
         # The quotes keep the typed line from matching the printed marker.
         self.type(f"{command}; echo __done_''{mark}__")
         self.key("Enter")
-        done = self.wait_for(rf"^__done_{mark}__\s*\n(?:.*\n)*?.*{re.escape(PROMPT)}", timeout)
+        self.wait_for(rf"^__done_{mark}__\s*\n(?:.*\n)*?.*{re.escape(PROMPT)}", timeout)
         self._settle()
         text = self.screen()
         start = text.rfind(f"__done_''{mark}__")
         start = text.find("\n", start) + 1
         end = text.find(f"__done_{mark}__", start)
-        del done
         return text[start:end]
 
     def prompt_line(self, colours: bool = False) -> str:

@@ -1,0 +1,158 @@
+"""The plugins in a real terminal (tmux): Tab, the prompt, and assuming roles for real.
+
+Each shell starts interactively with an rc file that loads the plugin the way
+users do (`assume-role init SHELL`). The tests read the screen, so they see
+what a person would: the completed command line, zsh's right prompt, colours.
+The end-to-end test assumes roles against the strict AWS emulator.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from helpers import PROMPT, Terminal, strip_ansi, write_helper
+
+TIME_LEFT = r"(?:\d{1,2}m|\dh\d\dm)"
+FINGERPRINT = "env | grep -E '^(AWS_|ASSUME_ROLE_)' | sort | cksum"
+HOSTILE = "$(touch pwned1)`touch pwned2`\\w%n${HOME}"
+
+
+def rc(shell: str, helper, extra: str = "") -> str:
+    """An rc file loading the plugin as the README says, with a prompt the tests can find."""
+    if shell == "fish":
+        return (
+            "set -g fish_greeting\n"
+            f"function fish_prompt; printf '{PROMPT} '; end\n"
+            f"'{helper}' init fish | source\n"
+            f"set -g ASSUME_ROLE_COMMAND '{helper}'\n" + extra
+        )
+    lines = f"PS1='{PROMPT} '\n" if shell == "bash" else f"PROMPT='{PROMPT} '\n"
+    if shell == "zsh":
+        lines += "autoload -Uz compinit && compinit -u -D\n"
+    return lines + f"eval \"$('{helper}' init {shell})\"\nASSUME_ROLE_COMMAND='{helper}'\n" + extra
+
+
+def export(shell: str, name: str, value: str) -> str:
+    quoted = "'" + value.replace("'", "'\\''") + "'" if shell != "fish" else "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return f"set -gx {name} {quoted}" if shell == "fish" else f"export {name}={quoted}"
+
+
+def assert_segment(term: Terminal, pattern: str, colour: str | None = None) -> None:
+    line = term.prompt_line(colours=colour is not None)
+    assert re.search(pattern, strip_ansi(line)), line
+    if colour:
+        assert re.search(rf"\x1b\[(?:[0-9;]*;)?{colour}m[^\x1b]*{pattern}", line), repr(line)
+
+
+def assert_no_segment(term: Terminal) -> None:
+    line = strip_ansi(term.prompt_line())
+    assert ":" not in line, line
+
+
+def test_tab_completes_alias_and_role(shell, offline_env, tmp_path):
+    with Terminal(shell, offline_env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"]), tmp_path) as term:
+        term.type("assume-role prod")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role production(?: |$)")
+        term.type("ad")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role production admin(?: |$)")
+        term.clear_line()
+        # Roles assumed before complete too (staging lists none in the file).
+        term.type("assume-role staging d")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role staging deploy(?: |$)")
+        term.clear_line()
+
+
+def test_prompt_states_and_clear(shell, offline_env, tmp_path):
+    with Terminal(shell, offline_env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"]), tmp_path) as term:
+        assert_no_segment(term)
+        clean = term.run(FINGERPRINT)
+        now = int(time.time())
+        term.run(f"{export(shell, 'AWS_ACCOUNT_NAME', 'production')}; {export(shell, 'AWS_ACCOUNT_ROLE', 'read')}")
+        term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now + 3700)))
+        assert_segment(term, r"production:read 1h01m", colour="32")
+        term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now + 330)))
+        assert_segment(term, r"production:read [45]m", colour="33")
+        term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now - 5)))
+        assert_segment(term, r"production:read expired", colour="31")
+        term.run("assume-role clear")
+        assert_no_segment(term)
+        assert term.run(FINGERPRINT) == clean
+
+
+def test_disable_prompt(shell, offline_env, tmp_path):
+    env = {**offline_env, "ASSUME_ROLE_DISABLE_PROMPT": "1", "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"]), tmp_path) as term:
+        assert_no_segment(term)
+
+
+def test_existing_right_prompt_is_kept(offline_env, tmp_path):
+    env = {**offline_env, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    helper = offline_env["ASSUME_ROLE_COMMAND"]
+    with Terminal("zsh", env, rc("zsh", helper, "RPROMPT='mine'\n"), tmp_path) as term:
+        line = term.prompt_line()
+        assert line.rstrip().endswith("mine") and "production" not in line
+    extra = "function fish_right_prompt; printf mine; end\n"
+    with Terminal("fish", env, rc("fish", helper, extra), tmp_path) as term:
+        line = term.prompt_line()
+        assert line.rstrip().endswith("mine") and "production" not in line
+
+
+def test_hostile_alias_is_shown_not_run(shell, offline_env, tmp_path):
+    _hostile(shell, offline_env, tmp_path)
+
+
+def test_hostile_alias_with_zsh_prompt_subst(offline_env, tmp_path):
+    # oh-my-zsh turns prompt_subst on: RPROMPT must then not hold the text.
+    _hostile("zsh", offline_env, tmp_path, "setopt prompt_subst\n")
+
+
+def _hostile(shell, offline_env, tmp_path, extra=""):
+    env = {**offline_env, "AWS_ACCOUNT_NAME": HOSTILE, "AWS_ACCOUNT_ROLE": "read"}
+    work = tmp_path / "cwd"
+    work.mkdir()
+    with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"], extra), tmp_path, cwd=work) as term:
+        assert HOSTILE + ":read" in term.prompt_line()
+        term.run("true")
+        assert HOSTILE + ":read" in term.prompt_line()
+    assert not list(work.glob("pwned*"))
+
+
+def test_assume_against_the_emulator(shell, aws_env, mfa_code, tmp_path):
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper), "TERM": "xterm-256color"}
+    with Terminal(shell, env, rc(shell, helper), tmp_path) as term:
+        clean = term.run(FINGERPRINT)
+
+        # A refused MFA code: the prompt and the environment stay as they were.
+        output = term.run("assume-role production read 000000")
+        assert "assume-role:" in output
+        assert_no_segment(term)
+        assert term.run(FINGERPRINT) == clean
+
+        term.run(f"assume-role production read {mfa_code()}")
+        assert_segment(term, rf"production:read {TIME_LEFT}", colour="32")
+        assumed = term.run(FINGERPRINT)
+        assert assumed != clean
+        assert "111111111111" in term.run("echo $AWS_ACCOUNT_ID")
+
+        # A role AWS refuses: the previous role stays in place, untouched.
+        output = term.run(f"assume-role production nosuchrole {mfa_code()}")
+        assert "assume-role:" in output
+        assert_segment(term, rf"production:read {TIME_LEFT}")
+        assert term.run(FINGERPRINT) == assumed
+
+        # The role assumed is now offered by completion for the other account.
+        term.run(f"assume-role staging admin {mfa_code()}")
+        assert_segment(term, rf"staging:admin {TIME_LEFT}")
+        term.type("assume-role staging ad")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role staging admin(?: |$)")
+        term.clear_line()
+
+        term.run("assume-role clear")
+        assert_no_segment(term)
