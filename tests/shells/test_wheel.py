@@ -1,0 +1,112 @@
+"""The plugin files travel in the wheel, and `assume-role init` from an install loads them.
+
+Builds the wheel from this checkout, installs it into a fresh venv (reusing
+this interpreter's packages for the dependencies, so nothing is downloaded)
+and loads the output of that install's `assume-role init` in each shell.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, STRICT, require
+
+from assume_role import __version__
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    command = [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)]
+    if importlib.util.find_spec("hatchling"):
+        # Offline and quicker: use the build backend already installed.
+        command.insert(4, "--no-isolation")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (found,) = out.glob("assume_role-*.whl")
+    return found
+
+
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(path)], check=True, timeout=300)
+    result = subprocess.run(
+        [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path
+
+
+def test_wheel_carries_every_plugin_file(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for shell in ("bash", "zsh", "fish"):
+        for path in (ROOT / shell).rglob("*"):
+            if path.is_file():
+                inside = f"assume_role/shells/{path.relative_to(ROOT).as_posix()}"
+                assert inside in names, inside
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    # PATH without the venv: the init output must find its own helper.
+    return {
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "ASSUME_ROLE_ACCOUNTS_FILE": str(tmp_path / "accounts"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "LANG": "C.UTF-8",
+    }
+
+
+SCRIPTS = {
+    "bash": 'eval "$({init})"\ntype -t assume-role\nassume-role --version\nassume-role __complete --shell bash -- pro\n'
+    "export AWS_ACCOUNT_NAME=x\nassume-role clear\necho \"name=${{AWS_ACCOUNT_NAME-unset}}\"\n",
+    "zsh": 'eval "$({init})"\nprint -r -- ${{+functions[assume-role]}}\nassume-role --version\n'
+    "assume-role __complete --shell bash -- pro\n"
+    "export AWS_ACCOUNT_NAME=x\nassume-role clear\necho \"name=${{AWS_ACCOUNT_NAME-unset}}\"\n",
+    "fish": "{init} | source\nfunctions -q assume-role; and echo function\nassume-role --version\n"
+    "assume-role __complete --shell bash -- pro\n"
+    "set -gx AWS_ACCOUNT_NAME x\nassume-role clear\nset -q AWS_ACCOUNT_NAME; or echo name=unset\n",
+}
+FIRST = {"bash": "function", "zsh": "1", "fish": "function"}
+
+
+def test_init_from_the_install_loads_in_each_shell(venv, shell, tmp_path):
+    helper = venv / "bin" / "assume-role"
+    (tmp_path / "accounts").write_text('{"production": "111111111111"}')
+    init = subprocess.run([str(helper), "init", shell], capture_output=True, text=True, timeout=60, env=_env(tmp_path))
+    assert init.returncode == 0, init.stderr
+    # One source of truth: the init output points at the installed copy and
+    # at this install's helper, and holds no plugin code itself.
+    site = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import assume_role, os; print(os.path.dirname(assume_role.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert f"{site}/shells/{shell}" in init.stdout
+    assert str(helper) in init.stdout
+    assert len(init.stdout.splitlines()) <= 7
+
+    require(shell)
+    script = SCRIPTS[shell].format(init=f"'{helper}' init {shell}")
+    result = subprocess.run([*STRICT[shell], script], env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [FIRST[shell], f"assume-role {__version__}", "production", "name=unset"]
+
+
+def test_init_path_points_into_the_install(venv, tmp_path):
+    helper = venv / "bin" / "assume-role"
+    for shell in ("bash", "zsh", "fish"):
+        out = subprocess.run([str(helper), "init", shell, "--path"], capture_output=True, text=True, env=_env(tmp_path))
+        directory = Path(out.stdout.strip())
+        assert directory.parts[-2:] == ("shells", shell)
+        assert str(directory).startswith(str(venv))
