@@ -272,7 +272,8 @@ def test_region_is_asked_only_when_nothing_names_one(terminal, aws_env, world, m
     child.expect_exact("Region [us-east-1]")
     child.send("eu-west\r")
     child.expect(r"is not a region code")
-    child.send("\x15eu-west-2\r")
+    # Typing filters by name as well; one region left is the answer.
+    child.send("\x15london\r")
     child.expect_exact("MFA code for")
     child.send(mfa_code() + "\r")
     term.expect_prompt()
@@ -541,3 +542,9 @@ def test_describe_duration(seconds, text):
 
 def test_known_regions_include_the_default():
     assert "us-east-1" in interactive.known_regions()
+
+
+def test_regions_match_by_code_or_name():
+    assert interactive._region_matches("eu-west-1", "Ireland")
+    assert interactive._region_matches("eu-west-1", "west-1")
+    assert not interactive._region_matches("eu-west-1", "Ohio")

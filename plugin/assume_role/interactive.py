@@ -23,7 +23,8 @@ The questions:
   typed.
 * region: asked only when nothing else names one (argument, the account's
   region, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the bastion profile);
-  the default is the region picked last time, else us-east-1.
+  the default is the region picked last time, else us-east-1. Typing filters
+  by code or by name ("ireland"); any well-formed code is accepted.
 * MFA code: a hidden field that accepts exactly six digits (spaces are
   ignored, as authenticator apps group them) and says which device it is for
   and how long the resulting session lasts.
@@ -45,6 +46,7 @@ from contextlib import contextmanager
 
 from assume_role import accounts as accounts_module
 from assume_role import history, paths, settings, validate
+from assume_role import regions as region_names
 from assume_role.accounts import Account
 from assume_role.errors import AssumeRoleError, Interrupted, UsageError
 
@@ -139,10 +141,17 @@ def ask_region() -> str:
 
     def complete(text: str) -> Iterable[tuple[str, str]]:
         for region in regions:
-            if text.strip().lower() in region:
-                yield region, ""
+            if _region_matches(region, text):
+                yield region, region_names.name(region)
 
-    return _free_text("Region", default=default, complete=complete, check=check, what="region")
+    def resolve(text: str) -> str:
+        # A well-formed code is taken as typed (a region newer than the
+        # table); otherwise a filter that leaves one region means it.
+        text = text.strip()
+        matches = [region for region in regions if _region_matches(region, text)]
+        return matches[0] if not _valid_region(text) and len(matches) == 1 else text
+
+    return _free_text("Region", default=default, complete=complete, check=check, resolve=resolve, what="region")
 
 
 def ask_mfa_code(serial: str, seconds: int) -> str:
@@ -183,14 +192,8 @@ def role_order(account: Account) -> list[str]:
 
 
 def known_regions() -> list[str]:
-    """Region codes botocore knows for STS, or a short built-in list."""
-    try:
-        import botocore.session
-
-        found = botocore.session.get_session().get_available_regions("sts")
-    except Exception:  # an odd botocore install must not stop the question
-        found = []
-    return sorted(found) or list(_FALLBACK_REGIONS)
+    """Region codes to offer, in alphabetical order."""
+    return sorted(region_names.REGIONS)
 
 
 def describe_duration(seconds: int) -> str:
@@ -206,6 +209,11 @@ def describe_duration(seconds: int) -> str:
 def _account_matches(account: Account, text: str) -> bool:
     text = text.strip()
     return text.casefold() in account.alias.casefold() or (text.isdigit() and account.id.startswith(text))
+
+
+def _region_matches(region: str, text: str) -> bool:
+    typed = text.strip().casefold()
+    return typed in region or typed in region_names.name(region).casefold()
 
 
 def _account_answer(text: str, known: dict[str, Account]) -> str | None:
@@ -230,7 +238,6 @@ def _account_problem(text: str, known: dict[str, Account]) -> str:
 
 
 _MFA_CODE = re.compile(r"\d{6}")
-_FALLBACK_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1")
 
 
 def _without_spaces(text: str) -> str:
