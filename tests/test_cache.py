@@ -1,0 +1,191 @@
+"""Sessions that outlive one shell: the store backends against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from support import run_cli
+from test_assume import eval_line, exports_of, shell_session
+
+
+def cache_dir(env) -> Path:
+    return Path(env["XDG_CACHE_HOME"]) / "assume-role"
+
+
+def entries(env, kind: str) -> list[Path]:
+    return sorted(cache_dir(env).glob(f"{kind}-*.json"))
+
+
+def assume(env, *args):
+    return run_cli(env, "--shell", "bash", *args)
+
+
+def test_twenty_concurrent_runs_authenticate_once(aws_env, emulator, mfa_code):
+    codes = [mfa_code() for _ in range(20)]
+    roles = ["read", "admin"]
+
+    def one(i):
+        # Separate processes, as from 20 terminals opened at once.
+        return assume(aws_env, ["production", "staging"][i % 2], roles[i // 2 % 2], codes[i])
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        runs = list(pool.map(one, range(20)))
+    assert [r.returncode for r in runs] == [0] * 20, [r.stderr for r in runs if r.returncode]
+    assert emulator.control.calls(outcome="ok")["GetSessionToken"] == 1
+    assert all(exports_of(r.stdout)["AWS_ACCESS_KEY_ID"] for r in runs)
+
+
+def test_second_shell_reuses_the_session_without_a_code(aws_env, emulator, mfa_code):
+    first = shell_session("zsh", aws_env, [eval_line("zsh", "production", "read", mfa_code())])
+    assert first.returncode == 0, first.stderr
+    second = shell_session("fish", aws_env, [eval_line("fish", "staging", "admin"), "echo $AWS_ACCOUNT_NAME"])
+    assert second.stdout.strip() == "staging", second.stderr
+    assert emulator.control.calls(outcome="ok")["GetSessionToken"] == 1
+
+
+def test_files_are_private(aws_env, mfa_code):
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    directory = cache_dir(aws_env)
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    files = entries(aws_env, "mfa") + entries(aws_env, "role")
+    assert len(files) == 2
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    # No leftovers from the atomic writes.
+    assert not list(directory.glob(".tmp-*"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong-shape"])
+def test_damaged_entries_are_ignored_and_rebuilt(damage, aws_env, emulator, mfa_code):
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    for path in entries(aws_env, "mfa") + entries(aws_env, "role"):
+        text = path.read_text()
+        path.write_text({"garbage": "\x00not json", "truncated": text[: len(text) // 2], "empty": "",
+                         "wrong-shape": json.dumps({"format": 1, "key": json.loads(text)["key"], "data": {"x": 1}})}[damage])
+    run = assume(aws_env, "production", "read", mfa_code())
+    assert run.returncode == 0, run.stderr
+    assert "warning: ignoring" in run.stderr and "damaged" in run.stderr
+    assert emulator.control.calls(outcome="ok")["GetSessionToken"] == 2
+    # Rebuilt: the next run needs neither a code nor a warning.
+    again = assume(aws_env, "production", "read")
+    assert again.returncode == 0 and again.stderr == ""
+
+
+def test_readable_entries_are_refused(aws_env, emulator, mfa_code):
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    for path in entries(aws_env, "mfa") + entries(aws_env, "role"):
+        path.chmod(0o644)
+    run = assume(aws_env, "production", "read", mfa_code())
+    assert run.returncode == 0, run.stderr
+    assert "refusing cache entry" in run.stderr and "others can read it" in run.stderr
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in entries(aws_env, "mfa"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file away needs root")
+def test_foreign_owned_entries_are_refused(aws_env, mfa_code):
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    for path in entries(aws_env, "mfa") + entries(aws_env, "role"):
+        os.chown(path, 65534, 65534)
+    run = assume(aws_env, "production", "read", mfa_code())
+    assert run.returncode == 0, run.stderr
+    assert "belongs to another user" in run.stderr
+
+
+def test_expired_mfa_session_asks_again(aws_env, emulator, mfa_code):
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    (mfa_entry,) = entries(aws_env, "mfa")
+    entry = json.loads(mfa_entry.read_text())
+    entry["data"]["credentials"]["Expiration"] = "2020-01-01T00:00:00+00:00"
+    mfa_entry.write_text(json.dumps(entry))
+    without_code = assume(aws_env, "staging", "read")
+    assert without_code.returncode == 2 and "MFA code" in without_code.stderr
+    assert assume(aws_env, "staging", "read", mfa_code()).returncode == 0
+    assert emulator.control.calls(outcome="ok")["GetSessionToken"] == 2
+
+
+def test_session_revoked_by_aws_asks_again(aws_env, emulator, mfa_code):
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    emulator.control.expire_sessions(kind="session")
+    run = assume(aws_env, "staging", "read", mfa_code())
+    assert run.returncode == 0, run.stderr
+    assert emulator.control.calls(outcome="ok")["GetSessionToken"] == 2
+
+
+def test_keyring_backend_with_a_file_keyring(aws_env, emulator, mfa_code, tmp_path):
+    aws_env.update(
+        ASSUME_ROLE_CACHE="keyring",
+        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+        XDG_DATA_HOME=str(tmp_path / "data"),
+    )
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    switch = assume(aws_env, "staging", "admin")
+    assert switch.returncode == 0, switch.stderr
+    assert emulator.control.calls(outcome="ok")["GetSessionToken"] == 1
+    stored = list((tmp_path / "data").rglob("keyring_pass.cfg"))
+    # keyrings.alt escapes the service name "assume-role" in its section header.
+    assert stored and "[assume_2Drole]" in stored[0].read_text()
+    assert not entries(aws_env, "mfa")  # nothing went to the file backend
+    logout = run_cli(aws_env, "logout")
+    assert logout.stdout.strip() == "removed 3 stored sessions for profile default"
+    assert assume(aws_env, "staging", "admin").returncode == 2  # a code is needed again
+
+
+def test_none_backend_asks_every_time(aws_env, emulator, mfa_code):
+    aws_env["ASSUME_ROLE_CACHE"] = "none"
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    assert assume(aws_env, "production", "read").returncode == 2
+    assert not cache_dir(aws_env).exists() or not entries(aws_env, "mfa")
+
+
+def test_unknown_backend_is_a_usage_error(aws_env):
+    aws_env["ASSUME_ROLE_CACHE"] = "tape"
+    run = assume(aws_env, "production", "read", "123456")
+    assert run.returncode == 2 and "ASSUME_ROLE_CACHE" in run.stderr and run.stdout == ""
+
+
+def test_cache_hit_imports_no_botocore(aws_env, mfa_code):
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    probe = (
+        "import sys, runpy; sys.argv = ['assume-role', '--shell', 'bash', 'production', 'read'];\n"
+        "try: runpy.run_module('assume_role', run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3', 'questionary')), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], env=aws_env, capture_output=True, text=True, timeout=60)
+    assert "export AWS_ACCESS_KEY_ID=" in result.stdout
+    assert result.stderr.strip() == "[]"
+
+
+def test_status_and_logout(aws_env, mfa_code, world):
+    result = shell_session(
+        "bash", aws_env, [eval_line("bash", "production", "read", mfa_code()), f"{sys.executable} -m assume_role status"]
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"production:read ({world.production_account_id}) in us-east-1"
+    assert lines[1].endswith(f"arn:aws:sts::{world.production_account_id}:assumed-role/read/{world.user_name}")
+    assert lines[2].startswith("role session: 59m left") or lines[2].startswith("role session: 1h00m left")
+    assert lines[3].startswith("MFA session:  11h5") and "kept in file" in lines[3]
+    nothing = run_cli(aws_env, "status")
+    assert nothing.returncode == 7 and nothing.stdout.startswith("no role assumed")
+    aws_env["ASSUME_ROLE_EXPIRES_AT"] = "1000"
+    aws_env.update(AWS_ACCOUNT_NAME="production", AWS_ACCOUNT_ROLE="read", AWS_ACCESS_KEY_ID="ASIAOLD")
+    expired = run_cli(aws_env, "status")
+    assert expired.returncode == 7 and "role session: expired" in expired.stdout
+    assert run_cli(aws_env, "logout").stdout.strip() == "removed 2 stored sessions for profile default"
+    assert "MFA session:  none" in run_cli(aws_env, "status").stdout
+
+
+def test_status_check_asks_aws(aws_env, mfa_code, world):
+    result = shell_session(
+        "bash", aws_env,
+        [eval_line("bash", "staging", "admin", mfa_code()), f"{sys.executable} -m assume_role status --check"],
+    )
+    assert f"aws says:     arn:aws:sts::{world.staging_account_id}:assumed-role/admin/" in result.stdout
