@@ -6,8 +6,6 @@ Tests that never ask for ``emulator`` (directly or through ``world``,
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ if str(PLUGIN_DIR) not in sys.path:
     sys.path.insert(0, str(PLUGIN_DIR))
 
 from assume_role.emulator import Emulator, World, seed_world, start_emulator  # noqa: E402
+from assume_role.emulator.sandbox import write_sandbox  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -63,35 +62,4 @@ def aws_env(tmp_path: Path, emulator: Emulator, world: World) -> dict[str, str]:
     Nothing AWS-related leaks in from the outer environment; the MFA serial is
     deliberately not given, the tool has to discover it.
     """
-    home = tmp_path / "home"
-    aws_dir = home / ".aws"
-    aws_dir.mkdir(parents=True)
-    credentials_file = aws_dir / "credentials"
-    credentials_file.write_text(
-        "[default]\n"
-        f"aws_access_key_id = {world.access_key_id}\n"
-        f"aws_secret_access_key = {world.secret_access_key}\n"
-    )
-    config_file = aws_dir / "config"
-    config_file.write_text(f"[default]\nregion = {world.region}\n")
-    accounts_file = aws_dir / "accounts"
-    accounts_file.write_text(json.dumps(world.accounts, indent=2) + "\n")
-    xdg = {name: tmp_path / "xdg" / name.lower() for name in ("cache", "state", "config")}
-    for directory in xdg.values():
-        directory.mkdir(parents=True)
-
-    python_path = os.pathsep.join(filter(None, [str(PLUGIN_DIR), os.environ.get("PYTHONPATH")]))
-    return {
-        "HOME": str(home),
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": python_path,
-        "LANG": "C.UTF-8",
-        "AWS_CONFIG_FILE": str(config_file),
-        "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file),
-        "AWS_ENDPOINT_URL": emulator.endpoint,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "ASSUME_ROLE_ACCOUNTS_FILE": str(accounts_file),
-        "XDG_CACHE_HOME": str(xdg["cache"]),
-        "XDG_STATE_HOME": str(xdg["state"]),
-        "XDG_CONFIG_HOME": str(xdg["config"]),
-    }
+    return write_sandbox(tmp_path, world, endpoint=emulator.endpoint)

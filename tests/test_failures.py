@@ -8,7 +8,6 @@ exactly as they were.
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys

@@ -1,0 +1,57 @@
+"""A private AWS setup for a seeded world: files and environment, no real ~/.aws.
+
+Tests, the benchmark and the demo all run assume-role in such a sandbox, so
+none of them can read or write the user's own AWS configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .world import World
+
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]
+
+
+def write_sandbox(root: Path, world: World, *, endpoint: str | None = None) -> dict[str, str]:
+    """Write credentials, config and accounts under ``root``; return the environment.
+
+    The environment holds nothing AWS-related from the outer one, and
+    deliberately no MFA serial: the tool has to discover it.
+    """
+    home = root / "home"
+    aws_dir = home / ".aws"
+    aws_dir.mkdir(parents=True, mode=0o700)
+    credentials_file = aws_dir / "credentials"
+    credentials_file.write_text(
+        "[default]\n"
+        f"aws_access_key_id = {world.access_key_id}\n"
+        f"aws_secret_access_key = {world.secret_access_key}\n"
+    )
+    credentials_file.chmod(0o600)
+    config_file = aws_dir / "config"
+    config_file.write_text(f"[default]\nregion = {world.region}\n")
+    accounts_file = aws_dir / "accounts"
+    accounts_file.write_text(json.dumps(world.accounts, indent=2) + "\n")
+    xdg = {name: root / "xdg" / name for name in ("cache", "state", "config", "data")}
+    for directory in xdg.values():
+        directory.mkdir(parents=True, mode=0o700)
+
+    python_path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
+    return {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": python_path,
+        "LANG": "C.UTF-8",
+        "AWS_CONFIG_FILE": str(config_file),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file),
+        "AWS_ENDPOINT_URL": endpoint or world.endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "ASSUME_ROLE_ACCOUNTS_FILE": str(accounts_file),
+        "XDG_CACHE_HOME": str(xdg["cache"]),
+        "XDG_STATE_HOME": str(xdg["state"]),
+        "XDG_CONFIG_HOME": str(xdg["config"]),
+        "XDG_DATA_HOME": str(xdg["data"]),
+    }
