@@ -164,7 +164,7 @@ def ask_mfa_code(serial: str, seconds: int) -> str:
     message = f"MFA code for {serial} (session lasts {describe_duration(seconds)})"
 
     def build(questionary, **io):
-        return questionary.password(message, validate=check, **io)
+        return questionary.password(message, validate=check, validate_while_typing=False, **io)
 
     code = _without_spaces(_run(build, "MFA code"))
     return validate.mfa_code(code)
@@ -296,7 +296,9 @@ def _free_text(
                 for value, meta in complete(typed):
                     yield Completion(value, start_position=-len(typed), display_meta=meta)
 
-        return questionary.autocomplete(message, choices=[], completer=Suggestions(), validate=check, **io)
+        return questionary.autocomplete(
+            message, choices=[], completer=Suggestions(), validate=check, validate_while_typing=False, **io
+        )
 
     return _run(build, what, open_menu=open_menu, on_enter=accepted).strip()
 
