@@ -63,6 +63,11 @@ def case_role_chaining(env, world, emulator, mfa_code):
     return ["production", "read", mfa_code()], 5, "role chaining"
 
 
+def case_temporary_bastion_keys(env, world, emulator, mfa_code):
+    temporary_bastion_keys(world, env)
+    return ["production", "read", mfa_code()], 3, "long-term access keys"
+
+
 def case_expired_bastion_keys(env, world, emulator, mfa_code):
     key = temporary_bastion_keys(world, env)
     emulator.control.expire_sessions(access_key_id=key)

@@ -155,6 +155,11 @@ def _client_error(exc: bx.ClientError, action: str, role_arn: str | None, with_m
         )
     if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
         return CredentialsError(f"AWS says the credentials have expired ({code}) while {action}; run assume-role again")
+    if code == "AccessDenied" and "session credentials" in message:
+        return CredentialsError(
+            "the bastion profile holds temporary credentials, but an MFA session needs an IAM user's "
+            "long-term access keys: put those in the profile"
+        )
     if "MultiFactorAuthentication" in message or (with_mfa and code == "AccessDenied" and "MFA" in message):
         return MfaError("AWS refused the MFA code (wrong, expired or already used); wait for the next code and try again")
     if code == "ValidationError" and "role chaining" in message:
