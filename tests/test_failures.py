@@ -191,8 +191,9 @@ def test_ctrl_c_keeps_shell_state(shell, aws_env, emulator, mfa_code, settle, tm
         else:
             child.sendline("PS1='READY> '")
         child.expect("READY> ")
-        child.sendline(eval_line(shell, "production", "read", mfa_code()))
-        time.sleep(1)  # the helper is now waiting on the delayed emulator
+        child.sendline(eval_line(shell, "-v", "production", "read", mfa_code()))
+        child.expect("calling sts:GetCallerIdentity")
+        time.sleep(0.5)  # the request is on its way to the delayed emulator
         child.sendintr()
         child.expect("interrupted; nothing was changed")
         child.expect("READY> ")

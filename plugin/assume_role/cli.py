@@ -39,7 +39,12 @@ shell plugin (see `assume-role init --help`), or directly:
 
 ACCOUNT is an alias from ~/.aws/accounts or a 12-digit account id. ROLE is the
 IAM role name in that account. MFA_TOKEN is the current 6-digit code of your
-MFA device; it is asked for only when no MFA session can be reused.
+MFA device; it is needed only when no MFA session can be reused, and then
+comes from the argument, the MFA command (ASSUME_ROLE_MFA_PROCESS or the
+profile's mfa_process), or a hidden prompt on the terminal. Missing ACCOUNT
+and ROLE are picked from lists on the terminal; REGION is asked only when
+neither the account entry, AWS_REGION, AWS_DEFAULT_REGION nor the profile
+names one. Without a terminal, a missing value is an error.
 """
 
 EPILOG = """\
@@ -62,12 +67,19 @@ environment:
   ASSUME_ROLE_ACCOUNTS_FILE  accounts file (default: ~/.aws/accounts)
   ASSUME_ROLE_MFA_SERIAL     MFA device ARN, if not in the profile's mfa_serial
   ASSUME_ROLE_EXTERNAL_ID    ExternalId: account (default), none, or a value
-  ASSUME_ROLE_CACHE          where the MFA session is kept (see README)
+  ASSUME_ROLE_CACHE          where sessions are kept: file (default), keyring,
+                             env or none
+  ASSUME_ROLE_MFA_PROCESS    command that prints the MFA code (also the
+                             profile's mfa_process); its output is never shown
+  ASSUME_ROLE_MFA_PROCESS_TIMEOUT  seconds to wait for it (default: 60)
+  ASSUME_ROLE_HTTP_TIMEOUT   seconds per AWS request (default: 10)
+  AWS_MAX_ATTEMPTS           attempts per AWS request (default: 3)
 
 exit codes:
   0 success   1 unexpected error   2 bad arguments or configuration
   3 bastion credentials missing, invalid or expired   4 MFA code or device
   5 AWS denied the role   6 network, timeout or throttling   130 interrupted
+  7 (status only) no valid role is assumed in this shell
 """
 
 

@@ -102,6 +102,7 @@ class Flow:
         if remembered.get("access_key_id") == keys.access_key_id and remembered.get("user_name"):
             user_name = remembered["user_name"]
         else:
+            self.log("calling sts:GetCallerIdentity to find the bastion user")
             with translated("calling sts:GetCallerIdentity"):
                 arn = self.bastion.client("sts", keys).get_caller_identity()["Arn"]
             if ":user/" not in arn:
