@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assume_role import mfa_input
+from assume_role import mfa_input, settings
 from assume_role.errors import MfaError, UsageError
 from support import assert_clean_failure, run_cli
 
@@ -66,7 +66,7 @@ def test_unusable_command_line_is_a_usage_error(monkeypatch, value):
 def test_bad_timeout_is_a_usage_error(monkeypatch, value):
     monkeypatch.setenv(mfa_input.TIMEOUT_ENVIRONMENT, value)
     with pytest.raises(UsageError, match=mfa_input.TIMEOUT_ENVIRONMENT):
-        mfa_input.timeout()
+        settings.mfa_process_timeout()
 
 
 # -- running it -------------------------------------------------------------------------

@@ -33,13 +33,12 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assume_role import validate
+from assume_role import settings, validate
 from assume_role.errors import MfaError, UsageError
 
 ENVIRONMENT = "ASSUME_ROLE_MFA_PROCESS"
 TIMEOUT_ENVIRONMENT = "ASSUME_ROLE_MFA_PROCESS_TIMEOUT"
 PROFILE_SETTING = "mfa_process"
-DEFAULT_TIMEOUT = 60.0
 
 CodeSource = Callable[[str, int], str]
 Log = Callable[[str], None]
@@ -77,22 +76,9 @@ def configured(profile_config: dict, profile: str) -> Command | None:
     return Command(tuple(argv), origin)
 
 
-def timeout() -> float:
-    value = os.environ.get(TIMEOUT_ENVIRONMENT)
-    if not value:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1
-    if seconds <= 0:
-        raise UsageError(f"{TIMEOUT_ENVIRONMENT} must be a positive number of seconds, got {value!r}")
-    return seconds
-
-
 def run(command: Command, seconds: float | None = None) -> str:
     """Run the command and return the 6-digit code it printed."""
-    seconds = timeout() if seconds is None else seconds
+    seconds = settings.mfa_process_timeout() if seconds is None else seconds
     what = f"the MFA command {command.name!r} (from {command.origin})"
     try:
         finished = subprocess.run(

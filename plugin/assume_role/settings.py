@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 
 from assume_role import validate
+from assume_role.errors import UsageError
 
 DEFAULT_DURATION = 3600
 DEFAULT_REGION = "us-east-1"
 DEFAULT_HTTP_TIMEOUT = 10
 DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_MFA_PROCESS_TIMEOUT = 60
 
 # AWS counts AssumeRole from temporary credentials as role chaining and caps it
 # at one hour; longer sessions must be assumed with the long-term keys.
@@ -62,6 +64,10 @@ def max_attempts() -> int:
     return int(_positive_number("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
 
 
+def mfa_process_timeout() -> float:
+    return _positive_number("ASSUME_ROLE_MFA_PROCESS_TIMEOUT", DEFAULT_MFA_PROCESS_TIMEOUT)
+
+
 def _positive_number(name: str, default: float) -> float:
     value = os.environ.get(name)
     if not value:
@@ -71,5 +77,5 @@ def _positive_number(name: str, default: float) -> float:
     except ValueError:
         number = -1
     if number <= 0:
-        raise validate.UsageError(f"{name} must be a positive number, got {value!r}")
+        raise UsageError(f"{name} must be a positive number, got {value!r}")
     return number
