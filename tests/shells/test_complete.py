@@ -27,10 +27,28 @@ def complete_lines(env: dict[str, str], *args: str) -> list[str]:
 
 def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
     lines = complete_lines(offline_env, "--shell", "zsh", "--", "")
-    assert "account\tproduction\t111111111111" in lines
-    assert "account\tsandbox\t012345678901" in lines
-    assert any(line.startswith("subcommand\tinit\t") for line in lines)
-    assert any(line.startswith("subcommand\tclear\t") for line in lines)
+    # zsh: kind, value, and the value with its description aligned after it.
+    assert "account\tproduction\tproduction  -- 111111111111" in lines
+    assert "account\tsandbox\tsandbox     -- 012345678901" in lines
+    assert any(line.startswith("subcommand\tinit\tinit ") for line in lines)
+    assert any(line.startswith("subcommand\tclear\tclear ") for line in lines)
+    # Without --shell: three tab-separated fields.
+    assert "account\tproduction\t111111111111" in complete_lines(offline_env, "--", "")
+
+
+@pytest.mark.parametrize("typed", ["prod", "PROD", "duct", "p-r", "pdn"])
+def test_zsh_and_fish_get_every_plausible_match(offline_env, typed):
+    # Thinned to values holding the typed characters in order, ignoring case:
+    # whatever zsh's matchers or fish's fuzzy matching would still accept.
+    Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text(
+        json.dumps({"production": "111111111111", "pre-release": "222222222222", "staging": "333333333333"})
+    )
+    fish = [line.split("\t")[0] for line in complete_lines(offline_env, "--shell", "fish", "--", typed)]
+    zsh = [line.split("\t")[1] for line in complete_lines(offline_env, "--shell", "zsh", "--", typed)]
+    assert fish == zsh
+    assert "staging" not in fish
+    if typed != "p-r":
+        assert "production" in fish
 
 
 def test_digits_offer_account_ids(offline_env):
