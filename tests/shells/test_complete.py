@@ -27,11 +27,12 @@ def complete_lines(env: dict[str, str], *args: str) -> list[str]:
 
 def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
     lines = complete_lines(offline_env, "--shell", "zsh", "--", "")
-    # zsh: kind, value, and the value with its description aligned after it.
-    assert "account\tproduction\tproduction  -- 111111111111" in lines
-    assert "account\tsandbox\tsandbox     -- 012345678901" in lines
-    assert any(line.startswith("subcommand\tinit\tinit ") for line in lines)
-    assert any(line.startswith("subcommand\tclear\tclear ") for line in lines)
+    # zsh: a header per kind, then each value with its description aligned.
+    groups = zsh_groups(lines)
+    assert list(groups) == ["subcommand", "account"]
+    assert "production\tproduction  -- 111111111111" in groups["account"]
+    assert "sandbox\tsandbox     -- 012345678901" in groups["account"]
+    assert [line.split("\t")[0] for line in groups["subcommand"]] == list(complete.SUBCOMMANDS)
     # Without --shell: three tab-separated fields.
     assert "account\tproduction\t111111111111" in complete_lines(offline_env, "--", "")
 
@@ -44,11 +45,21 @@ def test_zsh_and_fish_get_every_plausible_match(offline_env, typed):
         json.dumps({"production": "111111111111", "pre-release": "222222222222", "staging": "333333333333"})
     )
     fish = [line.split("\t")[0] for line in complete_lines(offline_env, "--shell", "fish", "--", typed)]
-    zsh = [line.split("\t")[1] for line in complete_lines(offline_env, "--shell", "zsh", "--", typed)]
+    zsh = [line.split("\t")[0] for line in zsh_groups(complete_lines(offline_env, "--shell", "zsh", "--", typed))["account"]]
     assert fish == zsh
     assert "staging" not in fish
     if typed != "p-r":
         assert "production" in fish
+
+
+def zsh_groups(lines: list[str]) -> dict[str, list[str]]:
+    """The zsh format read back: "kind<TAB>count" headers, each followed by its lines."""
+    groups, index = {}, 0
+    while index < len(lines):
+        kind, count = lines[index].split("\t")
+        groups[kind] = lines[index + 1 : index + 1 + int(count)]
+        index += 1 + int(count)
+    return groups
 
 
 def test_digits_offer_account_ids(offline_env):
@@ -70,7 +81,8 @@ def test_roles_from_accounts_file_and_history(offline_env):
 
 def test_mfa_position_is_a_hint_only(offline_env):
     assert complete_lines(offline_env, "--shell", "zsh", "--", "production", "read", "") == [
-        f"hint\t\t{complete.MFA_HINT}"
+        "hint\t1",
+        f"\t{complete.MFA_HINT}",
     ]
     assert complete_lines(offline_env, "--shell", "bash", "--", "production", "read", "") == []
 
