@@ -263,27 +263,39 @@ _assume_role_unquote() {
 }
 
 _assume_role_complete() {
-    local _assume_role_words _assume_role_unquoted cur raw candidate trim=
+    local _assume_role_words _assume_role_unquoted cur raw trim='' i quoted
     _assume_role_comp_words
     cur=${_assume_role_words[${#_assume_role_words[@]} - 1]}
     raw=${COMP_LINE:0:COMP_POINT}
     raw=${raw##*[[:space:]]}
+    COMPREPLY=()
+    if ((BASH_VERSINFO[0] >= 4)); then
+        mapfile -t COMPREPLY < <(_assume_role_helper __complete --shell bash -- "${_assume_role_words[@]:1}" 2>/dev/null)
+    else
+        while IFS= read -r quoted; do
+            COMPREPLY+=("$quoted")
+        done < <(_assume_role_helper __complete --shell bash -- "${_assume_role_words[@]:1}" 2>/dev/null)
+    fi
+    ((${#COMPREPLY[@]})) || return 0
     # bash replaces only the text after the last word-break character, so
     # that much of what was typed is cut from each candidate.
     if [[ $cur == *[=:]* ]]; then
         trim=${cur%"${cur##*[=:]}"}
-        [[ $COMP_WORDBREAKS == *"${trim: -1}"* ]] || trim=
-    fi
-    COMPREPLY=()
-    while IFS= read -r candidate; do
-        [[ -n $candidate ]] || continue
-        candidate=${candidate#"$trim"}
-        # Quote for the command line unless the user opened a quote already.
-        if [[ $raw != [\"\']* ]]; then
-            printf -v candidate '%q' "$candidate"
+        if [[ $COMP_WORDBREAKS == *"${trim: -1}"* ]]; then
+            COMPREPLY=("${COMPREPLY[@]#"$trim"}")
         fi
-        COMPREPLY+=("$candidate")
-    done < <(_assume_role_helper __complete --shell bash -- "${_assume_role_words[@]:1}" 2>/dev/null)
+    fi
+    # Quote for the command line unless the user opened a quote already.
+    # Aliases rarely need it: one match over all of them spares a loop
+    # through thousands.
+    [[ $raw != [\"\']* ]] || return 0
+    local IFS=$'\n' unsafe=$'*[^[:alnum:]_.:@%+=/\n-]*'
+    # shellcheck disable=SC2053 # unquoted on purpose: it is a pattern
+    [[ "${COMPREPLY[*]}" == $unsafe ]] || return 0
+    for i in "${!COMPREPLY[@]}"; do
+        printf -v quoted '%q' "${COMPREPLY[i]}"
+        COMPREPLY[i]=$quoted
+    done
 }
 
 complete -F _assume_role_complete assume-role
