@@ -134,18 +134,65 @@ def _accounts(count: int) -> dict:
 def completion_cost(aliases: int, words: tuple[str, ...] = ("",), shell: str = "zsh", repeats: int = 11) -> float:
     """Median seconds for one `assume-role __complete` run, interpreter start-up included."""
     with tempfile.TemporaryDirectory() as tmp:
-        accounts = Path(tmp) / "accounts"
-        accounts.write_text(json.dumps(_accounts(aliases)))
-        env = {
-            "HOME": tmp,
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": str(PLUGIN_DIR),
-            "ASSUME_ROLE_ACCOUNTS_FILE": str(accounts),
-            "XDG_STATE_HOME": str(Path(tmp) / "state"),
-        }
+        env = _completion_env(tmp, aliases)
         command = [sys.executable, "-m", "assume_role", "__complete", "--shell", shell, "--", *words]
         _timed(command, env)  # warm the page cache and __pycache__
         return statistics.median(_timed(command, env) for _ in range(repeats))
+
+
+# One Tab in each shell, minus what needs a terminal: bash runs its completion
+# function with readline's variables set; fish completes a command line with
+# `complete -C`; zsh runs _assume-role with compadd and _wanted replaced by
+# functions that do nothing (compadd itself is a builtin that only works
+# inside the line editor; adding 10,000 matches costs it a few ms).
+TAB = {
+    "bash": (
+        "COMP_LINE={line!r}; COMP_POINT=${{#COMP_LINE}}; read -ra COMP_WORDS <<< \"$COMP_LINE\"\n"
+        "[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')\nCOMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))\n",
+        "_assume_role_complete",
+    ),
+    "fish": ("", "complete -C{line!r} >/dev/null"),
+    "zsh": (
+        "autoload -Uz _assume-role; compadd() {{ : }}; _wanted() {{ : }}; _message() {{ : }}\n"
+        "words=(${{(z)${{:-{line!r}}}}}); [[ {line!r} == *' ' ]] && words+=('')\n"
+        "CURRENT=$#words; PREFIX=$words[-1]\n",
+        "_assume-role",
+    ),
+}
+
+
+def tab_cost(shell: str, aliases: int, line: str, tabs: int = 10, repeats: int = 5) -> float:
+    """Median seconds for one Tab on ``line`` in ``shell``, helper included."""
+    setup, body = (part.format(line=line) for part in TAB[shell])
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**_completion_env(tmp, aliases), "TERM": "xterm-256color"}
+        helper = Path(tmp) / "assume-role"
+        helper.write_text(f"#!/bin/sh\nexec '{sys.executable}' -m assume_role \"$@\"\n")
+        helper.chmod(0o755)
+        env["ASSUME_ROLE_COMMAND"] = str(helper)
+        if shell == "zsh":
+            load = f"fpath=('{ROOT / 'zsh'}' $fpath)\n"
+        elif shell == "fish":
+            load = f"set fish_complete_path '{ROOT / 'fish' / 'completions'}' $fish_complete_path\n"
+        else:
+            load = LOAD["bash"]
+        work = _command(shell, load + setup + _loop(shell, tabs, body))
+        idle = _command(shell, load + setup + _loop(shell, 0, body))
+        _timed(work, env)
+        samples = [(_timed(work, env) - _timed(idle, env)) / tabs for _ in range(repeats)]
+        return statistics.median(samples)
+
+
+def _completion_env(tmp: str, aliases: int) -> dict[str, str]:
+    accounts = Path(tmp) / "accounts"
+    accounts.write_text(json.dumps(_accounts(aliases)))
+    return {
+        "HOME": tmp,
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(PLUGIN_DIR),
+        "ASSUME_ROLE_ACCOUNTS_FILE": str(accounts),
+        "XDG_STATE_HOME": str(Path(tmp) / "state"),
+    }
 
 
 def interpreter_startup(repeats: int = 11) -> float:
@@ -168,6 +215,14 @@ def run(quick: bool = False) -> dict:
         results["completion_ms"][f"{count} aliases, bash prefix"] = (
             completion_cost(count, ("account-0001",), shell="bash") * 1e3
         )
+    results["tab_ms"] = {}
+    for shell in SHELLS:
+        if not shutil.which(shell):
+            continue
+        for count in (10, 10_000):
+            for label, line in (("first word", "assume-role "), ("prefix", "assume-role account-0000"), ("role", "assume-role account-00001 ")):
+                key = f"{shell:4} {count:>6} aliases, {label}"
+                results["tab_ms"][key] = tab_cost(shell, count, line, tabs=5 if quick else 10, repeats=3 if quick else 5) * 1e3
     results["python_startup_ms"] = interpreter_startup() * 1e3
     return results
 
@@ -184,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     for case, millis in results["completion_ms"].items():
         print(f"  {case:32} {millis:7.1f} ms")
     print(f"  {'(python -c pass, for reference)':32} {results['python_startup_ms']:7.1f} ms")
+    print("one Tab in the shell, helper included (median):")
+    for case, millis in results["tab_ms"].items():
+        print(f"  {case:32} {millis:7.1f} ms")
     return 0
 
 
