@@ -13,7 +13,7 @@ import re
 import time
 
 import pytest
-from helpers import load_lines, run_strict, strip_ansi
+from helpers import SOURCES, load_lines, run_strict, strip_ansi
 
 HOSTILE = "$(touch pwned1)`touch pwned2`\\w%n${HOME}"
 
@@ -22,12 +22,20 @@ def _now() -> int:
     return int(time.time())
 
 
-@pytest.mark.parametrize("shell_name", ["bash", "zsh", "fish"])
-def test_loads_cleanly_under_strict_flags(shell_name, tmp_path):
-    result = run_strict(shell_name, load_lines(shell_name) + "echo loaded\n", env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    assert result.stdout == "loaded\n"
+@pytest.mark.parametrize(
+    "shell_name, path",
+    [(shell, path) for shell, paths in SOURCES.items() for path in paths],
+    ids=lambda value: value if isinstance(value, str) else f"{value.parent.name}/{value.name}",
+)
+def test_each_file_loads_cleanly_under_strict_flags(shell_name, path, tmp_path):
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = run_strict(shell_name, f"source '{path}'\necho loaded\n", env=env)
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "loaded\n")
+
+
+def test_all_files_load_together_under_strict_flags(shell, tmp_path):
+    result = run_strict(shell, load_lines(shell) + "echo loaded\n", env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "loaded\n")
 
 
 def test_loading_twice_changes_nothing_more(shell, tmp_path):
