@@ -9,9 +9,8 @@ value) live in one place instead of three shell dialects::
 ``CURRENT`` is the word under the cursor (possibly empty). The output is one
 candidate per line, in the form that shell consumes most cheaply:
 
-- zsh: groups of one kind each, a ``kind<TAB>count`` line followed by that
-  many ``value<TAB>display`` lines, display being the value with its
-  description aligned after it (see ``_zsh_lines``);
+- zsh: one block per kind: a ``kind<TAB>count`` line, the values, then
+  the same values with their descriptions aligned (see ``_zsh_lines``);
 - fish: ``value<TAB>description``, the form ``complete -a`` shows;
 - bash: ``value``, filtered by the prefix typed, since bash inserts what it
   is given and has nowhere to show a description;
@@ -129,12 +128,13 @@ def _loose_match(typed: str, value: str) -> bool:
 
 
 def _zsh_lines(found: list[Candidate]) -> str:
-    # One group per kind: a "kind<TAB>count" line, then count lines of
-    # "value<TAB>display". The completion function slices each group out by
-    # position and hands values and displays to compadd, a few array
-    # expansions in all: a loop over 10,000 lines in zsh, or _describe, would
-    # take a good part of a second. The display aligns descriptions in a
-    # column, as _describe would.
+    # One block per kind: a "kind<TAB>count" line, count values, then count
+    # displays (the same values with their descriptions aligned in a column,
+    # as _describe would show them); a hint has its one message line instead.
+    # The completion function takes each block apart by position alone and
+    # hands values and displays to compadd: no zsh code runs per candidate,
+    # which with 10,000 aliases matters (_describe alone would take a good
+    # part of a second).
     groups: dict[str, list[Candidate]] = {}
     for c in found:
         groups.setdefault(c.kind, []).append(c)
@@ -142,12 +142,13 @@ def _zsh_lines(found: list[Candidate]) -> str:
     for kind, members in groups.items():
         lines.append(f"{kind}\t{len(members)}")
         if kind == "hint":
-            lines += [f"\t{_one_line(c.description)}" for c in members]
+            lines += [_one_line(c.description) for c in members]
             continue
         width = min(max(len(c.value) for c in members), 40)
-        for c in members:
-            display = f"{c.value.ljust(width)}  -- {_one_line(c.description)}" if c.description else c.value
-            lines.append(f"{c.value}\t{display}")
+        lines += [c.value for c in members]
+        lines += [
+            f"{c.value.ljust(width)}  -- {_one_line(c.description)}" if c.description else c.value for c in members
+        ]
     return "".join(line + "\n" for line in lines)
 
 

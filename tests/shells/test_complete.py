@@ -30,9 +30,9 @@ def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
     # zsh: a header per kind, then each value with its description aligned.
     groups = zsh_groups(lines)
     assert list(groups) == ["subcommand", "account"]
-    assert "production\tproduction  -- 111111111111" in groups["account"]
-    assert "sandbox\tsandbox     -- 012345678901" in groups["account"]
-    assert [line.split("\t")[0] for line in groups["subcommand"]] == list(complete.SUBCOMMANDS)
+    assert ("production", "production  -- 111111111111") in groups["account"]
+    assert ("sandbox", "sandbox     -- 012345678901") in groups["account"]
+    assert [value for value, _ in groups["subcommand"]] == list(complete.SUBCOMMANDS)
     # Without --shell: three tab-separated fields.
     assert "account\tproduction\t111111111111" in complete_lines(offline_env, "--", "")
 
@@ -45,20 +45,27 @@ def test_zsh_and_fish_get_every_plausible_match(offline_env, typed):
         json.dumps({"production": "111111111111", "pre-release": "222222222222", "staging": "333333333333"})
     )
     fish = [line.split("\t")[0] for line in complete_lines(offline_env, "--shell", "fish", "--", typed)]
-    zsh = [line.split("\t")[0] for line in zsh_groups(complete_lines(offline_env, "--shell", "zsh", "--", typed))["account"]]
+    zsh = [value for value, _ in zsh_groups(complete_lines(offline_env, "--shell", "zsh", "--", typed))["account"]]
     assert fish == zsh
     assert "staging" not in fish
     if typed != "p-r":
         assert "production" in fish
 
 
-def zsh_groups(lines: list[str]) -> dict[str, list[str]]:
-    """The zsh format read back: "kind<TAB>count" headers, each followed by its lines."""
+def zsh_groups(lines: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """The zsh format read back: per kind, (value, display) pairs."""
     groups, index = {}, 0
     while index < len(lines):
         kind, count = lines[index].split("\t")
-        groups[kind] = lines[index + 1 : index + 1 + int(count)]
-        index += 1 + int(count)
+        count = int(count)
+        if kind == "hint":
+            groups[kind] = [("", lines[index + 1])]
+            index += 2
+            continue
+        values = lines[index + 1 : index + 1 + count]
+        displays = lines[index + 1 + count : index + 1 + 2 * count]
+        groups[kind] = list(zip(values, displays))
+        index += 1 + 2 * count
     return groups
 
 
@@ -82,7 +89,7 @@ def test_roles_from_accounts_file_and_history(offline_env):
 def test_mfa_position_is_a_hint_only(offline_env):
     assert complete_lines(offline_env, "--shell", "zsh", "--", "production", "read", "") == [
         "hint\t1",
-        f"\t{complete.MFA_HINT}",
+        complete.MFA_HINT,
     ]
     assert complete_lines(offline_env, "--shell", "bash", "--", "production", "read", "") == []
 
