@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -113,13 +114,14 @@ def run_strict(shell: str, script: str, env: dict[str, str] | None = None, timeo
 class Terminal:
     """One interactive shell in a private tmux server, driven by keystrokes."""
 
-    _ids = itertools.count()
-
     def __init__(self, shell: str, env: dict[str, str], rc: str, tmp_path: Path, width: int = 160, cwd: Path | None = None):
         require("tmux")
         require(shell)
         self.shell = shell
-        self.socket = f"assume-role-test-{os.getpid()}-{next(self._ids)}"
+        # A private server on a short path (sockets have a length limit),
+        # removed with the server.
+        self._socket_dir = tempfile.mkdtemp(prefix="ar-tmux-", dir="/tmp")
+        self.socket = os.path.join(self._socket_dir, "socket")
         self.env = dict(env)
         self.width = width
         self._marks = itertools.count(1)
@@ -138,12 +140,16 @@ class Terminal:
         self.env.setdefault("TERM", "xterm-256color")
         where = str(cwd or tmp_path)
         self._tmux("new-session", "-d", "-s", "t", "-c", where, "-x", str(width), "-y", "50", "--", *command)
-        self._tmux("set-option", "-t", "t", "history-limit", "5000")
-        self.wait_for_prompt()
+        try:
+            self._tmux("set-option", "-t", "t", "history-limit", "5000")
+            self.wait_for_prompt()
+        except BaseException:
+            self.close()
+            raise
 
     def _tmux(self, *args: str) -> str:
         result = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            ["tmux", "-S", self.socket, "-f", "/dev/null", *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -154,7 +160,8 @@ class Terminal:
         return result.stdout
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], env=self.env, capture_output=True)
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], env=self.env, capture_output=True)
+        shutil.rmtree(self._socket_dir, ignore_errors=True)
 
     def __enter__(self) -> Terminal:
         return self
