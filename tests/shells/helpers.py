@@ -139,8 +139,8 @@ class Terminal:
             command = ["fish", "--no-config", "-i", "-C", f"source '{rc_dir / 'init.fish'}'"]
         self.env.setdefault("TERM", "xterm-256color")
         where = str(cwd or tmp_path)
-        self._tmux("new-session", "-d", "-s", "t", "-c", where, "-x", str(width), "-y", "50", "--", *command)
         try:
+            self._tmux("new-session", "-d", "-s", "t", "-c", where, "-x", str(width), "-y", "50", "--", *command)
             self._tmux("set-option", "-t", "t", "history-limit", "5000")
             self.wait_for_prompt()
         except BaseException:
