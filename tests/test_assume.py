@@ -179,6 +179,7 @@ def test_help_and_version_leave_the_eval_channel_alone_with_shell(aws_env):
     assert "role chaining" in run.stderr
     plain = run_cli(aws_env, "--help")
     assert "usage: assume-role" in plain.stdout
+    assert run_cli(aws_env, "help").stdout == plain.stdout
 
 
 def test_clear_unsets_everything(aws_env):

@@ -138,6 +138,9 @@ def _first_positional(argv: list[str]) -> int | None:
 
 def run(argv: list[str]) -> int:
     first = _first_positional(argv)
+    if first is not None and argv[first] == "help":
+        build_parser(help_stream=sys.stdout).print_help()
+        return 0
     if first is not None and argv[first] in PASS_THROUGH:
         module = importlib.import_module(PASS_THROUGH[argv[first]])
         return module.main(argv[first + 1 :])
