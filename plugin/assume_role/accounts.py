@@ -15,10 +15,9 @@ This module imports nothing heavy: completion and prompts use it.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 
 from assume_role import paths
@@ -27,16 +26,21 @@ from assume_role.errors import UsageError
 ACCOUNT_ID = re.compile(r"\d{12}")
 
 
-@dataclass(frozen=True)
-class Account:
+# A NamedTuple rather than a dataclass: completion imports this module on
+# every Tab, and dataclasses costs more to import than the rest of it.
+class Account(NamedTuple):
     alias: str
     id: str
-    roles: tuple[str, ...] = field(default=())
+    roles: tuple[str, ...] = ()
     region: str | None = None
 
 
-def load(path: Path | None = None) -> dict[str, Account]:
-    """Read the accounts file; a missing file is an empty mapping."""
+def read_table(path: Path | None = None) -> dict:
+    """The accounts file's JSON object as it is; a missing file is empty.
+
+    Completion reads only this (building an ``Account`` for each of 10,000
+    aliases on every Tab would cost more than the rest of the run).
+    """
     path = path or paths.accounts_file()
     try:
         text = path.read_text(encoding="utf-8")
@@ -52,24 +56,38 @@ def load(path: Path | None = None) -> dict[str, Account]:
         ) from None
     if not isinstance(data, dict):
         raise UsageError(f"accounts file {path} must hold a JSON object of alias to account id")
-    return {alias: _entry(path, alias, value) for alias, value in data.items()}
+    return data
+
+
+def id_of(value: object) -> str | None:
+    """The account id of an entry (string or object form), if it is a valid one.
+
+    A JSON number would silently lose leading zeros, so only strings are ids.
+    """
+    account_id = value.get("id") if isinstance(value, dict) else value
+    if isinstance(account_id, str) and ACCOUNT_ID.fullmatch(account_id):
+        return account_id
+    return None
+
+
+def load(path: Path | None = None) -> dict[str, Account]:
+    """Every entry of the accounts file, validated."""
+    path = path or paths.accounts_file()
+    return {alias: _entry(path, alias, value) for alias, value in read_table(path).items()}
 
 
 def _entry(path: Path, alias: str, value: object) -> Account:
     roles: list[str] = []
     region = None
     if isinstance(value, dict):
-        account_id = value.get("id")
         roles = value.get("roles") or []
         region = value.get("region")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise UsageError(f"accounts file {path}: 'roles' of {alias!r} must be a list of strings")
         if region is not None and not isinstance(region, str):
             raise UsageError(f"accounts file {path}: 'region' of {alias!r} must be a string")
-    else:
-        account_id = value
-    # A JSON number would silently lose leading zeros, so only strings are ids.
-    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
+    account_id = id_of(value)
+    if account_id is None:
         raise UsageError(
             f"accounts file {path}: the id of {alias!r} must be a string of 12 digits, like \"012345678901\""
         )
@@ -87,6 +105,8 @@ def resolve(name: str, accounts: dict[str, Account]) -> Account:
         return Account(alias=name, id=name)
     if name.isdigit():
         raise UsageError(f"account id {name!r} must have exactly 12 digits (it has {len(name)})")
+    import difflib
+
     close = difflib.get_close_matches(name, list(accounts), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else (
         f"; add it to {paths.accounts_file()} or pass a 12-digit account id"

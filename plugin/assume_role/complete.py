@@ -27,16 +27,19 @@ of a command line would garble it.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
+
+from assume_role import accounts
+from assume_role.accounts import id_of
+from assume_role.errors import UsageError
 
 SUBCOMMANDS = {
     "clear": "Remove the assumed role's variables from this shell",
     "init": "Print the shell integration for your rc file",
     "status": "Show the role assumed in this shell and the time left",
-    "logout": "Forget the cached MFA session",
+    "logout": "Forget stored MFA sessions and role credentials",
     "demo": "Try the tool against a local AWS emulator",
     "help": "Show help",
 }
@@ -46,7 +49,7 @@ OPTIONS = {
     "--shell": ("Shell syntax to print: bash, zsh or fish", True),
     "--verbose": ("Explain each step on stderr", False),
     "-v": ("Explain each step on stderr", False),
-    "--refresh": ("Ask for a new MFA session even if one is cached", False),
+    "--refresh": ("Assume the role again even if stored credentials are still valid", False),
     "--unset": ("Remove the assumed role's variables (like clear)", False),
     "--help": ("Show help", False),
     "-h": ("Show help", False),
@@ -204,12 +207,12 @@ def _first_word(current: str) -> list[Candidate]:
         # Typing digits means an account id: offer the ids, described by alias.
         ids: dict[str, str] = {}
         for alias, value in table.items():
-            account_id = _id_of(value)
+            account_id = id_of(value)
             if account_id:
                 ids.setdefault(account_id, alias)
         found += [Candidate("account-id", i, alias) for i, alias in ids.items()]
     else:
-        found += [Candidate("account", alias, i) for alias, value in table.items() if (i := _id_of(value))]
+        found += [Candidate("account", alias, i) for alias, value in table.items() if (i := id_of(value))]
     return found
 
 
@@ -217,7 +220,7 @@ def _roles(account_word: str) -> list[Candidate]:
     from assume_role import history
 
     alias, value = _account(account_word)
-    account_id = _id_of(value)
+    account_id = id_of(value)
     if account_id is None:
         return []
     found: dict[str, str] = {}
@@ -246,29 +249,16 @@ def _shells() -> list[Candidate]:
     return [Candidate("shell", name, f"{name} syntax") for name in ("bash", "zsh", "fish")]
 
 
-# The accounts file is read here directly rather than through
-# assume_role.accounts: completion runs on every Tab, and with 10,000 aliases
-# building and validating an Account for each would cost more than the rest of
-# the run. It is also lenient: an entry the main command would reject is left
-# out, and the others are still offered.
-
-
 def _accounts() -> dict:
-    """The accounts file's JSON object (alias to id or to an object); {} if unusable."""
-    from assume_role import paths
+    """The accounts file's JSON object (alias to id or to an object); {} if unusable.
 
+    Lenient on purpose: an entry the main command would reject is left out by
+    ``_id_of``, and the others are still offered.
+    """
     try:
-        data = json.loads(paths.accounts_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return accounts.read_table()
+    except UsageError:
         return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _id_of(value) -> str | None:
-    account_id = value.get("id") if isinstance(value, dict) else value
-    if isinstance(account_id, str) and len(account_id) == 12 and account_id.isascii() and account_id.isdigit():
-        return account_id
-    return None
 
 
 def _field(value, name: str, kind: type):
@@ -281,9 +271,9 @@ def _account(word: str) -> tuple[str, object]:
     table = _accounts()
     if word in table:
         return word, table[word]
-    if _id_of(word):
+    if id_of(word):
         for alias, value in table.items():
-            if _id_of(value) == word:
+            if id_of(value) == word:
                 return alias, value
         return word, word
     return word, None
