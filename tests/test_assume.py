@@ -201,3 +201,21 @@ def test_detects_calling_shell_without_flag(aws_env):
 def test_missing_mfa_code_without_terminal_fails_at_once(aws_env):
     run = run_cli(aws_env, "--shell", "bash", "production", "read")
     assert_clean_failure(run, 2, "MFA code")
+
+
+def test_mfa_device_lookup_is_remembered(aws_env, emulator, mfa_code):
+    assert run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code()).returncode == 0
+    assert run_cli(aws_env, "logout").returncode == 0  # forget the sessions, not the device
+    again = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
+    assert again.returncode == 0, again.stderr
+    calls = emulator.control.calls(outcome="ok")
+    assert calls["GetSessionToken"] == 2 and calls["ListMFADevices"] == 1
+    assert calls["GetCallerIdentity"] == 1
+
+
+@pytest.mark.parametrize("setting, outcome", [("none", 5), ("account", 0), ("wrong-id", 5)])
+def test_external_id_setting_is_what_aws_sees(setting, outcome, aws_env, mfa_code):
+    # The seeded roles demand ExternalId = account id, so only the default passes.
+    aws_env["ASSUME_ROLE_EXTERNAL_ID"] = setting
+    run = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
+    assert run.returncode == outcome, run.stderr
