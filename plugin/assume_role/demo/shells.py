@@ -32,7 +32,7 @@ def interactive(shell: str, lab: Lab) -> tuple[list[str], dict[str, str]]:
         path = lab.root / "bashrc"
         rc += [
             f"HISTFILE={shlex.quote(str(lab.root / 'bash_history'))}",
-            r"PS1='\[\e[1;36m\]demo\[\e[0m\]:\W\$ '",
+            r"PS1='\[\e[1;36m\]demo\[\e[0m\]:\W$ '",
             init_code(shell, lab),
         ]
         path.write_text("\n".join(rc) + "\n")
@@ -43,7 +43,7 @@ def interactive(shell: str, lab: Lab) -> tuple[list[str], dict[str, str]]:
         rc += [
             # Completion needs compinit, which a user's framework would run.
             'autoload -Uz compinit && compinit -u -d "$ZDOTDIR/.zcompdump"',
-            "PROMPT='%B%F{cyan}demo%f%b:%1~%# '",
+            "PROMPT='%B%F{cyan}demo%f%b:%1~%% '",
             init_code(shell, lab),
         ]
         (zdotdir / ".zshrc").write_text("\n".join(rc) + "\n")
