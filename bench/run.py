@@ -1,0 +1,153 @@
+"""Every benchmark in one run, as one markdown table, with the machine it ran on.
+
+    python3 bench/run.py [--quick] [--update-readme]
+
+Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
+reusing the MFA session, a cache hit, --help) and the shell benchmarks
+(bench_shells: completion with 10 and 10,000 aliases, the prompt segment in
+each shell) one after the other on the same machine, then prints a table of
+medians and a description of the machine. --update-readme also writes both
+into README.md between its bench markers.
+
+Times are wall-clock medians over fresh processes, interpreter start-up
+included, against the local strict emulator on loopback: they compare the
+paths with each other, not with real AWS, where each call adds a round trip.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+README = ROOT / "README.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def rows(core: dict, shells: dict) -> list[tuple[str, str, str]]:
+    """(what, median, note) for every measurement, in reading order."""
+    table = [
+        ("full MFA flow", _ms(core["full MFA flow"]),
+         "empty cache: GetCallerIdentity, ListMFADevices, GetSessionToken, AssumeRole"),
+        ("role switch, MFA session reused", _ms(core["role switch, MFA session reused"]),
+         "one AssumeRole, no MFA code"),
+        ("cache hit", _ms(core["cache hit"]), "stored role credentials: no AWS call, no botocore"),
+    ]
+    completion = shells["completion_ms"]
+    for count in ("10", "10,000"):
+        key = count.replace(",", "")
+        table += [
+            (f"completion, {count} aliases: account", f"{completion[f'{key} aliases, first word']:.0f} ms",
+             "`assume-role <Tab>`, every alias (zsh form)"),
+            (f"completion, {count} aliases: role", f"{completion[f'{key} aliases, role']:.0f} ms",
+             "`assume-role account-00001 <Tab>`"),
+            (f"completion, {count} aliases: bash prefix", f"{completion[f'{key} aliases, bash prefix']:.0f} ms",
+             "`assume-role account-0001<Tab>` in bash"),
+        ]
+    for shell, micros in shells["segment_us"].items():
+        forks = shells["forks_per_prompt"].get(shell)
+        proof = "per prompt (strace not installed: forks not counted)" if forks is None else f"per prompt; {forks:g} processes started"
+        table.append((f"prompt segment, {shell}", f"{micros:.0f} µs", proof))
+    table += [
+        ("`--help`", _ms(core["--help"]), "no AWS library loaded"),
+        ("`python -c pass`", f"{shells['python_startup_ms']:.0f} ms", "interpreter start-up, the floor under every row in ms"),
+    ]
+    return table
+
+
+def markdown(table: list[tuple[str, str, str]]) -> str:
+    lines = ["| measurement | median | what it covers |", "|---|---:|---|"]
+    lines += [f"| {what} | {median} | {note} |" for what, median, note in table]
+    return "\n".join(lines) + "\n"
+
+
+def _first_line(command: list[str]) -> str | None:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (result.stdout or result.stderr).strip()
+    return text.splitlines()[0] if text else None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _os_name() -> str:
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return f"{line.split('=', 1)[1].strip(chr(34))}, kernel {platform.release()}"
+    except OSError:
+        pass
+    return platform.platform()
+
+
+def machine() -> str:
+    """One paragraph: CPU, cores, OS, Python and shell versions, date."""
+    versions = []
+    for shell, command in (("bash", ["bash", "-c", "echo $BASH_VERSION"]), ("zsh", ["zsh", "--version"]),
+                           ("fish", ["fish", "--version"])):
+        found = _first_line(command)
+        if found:
+            number = re.search(r"\d+(\.\d+)+", found)
+            versions.append(f"{shell} {number.group(0) if number else found}")
+    try:
+        from importlib.metadata import version
+
+        moto = f", moto {version('moto')}"
+    except Exception:
+        moto = ""
+    cores = os.cpu_count() or "?"
+    return (
+        f"Machine: {_cpu_model()}, {cores} cores, {_os_name()}; "
+        f"Python {platform.python_version()}; {', '.join(versions) or 'no shells found'}{moto}; "
+        f"{datetime.date.today().isoformat()}.\n"
+    )
+
+
+def update_readme(text: str, path: Path = README) -> None:
+    readme = path.read_text()
+    start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
+    path.write_text(readme[:start] + "\n" + text + readme[end:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    quick = "--quick" in argv
+    import bench_core
+    import bench_shells
+
+    print("running the helper benchmarks...", file=sys.stderr, flush=True)
+    core = bench_core.run(quick)
+    print("running the shell benchmarks...", file=sys.stderr, flush=True)
+    shells = bench_shells.run(quick)
+    text = markdown(rows(core, shells)) + "\n" + machine()
+    print(text, end="")
+    if "--update-readme" in argv:
+        update_readme(text)
+        print(f"updated {README.name}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
