@@ -1,0 +1,157 @@
+"""The README tells the truth: its first two commands run as written, its
+configuration reference names every setting the code reads, its picture comes
+from the committed terminal capture, and its benchmark table has the rows the
+benchmark prints."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def load(path: Path):
+    """Import a script of the repository by its path."""
+    spec = importlib.util.spec_from_file_location(f"readme_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def first_commands() -> list[str]:
+    """The shell blocks that open the README, before its first section."""
+    head = README.split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", head, re.S)]
+
+
+def run_as_written(command: str, *extra: str, timeout: float) -> subprocess.CompletedProcess:
+    """Run a README command in bash from the checkout, as someone who just cloned it would.
+
+    The directory of the interpreter running the suite goes first on PATH, so
+    `python3` is this Python and `assume-role` the script pip installs beside it.
+    """
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    line = " ".join([command, *extra])
+    return subprocess.run(
+        ["bash", "-c", line], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def test_readme_starts_with_the_two_commands():
+    demo, suite = first_commands()
+    assert demo == "python3 -m pip install -e '.[demo]' && assume-role demo"
+    assert suite == "bash .ci/run"
+
+
+def test_demo_command_runs_as_written():
+    # No terminal here, so the demo runs its scripted walkthrough.
+    demo, _ = first_commands()
+    result = run_as_written(demo, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "a scripted walkthrough in" in result.stdout
+    assert "All steps passed." in result.stdout
+    assert re.search(r"emulator stopped, sandbox \S+ removed", result.stdout)
+
+
+def test_test_command_runs_as_written():
+    # Running the whole suite from inside the suite would recurse, so the
+    # command runs exactly as written with pytest's --collect-only appended
+    # (.ci/run passes its arguments to pytest): the set-up steps really run,
+    # and pytest collects every test without running any.
+    _, suite = first_commands()
+    missing = [p for p in ("zsh", "fish", "shellcheck", "tmux") if not shutil.which(p)]
+    if missing and os.geteuid() != 0 and not os.environ.get("CI"):
+        pytest.skip(f"{', '.join(missing)} missing and installing needs root")
+    result = run_as_written(suite, "--collect-only", timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "tests/test_readme.py::test_test_command_runs_as_written" in result.stdout
+    assert re.search(r"^\d+ tests collected", result.stdout, re.M)
+
+
+def settings_read_by_the_code() -> set[str]:
+    """Every AWS_/ASSUME_ROLE_ variable the helper or a plugin mentions, and the plugins' own settings."""
+    names: set[str] = set()
+    package = ROOT / "plugin" / "assume_role"
+    for path in package.rglob("*.py"):
+        if "emulator" in path.parts:  # the test emulator's own knobs are not the tool's
+            continue
+        names.update(re.findall(r"[\"']((?:AWS|ASSUME_ROLE)_[A-Z0-9_]+)[\"']", path.read_text()))
+    for shell in ("bash", "zsh", "fish"):
+        for path in (ROOT / shell).rglob("*"):
+            if path.is_file():
+                text = path.read_text()
+                names.update(re.findall(r"\$\{?((?:ZSH_THEME_)?(?:AWS|ASSUME_ROLE)_[A-Z0-9_]+)", text))
+                names.update(re.findall(r"\bassume_role_color_[a-z]+", text))
+    return names
+
+
+def test_configuration_reference_names_every_setting():
+    names = settings_read_by_the_code()
+    assert {"AWS_PROFILE_ASSUME_ROLE", "ASSUME_ROLE_CACHE", "ZSH_THEME_ASSUME_ROLE_VALID"} <= names
+    reference = README.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
+    demo_section = README.split("## The demo", 1)[1].split("\n## ", 1)[0]
+    missing = sorted(name for name in names if f"`{name}`" not in reference + demo_section)
+    assert missing == []
+
+
+def test_troubleshooting_covers_the_common_errors():
+    troubleshooting = README.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
+    for topic in ("role chaining", "MFA code", "Expired credentials", "`AWS_PROFILE` is still set"):
+        assert topic in troubleshooting
+
+
+def test_install_paths():
+    install = README.split("## Install", 1)[1].split("\n## ", 1)[0]
+    for way in ("pipx install", "oh-my-zsh", "antidote", "zinit", "fisher", "init bash", "init zsh", "init fish"):
+        assert way in install
+
+
+def test_picture_comes_from_the_capture(tmp_path):
+    assert "](docs/prompt.png)" in README
+    png = (ROOT / "docs" / "prompt.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    capture = (ROOT / "docs" / "prompt.ansi").read_text()
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", capture)
+    assert re.search(r"^demo:~% assume-role production read \d{6}$", plain, re.M)
+    assert re.search(r"production:read (\d+m|1h00m)$", plain, re.M)
+    # Rendering the committed capture again gives a picture of the same size.
+    pytest.importorskip("PIL")
+    make_prompt_image = load(ROOT / "docs" / "make_prompt_image.py")
+    from PIL import Image
+
+    fonts = make_prompt_image.FONT_DIR
+    if not (fonts / "DejaVuSansMono.ttf").exists():
+        pytest.skip("DejaVu Sans Mono is not installed")
+    rendered = tmp_path / "prompt.png"
+    make_prompt_image.render(capture, rendered, fonts)
+    assert Image.open(rendered).size == Image.open(ROOT / "docs" / "prompt.png").size
+
+
+def test_benchmark_table_matches_the_benchmark():
+    bench_run = load(ROOT / "bench" / "run.py")
+    core = dict.fromkeys(["full MFA flow", "role switch, MFA session reused", "cache hit", "--help"], 0.1)
+    shells = {
+        "segment_us": {"bash": 1.0, "zsh": 1.0, "fish": 1.0},
+        "forks_per_prompt": {"bash": 0.0, "zsh": 0.0, "fish": 0.0},
+        "completion_ms": {
+            f"{n} aliases, {case}": 1.0 for n in (10, 10_000) for case in ("first word", "role", "bash prefix")
+        },
+        "python_startup_ms": 1.0,
+    }
+    expected = [what for what, _, _ in bench_run.rows(core, shells)]
+    table = README.split("<!-- bench:begin -->", 1)[1].split("<!-- bench:end -->", 1)[0]
+    shown = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][1:]
+    assert shown == expected
+    assert re.search(r"^Machine: .+ cores, .+; Python 3\.", table, re.M)
+    assert "python3 bench/run.py" in README
