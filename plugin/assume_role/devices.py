@@ -6,10 +6,8 @@ kept private like everything else the tool writes.
 
 from __future__ import annotations
 
-import json
-
 from assume_role import paths
-from assume_role.history import write_json_atomic
+from assume_role.state_files import read_json, write_json_atomic
 
 
 def _path():
@@ -17,11 +15,7 @@ def _path():
 
 
 def _load() -> dict:
-    try:
-        data = json.loads(_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json(_path())
 
 
 def recall(profile: str) -> dict:

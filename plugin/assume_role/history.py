@@ -7,11 +7,8 @@ is treated as "no history".
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-
 from assume_role import paths
+from assume_role.state_files import read_json, write_json_atomic
 
 MAX_ROLES_PER_ACCOUNT = 20
 
@@ -21,11 +18,7 @@ def _path():
 
 
 def load() -> dict:
-    try:
-        data = json.loads(_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json(_path())
 
 
 def roles_for(account_id: str, data: dict | None = None) -> list[str]:
@@ -48,19 +41,3 @@ def record(account_alias: str, account_id: str, role: str, region: str) -> None:
         write_json_atomic(_path(), data)
     except OSError:
         pass
-
-
-def write_json_atomic(path, data) -> None:
-    """Write a private JSON file so that readers never see half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -11,10 +11,10 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from contextlib import contextmanager
 
 from assume_role import paths
+from assume_role.state_files import write_json_atomic
 from assume_role.store import warn
 from assume_role.store.locking import exclusive
 
@@ -72,18 +72,7 @@ class FileBackend:
     def write(self, key: str, data: dict) -> None:
         if not self._ready():
             return
-        path = self._path(key)
-        # mkstemp creates the file 0600 before any secret is written to it.
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"format": FORMAT, "key": key, "data": data}, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            _unlink(tmp)
-            raise
+        write_json_atomic(self._path(key), {"format": FORMAT, "key": key, "data": data})
 
     def delete(self, key: str) -> None:
         _unlink(self._path(key))

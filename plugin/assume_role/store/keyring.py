@@ -10,7 +10,7 @@ import json
 from contextlib import contextmanager
 
 from assume_role import paths
-from assume_role.history import write_json_atomic
+from assume_role.state_files import read_json, write_json_atomic
 from assume_role.store import warn
 from assume_role.store.locking import exclusive
 
@@ -65,11 +65,7 @@ class KeyringBackend:
         self._reindex(remove=key)
 
     def keys(self) -> list[str]:
-        try:
-            data = json.loads(self._index.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return []
-        return [k for k in data if isinstance(k, str)] if isinstance(data, list) else []
+        return [k for k in read_json(self._index, list) if isinstance(k, str)]
 
     @contextmanager
     def lock(self, key: str):
