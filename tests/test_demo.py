@@ -152,6 +152,10 @@ def test_demo_in_a_terminal(shell, tmp_path):
         child.expect(r"assume-role production read (\d{6}) ")
         code = child.match.group(1)
         child.expect(PROMPT)
+        # Ctrl-C belongs to the shell: the demo (and its emulator) carry on.
+        child.sendintr()
+        child.sendline("printf '%s-%s\\n' still here")
+        child.expect("still-here")
 
         child.sendline(f"assume-role production read {code}")
         # bash puts the segment before the prompt, zsh and fish at the right edge.

@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             lab = Lab.start(progress=(lambda m: None) if walkthrough else (lambda m: say(f"assume-role demo: {m}...\n")))
             if walkthrough:
                 return _walkthrough(lab, shell, say)
-        return _interactive(lab, shell, say)
+            # The shell runs with its own handlers for these signals, and
+            # Stop covers the moments before and after it.
+            return _interactive(lab, shell, say)
     except Stop as stop:
         say(f"\nassume-role demo: stopped by {stop}\n")
         return 128 + stop.signum
