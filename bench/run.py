@@ -58,11 +58,15 @@ def rows(core: dict, shells: dict) -> list[tuple[str, str, str]]:
         ]
     for shell, micros in shells["segment_us"].items():
         forks = shells["forks_per_prompt"].get(shell)
-        proof = "per prompt (strace not installed: forks not counted)" if forks is None else f"per prompt; {forks:g} processes started"
+        if forks is None:
+            proof = "per prompt (strace not installed: processes not counted)"
+        else:
+            proof = f"per prompt; {forks:g} processes started"
         table.append((f"prompt segment, {shell}", f"{micros:.0f} µs", proof))
     table += [
         ("`--help`", _ms(core["--help"]), "no AWS library loaded"),
-        ("`python -c pass`", f"{shells['python_startup_ms']:.0f} ms", "interpreter start-up, the floor under every row in ms"),
+        ("`python -c pass`", f"{shells['python_startup_ms']:.0f} ms",
+         "interpreter start-up, the floor under every row in ms"),
     ]
     return table
 

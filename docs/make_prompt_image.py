@@ -80,7 +80,8 @@ def capture() -> str:
     env = {
         name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "ASSUME_ROLE_", "TMUX"))
     }
-    env.update(TERM="xterm-256color", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "plugin"), env.get("PYTHONPATH")])))
+    python_path = os.pathsep.join(filter(None, [str(ROOT / "plugin"), env.get("PYTHONPATH")]))
+    env.update(TERM="xterm-256color", PYTHONPATH=python_path)
     # The demo starts in its sandbox home, so the prompt shows ~.
     command = ["sh", "-c", f'cd "$HOME" 2>/dev/null; exec "{sys.executable}" -m assume_role demo --shell zsh']
     tmux = Tmux(COLUMNS, ROWS, command, env, ROOT)

@@ -38,7 +38,7 @@ def poisoned_env(tmp_path: Path) -> dict[str, str]:
     aws = home / ".aws"
     aws.mkdir(parents=True)
     (aws / "config").write_text("[default\nthis line makes botocore fail to parse the file\n")
-    (aws / "credentials").write_text("[default]\naws_access_key_id = AKIAREALUSERKEY00000\naws_secret_access_key = real\n")
+    (aws / "credentials").write_text("[default]\naws_access_key_id = AKIAREALUSERKEY00000\naws_secret_access_key = x\n")
     (aws / "accounts").write_text('{"production": "999999999999"}\n')
     env = {
         name: value
@@ -92,7 +92,7 @@ def test_walkthrough_without_a_terminal(shell, tmp_path):
     assert run.returncode == 0, out + run.stderr
     assert f"a scripted walkthrough in {shell}" in out
     # Each step is printed with its command and its real result.
-    assert re.search(r"\$ assume-role production read \d{6}\n\s+\$ echo .*\n\s+production:read in 111111111111, us-east-1", out)
+    assert re.search(r"\$ assume-role production read \d{6}\n\s+\$ echo .*\n\s+production:read in 111111111111, ", out)
     assert re.search(r"production:read (\d+m|1h00m)", out)
     assert "aws says:     arn:aws:sts::111111111111:assumed-role/read/alice" in out
     assert "staging:admin in 222222222222" in out

@@ -96,12 +96,17 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:  # the terminal is gone: carry on to the cleanup
             pass
 
+    def progress(message: str) -> None:
+        if not walkthrough:  # the walkthrough reports these steps itself
+            say(f"assume-role demo: {message}...\n")
+
     lab = None
     try:
         with stop_signals():
             if walkthrough:
-                say(f"assume-role demo: a scripted walkthrough in {shell} (no terminal to open a shell on)\n")
-            lab = Lab.start(progress=(lambda m: None) if walkthrough else (lambda m: say(f"assume-role demo: {m}...\n")))
+                why = "as asked" if args.walkthrough else "no terminal to open a shell on"
+                say(f"assume-role demo: a scripted walkthrough in {shell} ({why})\n")
+            lab = Lab.start(progress=progress)
             if walkthrough:
                 return _walkthrough(lab, shell, say)
             # The shell runs with its own handlers for these signals, and

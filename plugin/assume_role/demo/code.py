@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     try:
         print(Control(argv[0], timeout=5).mfa_code(argv[1]))
     except OSError as exc:
-        print(f"demo-mfa-code: the demo's emulator does not answer ({exc}); is the demo still running?", file=sys.stderr)
+        print(f"demo-mfa-code: the demo's emulator does not answer ({exc}); is the demo running?", file=sys.stderr)
         return 1
     return 0
 

@@ -177,7 +177,8 @@ class Walkthrough:
         code = lab.mfa_code()
         out.step(f"Assume the role read in production, with the MFA code {code}")
         self.sh(f"assume-role production read {code}")
-        self.expect(self.sh(shells.SHOW_ROLE[shell]), rf"^production:read in {world.production_account_id}, ", "production:read")
+        shown = self.sh(shells.SHOW_ROLE[shell])
+        self.expect(shown, rf"^production:read in {world.production_account_id}, ", "production:read")
         self.ok("assumed: GetSessionToken with the MFA code, then AssumeRole")
 
         out.step("The prompt segment the plugin draws")
@@ -193,7 +194,8 @@ class Walkthrough:
 
         out.step("Switch to staging:admin without an MFA code")
         self.sh("assume-role staging admin")
-        self.expect(self.sh(shells.SHOW_ROLE[shell]), rf"^staging:admin in {world.staging_account_id}, ", "staging:admin")
+        shown = self.sh(shells.SHOW_ROLE[shell])
+        self.expect(shown, rf"^staging:admin in {world.staging_account_id}, ", "staging:admin")
         calls = self.get_session_token_calls()
         if calls != 1:
             raise StepFailed(f"expected one GetSessionToken call in all, the emulator counted {calls}")
