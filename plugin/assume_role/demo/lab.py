@@ -9,6 +9,7 @@ more than once and from a signal handler's aftermath.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -56,6 +57,7 @@ class Lab:
             progress("creating the bastion user, its MFA device and the roles")
             world = seed_world(emulator.endpoint)
             lab = cls(root, emulator, world, write_sandbox(root, world, endpoint=emulator.endpoint), outer)
+            lab._list_roles()
             lab._write_programs()
             return lab
         except BaseException:
@@ -89,6 +91,15 @@ class Lab:
         )
         for program in (self.helper, self.code_command):
             program.chmod(0o755)
+
+    def _list_roles(self) -> None:
+        """Give each account its roles in the accounts file, so Tab offers them from the start."""
+        path = Path(self.sandbox_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+        accounts = {
+            alias: {"id": account_id, "roles": list(self.world.roles)}
+            for alias, account_id in self.world.accounts.items()
+        }
+        path.write_text(json.dumps(accounts, indent=2) + "\n")
 
     def shell_env(self, outer: dict[str, str] | None = None) -> dict[str, str]:
         """The user's environment, minus AWS settings, plus the sandbox."""

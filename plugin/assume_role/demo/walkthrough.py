@@ -201,9 +201,12 @@ class Walkthrough:
             raise StepFailed(f"expected one GetSessionToken call in all, the emulator counted {calls}")
         self.ok("the MFA session from step 5 was reused: still one GetSessionToken call in all")
 
-        out.step("What Tab completion offers after `assume-role st`")
+        out.step("What Tab offers: after `assume-role st`, then after `assume-role staging `")
         self.expect(self.sh("assume-role __complete --shell bash -- st"), r"^staging$", "staging")
-        self.ok()
+        roles = self.sh("assume-role __complete --shell bash -- staging ''")
+        for role in world.roles:
+            self.expect(roles, rf"^{role}$", role)
+        self.ok("aliases from the accounts file, then the roles listed there or assumed before")
 
         wrong = lab.wrong_code()
         out.step(f"A wrong MFA code ({wrong}) is refused and leaves the shell as it was")
