@@ -5,7 +5,7 @@
 #
 # ASSUME_ROLE_DISABLE_PROMPT (non-empty) keeps the segment out of the prompt.
 
-status is-interactive; or exit
+status is-interactive; or exit 0
 
 # The segment goes into the right prompt, and only when nothing else defines
 # one: fish_prompt and an existing fish_right_prompt are never replaced, and
