@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 from helpers import PROMPT, Terminal, strip_ansi, write_helper
 
 TIME_LEFT = r"(?:\d{1,2}m|\dh\d\dm)"
