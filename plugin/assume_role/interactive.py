@@ -40,7 +40,6 @@ asked: runs with every value given never load them.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 
@@ -159,7 +158,7 @@ def ask_mfa_code(serial: str, seconds: int) -> str:
 
     def check(text: str) -> bool | str:
         # The message never repeats the input: it may be a password typed by mistake.
-        return True if _MFA_CODE.fullmatch(_without_spaces(text)) else "the MFA code is 6 digits"
+        return True if validate.is_mfa_code(_without_spaces(text)) else "the MFA code is 6 digits"
 
     message = f"MFA code for {serial} (session lasts {describe_duration(seconds)})"
 
@@ -235,9 +234,6 @@ def _account_problem(text: str, known: dict[str, Account]) -> str:
     if text.isdigit():
         return f"an account id has 12 digits ({len(text)} typed)"
     return f"no account matches {text!r}"
-
-
-_MFA_CODE = re.compile(r"\d{6}")
 
 
 def _without_spaces(text: str) -> str:

@@ -29,9 +29,13 @@ def region(value: str) -> str:
     return value
 
 
+def is_mfa_code(value: str) -> bool:
+    return bool(_MFA_CODE.fullmatch(value))
+
+
 def mfa_code(value: str) -> str:
     value = value.strip()
-    if not _MFA_CODE.fullmatch(value):
+    if not is_mfa_code(value):
         # Never echo the value: a mistyped code may be a password pasted by accident.
         raise MfaError("the MFA code must be exactly 6 digits")
     return value
