@@ -106,10 +106,6 @@ def require_safe_endpoint(url: str) -> None:
         raise UsageError(f"refusing to send credentials to {url}: the endpoint must use https unless it is on loopback")
 
 
-def credentials_from(response_credentials: dict) -> Credentials:
-    return Credentials.from_dict(response_credentials)
-
-
 @contextmanager
 def translated(action: str, *, role_arn: str | None = None, with_mfa: bool = False):
     """Turn botocore failures into one-line errors that say what to do."""

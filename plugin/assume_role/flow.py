@@ -55,6 +55,8 @@ class Flow:
         self.store = store
         self.code_source = code_source
         self.log = log
+        # The bastion user and MFA device found on an earlier run, read once.
+        self.remembered = devices.recall(request.profile)
 
     def run(self) -> Credentials:
         if self.request.duration > settings.ROLE_CHAINING_LIMIT:
@@ -76,12 +78,11 @@ class Flow:
 
     # -- MFA session ---------------------------------------------------------
 
+    def _configured_serial(self) -> str | None:
+        return self.bastion.config.get("mfa_serial") or settings.mfa_serial_from_environment()
+
     def _known_serial(self) -> str | None:
-        return (
-            self.bastion.config.get("mfa_serial")
-            or settings.mfa_serial_from_environment()
-            or devices.recall(self.request.profile).get("serial")
-        )
+        return self._configured_serial() or self.remembered.get("serial")
 
     def _reusable_session(self) -> MfaSession | None:
         serial = self._known_serial()
@@ -97,8 +98,7 @@ class Flow:
         from assume_role.aws import translated
 
         profile = self.request.profile
-        remembered = devices.recall(profile)
-        configured = self.bastion.config.get("mfa_serial") or settings.mfa_serial_from_environment()
+        remembered = self.remembered
         if remembered.get("access_key_id") == keys.access_key_id and remembered.get("user_name"):
             user_name = remembered["user_name"]
         else:
@@ -111,7 +111,7 @@ class Flow:
                 )
             user_name = arn.rsplit("/", 1)[-1]
             remembered = {}
-        serial = configured or remembered.get("serial") or self._list_mfa_device(keys, user_name)
+        serial = self._configured_serial() or remembered.get("serial") or self._list_mfa_device(keys, user_name)
         devices.remember(profile, keys.access_key_id, user_name, serial)
         return user_name, serial
 
@@ -145,7 +145,7 @@ class Flow:
             return self._new_mfa_session(keys, user_name, serial)
 
     def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str) -> MfaSession:
-        from assume_role.aws import credentials_from, translated
+        from assume_role.aws import translated
 
         code = self.code_source(serial, settings.MFA_SESSION_DURATION)
         self.log(f"calling sts:GetSessionToken with MFA device {serial}")
@@ -157,14 +157,14 @@ class Flow:
         except MfaError:
             devices.forget(self.request.profile)  # maybe the remembered device is gone
             raise
-        session = MfaSession(credentials_from(response["Credentials"]), self.request.profile, serial, user_name)
+        session = MfaSession(Credentials.from_dict(response["Credentials"]), self.request.profile, serial, user_name)
         self.store.save_mfa(session)
         return session
 
     # -- the role ------------------------------------------------------------
 
     def _assume(self, credentials: Credentials, user_name: str, **mfa) -> Credentials:
-        from assume_role.aws import credentials_from, translated
+        from assume_role.aws import translated
 
         request = self.request
         params = {
@@ -178,7 +178,7 @@ class Flow:
         self.log(f"calling sts:AssumeRole on {request.role_arn} for {request.duration}s")
         with translated("calling sts:AssumeRole", role_arn=request.role_arn, with_mfa=bool(mfa)):
             response = self.bastion.client("sts", credentials).assume_role(**params)
-        return credentials_from(response["Credentials"])
+        return Credentials.from_dict(response["Credentials"])
 
     def _assume_directly(self) -> Credentials:
         keys = self.bastion.credentials()
