@@ -68,10 +68,12 @@ def _print_mfa_session(profile: str, remembered: dict) -> None:
 def _caller_arn() -> str:
     import botocore.session
 
-    from assume_role.aws import translated
+    from assume_role.aws import require_safe_endpoint, translated
 
     with translated("calling sts:GetCallerIdentity"):
         client = botocore.session.Session().create_client("sts")
+        # The exported role credentials get the same protection as the bastion's.
+        require_safe_endpoint(client.meta.endpoint_url)
         return client.get_caller_identity()["Arn"]
 
 
