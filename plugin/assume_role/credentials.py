@@ -1,13 +1,16 @@
-"""AWS credential values and their (de)serialisation; no AWS imports."""
+"""AWS credential values and their (de)serialisation; no AWS imports.
+
+NamedTuples rather than dataclasses: a cache hit loads this module, and
+importing dataclasses would cost it several milliseconds.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     access_key_id: str
     secret_access_key: str
     session_token: str | None = None
@@ -45,8 +48,7 @@ class Credentials:
         )
 
 
-@dataclass(frozen=True)
-class MfaSession:
+class MfaSession(NamedTuple):
     """A GetSessionToken result and who it belongs to, reusable for AssumeRole."""
 
     credentials: Credentials
