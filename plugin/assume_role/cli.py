@@ -20,11 +20,11 @@ from assume_role import __version__, errors
 # Subcommands that run normally (their output is not shell code to evaluate).
 # Each module exposes main(argv) -> int and is imported only when used.
 PASS_THROUGH = {
-    "init": "assume_role.init_cmd",
-    "__complete": "assume_role.complete",
-    "status": "assume_role.status_cmd",
-    "logout": "assume_role.logout_cmd",
-    "demo": "assume_role.demo",
+    "init": "assume_role.commands.init",
+    "__complete": "assume_role.commands.complete",
+    "status": "assume_role.commands.status",
+    "logout": "assume_role.commands.logout",
+    "demo": "assume_role.commands.demo",
 }
 # Subcommands whose output is evaluated like the main command's.
 EVALUATED = {"clear"}
@@ -150,7 +150,7 @@ def run(argv: list[str]) -> int:
     # With --shell, stdout is reserved for code: help and version go to stderr.
     args = build_parser(help_stream=sys.stderr if shell_given else sys.stdout).parse_args(argv)
 
-    from assume_role import assume
+    from assume_role.commands import assume
 
     return assume.main(args)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from helpers import PLUGIN_DIR, load_lines, run_strict
 
-from assume_role import complete, regions
+from assume_role import regions
+from assume_role.commands import complete
 
 
 def complete_lines(env: dict[str, str], *args: str) -> list[str]:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, STRICT, require
 
-from assume_role import init_cmd, shell_files
+from assume_role import shell_files
+from assume_role.commands import init as init_cmd
 
 
 def run_init(env, *args: str):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from assume_role import init_cmd, shell_files
+from assume_role import shell_files
+from assume_role.commands import init as init_cmd
 
 from .lab import Lab
 
