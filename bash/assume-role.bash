@@ -28,7 +28,7 @@ _assume_role_helper() {
 
 assume-role() {
     case ${1-} in
-    init | status | logout | demo | help | __complete | -h | --help | -V | --version)
+    init | status | logout | accounts | demo | help | __complete | -h | --help | -V | --version)
         # Not shell code: let the output reach the terminal as it is.
         _assume_role_helper "$@"
         return

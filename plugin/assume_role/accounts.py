@@ -10,6 +10,9 @@ region::
 
     {"production": {"id": "123456789012", "roles": ["read", "admin"], "region": "eu-west-1"}}
 
+Keys starting with ``#`` are not aliases: they hold settings of the tool
+(``"#sync"``, written by ``assume-role accounts sync``) and are skipped here.
+
 This module imports nothing heavy: completion and prompts use it.
 """
 
@@ -24,6 +27,12 @@ from assume_role import paths
 from assume_role.errors import UsageError
 
 ACCOUNT_ID = re.compile(r"\d{12}")
+# A key starting with this holds a setting, not an alias (no shell word starts with it unquoted).
+RESERVED_PREFIX = "#"
+
+
+def is_reserved(key: str) -> bool:
+    return key.startswith(RESERVED_PREFIX)
 
 
 # A NamedTuple rather than a dataclass: completion imports this module on
@@ -73,7 +82,9 @@ def id_of(value: object) -> str | None:
 def load(path: Path | None = None) -> dict[str, Account]:
     """Every entry of the accounts file, validated."""
     path = path or paths.accounts_file()
-    return {alias: _entry(path, alias, value) for alias, value in read_table(path).items()}
+    return {
+        alias: _entry(path, alias, value) for alias, value in read_table(path).items() if not is_reserved(alias)
+    }
 
 
 def _entry(path: Path, alias: str, value: object) -> Account:

@@ -72,11 +72,12 @@ class Bastion:
             frozen = found.get_frozen_credentials()
         return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
-    def client(self, service: str, credentials: Credentials):
+    def client(self, service: str, credentials: Credentials, *, attempts: int | None = None):
+        """``attempts``: at least this many per request, for calls that carry no MFA code."""
         config = Config(
             connect_timeout=settings.http_timeout(),
             read_timeout=settings.http_timeout(),
-            retries={"mode": "standard", "total_max_attempts": settings.max_attempts()},
+            retries={"mode": "standard", "total_max_attempts": max(settings.max_attempts(), attempts or 0)},
             user_agent_extra="assume-role",
         )
         with translated(f"creating the {service} client"):
@@ -107,14 +108,18 @@ def require_safe_endpoint(url: str) -> None:
 
 
 @contextmanager
-def translated(action: str, *, role_arn: str | None = None, with_mfa: bool = False):
-    """Turn botocore failures into one-line errors that say what to do."""
+def translated(action: str, *, role_arn: str | None = None, with_mfa: bool = False, needs: tuple[str, ...] = ()):
+    """Turn botocore failures into one-line errors that say what to do.
+
+    ``needs``: permissions beyond sts:AssumeRole the request relies on (a
+    SourceIdentity, session tags), named when AWS denies it.
+    """
     try:
         yield
     except AssumeRoleError:
         raise
     except bx.ClientError as exc:
-        raise _client_error(exc, action, role_arn, with_mfa) from None
+        raise _client_error(exc, action, role_arn, with_mfa, needs) from None
     except (bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
         raise NetworkError(
             f"timed out {action} after {settings.max_attempts()} attempts ({_endpoint(exc)}); "
@@ -139,7 +144,9 @@ def _endpoint(exc: Exception) -> str:
     return str(getattr(exc, "kwargs", {}).get("endpoint_url", "unknown endpoint"))
 
 
-def _client_error(exc: bx.ClientError, action: str, role_arn: str | None, with_mfa: bool) -> AssumeRoleError:
+def _client_error(
+    exc: bx.ClientError, action: str, role_arn: str | None, with_mfa: bool, needs: tuple[str, ...] = ()
+) -> AssumeRoleError:
     error = exc.response.get("Error", {})
     code = error.get("Code", "Unknown")
     message = error.get("Message", "").strip()
@@ -167,10 +174,35 @@ def _client_error(exc: bx.ClientError, action: str, role_arn: str | None, with_m
         return DeniedError(
             "the role's MaxSessionDuration is shorter than AWS_ROLE_SESSION_TIMEOUT; lower it or raise the role's limit"
         )
+    if code == "AccessDenied" and role_arn and needs:
+        return _denied_extra(role_arn, message, needs)
     if code == "AccessDenied" and role_arn:
         return DeniedError(
             f"AWS denied sts:AssumeRole on {role_arn}: check the role name, its trust policy "
             "(MFA and ExternalId conditions) and your IAM permissions"
         )
+    if code == "AWSOrganizationsNotInUseException":
+        return DeniedError(f"the account is not in an AWS Organization ({code}) while {action}")
+    if code == "AccessDeniedException":
+        return DeniedError(f"AWS denied {action} ({code}); check the permissions of the credentials used")
     detail = f": {message}" if message else ""
     return AssumeRoleError(f"AWS error while {action} ({code}){detail}")
+
+
+_ENVIRONMENT_OF = {"sts:SetSourceIdentity": "ASSUME_ROLE_SOURCE_IDENTITY", "sts:TagSession": "ASSUME_ROLE_TAGS"}
+
+
+def _denied_extra(role_arn: str, message: str, needs: tuple[str, ...]) -> DeniedError:
+    """AssumeRole denied while it carried a SourceIdentity or tags: name the permission."""
+    named = [permission for permission in needs if permission in message]
+    if named:
+        missing = named[0]
+        return DeniedError(
+            f"the trust policy of {role_arn} does not allow {missing}, which {_ENVIRONMENT_OF[missing]} needs: "
+            f"add {missing} to its Action, or unset {_ENVIRONMENT_OF[missing]}"
+        )
+    listed = " and ".join(needs)
+    return DeniedError(
+        f"AWS denied sts:AssumeRole on {role_arn}: check the role name and its trust policy (MFA and "
+        f"ExternalId conditions, and {listed}, which {' and '.join(_ENVIRONMENT_OF[n] for n in needs)} needs)"
+    )

@@ -25,6 +25,7 @@ PASS_THROUGH = {
     "status": "assume_role.commands.status",
     "logout": "assume_role.commands.logout",
     "demo": "assume_role.commands.demo",
+    "accounts": "assume_role.commands.accounts",
 }
 # Subcommands whose output is evaluated like the main command's.
 EVALUATED = {"clear"}
@@ -53,6 +54,9 @@ subcommands:
   init SHELL          print the line to add to your shell's rc file
   status              show what is assumed and how long it lasts
   logout              forget stored MFA and role sessions
+  accounts list       every alias, its id, roles, region and stored sessions
+  accounts sync       add the accounts of an AWS Organization to the accounts
+                      file (--via ACCOUNT:ROLE the first time)
 
 sessions longer than one hour:
   AWS counts AssumeRole from MFA session credentials as role chaining and caps

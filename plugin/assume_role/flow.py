@@ -34,6 +34,8 @@ class Request:
     duration: int
     profile: str
     external_id: str | None
+    source_identity: bool = False  # send the IAM user name as SourceIdentity
+    tags: tuple[tuple[str, str], ...] = ()  # session tags
 
     @property
     def role_arn(self) -> str:
@@ -175,8 +177,16 @@ class Flow:
         }
         if request.external_id is not None:
             params["ExternalId"] = request.external_id
+        # Each of these needs its own permission in the role's trust policy.
+        needs = []
+        if request.source_identity:
+            params["SourceIdentity"] = user_name
+            needs.append("sts:SetSourceIdentity")
+        if request.tags:
+            params["Tags"] = [{"Key": key, "Value": value} for key, value in request.tags]
+            needs.append("sts:TagSession")
         self.log(f"calling sts:AssumeRole on {request.role_arn} for {request.duration}s")
-        with translated("calling sts:AssumeRole", role_arn=request.role_arn, with_mfa=bool(mfa)):
+        with translated("calling sts:AssumeRole", role_arn=request.role_arn, with_mfa=bool(mfa), needs=tuple(needs)):
             response = self.bastion.client("sts", credentials).assume_role(**params)
         return Credentials.from_dict(response["Credentials"])
 

@@ -56,6 +56,23 @@ def mfa_serial_from_environment() -> str | None:
     return os.environ.get("ASSUME_ROLE_MFA_SERIAL") or None
 
 
+def source_identity_enabled() -> bool:
+    """``ASSUME_ROLE_SOURCE_IDENTITY=1``: send the IAM user name as SourceIdentity (opt-in,
+    because the role's trust policy must allow sts:SetSourceIdentity)."""
+    value = (os.environ.get("ASSUME_ROLE_SOURCE_IDENTITY") or "").strip().lower()
+    if value in ("", "0", "no", "off", "false"):
+        return False
+    if value in ("1", "yes", "on", "true"):
+        return True
+    raise UsageError(f"ASSUME_ROLE_SOURCE_IDENTITY must be 1 or 0, got {value!r}")
+
+
+def session_tags() -> dict[str, str]:
+    """``ASSUME_ROLE_TAGS=key=value,key=value``: session tags (needs sts:TagSession)."""
+    value = os.environ.get("ASSUME_ROLE_TAGS") or ""
+    return validate.session_tags(value, "ASSUME_ROLE_TAGS") if value.strip() else {}
+
+
 def http_timeout() -> float:
     return _positive_number("ASSUME_ROLE_HTTP_TIMEOUT", DEFAULT_HTTP_TIMEOUT)
 

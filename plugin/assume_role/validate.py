@@ -10,6 +10,10 @@ from assume_role.errors import MfaError, UsageError
 _ROLE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _MFA_CODE = re.compile(r"\d{6}")
+# STS's pattern for session tag keys and values: letters, digits, spaces and _.:/=+-@.
+_TAG_KEY = re.compile(r"[\w\s.:/=+@-]{1,128}")
+_TAG_VALUE = re.compile(r"[\w\s.:/=+@-]{0,256}")
+MAX_SESSION_TAGS = 50
 
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -51,3 +55,24 @@ def duration(value: str, source: str) -> int:
             f"{source} must be between {MIN_DURATION} and {MAX_DURATION} seconds, got {seconds}"
         )
     return seconds
+
+
+def session_tags(value: str, source: str) -> dict[str, str]:
+    """``key=value,key=value`` as STS session tags, checked against STS's limits."""
+    tags: dict[str, str] = {}
+    for item in value.split(","):
+        key, equals, tag_value = item.strip().partition("=")
+        key, tag_value = key.strip(), tag_value.strip()
+        if not equals or not _TAG_KEY.fullmatch(key) or not _TAG_VALUE.fullmatch(tag_value):
+            raise UsageError(
+                f"{source} must be key=value pairs separated by commas (keys 1-128, values up to 256 "
+                f"characters of letters, digits, spaces and _.:/=+-@); {item.strip()!r} is not one"
+            )
+        if key.lower() in (k.lower() for k in tags):
+            raise UsageError(f"{source} names the tag {key!r} twice (tag keys ignore case)")
+        if key.lower().startswith("aws:"):
+            raise UsageError(f"{source}: tag keys starting with 'aws:' are reserved by AWS ({key!r})")
+        tags[key] = tag_value
+    if len(tags) > MAX_SESSION_TAGS:
+        raise UsageError(f"{source} has {len(tags)} tags; AWS allows at most {MAX_SESSION_TAGS}")
+    return tags

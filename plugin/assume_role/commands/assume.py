@@ -38,39 +38,52 @@ def main(args) -> int:
     region = region or account.region or settings.region_from_environment()
     log(f"account {account.alias} ({account.id}), role {role}, {duration}s")
 
-    from assume_role import exports, history, store as stores
+    from assume_role import exports, history
 
-    profile = settings.bastion_profile()
-    external_id = settings.external_id(account.id)
-    store = stores.open_store()
-    role_key = stores.role_key(profile, account.id, role, duration, external_id)
-    cached = None if args.refresh else store.load_role(role_key)
-    if cached is not None and region in (None, cached[1]):
-        # A hit answers without botocore or the network.
-        credentials, region = cached
-        log(f"reusing stored credentials for {role} in {account.alias} ({int(credentials.seconds_left() // 60)} min left)")
-    else:
-        from assume_role.aws import Bastion
-        from assume_role.flow import Flow, Request
-
-        bastion = Bastion(profile)
-        # Asked only when nothing names one; without a terminal, the default.
-        region = (
-            region
-            or _config_region(bastion)
-            or _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
-        )
-        bastion.region = region
-        request = Request(account, role, region, duration, profile, external_id)
-        credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
-        store.save_role(role_key, credentials, region)
-
+    credentials, region, store = role_credentials(account, role, region, code, refresh=args.refresh, log=log)
     values = exports.for_role(credentials, account.alias, account.id, role, region)
     values.update(store.exports())
     _write(emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME))
     history.record(account.alias, account.id, role, region)
     log(f"assumed {role} in {account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
     return 0
+
+
+def role_credentials(account, role: str, region: str | None, code: str | None, *, refresh: bool, log):
+    """The role's credentials, from the store or the STS flow; also the region and the store.
+
+    Shared by every command that acts as a role (the main command, accounts sync).
+    """
+    from assume_role import store as stores
+
+    profile = settings.bastion_profile()
+    duration = settings.role_duration()
+    external_id = settings.external_id(account.id)
+    source_identity = settings.source_identity_enabled()
+    tags = tuple(sorted(settings.session_tags().items()))
+    store = stores.open_store()
+    role_key = stores.role_key(profile, account.id, role, duration, external_id, traced=(source_identity, tags))
+    cached = None if refresh else store.load_role(role_key)
+    if cached is not None and region in (None, cached[1]):
+        # A hit answers without botocore or the network.
+        credentials, region = cached
+        log(f"reusing stored credentials for {role} in {account.alias} ({int(credentials.seconds_left() // 60)} min left)")
+        return credentials, region, store
+    from assume_role.aws import Bastion
+    from assume_role.flow import Flow, Request
+
+    bastion = Bastion(profile)
+    # Asked only when nothing names one; without a terminal, the default.
+    region = (
+        region
+        or _config_region(bastion)
+        or _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
+    )
+    bastion.region = region
+    request = Request(account, role, region, duration, profile, external_id, source_identity, tags)
+    credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
+    store.save_role(role_key, credentials, region)
+    return credentials, region, store
 
 
 def _config_region(bastion) -> str | None:

@@ -40,6 +40,7 @@ SUBCOMMANDS = {
     "init": "Print the shell integration for your rc file",
     "status": "Show the role assumed in this shell and the time left",
     "logout": "Forget stored MFA sessions and role credentials",
+    "accounts": "List the accounts file, or sync it from AWS Organizations",
     "demo": "Try the tool against a local AWS emulator",
     "help": "Show help",
 }
@@ -66,6 +67,11 @@ INIT_TARGETS = {
     "zsh": "Code for ~/.zshrc",
     "fish": "Code for ~/.config/fish/config.fish",
     "starship": "A starship.toml snippet showing account:role and time left",
+}
+
+ACCOUNTS_ACTIONS = {
+    "list": "Every alias, its id, roles, region and stored role sessions",
+    "sync": "Add the accounts of an AWS Organization to the accounts file",
 }
 
 MFA_HINT = "MFA code: the 6 digits your device shows now"
@@ -186,6 +192,8 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
     if subcommand:
         if subcommand == "init" and position == 1:
             return [Candidate("shell", name, text) for name, text in INIT_TARGETS.items()]
+        if subcommand == "accounts" and position == 1:
+            return [Candidate("subcommand", name, text) for name, text in ACCOUNTS_ACTIONS.items()]
         if subcommand == "help" and position == 1:
             return [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
         return []

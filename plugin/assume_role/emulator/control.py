@@ -60,9 +60,11 @@ class Control:
         message: str = "Rate exceeded",
         count: int = 1,
         delay: float = 0.0,
+        after: int = 0,
     ) -> list[dict]:
-        """Make the next ``count`` calls of ``action`` ("*" = any) fail with an AWS error."""
-        payload: dict[str, Any] = {"action": action, "count": count, "status": status, "message": message}
+        """Make ``count`` calls of ``action`` ("*" = any), after the next ``after``, fail with an AWS error."""
+        payload: dict[str, Any] = {"action": action, "count": count, "status": status, "message": message,
+                                   "after": after}
         if code:
             payload["code"] = code
         if delay:
@@ -77,7 +79,7 @@ class Control:
         return self._call("GET", "faults")["faults"]
 
     def reset(self) -> None:
-        """Clear pending faults, call counters and unspent minted MFA codes."""
+        """Clear pending faults, call counters, recorded AssumeRole requests and unspent minted MFA codes."""
         self._call("POST", "reset", {})
 
     def calls(self, outcome: str | None = None) -> dict[str, int]:
@@ -88,6 +90,10 @@ class Control:
         """Expire issued temporary credentials ("session" = GetSessionToken, "role" = AssumeRole)."""
         payload = {k: v for k, v in {"kind": kind, "access_key_id": access_key_id}.items() if v}
         return self._call("POST", "expire-sessions", payload)["expired"]
+
+    def assumed_roles(self) -> list[dict]:
+        """Each successful AssumeRole since the last reset: role, session name, source identity, tags."""
+        return self._call("GET", "assumed-roles")["assumed"]
 
     def sessions(self) -> list[dict]:
         """Issued temporary credentials, without secrets."""

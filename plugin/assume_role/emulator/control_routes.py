@@ -40,6 +40,7 @@ class ControlRoutes:
             ("GET", "calls"): self.calls,
             ("POST", "expire-sessions"): self.expire_sessions,
             ("GET", "sessions"): lambda q, b: {"sessions": self.layer.sessions.summaries()},
+            ("GET", "assumed-roles"): lambda q, b: {"assumed": self.layer.assumed.snapshot()},
         }
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -113,6 +114,7 @@ class ControlRoutes:
                 status=int(payload.get("status", 400)),
                 message=str(payload.get("message", "")),
                 delay=float(payload.get("delay", 0) or 0),
+                after=int(payload.get("after", 0) or 0),
             )
         except (TypeError, ValueError) as error:
             raise ControlError(400, f"bad fault: {error}")
@@ -124,6 +126,7 @@ class ControlRoutes:
     def reset(self, query: dict, payload: dict) -> dict:
         self.layer.faults.clear()
         self.layer.calls.clear()
+        self.layer.assumed.clear()
         self.layer.mfa.forget_minted()
         return {"ok": True}
 

@@ -17,6 +17,7 @@ class Fault:
     status: int = 400
     message: str = ""
     delay: float = 0.0
+    after: int = 0  # matching calls to let through first (to fail, say, the second page)
 
     def matches(self, action: str) -> bool:
         return self.action in ("*", action)
@@ -42,6 +43,9 @@ class FaultBoard:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(action):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
@@ -81,3 +85,26 @@ class CallCounter:
         with self._lock:
             self._ok.clear()
             self._failed.clear()
+
+
+class AssumedRoles:
+    """What each successful AssumeRole asked for: session name, source identity, tags."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: list[dict] = []
+
+    def record(self, role_arn: str, session_name: str, source_identity: str | None, tags: dict[str, str]) -> None:
+        with self._lock:
+            self._requests.append(
+                {"role_arn": role_arn, "role_session_name": session_name,
+                 "source_identity": source_identity, "tags": dict(tags)}
+            )
+
+    def snapshot(self) -> list[dict]:
+        with self._lock:
+            return [dict(r) for r in self._requests]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._requests.clear()

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 
 from . import aws_errors, moto_state, sigv4, trust
 from .aws_errors import AwsError
-from .faults import CallCounter, FaultBoard
+from .faults import AssumedRoles, CallCounter, FaultBoard
 from .mfa import MfaCodes
 from .sessions import MFA_SESSION, ROLE_SESSION, SessionRegistry, TemporaryCredential, utcnow
 
@@ -164,6 +164,38 @@ def _check_role_session_name(name: str | None) -> None:
         )
 
 
+_MAX_SESSION_TAGS = 50
+
+
+def _session_tags(params: dict[str, str]) -> dict[str, str]:
+    """``Tags.member.N.Key``/``.Value`` pairs of a query-protocol request."""
+    tags: dict[str, str] = {}
+    index = 1
+    while f"Tags.member.{index}.Key" in params:
+        key = params[f"Tags.member.{index}.Key"]
+        value = params.get(f"Tags.member.{index}.Value", "")
+        if not 1 <= len(key) <= 128:
+            raise aws_errors.validation_error(f"tags.{index}.member.key", key, "Member must have length between 1 and 128")
+        if len(value) > 256:
+            raise aws_errors.validation_error(
+                f"tags.{index}.member.value", value, "Member must have length less than or equal to 256"
+            )
+        tags[key] = value
+        index += 1
+    if len(tags) > _MAX_SESSION_TAGS:
+        raise aws_errors.validation_error("tags", len(tags), "Member must have length less than or equal to 50")
+    return tags
+
+
+def _check_source_identity(value: str) -> None:
+    if not 2 <= len(value) <= 64 or not _ROLE_SESSION_NAME.match(value):
+        raise aws_errors.validation_error(
+            "sourceIdentity", value, r"Member must satisfy regular expression pattern: [\w+=,.@-]*"
+        )
+    if value.lower().startswith("aws:"):
+        raise aws_errors.validation_error("sourceIdentity", value, "Member must not start with 'aws:'")
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -180,6 +212,7 @@ class StrictLayer:
         self.mfa = MfaCodes()
         self.faults = FaultBoard()
         self.calls = CallCounter()
+        self.assumed = AssumedRoles()
         self.control = ControlRoutes(self)
 
     # -- WSGI entry point -------------------------------------------------
@@ -379,6 +412,14 @@ class StrictLayer:
         if identity.user_name:
             context["aws:username"] = identity.user_name
 
+        source_identity = params.get("SourceIdentity")
+        tags = _session_tags(params)
+        if source_identity is not None:
+            _check_source_identity(source_identity)
+            context["sts:SourceIdentity"] = source_identity
+        for key, value in tags.items():
+            context[f"aws:RequestTag/{key}"] = value
+
         role = moto_state.find_role(role_arn)
         caller = trust.Caller(
             arn=identity.arn,
@@ -388,6 +429,11 @@ class StrictLayer:
         )
         if role is None or not trust.allows(role.trust_policy, caller):
             raise aws_errors.not_authorized(identity.arn, "sts:AssumeRole", role_arn)
+        # Each extra the request carries needs its own action in the trust policy.
+        if source_identity is not None and not trust.allows(role.trust_policy, caller, "sts:SetSourceIdentity"):
+            raise aws_errors.not_authorized(identity.arn, "sts:SetSourceIdentity", role_arn)
+        if tags and not trust.allows(role.trust_policy, caller, "sts:TagSession"):
+            raise aws_errors.not_authorized(identity.arn, "sts:TagSession", role_arn)
         if duration > role.max_session_duration:
             raise AwsError(400, "ValidationError", aws_errors.ROLE_MAX_DURATION)
         if identity.is_temporary and duration > ROLE_CHAINING_LIMIT:
@@ -396,6 +442,7 @@ class StrictLayer:
         status, headers, chunks = self._forward(request, identity)
         if status.startswith("2"):
             self._remember_role_credentials(b"".join(chunks), role, bool(mfa_present), mfa_at)
+            self.assumed.record(role.arn, params.get("RoleSessionName", ""), source_identity, tags)
         return status, headers, chunks
 
     def _remember_role_credentials(

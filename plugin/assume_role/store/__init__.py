@@ -61,8 +61,24 @@ def mfa_key(profile: str, serial: str) -> str:
     return f"mfa|{profile}|{serial}"
 
 
-def role_key(profile: str, account_id: str, role: str, duration: int, external_id: str | None) -> str:
-    return f"role|{profile}|{account_id}|{role}|{duration}|{external_id or ''}"
+def role_key(
+    profile: str, account_id: str, role: str, duration: int, external_id: str | None, traced: tuple = (False, ())
+) -> str:
+    """``traced``: (SourceIdentity sent, session tags); a session assumed with other
+    ones is another session, so switching them on never reuses an untraced one."""
+    key = f"role|{profile}|{account_id}|{role}|{duration}|{external_id or ''}"
+    source_identity, tags = traced
+    if source_identity or tags:
+        key += f"|{int(bool(source_identity))}|{','.join(f'{k}={v}' for k, v in tags)}"
+    return key
+
+
+def parse_role_key(key: str) -> tuple[str, str, str] | None:
+    """(profile, account id, role) of a role key, None for other keys."""
+    parts = key.split("|")
+    if len(parts) < 6 or parts[0] != "role":
+        return None
+    return parts[1], parts[2], parts[3]
 
 
 def key_profile(key: str) -> str:
@@ -104,6 +120,18 @@ class Store:
 
     def save_role(self, key: str, credentials: Credentials, region: str) -> None:
         self.backend.write(key, {"credentials": credentials.to_dict(), "region": region})
+
+    def stored_roles(self, profile: str) -> list[tuple[str, str, Credentials]]:
+        """(account id, role, credentials) of every stored role session of ``profile``, expired or not."""
+        found = []
+        for key in self.backend.keys():
+            parsed = parse_role_key(key)
+            if parsed is None or parsed[0] != profile:
+                continue
+            credentials = _parse(self.backend.read(key), lambda d: Credentials.from_dict(d["credentials"]))
+            if credentials is not None:
+                found.append((parsed[1], parsed[2], credentials))
+        return found
 
     def forget(self, profile: str | None = None) -> int:
         """Delete every stored session of ``profile`` (or all); returns how many."""

@@ -1,0 +1,223 @@
+"""``assume-role accounts``: list the accounts file, or sync it from AWS Organizations.
+
+    assume-role accounts list [--json]
+    assume-role accounts sync [--via ACCOUNT:ROLE] [--prune] [--dry-run] [-v] [MFA_TOKEN]
+
+``list`` reads only the accounts file and the session store (no botocore).
+``sync`` assumes ROLE in ACCOUNT like the main command does (same MFA session
+and stored credentials), lists the organisation's accounts and merges them
+into the accounts file under the rules of ``assume_role.org_sync``. The
+``--via`` given is remembered in the file's ``"#sync"`` entry, so a plain
+``accounts sync`` repeats it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from assume_role import accounts, paths, settings, validate
+from assume_role.errors import UsageError
+
+# ListAccounts throttles easily (TooManyRequestsException) and carries no MFA
+# code, so it may be retried more than the default three attempts.
+LIST_ACCOUNTS_ATTEMPTS = 10
+# The most ListAccounts returns per page.
+PAGE_SIZE = 20
+JSON_SCHEMA = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{message} (see assume-role accounts --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="assume-role accounts", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", metavar="{list,sync}", parser_class=_Parser)
+    listing = commands.add_parser("list", help="every alias, its id, roles, region and stored role sessions")
+    listing.add_argument("--json", action="store_true", help="one JSON object for scripts (schema in the README)")
+    sync = commands.add_parser("sync", help="add the accounts of an AWS Organization to the accounts file")
+    sync.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN")
+    sync.add_argument(
+        "--via", metavar="ACCOUNT:ROLE",
+        help="the role to list the organisation with, in its management account or a delegated "
+        "administrator (default: the one the last sync used)",
+    )
+    sync.add_argument("--prune", action="store_true", help="remove aliases of suspended accounts and of accounts that left")
+    sync.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    sync.add_argument("-v", "--verbose", action="store_true", help="explain each step on stderr")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "list":
+        return list_accounts(args.json)
+    if args.command == "sync":
+        return sync(args)
+    raise UsageError("say what to do: assume-role accounts list or assume-role accounts sync")
+
+
+# -- list ----------------------------------------------------------------------
+
+
+def list_accounts(as_json: bool) -> int:
+    from assume_role import store as stores
+
+    table = accounts.read_table()
+    profile = settings.bastion_profile()
+    sessions: dict[str, list[dict]] = {}
+    now = time.time()
+    for account_id, role, credentials in stores.open_store().stored_roles(profile):
+        expires = credentials.expiration.timestamp() if credentials.expiration else None
+        if expires is None:
+            continue
+        sessions.setdefault(account_id, []).append(
+            {"role": role, "expires_at": int(expires), "seconds_left": max(0, int(expires - now)),
+             "valid": expires > now}
+        )
+    rows = []
+    for alias, value in sorted(table.items()):
+        account_id = accounts.id_of(value)
+        if accounts.is_reserved(alias) or account_id is None:
+            continue
+        fields = value if isinstance(value, dict) else {}
+        roles = [r for r in fields.get("roles") or [] if isinstance(r, str)] if isinstance(fields.get("roles"), list) else []
+        region = fields.get("region") if isinstance(fields.get("region"), str) else None
+        rows.append({
+            "alias": alias,
+            "id": account_id,
+            "roles": roles,
+            "region": region,
+            "sessions": sorted(sessions.get(account_id, []), key=lambda s: s["role"]),
+        })
+    if as_json:
+        sys.stdout.write(json.dumps({"schema": JSON_SCHEMA, "accounts": rows}) + "\n")
+        return 0
+    _print_table(rows)
+    return 0
+
+
+def _print_table(rows: list[dict]) -> None:
+    from assume_role.commands.status import remaining
+
+    lines = [("ALIAS", "ID", "ROLES", "REGION", "ROLE SESSIONS")]
+    for row in rows:
+        stored = ", ".join(
+            f"{s['role']} {remaining(s['seconds_left']) if s['valid'] else 'expired'}" for s in row["sessions"]
+        )
+        lines.append((_safe(row["alias"]), row["id"], _safe(",".join(row["roles"])) or "-",
+                      _safe(row["region"] or "") or "-", stored or "-"))
+    widths = [min(max(len(line[i]) for line in lines), 40) for i in range(4)]
+    out = sys.stdout
+    for line in lines:
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[4] + "\n")
+
+
+def _safe(text: str) -> str:
+    """Hand-written values reach the terminal without control characters."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+# -- sync ----------------------------------------------------------------------
+
+
+def _log(verbose: bool):
+    def log(message: str) -> None:
+        if verbose:
+            print(f"assume-role: {message}", file=sys.stderr)
+
+    return log
+
+
+def sync(args) -> int:
+    from assume_role import accounts_writer, cli, org_sync
+
+    log = _log(args.verbose)
+    path = paths.accounts_file()
+    try:
+        before = path.read_bytes()
+    except FileNotFoundError:
+        before = None
+    except OSError as exc:
+        raise UsageError(f"cannot read accounts file {path}: {exc.strerror}") from None
+    table = accounts.read_table(path)
+    remembered = table.get(org_sync.SYNC_KEY)
+    via = args.via or (remembered.get("via") if isinstance(remembered, dict) else None)
+    if not isinstance(via, str) or not via:
+        raise UsageError("name the role to list the organisation with: assume-role accounts sync --via ACCOUNT:ROLE")
+    account, role = _parse_via(via)
+    code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
+
+    listed = _list_organization(account, role, code, log)
+    forbidden = set(cli.PASS_THROUGH) | set(cli.EVALUATED) | {"help"}
+    plan = org_sync.plan(table, listed, prune=args.prune, forbidden=forbidden)
+    new_table = dict(plan.table)
+    if args.via:
+        new_table[org_sync.SYNC_KEY] = {**(remembered if isinstance(remembered, dict) else {}), "via": via}
+
+    _report(plan, len(listed), args.prune, args.dry_run)
+    if args.dry_run:
+        return 0
+    if new_table == table and before is not None:
+        print(f"{path} is up to date", file=sys.stderr)
+        return 0
+    backup = accounts_writer.replace(path, accounts_writer.render(new_table), expected=before)
+    print(f"wrote {path}" + (f" (the previous version is in {backup})" if backup else ""), file=sys.stderr)
+    return 0
+
+
+def _parse_via(via: str) -> tuple:
+    account_name, colon, role = via.rpartition(":")
+    if not colon or not account_name or not role:
+        raise UsageError(f"--via must be ACCOUNT:ROLE, like 123456789012:OrganizationAccountAccessRole; got {via!r}")
+    account = accounts.resolve(account_name, accounts.load())
+    return account, validate.role_name(role)
+
+
+def _list_organization(account, role: str, code: str | None, log) -> list:
+    from assume_role.aws import Bastion, translated
+    from assume_role.commands.assume import role_credentials
+    from assume_role.org_sync import OrgAccount
+
+    region = account.region or settings.region_from_environment() or settings.DEFAULT_REGION
+    log(f"assuming {role} in {account.alias} ({account.id}) to list the organisation")
+    credentials, region, _ = role_credentials(account, role, region, code, refresh=False, log=log)
+    client = Bastion(settings.bastion_profile(), region).client(
+        "organizations", credentials, attempts=LIST_ACCOUNTS_ATTEMPTS
+    )
+    found = []
+    action = (
+        f"calling organizations:ListAccounts as {role} in {account.alias} (it works only in the management "
+        "account or a delegated administrator)"
+    )
+    with translated(action):
+        pages = client.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
+        for number, page in enumerate(pages, 1):
+            log(f"page {number}: {len(page.get('Accounts', []))} accounts")
+            for entry in page.get("Accounts", []):
+                account_id, name = entry.get("Id"), entry.get("Name")
+                if isinstance(account_id, str) and accounts.ACCOUNT_ID.fullmatch(account_id) and isinstance(name, str):
+                    found.append(OrgAccount(account_id, name, str(entry.get("Status") or "")))
+    return found
+
+
+def _report(plan, listed: int, prune: bool, dry_run: bool) -> None:
+    out = sys.stdout
+    would = "would " if dry_run else ""
+    for change in plan.added:
+        out.write(f"{would}add {_safe(change.alias)} ({change.id}, {_safe(change.name)!r})\n")
+    pruned = {change.alias for change in plan.removed}
+    for label, changes in (("suspended", plan.suspended), ("left the organisation", plan.left)):
+        for change in changes:
+            verb = f"{would}remove" if change.alias in pruned else "keep"
+            out.write(f"{verb} {_safe(change.alias)} ({change.id}): {label}\n")
+    if (plan.suspended or plan.left) and not prune:
+        out.write("run with --prune to remove the aliases of suspended accounts and of accounts that left\n")
+    out.write(
+        f"{listed} accounts in the organisation: {would}add {len(plan.added)}, "
+        f"{would}remove {len(plan.removed)}\n"
+    )

@@ -1,0 +1,112 @@
+"""Merging an AWS Organization's account list into the accounts file's table.
+
+Pure data in, data out (no AWS, no files), so every rule of ``accounts sync``
+is in one place and can be read at once:
+
+- a new active account gets an alias made from its Name: lowercase, accents
+  dropped, anything but letters and digits turned into ``-``; a name already
+  taken (any case), a subcommand's name or a bare number gets a ``-2``,
+  ``-3``... suffix or an ``account-`` prefix;
+- an account that some alias already reaches gets no second alias, and every
+  existing entry is kept exactly as it is;
+- an entry the sync made carries the account's Name under ``"org"``; if the
+  account is no longer listed it has left the organisation;
+- aliases of suspended (closed) accounts and of accounts that left are
+  reported, and removed only when pruning. Hand-made aliases of accounts the
+  organisation never listed are not the sync's business and stay.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from assume_role.accounts import id_of, is_reserved
+
+SYNC_KEY = "#sync"  # the accounts file's entry remembering how to sync (see accounts.RESERVED_PREFIX)
+ORG_FIELD = "org"  # in an entry: the account's Name in the organisation, marks entries the sync made
+ACTIVE = "ACTIVE"
+MAX_ALIAS = 64
+
+
+class OrgAccount(NamedTuple):
+    id: str
+    name: str
+    status: str  # ACTIVE, SUSPENDED or PENDING_CLOSURE
+
+
+class Change(NamedTuple):
+    alias: str
+    id: str
+    name: str = ""
+
+
+class Plan(NamedTuple):
+    table: dict  # the accounts file's new object
+    added: list[Change]
+    suspended: list[Change]  # aliases of accounts the organisation lists as not active
+    left: list[Change]  # aliases the sync made for accounts no longer listed
+    removed: list[Change]  # of the two above, those pruned
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+def slug(name: str) -> str:
+    """``Production EU (old)`` -> ``production-eu-old``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:MAX_ALIAS].strip("-")
+
+
+def new_alias(name: str, account_id: str, taken: set[str], forbidden: Iterable[str]) -> str:
+    """A fresh alias for the account ``name``; ``taken`` holds casefolded aliases in use."""
+    base = slug(name) or f"account-{account_id}"
+    if base.isdigit():
+        # A bare number would read as an account id on the command line.
+        base = f"account-{base}"
+    blocked = taken | {word.casefold() for word in forbidden}
+    alias, number = base, 1
+    while alias.casefold() in blocked:
+        number += 1
+        alias = f"{base[: MAX_ALIAS - len(str(number)) - 1]}-{number}"
+    return alias
+
+
+def plan(table: dict, listed: Iterable[OrgAccount], *, prune: bool, forbidden: Iterable[str]) -> Plan:
+    """What syncing ``listed`` into ``table`` does; ``table`` itself is left alone."""
+    listed = sorted(listed, key=lambda a: (a.name, a.id))
+    status_of = {account.id: account.status for account in listed}
+    forbidden = list(forbidden)
+    result = dict(table)
+    reached = {id_of(value) for alias, value in table.items() if not is_reserved(alias)}
+    taken = {alias.casefold() for alias in table}
+
+    added = []
+    for account in listed:
+        if account.status != ACTIVE or account.id in reached:
+            continue
+        alias = new_alias(account.name, account.id, taken, forbidden)
+        result[alias] = {"id": account.id, ORG_FIELD: account.name}
+        taken.add(alias.casefold())
+        reached.add(account.id)
+        added.append(Change(alias, account.id, account.name))
+
+    suspended, left = [], []
+    for alias, value in table.items():
+        account_id = id_of(value)
+        if is_reserved(alias) or account_id is None:
+            continue
+        name = value.get(ORG_FIELD, "") if isinstance(value, dict) else ""
+        status = status_of.get(account_id)
+        if status is not None and status != ACTIVE:
+            suspended.append(Change(alias, account_id, str(name)))
+        elif status is None and isinstance(value, dict) and ORG_FIELD in value:
+            left.append(Change(alias, account_id, str(name)))
+
+    removed = suspended + left if prune else []
+    for change in removed:
+        del result[change.alias]
+    return Plan(result, added, suspended, left, removed)
