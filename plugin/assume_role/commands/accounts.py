@@ -19,7 +19,7 @@ import sys
 import time
 
 from assume_role import accounts, paths, settings, validate
-from assume_role.errors import UsageError
+from assume_role.errors import AssumeRoleError, UsageError
 
 # ListAccounts throttles easily (TooManyRequestsException) and carries no MFA
 # code, so it may be retried more than the default three attempts.
@@ -202,6 +202,13 @@ def _list_organization(account, role: str, code: str | None, log) -> list:
                 account_id, name = entry.get("Id"), entry.get("Name")
                 if isinstance(account_id, str) and accounts.ACCOUNT_ID.fullmatch(account_id) and isinstance(name, str):
                     found.append(OrgAccount(account_id, name, str(entry.get("Status") or "")))
+    # The account listed through is always a member: a list without it is
+    # broken or cut short, and pruning by it would delete good aliases.
+    if account.id not in {entry.id for entry in found}:
+        raise AssumeRoleError(
+            f"organizations:ListAccounts answered {len(found)} accounts without {account.id}, the account it was "
+            "asked in; the answer looks incomplete, so nothing was changed"
+        )
     return found
 
 

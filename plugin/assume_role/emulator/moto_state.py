@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from moto.core import DEFAULT_ACCOUNT_ID  # noqa: F401  (moto's account for unattributed requests)
 from moto.iam.models import iam_backends
+from moto.organizations.models import organizations_backends
 
 PARTITION = "aws"
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws:(?:iam|sts)::(\d{12}):")
@@ -135,3 +136,12 @@ def find_mfa_device(serial: str) -> MfaDevice | None:
 def user_has_mfa_device(account_id: str, user_name: str, serial: str) -> bool:
     user = iam_backends[account_id][PARTITION].users.get(user_name)
     return user is not None and serial in user.mfa_devices
+
+
+def organization_standing(account_id: str) -> str | None:
+    """"management" for an organisation's management account, "member", or None."""
+    if organizations_backends[account_id][PARTITION].org is not None:
+        return "management"
+    if account_id in organizations_backends.master_accounts:
+        return "member"
+    return None

@@ -320,7 +320,18 @@ class StrictLayer:
                 return self._assume_role(request, identity)
         elif request.service == "iam":
             self._check_iam_call(request, identity)
+        elif request.service == "organizations" and request.action == "ListAccounts":
+            self._check_list_accounts(identity)
         return self._forward(request, identity)
+
+    def _check_list_accounts(self, identity: Identity) -> None:
+        # moto answers any account, AWS only the management account (or a
+        # delegated administrator, which this emulator does not model).
+        standing = moto_state.organization_standing(identity.account_id)
+        if standing is None:
+            raise AwsError(400, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
+        if standing != "management":
+            raise AwsError(400, "AccessDeniedException", "You don't have permissions to access this resource.")
 
     def _check_iam_call(self, request: AwsRequest, identity: Identity) -> None:
         # GetSessionToken credentials reach IAM only if MFA was used to get them.
