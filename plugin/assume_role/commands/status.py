@@ -7,7 +7,10 @@ scripts and never imports botocore unless ``--check`` asks AWS itself.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
+import sys
 import time
 
 from assume_role import devices, settings
@@ -25,6 +28,7 @@ def remaining(seconds: float) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="assume-role status", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="also ask AWS who the exported credentials belong to")
+    parser.add_argument("--json", action="store_true", help="one JSON object for scripts (schema in the README)")
     args = parser.parse_args(argv)
     env = os.environ
     now = time.time()
@@ -35,6 +39,10 @@ def main(argv: list[str]) -> int:
     profile = settings.bastion_profile()
     remembered = devices.recall(profile)
 
+    if args.json:
+        data = _as_json(assumed, expires, now, profile, remembered)
+        sys.stdout.write(json.dumps(data) + "\n")
+        return 0 if data["valid"] else EXIT_NOT_ASSUMED
     if assumed:
         left = expires - now
         print(f"{account}:{role} ({env.get('AWS_ACCOUNT_ID', '?')}) in {env.get('AWS_REGION', '?')}")
@@ -49,7 +57,35 @@ def main(argv: list[str]) -> int:
     return 0 if assumed and expires > now else EXIT_NOT_ASSUMED
 
 
-def _print_mfa_session(profile: str, remembered: dict) -> None:
+def _as_json(assumed: bool, expires: float | None, now: float, profile: str, remembered: dict) -> dict:
+    """What ``--json`` prints; the README documents this schema (version 1)."""
+    env = os.environ
+    if expires is not None and not math.isfinite(expires):
+        expires = None  # "inf" or "nan" in the variable: no usable time
+    serial, session, store = _mfa_session(profile, remembered)
+    mfa_left = int(session.credentials.seconds_left()) if session is not None else None
+    return {
+        "schema": 1,
+        "assumed": assumed,
+        "valid": bool(assumed and expires and expires > now),
+        "account": env.get("AWS_ACCOUNT_NAME") or None,
+        "account_id": env.get("AWS_ACCOUNT_ID") or None,
+        "role": env.get("AWS_ACCOUNT_ROLE") or None,
+        "region": env.get("AWS_REGION") or None,
+        "expires_at": int(expires) if expires else None,
+        "seconds_left": max(0, int(expires - now)) if expires else None,
+        "mfa_session": {
+            "profile": profile,
+            "serial": serial,
+            "valid": session is not None,
+            "seconds_left": mfa_left,
+            "store": store.name if store is not None else None,
+        },
+    }
+
+
+def _mfa_session(profile: str, remembered: dict):
+    """(serial, reusable MFA session or None, store or None)."""
     from assume_role import store as stores
 
     serial = settings.mfa_serial_from_environment() or remembered.get("serial")
@@ -57,7 +93,12 @@ def _print_mfa_session(profile: str, remembered: dict) -> None:
         store = stores.open_store()
         session = store.load_mfa(profile, serial) if serial else None
     except AssumeRoleError:
-        session = None
+        store, session = None, None
+    return serial, session, store
+
+
+def _print_mfa_session(profile: str, remembered: dict) -> None:
+    serial, session, store = _mfa_session(profile, remembered)
     if session is None:
         print(f"MFA session:  none for profile {profile} (the next assume-role asks for a code)")
     else:
