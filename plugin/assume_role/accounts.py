@@ -105,6 +105,33 @@ def _entry(path: Path, alias: str, value: object) -> Account:
     return Account(alias=alias, id=account_id, roles=tuple(roles), region=region)
 
 
+def find(name: str, path: Path | None = None) -> Account:
+    """``resolve`` reading only the entry asked for (through the index of a large file)."""
+    from assume_role import accounts_index
+
+    path = path or paths.accounts_file()
+    view = accounts_index.view(path)
+    value = view.entry(name)
+    if value is accounts_index.MISSING and ACCOUNT_ID.fullmatch(name):
+        alias = view.alias_of_id(name)
+        if alias is None:
+            return Account(alias=name, id=name)
+        name, value = alias, view.entry(alias)
+    if value is not accounts_index.MISSING:
+        return _entry(path, name, value)
+    # Unknown: the error names close aliases, from those sharing the first letter.
+    first = name[:1].casefold()
+    similar = {a: Account(a, i) for a, i in view.pairs() if a[:1].casefold() == first}
+    return resolve(name, similar)
+
+
+def choices(path: Path | None = None) -> dict[str, Account]:
+    """Alias to account (id only) of every usable entry, for pickers."""
+    from assume_role import accounts_index
+
+    return {alias: Account(alias, account_id) for alias, account_id in accounts_index.view(path).pairs()}
+
+
 def resolve(name: str, accounts: dict[str, Account]) -> Account:
     """An alias from the file, else a literal 12-digit account id."""
     if name in accounts:

@@ -50,6 +50,7 @@ from assume_role.accounts import Account
 from assume_role.errors import AssumeRoleError, Interrupted, UsageError
 
 TTY = "/dev/tty"
+MAX_SUGGESTIONS = 200  # accounts shown in the picker's menu at once
 
 
 def available() -> bool:
@@ -83,9 +84,16 @@ def ask_account(known: dict[str, Account]) -> str:
         return _account_problem(text, known)
 
     def complete(text: str) -> Iterable[tuple[str, str]]:
+        # prompt_toolkit takes every suggestion before drawing the menu; with
+        # 100,000 aliases that would lag each key press, and nobody scrolls
+        # past a few hundred: typing narrows the list instead.
+        shown = 0
         for account in ordered:
             if _account_matches(account, text):
                 yield account.alias, "" if account.alias == account.id else account.id
+                shown += 1
+                if shown == MAX_SUGGESTIONS:
+                    return
 
     return _free_text(
         "Account" if known else "Account id",

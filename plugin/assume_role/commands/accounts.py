@@ -174,7 +174,7 @@ def _parse_via(via: str) -> tuple:
     account_name, colon, role = via.rpartition(":")
     if not colon or not account_name or not role:
         raise UsageError(f"--via must be ACCOUNT:ROLE, like 123456789012:OrganizationAccountAccessRole; got {via!r}")
-    account = accounts.resolve(account_name, accounts.load())
+    account = accounts.find(account_name)
     return account, validate.role_name(role)
 
 

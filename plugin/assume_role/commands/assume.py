@@ -26,11 +26,11 @@ def main(args) -> int:
     log = _logger(args.verbose)
 
     # Everything that can be checked without the network is checked first.
-    known = accounts.load()
     account_name = args.account or _missing(
-        "ACCOUNT" if args.role else "ACCOUNT and ROLE", lambda ui: ui.ask_account(known)
+        "ACCOUNT" if args.role else "ACCOUNT and ROLE", lambda ui: ui.ask_account(accounts.choices())
     )
-    account = accounts.resolve(account_name, known)
+    # Only the entry named is read (a large file through its index).
+    account = accounts.find(account_name)
     role = validate.role_name(args.role or _missing("ROLE", lambda ui: ui.ask_role(account)))
     code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
     duration = settings.role_duration()

@@ -31,8 +31,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from assume_role import accounts
+from assume_role import accounts_index
 from assume_role.accounts import id_of
+from assume_role.accounts_index import loose_match
 from assume_role.errors import UsageError
 
 SUBCOMMANDS = {
@@ -74,6 +75,11 @@ ACCOUNTS_ACTIONS = {
     "sync": "Add the accounts of an AWS Organization to the accounts file",
 }
 
+# More candidates than this are not handed to a shell: none draws 100,000 of
+# them in less than a second, and nobody reads them. A sample keeps what the
+# shell inserts right (see accounts_index.View.sample) and zsh says to type more.
+MAX_ACCOUNT_CANDIDATES = 1000
+
 MFA_HINT = "MFA code: the 6 digits your device shows now"
 
 
@@ -95,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["--"]:
         args = args[1:]
     try:
-        found = candidates(args)
+        # bash shows only true prefix matches, which the index finds by bisection.
+        found = candidates(args, prefix_only=shell == "bash", limit=MAX_ACCOUNT_CANDIDATES if shell else None)
         text = render(found, current=args[-1] if args else "", shell=shell)
     except Exception:  # completion must stay silent whatever is wrong
         return 1
@@ -109,7 +116,7 @@ def render(found: Iterable[Candidate], current: str, shell: str | None) -> str:
         # bash inserts whatever it is given, so only true prefix matches.
         return "".join(c.value + "\n" for c in found if c.kind != "hint" and c.value.startswith(current))
     if shell in ("zsh", "fish") and current:
-        found = [c for c in found if c.kind == "hint" or _loose_match(current, c.value)]
+        found = [c for c in found if c.kind == "hint" or loose_match(current, c.value)]
     if shell == "fish":
         return "".join(
             (f"{c.value}\t{_one_line(c.description)}" if c.description else c.value) + "\n"
@@ -119,21 +126,6 @@ def render(found: Iterable[Candidate], current: str, shell: str | None) -> str:
     if shell == "zsh":
         return _zsh_lines(found)
     return "".join(f"{c.kind}\t{c.value}\t{_one_line(c.description)}\n" for c in found)
-
-
-def _loose_match(typed: str, value: str) -> bool:
-    """Whether ``value`` may match ``typed`` under the shell's own matching rules.
-
-    zsh's matcher-list (case-insensitive, substring, partial words) and fish's
-    fuzzy matching all accept only values that hold the typed characters in
-    order, ignoring case. Dropping the others here spares the shell from
-    sorting through thousands of aliases, and the shell still decides.
-    """
-    typed, value = typed.casefold(), value.casefold()
-    if typed in value:
-        return True
-    rest = iter(value)
-    return all(ch in rest for ch in typed)
 
 
 def _zsh_lines(found: list[Candidate]) -> str:
@@ -161,7 +153,7 @@ def _zsh_lines(found: list[Candidate]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def candidates(words: Sequence[str]) -> list[Candidate]:
+def candidates(words: Sequence[str], prefix_only: bool = False, limit: int | None = None) -> list[Candidate]:
     """What may be typed at the last of ``words`` (the words after the command name)."""
     *before, current = list(words) or [""]
     positionals: list[str] = []
@@ -198,7 +190,7 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
             return [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
         return []
     if position == 0:
-        return _first_word(current)
+        return _first_word(current, prefix_only, limit)
     if position == 1:
         return _roles(positionals[0])
     if position == 2:
@@ -208,19 +200,23 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
     return []
 
 
-def _first_word(current: str) -> list[Candidate]:
+def _first_word(current: str, prefix_only: bool = False, limit: int | None = None) -> list[Candidate]:
     found = [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
-    table = _accounts()
+    view = _accounts()
     if current[:1].isdigit():
         # Typing digits means an account id: offer the ids, described by alias.
-        ids: dict[str, str] = {}
-        for alias, value in table.items():
-            account_id = id_of(value)
-            if account_id:
-                ids.setdefault(account_id, alias)
-        found += [Candidate("account-id", i, alias) for i, alias in ids.items()]
+        ids, total = view.id_sample(current, prefix=prefix_only, limit=limit or 10**9)
+        found += [Candidate("account-id", i, alias) for i, alias in ids]
+        if limit and total > limit:
+            found.append(Candidate("hint", "", f"{total:,} account ids match: type more digits to narrow"))
+    elif limit:
+        # Narrowed here already: with 100,000 aliases, building every candidate costs more than the rest.
+        pairs, total = view.sample(current, prefix=prefix_only, limit=limit)
+        found += [Candidate("account", alias, i) for alias, i in pairs]
+        if total > limit:
+            found.append(Candidate("hint", "", f"{total:,} accounts match: type more of the alias to narrow"))
     else:
-        found += [Candidate("account", alias, i) for alias, value in table.items() if (i := id_of(value))]
+        found += [Candidate("account", alias, i) for alias, i in view.pairs(current, prefix=prefix_only)]
     return found
 
 
@@ -257,16 +253,16 @@ def _shells() -> list[Candidate]:
     return [Candidate("shell", name, f"{name} syntax") for name in ("bash", "zsh", "fish")]
 
 
-def _accounts() -> dict:
-    """The accounts file's JSON object (alias to id or to an object); {} if unusable.
+def _accounts() -> accounts_index.View:
+    """The accounts file (through its index when large); empty if unusable.
 
     Lenient on purpose: an entry the main command would reject is left out by
-    ``_id_of``, and the others are still offered.
+    ``pairs``, and the others are still offered.
     """
     try:
-        return accounts.read_table()
+        return accounts_index.view()
     except UsageError:
-        return {}
+        return accounts_index.TableView({})
 
 
 def _field(value, name: str, kind: type):
@@ -276,14 +272,13 @@ def _field(value, name: str, kind: type):
 
 def _account(word: str) -> tuple[str, object]:
     """The alias and accounts-file entry that ``word`` names (an alias or an account id)."""
-    table = _accounts()
-    if word in table:
-        return word, table[word]
+    view = _accounts()
+    value = view.entry(word)
+    if value is not accounts_index.MISSING:
+        return word, value
     if id_of(word):
-        for alias, value in table.items():
-            if id_of(value) == word:
-                return alias, value
-        return word, word
+        alias = view.alias_of_id(word)
+        return (alias, view.entry(alias)) if alias is not None else (word, word)
     return word, None
 
 
