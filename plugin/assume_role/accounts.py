@@ -119,10 +119,16 @@ def find(name: str, path: Path | None = None) -> Account:
         name, value = alias, view.entry(alias)
     if value is not accounts_index.MISSING:
         return _entry(path, name, value)
-    # Unknown: the error names close aliases, from those sharing the first letter.
-    first = name[:1].casefold()
-    similar = {a: Account(a, i) for a, i in view.pairs() if a[:1].casefold() == first}
+    # Unknown: the error names close aliases. Comparing with 100,000 would take
+    # seconds, so only with those of about the same length and the same start.
+    similar = {a: Account(a, i) for a, i in view.pairs() if _alike(a, name, 1)}
+    if len(similar) > 5000:
+        similar = {a: account for a, account in similar.items() if _alike(a, name, 3)}
     return resolve(name, similar)
+
+
+def _alike(alias: str, name: str, start: int) -> bool:
+    return abs(len(alias) - len(name)) <= 2 and alias[:start].casefold() == name[:start].casefold()
 
 
 def choices(path: Path | None = None) -> dict[str, Account]:

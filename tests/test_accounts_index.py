@@ -1,0 +1,182 @@
+"""The index of a large accounts file: same answers as the file, never stale, private."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from support import run_cli
+
+from assume_role import accounts, accounts_index
+from assume_role.accounts_index import MISSING, IndexView, TableView
+
+ODD = {
+    "Prod-EU": "012345678901",
+    "prod-eu": "012345678902",
+    'quote"d': "012345678903",
+    "back\\slash": "012345678904",
+    "tab\there": "012345678905",
+    "ünïcode": {"id": "012345678906", "roles": ["read"], "region": "eu-west-1"},
+    "\ud800lone": "012345678907",
+    "broken": "12345",
+    "number": 12345678901,
+    "dup-a": "099999999999",
+    "dup-b": "099999999999",
+    "#sync": {"via": "x:y"},
+    "": "012345678908",
+}
+
+
+def big_table(count: int = 10000) -> dict:
+    table = {f"team-{n:05d}": (f"{200000000000 + n:012d}" if n % 3 else {"id": f"{200000000000 + n:012d}", "roles": ["admin"]})
+             for n in range(count)}
+    table.update(ODD)
+    return table
+
+
+def write(path: Path, table: dict, *, age: float = 60) -> None:
+    path.write_text(json.dumps(table))
+    old = time.time() - age
+    os.utime(path, (old, old))
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    path = tmp_path / "accounts"
+    monkeypatch.setenv("ASSUME_ROLE_ACCOUNTS_FILE", str(path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return path
+
+
+def indexed(path: Path) -> IndexView:
+    accounts_index.view(path)  # builds
+    found = accounts_index.view(path)
+    assert isinstance(found, IndexView)
+    return found
+
+
+def index_files(tmp_path: Path) -> list[Path]:
+    return list((tmp_path / "cache" / "assume-role").glob("accounts-*.idx"))
+
+
+def test_index_answers_like_the_file(files, tmp_path):
+    table = big_table()
+    write(files, table)
+    index, plain = indexed(files), TableView(table)
+    [index_file] = index_files(tmp_path)
+    assert index_file.stat().st_mode & 0o777 == 0o600
+    for alias in [*ODD, "team-00001", "team-00003", "missing", "team-0000"]:
+        assert index.entry(alias) == plain.entry(alias), alias
+    assert index.entry("#sync") is MISSING
+    for account_id in ["012345678906", "099999999999", "200000000004", "000000000000"]:
+        assert index.alias_of_id(account_id) == plain.alias_of_id(account_id)
+    assert index.alias_of_id("099999999999") == "dup-a"  # the first in the file, as resolve() says
+    for typed in ["", "team-0001", "Prod", "prod", "pe", "ü", 'quote"', "back\\", "t5", "zzz"]:
+        for prefix in (True, False):
+            assert sorted(index.pairs(typed, prefix=prefix)) == sorted(plain.pairs(typed, prefix=prefix)), (typed, prefix)
+
+
+def test_samples_keep_the_common_prefix(files):
+    write(files, big_table())
+    index = indexed(files)
+    everything = sorted(index.pairs("team-0", prefix=True))
+    sample, total = index.sample("team-0", prefix=True, limit=50)
+    assert total == len(everything) == 10000 and len(sample) == 50
+    assert sample[0] == everything[0] and sample[-1] == everything[-1]
+    assert os.path.commonprefix([a for a, _ in sample]) == os.path.commonprefix([a for a, _ in everything])
+    ids, total = index.id_sample("200000001", prefix=True, limit=10)
+    assert total == 1000 and len(ids) == 10 and ids[-1] == ("200000001999", "team-01999")
+
+
+def test_a_changed_file_is_never_answered_from_a_stale_index(files, tmp_path):
+    table = big_table()
+    write(files, table)
+    indexed(files)
+    # Same size, same mtime, same inode: only the ctime tells.
+    text = files.read_text().replace('"team-00001": "200000000001"', '"team-00001": "300000000001"')
+    stat = files.stat()
+    with open(files, "r+") as handle:
+        handle.write(text)
+    os.utime(files, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert files.stat().st_size == stat.st_size
+    assert accounts_index.view(files).entry("team-00001") == "300000000001"
+    assert accounts.find("team-00001").id == "300000000001"
+    # Replaced by another file of the same size and times.
+    other = files.with_name("other")
+    other.write_text(text.replace("300000000001", "400000000001"))
+    os.utime(other, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(other, files)
+    assert accounts.find("team-00001").id == "400000000001"
+
+
+def test_a_fresh_file_is_read_but_not_indexed(files, tmp_path):
+    write(files, big_table(), age=0)
+    assert accounts.find("team-00002").id == "200000000002"
+    assert index_files(tmp_path) == []
+
+
+def test_an_index_others_could_read_or_that_is_not_ours_is_not_trusted(files, tmp_path):
+    write(files, big_table())
+    indexed(files)
+    [index_file] = index_files(tmp_path)
+    # Forge an answer in the index, then open it up: it must not be believed.
+    forged = index_file.read_bytes().replace(b'"team-00001"\t200000000001', b'"team-00001"\t999999999991')
+    assert forged != index_file.read_bytes()
+    index_file.write_bytes(forged)
+    index_file.chmod(0o644)
+    assert accounts.find("team-00001").id == "200000000001"
+    index_file = index_files(tmp_path)[0]
+    index_file.write_bytes(forged)
+    index_file.chmod(0o600)
+    os.chown(index_file, 65534, 65534)
+    assert accounts.find("team-00001").id == "200000000001"
+
+
+def test_without_a_usable_cache_directory_everything_still_works(files, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    write(files, big_table())
+    assert accounts.find("ünïcode") == accounts.Account("ünïcode", "012345678906", ("read",), "eu-west-1")
+    assert accounts.find("012345678903").alias == 'quote"d'
+
+
+def test_find_reports_like_resolve(files):
+    write(files, big_table())
+    indexed(files)
+    from assume_role.errors import UsageError
+
+    with pytest.raises(UsageError, match="did you mean .*Prod-EU"):
+        accounts.find("Prod-Eu")
+    with pytest.raises(UsageError, match="12 digits"):
+        accounts.find("broken")
+    assert accounts.find("123456789012") == accounts.Account("123456789012", "123456789012")
+
+
+def test_completion_from_a_large_file_in_each_shell_form(tmp_path):
+    path = tmp_path / "accounts"
+    write(path, big_table(20000))
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "HOME": str(tmp_path),
+           "ASSUME_ROLE_ACCOUNTS_FILE": str(path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "XDG_STATE_HOME": str(tmp_path / "state")}
+    from conftest import PLUGIN_DIR
+
+    env["PYTHONPATH"] = str(PLUGIN_DIR)
+    bash = run_cli(env, "__complete", "--shell", "bash", "--", "team-1999")
+    assert bash.stdout.split() == [f"team-1999{n}" for n in range(10)]
+    role = run_cli(env, "__complete", "--shell", "zsh", "--", "team-00003", "")
+    assert role.stdout.startswith("role\t1\nadmin\n")
+    zsh = run_cli(env, "__complete", "--shell", "zsh", "--", "team")
+    lines = zsh.stdout.splitlines()
+    assert "account\t1000" in lines
+    assert "hint\t1" in lines and "20,000 accounts match: type more of the alias to narrow" in lines
+    fish = run_cli(env, "__complete", "--shell", "fish", "--", "team-1234")
+    # fish matches fuzzily itself: it gets every alias holding the characters in order.
+    lines = fish.stdout.splitlines()
+    assert {f"team-1234{n}\t{200000012340 + n:012d}" for n in range(10)} <= set(lines)
+    assert all(accounts_index.loose_match("team-1234", line.split("\t")[0]) for line in lines)
+    assert len(index_files(tmp_path)) == 1
