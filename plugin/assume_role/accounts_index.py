@@ -28,6 +28,7 @@ through the same ``View`` interface. Layout of an index file::
 from __future__ import annotations
 
 import json
+import json.encoder
 import mmap
 import os
 import re
@@ -196,15 +197,14 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
         if accounts.is_reserved(alias):
             continue
         account_id = accounts.id_of(value) or ""
+        encoded = _encode(alias)
         if account_id:
-            first_alias.setdefault(account_id, alias)
-        try:
-            entry = json.dumps(value, separators=(",", ":"))
-        except ValueError:
-            return  # not representable (cannot happen for parsed JSON); stay without an index
-        alias_lines.append(f"{json.dumps(alias)}\t{account_id}\t{entry}\n".encode("ascii"))
+            first_alias.setdefault(account_id, encoded)
+        # The plain form (an id string) is most entries: encoded without json.dumps's overhead.
+        entry = _encode(value) if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+        alias_lines.append(f"{encoded}\t{account_id}\t{entry}\n".encode("ascii"))
     alias_lines.sort()
-    id_lines = sorted(f"{i}\t{json.dumps(a)}\n".encode("ascii") for i, a in first_alias.items())
+    id_lines = sorted(f"{i}\t{a}\n".encode("ascii") for i, a in first_alias.items())
     alias_blob, id_blob = b"".join(alias_lines), b"".join(id_lines)
     text_end = HEADER_SIZE + len(alias_blob) + len(id_blob)
     padding = b"\n" * (-text_end % 4)  # the offset tables start 4-byte aligned
@@ -319,12 +319,11 @@ class IndexView(View):
             for match in pattern.finditer(self.data, self.alias_start - 1, self.id_start):
                 yield _alias(match.group(1).decode("ascii")), match.group(2).decode("ascii")
             return
-        for line in self.data[self.alias_start : self.id_start].decode("ascii").splitlines():
-            encoded, _, rest = line.partition("\t")
-            if rest[12:13] == "\t":  # an entry with a valid id (else rest starts with the tab)
-                alias = _alias(encoded)
-                if not typed or loose_match(typed, alias):
-                    yield alias, rest[:12]
+        text = self.data[self.alias_start - 1 : self.id_start].decode("ascii")
+        for encoded, account_id in _WITH_ID.findall(text):  # one pass in C, then only the matches
+            alias = _alias(encoded)
+            if not typed or loose_match(typed, alias):
+                yield alias, account_id
 
     def sample(self, typed: str = "", *, prefix: bool = False, limit: int) -> tuple[list[tuple[str, str]], int]:
         if typed and not prefix:
@@ -385,6 +384,12 @@ class IndexView(View):
             if account_id:
                 yield _alias(encoded.decode("ascii")), account_id.decode("ascii")
             number += 1
+
+
+# An alias line whose entry has a valid id: the encoded alias and the id.
+_WITH_ID = re.compile(r'\n("[^\t\n]*")\t(\d{12})\t')
+# JSON's own string encoder (C), with every non-ASCII character escaped.
+_encode = json.encoder.encode_basestring_ascii
 
 
 def _alias(encoded: str) -> str:
