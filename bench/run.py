@@ -5,8 +5,10 @@
 Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
 reusing the MFA session, a cache hit, --help) and the shell benchmarks
 (bench_shells: completion with 10 and 10,000 aliases, the prompt segment in
-each shell) one after the other on the same machine, then prints a table of
-medians and a description of the machine. --update-readme also writes both
+each shell) and the scale benchmarks (bench_scale: Tab, the picker and an
+assume with 10 to 100,000 aliases) one after the other on the same machine,
+then prints a table of medians, the growth table and a description of the
+machine. --update-readme also writes both
 into README.md between its bench markers.
 
 Times are wall-clock medians over fresh processes, interpreter start-up
@@ -77,6 +79,31 @@ def markdown(table: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# What bench_scale measures, as the growth table shows it.
+SCALE_ROWS = [
+    *((f"tab {shell} {case}", f"Tab, {shell}: {label}") for shell in ("bash", "zsh", "fish")
+      for case, label in (("prefix", "`account-0001`"), ("first word", "every account"), ("role", "a role"))),
+    ("picker opens", "account picker: start to menu shown"),
+    ("picker key press", "account picker: filtering one key press"),
+    ("assume find", "assume: reading one entry"),
+    ("assume first after a change", "assume: first run after the file changed (builds the index)"),
+]
+
+
+def scale_markdown(scale: dict) -> str:
+    """The growth table: one row per path, one column per number of aliases."""
+    sizes = list(scale)
+    lines = ["| ms, median, with N aliases | " + " | ".join(f"{n:,}" for n in sizes) + " |",
+             "|---|" + "---:|" * len(sizes)]
+    for key, label in SCALE_ROWS:
+        lines.append(f"| {label} | " + " | ".join(_scaled(scale[n][key]) for n in sizes) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _scaled(millis: float) -> str:
+    return f"{millis:.1f}" if millis < 10 else f"{millis:.0f}"
+
+
 def _first_line(command: list[str]) -> str | None:
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
@@ -139,13 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     quick = "--quick" in argv
     import bench_core
+    import bench_scale
     import bench_shells
 
     print("running the helper benchmarks...", file=sys.stderr, flush=True)
     core = bench_core.run(quick)
     print("running the shell benchmarks...", file=sys.stderr, flush=True)
     shells = bench_shells.run(quick)
-    text = markdown(rows(core, shells)) + "\n" + machine()
+    print("running the scale benchmarks...", file=sys.stderr, flush=True)
+    scale = bench_scale.run(quick)
+    text = markdown(rows(core, shells)) + "\n" + scale_markdown(scale) + "\n" + machine()
     print(text, end="")
     if "--update-readme" in argv:
         update_readme(text)

@@ -180,3 +180,21 @@ def test_completion_from_a_large_file_in_each_shell_form(tmp_path):
     assert {f"team-1234{n}\t{200000012340 + n:012d}" for n in range(10)} <= set(lines)
     assert all(accounts_index.loose_match("team-1234", line.split("\t")[0]) for line in lines)
     assert len(index_files(tmp_path)) == 1
+
+
+def test_assume_by_alias_and_by_id_through_the_index(aws_env, world, mfa_code, tmp_path):
+    path = Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    write(path, {**big_table(), **world.accounts})
+    first = run_cli(aws_env, "--shell", "bash", "staging", "read", mfa_code())  # builds the index
+    assert first.returncode == 0, first.stderr
+    assert list(Path(aws_env["XDG_CACHE_HOME"], "assume-role").glob("accounts-*.idx"))
+    by_id = run_cli(aws_env, "--shell", "bash", world.production_account_id, "read")
+    assert by_id.returncode == 0, by_id.stderr
+    assert "export AWS_ACCOUNT_NAME='production'" in by_id.stdout
+    # The file changes: the next run sees it at once.
+    table = json.loads(path.read_text())
+    table["production"] = world.staging_account_id
+    write(path, table)
+    moved = run_cli(aws_env, "--shell", "bash", "production", "read")
+    assert moved.returncode == 0, moved.stderr
+    assert f"export AWS_ACCOUNT_ID='{world.staging_account_id}'" in moved.stdout

@@ -155,7 +155,12 @@ def test_benchmark_table_matches_the_benchmark():
     }
     expected = [what for what, _, _ in bench_run.rows(core, shells)]
     table = README.split("<!-- bench:begin -->", 1)[1].split("<!-- bench:end -->", 1)[0]
-    shown = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][1:]
+    first, growth = table.strip().split("\n\n")[:2]
+    shown = [line.split("|")[1].strip() for line in first.splitlines() if line.startswith("| ")][1:]
     assert shown == expected
+    scale = {n: {key: 1.0 for key, _ in bench_run.SCALE_ROWS} for n in (10, 1_000, 10_000, 100_000)}
+    assert [line.split("|")[1] for line in growth.splitlines()] == [
+        line.split("|")[1] for line in bench_run.scale_markdown(scale).splitlines()
+    ]
     assert re.search(r"^Machine: .+ cores, .+; Python 3\.", table, re.M)
     assert "python3 bench/run.py" in README
