@@ -22,7 +22,6 @@ is: a younger one is deliberately not indexed (see accounts_index).
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys

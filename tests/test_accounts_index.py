@@ -136,6 +136,15 @@ def test_an_index_others_could_read_or_that_is_not_ours_is_not_trusted(files, tm
     assert accounts.find("team-00001").id == "200000000001"
 
 
+def test_a_cut_short_index_is_rebuilt(files, tmp_path):
+    write(files, big_table())
+    indexed(files)
+    [index_file] = index_files(tmp_path)
+    index_file.write_bytes(index_file.read_bytes()[:-100])
+    assert accounts.find("team-09999").id == "200000009999"
+    assert isinstance(accounts_index.view(files), IndexView)  # rebuilt whole
+
+
 def test_without_a_usable_cache_directory_everything_still_works(files, tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")

@@ -227,6 +227,8 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())  # whole before it is renamed into place
             os.replace(tmp, index_path)
         except BaseException:
             os.unlink(tmp)
@@ -255,9 +257,11 @@ def _open_index(index_path: Path, stamp: list) -> IndexView | None:
         header = json.loads(os.pread(fd, HEADER_SIZE, 0))
         if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("stamp") != stamp:
             return None
+        if info.st_size != header["id_offsets"] + 4 * header["ids"][1]:
+            return None  # cut short: a crash mid-write, or a full disk
         data = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         return IndexView(data, header)
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
     finally:
         os.close(fd)

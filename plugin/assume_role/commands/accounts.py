@@ -138,13 +138,14 @@ def sync(args) -> int:
 
     log = _log(args.verbose)
     path = paths.accounts_file()
+    table = accounts.read_table(path)  # every check on the file happens here
+    # The exact bytes, so that the write can refuse if anything changed since.
     try:
-        before = path.read_bytes()
-    except FileNotFoundError:
-        before = None
+        before = path.read_bytes() if table or path.exists() else None
     except OSError as exc:
         raise UsageError(f"cannot read accounts file {path}: {exc.strerror}") from None
-    table = accounts.read_table(path)
+    if before is not None and json.loads(before) != table:
+        raise AssumeRoleError(f"{path} changed while syncing; nothing was written, run the sync again")
     remembered = table.get(org_sync.SYNC_KEY)
     via = args.via or (remembered.get("via") if isinstance(remembered, dict) else None)
     if not isinstance(via, str) or not via:
