@@ -174,6 +174,28 @@ def test_unreachable_identity_provider_exits_6(saml_env):
     assert_clean_failure(run_cli(env, "--shell", "bash", "production", "read"), 6, "cannot reach")
 
 
+def test_https_identity_provider(saml_env, world, tmp_path):
+    idp = IdentityProvider(world, tls=tmp_path / "tls")
+    try:
+        env = {**saml_env, "SAML_IDP_ASSERTION_URL": idp.url, "SSL_CERT_FILE": str(idp.certificate)}
+        run = run_cli(env, "--shell", "bash", "production", "read")
+        assert run.returncode == 0, run.stderr
+        assert len(idp.posts) == 1
+    finally:
+        idp.close()
+
+
+def test_untrusted_certificate_gets_no_password(saml_env, world, tmp_path):
+    idp = IdentityProvider(world, tls=tmp_path / "tls")
+    try:
+        env = {**saml_env, "SAML_IDP_ASSERTION_URL": idp.url}
+        run = run_cli(env, "--shell", "bash", "production", "read")
+        assert_clean_failure(run, 6, "cannot verify the TLS certificate")
+        assert idp.posts == []
+    finally:
+        idp.close()
+
+
 # -- AWS says no -------------------------------------------------------------------
 
 
@@ -363,6 +385,14 @@ def test_only_the_missing_password_is_asked(saml_env, idp, world, tmp_path):
     finally:
         term.close()
     assert idp.posts == []
+
+
+def test_completion_offers_regions_as_the_third_word(saml_env):
+    run = run_cli(saml_env, "__complete", "--", "production", "read", "")
+    assert run.returncode == 0
+    assert "region\tus-east-1\t" in run.stdout
+    assert "MFA code" not in run.stdout
+    assert run_cli(saml_env, "__complete", "--", "production", "read", "eu-west-1", "").stdout == ""
 
 
 # -- the pieces --------------------------------------------------------------------------

@@ -46,10 +46,12 @@ MAX_FILE_BYTES = 64 * 1024
 MAX_ASSERTION_CHARS = 100_000
 MAX_ANSWER_BYTES = 1024 * 1024
 
-_PLACEHOLDER = re.compile(r"\$(?:\{(saml_user|saml_password)\}|(saml_user|saml_password)(?!\w))")
+# Patterns, compiled (and cached by re) on first use: a run that is not
+# SAML, or a cache hit, never pays for them.
+_PLACEHOLDER = r"\$(?:\{(saml_user|saml_password)\}|(saml_user|saml_password)(?!\w))"
 # IAM's pattern for a SAML provider name.
-_IDP_NAME = re.compile(r"[\w._-]{1,128}", re.ASCII)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_IDP_NAME = r"(?a)[\w._-]{1,128}"
+_CONTROL = r"[\x00-\x1f\x7f]"
 _THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 
 
@@ -82,12 +84,16 @@ class Provider:
         return assume_role_with_saml(request, principal_arn(request, self.name), assertion, log)
 
 
+def chosen() -> bool:
+    """Whether the SAML scheme is asked for; never fails (completion uses it)."""
+    return os.environ.get(SCHEME, "").strip().lower() == "saml"
+
+
 def enabled() -> bool:
-    value = os.environ.get(SCHEME, "").strip().lower()
-    if value in ("", "bastion"):
-        return False
-    if value == "saml":
+    if chosen():
         return True
+    if os.environ.get(SCHEME, "").strip().lower() in ("", "bastion"):
+        return False
     # A typo must not silently fall back to the bastion: say so.
     raise UsageError(f"{SCHEME} must be bastion (the default) or saml, got {os.environ[SCHEME]!r}")
 
@@ -110,7 +116,7 @@ def configured(args) -> Provider | None:
             f"refusing to send your password to {URL}: it must be an https:// URL (or http:// on loopback)"
         )
     name = os.environ[IDP_NAME].strip()
-    if not _IDP_NAME.fullmatch(name):
+    if not re.fullmatch(_IDP_NAME, name):
         raise UsageError(f"{IDP_NAME} must be the name of the SAML provider in IAM (letters, digits and ._-)")
     template = os.environ[TEMPLATE]
     check_template(template)
@@ -148,14 +154,14 @@ def fill(template: str, user: str, password: str) -> bytes:
     import json
 
     values = {"saml_user": user, "saml_password": password}
-    body = _PLACEHOLDER.sub(lambda m: json.dumps(values[m.group(1) or m.group(2)])[1:-1], template)
+    body = re.sub(_PLACEHOLDER, lambda m: json.dumps(values[m.group(1) or m.group(2)])[1:-1], template)
     return body.encode("utf-8")
 
 
 def check_template(template: str) -> None:
     import json
 
-    found = {m.group(1) or m.group(2) for m in _PLACEHOLDER.finditer(template)}
+    found = {m.group(1) or m.group(2) for m in re.finditer(_PLACEHOLDER, template)}
     if found != {"saml_user", "saml_password"}:
         raise UsageError(
             f"{TEMPLATE} must contain $saml_user and $saml_password (it is not run by a shell)"
@@ -241,7 +247,7 @@ def parse_credentials(text: str, path: Path) -> dict[str, str]:
         if not sep or key not in ("username", "password"):
             continue
         value = value.strip()
-        if _CONTROL.search(value):
+        if has_control(value):
             # Never the value itself: it may be the password.
             raise UsageError(f"refusing {FILE} {path}: the {key} on line {number} holds a control character")
         if value:
@@ -250,7 +256,7 @@ def parse_credentials(text: str, path: Path) -> dict[str, str]:
 
 
 def has_control(value: str) -> bool:
-    return bool(_CONTROL.search(value))
+    return bool(re.search(_CONTROL, value))
 
 
 def check_typed(value: str, what: str) -> str:
