@@ -34,7 +34,7 @@ USER = "alice@example.com"
 PASSWORD = "correct horse \"battery\" staple\\"
 # The original tool's README example.
 TEMPLATE = '{"service": "aws", "email": "$saml_user", "password": "$saml_password"}'
-MODES = ("ok", "garbled", "no-assertion", "not-base64", "slow", "redirect", "expired", "server-error", "wrong-issuer")
+MODES = ("ok", "garbled", "no-assertion", "not-base64", "huge", "slow", "redirect", "expired", "server-error", "wrong-issuer")
 
 
 def _instant(moment: datetime) -> str:
@@ -168,6 +168,8 @@ class IdentityProvider:
             return 200, {}, b"<html>Sign-in page</html>"
         if self.mode == "no-assertion":
             return 200, {}, json.dumps({"status": "ok", "token": request.get("password")}).encode()
+        if self.mode == "huge":
+            return 200, {}, b'{"saml_response": "' + b"A" * (2 * 1024 * 1024) + b'"}'
         if self.mode == "not-base64":
             return 200, {}, json.dumps({"saml_response": "not base64 at all!"}).encode()
         account, role = self.offer

@@ -148,7 +148,7 @@ def test_wrong_password_exits_3_and_shows_nothing_of_the_answer(saml_env, idp, e
     assert "AssumeRoleWithSAML" not in emulator.control.calls()
 
 
-@pytest.mark.parametrize("mode", ["garbled", "no-assertion", "not-base64", "server-error", "redirect"])
+@pytest.mark.parametrize("mode", ["garbled", "no-assertion", "not-base64", "huge", "server-error", "redirect"])
 def test_broken_answers_exit_6_once(mode, saml_env, idp, emulator):
     idp.mode = mode
     run = run_cli(saml_env, "--shell", "bash", "production", "read")
@@ -252,6 +252,9 @@ def test_password_goes_only_over_https_or_to_loopback(url, saml_env, idp):
         ({"SAML_IDP_REQUEST_BODY_TEMPLATE": '{"email": "$saml_user"}'}, "must contain $saml_user and $saml_password"),
         ({"SAML_IDP_REQUEST_BODY_TEMPLATE": '{"email": $saml_user, "p": "$saml_password"}'}, "not JSON once filled"),
         ({"AWS_ASSUME_ROLE_AUTH_SCHEME": "smal"}, "must be bastion (the default) or saml"),
+        ({"SAML_IDP_ASSERTION_URL": "http://127.0.0.1:port/sso"}, "is not a URL"),
+        ({"SAML_IDP_ASSERTION_URL": "http://127.0.0.1/s so"}, "is not a URL"),
+        ({"SAML_IDP_ASSERTION_URL": "http://127.0.0.1/sso\r\nX-Injected: 1"}, "is not a URL"),
     ],
 )
 def test_configuration_mistakes_exit_2(change, fragment, saml_env, idp):

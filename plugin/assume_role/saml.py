@@ -65,11 +65,10 @@ class Provider:
 
     @property
     def host(self) -> str:
-        # Messages name the host only: the URL's path or query may hold a token.
+        # Messages name the host only: the URL's user info, path or query may hold a token.
         from urllib.parse import urlsplit
 
-        parts = urlsplit(self.url)
-        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+        return urlsplit(self.url).netloc.rpartition("@")[2]
 
     @property
     def cache_profile(self) -> str:
@@ -111,6 +110,8 @@ def configured(args) -> Provider | None:
     if missing:
         raise UsageError(f"{SCHEME}=saml needs {', '.join(missing)} (see assume-role --help)")
     url = os.environ[URL].strip()
+    if not _well_formed(url):
+        raise UsageError(f"{URL} is not a URL: expected https://host[:port]/path")
     if not endpoints.is_safe(url):
         raise UsageError(
             f"refusing to send your password to {URL}: it must be an https:// URL (or http:// on loopback)"
@@ -121,6 +122,18 @@ def configured(args) -> Provider | None:
     template = os.environ[TEMPLATE]
     check_template(template)
     return Provider(url, template, name)
+
+
+def _well_formed(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    if has_control(url) or " " in url:
+        return False
+    try:
+        urlsplit(url).port  # raises on a port that is not a number
+    except ValueError:
+        return False
+    return True
 
 
 def cache_profile_for(name: str) -> str:
@@ -303,7 +316,7 @@ def post_sign_in(url: str, body: bytes, host: str) -> str:
     where = f"the identity provider at {host}"
     try:
         with opener.open(request, timeout=timeout) as response:
-            answer = _read_bounded(response, timeout)
+            answer = _read_bounded(response, timeout, where)
     except urllib.error.HTTPError as exc:
         exc.close()
         raise _http_error(exc.code, where) from None
@@ -327,7 +340,7 @@ def _hostname(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
-def _read_bounded(response, timeout: float) -> bytes:
+def _read_bounded(response, timeout: float, where: str) -> bytes:
     """The body, at most MAX_ANSWER_BYTES, read within about ``timeout`` in all."""
     import time
 
@@ -340,7 +353,7 @@ def _read_bounded(response, timeout: float) -> bytes:
             return b"".join(chunks)
         size += len(chunk)
         if size > MAX_ANSWER_BYTES:
-            raise NetworkError("the identity provider's answer is too large to be a sign-in answer")
+            raise NetworkError(f"{where} answered more than {MAX_ANSWER_BYTES // 1024} KiB: not a sign-in answer")
         if time.monotonic() > deadline:
             raise TimeoutError
         chunks.append(chunk)
