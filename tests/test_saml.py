@@ -8,8 +8,8 @@ keys at all, as a SAML-only user of the original tool.
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -209,6 +209,21 @@ def test_assertion_refused_by_aws_exits_5(mode, saml_env, idp):
 def test_role_not_offered_by_the_identity_provider_exits_5(saml_env, idp, world):
     run = run_cli(saml_env, "--shell", "bash", "staging", "admin")
     assert_clean_failure(run, 5, f"denied sts:AssumeRoleWithSAML on {world.role_arn('staging', 'admin')}")
+
+
+def test_role_that_does_not_trust_the_provider_exits_5(saml_env, idp, world):
+    from assume_role.emulator.world import BASTION_ACCOUNT_ID, admin_client, trust_policy
+
+    iam = admin_client(world.endpoint, "iam", world.production_account_id)
+    # Offered by the IdP, but its trust policy names only the bastion account.
+    if "bastion-only" not in {role["RoleName"] for role in iam.list_roles()["Roles"]}:
+        iam.create_role(
+            RoleName="bastion-only",
+            AssumeRolePolicyDocument=json.dumps(trust_policy(BASTION_ACCOUNT_ID, world.production_account_id)),
+        )
+    idp.offer = ("production", "bastion-only")
+    run = run_cli(saml_env, "--shell", "bash", "production", "bastion-only")
+    assert_clean_failure(run, 5, "denied sts:AssumeRoleWithSAML", "trust policy")
 
 
 def test_unknown_provider_name_exits_5(saml_env):

@@ -450,8 +450,7 @@ def _aws_error(error: dict, role_arn: str, principal: str):
         return NetworkError(f"AWS throttled sts:AssumeRoleWithSAML ({code}); wait a moment and try again")
     if code == "ValidationError" and ("MaxSessionDuration" in message or "DurationSeconds" in message):
         return DeniedError(
-            "the role's MaxSessionDuration (or the IdP's SessionDuration) is shorter than "
-            "AWS_ROLE_SESSION_TIMEOUT; lower it or raise the role's limit"
+            "the role's MaxSessionDuration is shorter than AWS_ROLE_SESSION_TIMEOUT; lower it or raise the role's limit"
         )
     if code == "AccessDenied":
         return DeniedError(

@@ -1,8 +1,8 @@
 """The strict layer: a WSGI middleware in front of moto's server app.
 
 moto answers any request whose Authorization header merely names a key, never
-checks MFA codes, session lengths, role chaining or trust policies, and hands
-out one fixed key pair from GetSessionToken. This middleware enforces those
+checks MFA codes, session lengths, role chaining, trust policies or SAML
+assertions, and hands out one fixed key pair from GetSessionToken. This middleware enforces those
 documented AWS rules first and answers with AWS-shaped errors, so a client
 under test meets the error paths it would meet against AWS. Everything it does
 not object to is passed on to moto unchanged, apart from the substitutions

@@ -1,8 +1,9 @@
 """Evaluating a role's trust policy for sts:AssumeRole, the way IAM does.
 
-moto accepts any AssumeRole (and AssumeRoleWithSAML). Real IAM only lets a principal in when a statement
-of the role's trust policy allows it and none denies it, and the statement's
-conditions (MFA present, external id) hold for the request.
+moto accepts any AssumeRole or AssumeRoleWithSAML. Real IAM only lets a
+principal in when a statement of the role's trust policy allows it and none
+denies it, and the statement's conditions (MFA present, external id, SAML
+audience) hold for the request.
 Only the condition operators a trust policy plausibly uses are known; an
 unknown operator never matches, so an unsupported policy fails closed.
 """
