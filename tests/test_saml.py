@@ -98,6 +98,13 @@ def test_bastion_arguments_are_refused(saml_env, idp, args, fragment):
     assert idp.posts == []
 
 
+def test_twelve_hour_session_needs_no_bastion(saml_env, emulator):
+    # No role chaining in this scheme: DurationSeconds up to the role's maximum.
+    run = run_cli({**saml_env, "AWS_ROLE_SESSION_TIMEOUT": "43200"}, "--shell", "bash", "production", "read")
+    assert run.returncode == 0, run.stderr
+    assert emulator.control.calls(outcome="ok").get("AssumeRoleWithSAML") == 1
+
+
 def test_second_run_reuses_the_credentials(saml_env, idp, emulator):
     first = run_cli(saml_env, "--shell", "bash", "production", "read")
     assert first.returncode == 0, first.stderr
