@@ -67,8 +67,11 @@ def main(argv: list[str]) -> int:
 def list_accounts(as_json: bool) -> int:
     from assume_role import store as stores
 
+    from assume_role import saml
+
     table = accounts.read_table()
-    profile = settings.bastion_profile()
+    # The sessions of the scheme in use, as logout counts them.
+    profile = saml.cache_profile() or settings.bastion_profile()
     sessions: dict[str, list[dict]] = {}
     now = time.time()
     for account_id, role, credentials in stores.open_store().stored_roles(profile):
@@ -184,9 +187,15 @@ def _list_organization(account, role: str, code: str | None, log) -> list:
     from assume_role.commands.assume import role_credentials
     from assume_role.org_sync import OrgAccount
 
+    from assume_role import saml
+
+    # The usual way in: the SAML identity provider when that scheme is chosen.
+    provider = saml.configured(argparse.Namespace(mfa_token=code, region=None))
     region = account.region or settings.region_from_environment() or settings.DEFAULT_REGION
     log(f"assuming {role} in {account.alias} ({account.id}) to list the organisation")
-    credentials, region, _ = role_credentials(account, role, region, code, refresh=False, log=log)
+    credentials, region, _ = role_credentials(
+        account, role, region, None if provider else code, refresh=False, log=log, provider=provider
+    )
     client = Bastion(settings.bastion_profile(), region).client(
         "organizations", credentials, attempts=LIST_ACCOUNTS_ATTEMPTS
     )

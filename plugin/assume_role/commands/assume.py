@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from assume_role import accounts, emitters, settings, validate, variables
+from assume_role import accounts, emitters, saml, settings, validate, variables
 from assume_role.errors import UsageError
 
 
@@ -24,6 +24,8 @@ def main(args) -> int:
         _write(emitter.script(unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME))
         return 0
     log = _logger(args.verbose)
+    # AWS_ASSUME_ROLE_AUTH_SCHEME=saml: ACCOUNT ROLE [REGION], signed in at an identity provider.
+    provider = saml.configured(args)
 
     # Everything that can be checked without the network is checked first.
     account_name = args.account or _missing(
@@ -40,7 +42,9 @@ def main(args) -> int:
 
     from assume_role import exports, history
 
-    credentials, region, store = role_credentials(account, role, region, code, refresh=args.refresh, log=log)
+    credentials, region, store = role_credentials(
+        account, role, region, code, refresh=args.refresh, log=log, provider=provider
+    )
     values = exports.for_role(credentials, account.alias, account.id, role, region)
     values.update(store.exports())
     _write(emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME))
@@ -49,8 +53,9 @@ def main(args) -> int:
     return 0
 
 
-def role_credentials(account, role: str, region: str | None, code: str | None, *, refresh: bool, log):
-    """The role's credentials, from the store or the STS flow; also the region and the store.
+def role_credentials(account, role: str, region: str | None, code: str | None, *, refresh: bool, log, provider=None):
+    """The role's credentials, from the store, the STS flow or the SAML ``provider``;
+    also the region and the store.
 
     Shared by every command that acts as a role (the main command, accounts sync).
     """
@@ -58,11 +63,15 @@ def role_credentials(account, role: str, region: str | None, code: str | None, *
 
     profile = settings.bastion_profile()
     duration = settings.role_duration()
-    external_id = settings.external_id(account.id)
-    source_identity = settings.source_identity_enabled()
-    tags = tuple(sorted(settings.session_tags().items()))
+    external_id = None if provider else settings.external_id(account.id)
+    # SourceIdentity and session tags go with the bastion's AssumeRole only.
+    source_identity = False if provider else settings.source_identity_enabled()
+    tags = () if provider else tuple(sorted(settings.session_tags().items()))
     store = stores.open_store()
-    role_key = stores.role_key(profile, account.id, role, duration, external_id, traced=(source_identity, tags))
+    role_key = stores.role_key(
+        provider.cache_profile if provider else profile, account.id, role, duration, external_id,
+        traced=(source_identity, tags),
+    )
     cached = None if refresh else store.load_role(role_key)
     if cached is not None and region in (None, cached[1]):
         # A hit answers without botocore or the network.
@@ -81,7 +90,10 @@ def role_credentials(account, role: str, region: str | None, code: str | None, *
     )
     bastion.region = region
     request = Request(account, role, region, duration, profile, external_id, source_identity, tags)
-    credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
+    if provider:
+        credentials = provider.assume(request, log)
+    else:
+        credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
     store.save_role(role_key, credentials, region)
     return credentials, region, store
 
