@@ -14,6 +14,8 @@ from support import run_cli
 from assume_role import accounts, accounts_index
 from assume_role.accounts_index import MISSING, IndexView, TableView
 
+PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugin"
+
 ODD = {
     "Prod-EU": "012345678901",
     "prod-eu": "012345678902",
@@ -169,12 +171,9 @@ def test_find_reports_like_resolve(files):
 def test_completion_from_a_large_file_in_each_shell_form(tmp_path):
     path = tmp_path / "accounts"
     write(path, big_table(20000))
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "HOME": str(tmp_path),
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(PLUGIN_DIR), "HOME": str(tmp_path),
            "ASSUME_ROLE_ACCOUNTS_FILE": str(path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
            "XDG_STATE_HOME": str(tmp_path / "state")}
-    from conftest import PLUGIN_DIR
-
-    env["PYTHONPATH"] = str(PLUGIN_DIR)
     bash = run_cli(env, "__complete", "--shell", "bash", "--", "team-1999")
     assert bash.stdout.split() == [f"team-1999{n}" for n in range(10)]
     role = run_cli(env, "__complete", "--shell", "zsh", "--", "team-00003", "")

@@ -183,11 +183,10 @@ def _parse_via(via: str) -> tuple:
 
 
 def _list_organization(account, role: str, code: str | None, log) -> list:
+    from assume_role import saml
     from assume_role.aws import Bastion, translated
     from assume_role.commands.assume import role_credentials
     from assume_role.org_sync import OrgAccount
-
-    from assume_role import saml
 
     # The usual way in: the SAML identity provider when that scheme is chosen.
     provider = saml.configured(argparse.Namespace(mfa_token=code, region=None))
