@@ -187,7 +187,7 @@ def test_bash_prefix_keeps_the_users_prompt(tmp_path):
 
 @pytest.mark.parametrize(
     "setup",
-    ["STARSHIP_SHELL=bash", "PS1='$(assume_role_ps1) > '", "shopt -u promptvars"],
+    ["starship_precmd() { :; }", "PS1='$(assume_role_ps1) > '", "shopt -u promptvars"],
     ids=["starship", "own-segment", "no-promptvars"],
 )
 def test_bash_automatic_prefix_only_when_safe(tmp_path, setup):
@@ -247,13 +247,35 @@ def _zsh(tmp_path, script: str, strict: bool = True, **variables: str) -> str:
     return result.stdout
 
 
-def test_zsh_rprompt_is_taken_only_when_free(tmp_path):
+def test_zsh_rprompt_beside_what_is_there(tmp_path):
     script = (
         "_assume_role_precmd; print -r -- \"1 $RPROMPT\"\n"
         "RPROMPT='mine'; _assume_role_precmd; print -r -- \"2 $RPROMPT\"\n"
+        # Again, and after the file is sourced again: still once.
+        + load_lines("zsh")
+        + "_assume_role_precmd; _assume_role_precmd; print -r -- \"3 $RPROMPT\"\n"
+        "unset AWS_ACCOUNT_ROLE; _assume_role_precmd; print -r -- \"4 $RPROMPT\"\n"
     )
     out = _zsh(tmp_path, script, **ROLE).splitlines()
-    assert out == ["1 %F{green}production:read%f", "2 mine"]
+    assert out == [
+        "1 %F{green}production:read%f",
+        "2 %F{green}production:read%f mine",
+        "3 %F{green}production:read%f mine",
+        "4 mine",
+    ]
+
+
+def test_zsh_rprompt_rebuilt_by_a_theme_hook(tmp_path):
+    # A theme that sets RPROMPT in its own precmd hook, loaded after the
+    # plugin: from the next prompt on, the plugin's hook runs last.
+    script = (
+        "theme_hook() { RPROMPT='theme' }\nprecmd_functions+=(theme_hook)\n"
+        "for f in $precmd_functions; do $f; done; print -r -- \"1 $RPROMPT\"\n"
+        "for f in $precmd_functions; do $f; done; print -r -- \"2 $RPROMPT\"\n"
+        "print -r -- $precmd_functions\n"
+    )
+    out = _zsh(tmp_path, script, **ROLE).splitlines()
+    assert out == ["1 theme", "2 %F{green}production:read%f theme", "theme_hook _assume_role_precmd"]
 
 
 def test_zsh_rprompt_given_back_when_disabled(tmp_path):
@@ -287,10 +309,20 @@ def test_zsh_keeps_other_precmd_hooks(tmp_path):
     assert (result.stderr, result.stdout) == ("", "mine _assume_role_precmd\n")
 
 
-@pytest.mark.parametrize("framework", ["p10k() { :; }", "STARSHIP_SHELL=zsh"])
+@pytest.mark.parametrize(
+    "framework",
+    ["p10k() { :; }", "PROMPT='$(/usr/bin/starship prompt)'", "RPROMPT='$(assume_role_prompt_info)'"],
+    ids=["powerlevel10k", "starship", "own-placement"],
+)
 def test_zsh_leaves_prompt_frameworks_alone(tmp_path, framework):
     out = _zsh(tmp_path, f"{framework}\n_assume_role_precmd\nprint -r -- \"[$RPROMPT]\"\n", **ROLE)
-    assert out == "[]\n"
+    assert "%F{green}" not in out
+
+
+def test_zsh_inherited_starship_shell_is_not_starship(tmp_path):
+    # A parent shell ran starship; this one draws its own prompt.
+    out = _zsh(tmp_path, "_assume_role_precmd\nprint -r -- \"[$RPROMPT]\"\n", STARSHIP_SHELL="zsh", **ROLE)
+    assert out == "[%F{green}production:read%f]\n"
 
 
 def test_zsh_oh_my_zsh_theme_variables(tmp_path):
