@@ -346,6 +346,33 @@ def test_zsh_powerlevel10k_segment(tmp_path):
     assert out == "segment|-s|EXPIRING|-f|yellow|-r|-i|AWS_ICON|-t|100%%:read 5m\ndone\n"
 
 
+def test_zsh_powerlevel10k_instant_prompt(tmp_path, monkeypatch):
+    # powerlevel10k records the calls instant_prompt_assume_role makes and, in
+    # a later shell, expands their -c and -e text with prompt_subst before
+    # this plugin is loaded. The stand-in records the calls in one shell and
+    # expands them the same way in another, which has only the environment.
+    monkeypatch.chdir(tmp_path)
+    record = "p10k() { print -r -- \"${(qq)@}\" }\ninstant_prompt_assume_role\n"
+    calls = _zsh(tmp_path, record).splitlines()
+    assert len(calls) == 1 and "-e" in calls[0]
+    replay = (
+        "setopt prompt_subst\n"
+        "show() { local c t; while (( $# )); do case $1 in (-c) c=$2; shift;; (-t) t=$2; shift;; esac; shift; done\n"
+        "  print -rP -v c -- \"$c\"; if [[ -n $c ]]; then print -rP -- \"[$t]\"; else print; fi }\n"
+        f"show {calls[0].split(' ', 1)[1]}\n"
+    )
+    def shown(**variables: str) -> str:
+        env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **variables}
+        result = run_strict("zsh", "set +u\n" + replay, env=env)
+        assert result.stderr == ""
+        return result.stdout
+    assert shown(**ROLE) == "[production:read]\n"
+    assert shown(AWS_ACCOUNT_ID="012345678901", AWS_ACCOUNT_ROLE="read") == "[012345678901:read]\n"
+    assert shown() == "\n"
+    assert shown(AWS_ACCOUNT_NAME=HOSTILE + "\x1b", AWS_ACCOUNT_ROLE="r%%") == f"[{HOSTILE}?:r%%]\n"
+    assert not list(tmp_path.glob("pwned*"))
+
+
 @pytest.mark.parametrize("order", ["before", "after"])
 def test_zsh_completion_registered_before_or_after_compinit(tmp_path, order):
     compinit = "autoload -Uz compinit; compinit -u -D\n"
