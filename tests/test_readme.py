@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -168,7 +167,7 @@ def test_picture_comes_from_the_capture():
 def test_picture_is_the_capture_rendered(tmp_path):
     """Rendering the committed capture again gives a picture of the same size."""
     capture = (ROOT / "docs" / "prompt.ansi").read_text()
-    pytest.importorskip("PIL", reason="Pillow draws the picture: pip install -e '.[docs]'")
+    pytest.importorskip("PIL", reason="Pillow draws the picture: bash .ci/venv demo,docs ...")
     make_prompt_image = load(ROOT / "docs" / "make_prompt_image.py")
     from PIL import Image
 

@@ -144,6 +144,15 @@ def test_inherited_starship_shell_keeps_the_segment(shell, offline_env, tmp_path
         assert_segment(term, "production:read")
 
 
+def test_fish_prompt_drawn_by_starship_is_left_alone(offline_env, tmp_path):
+    # starship's fish prompt runs `starship prompt` (here never reached).
+    env = {**offline_env, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    extra = f"function fish_prompt; printf '{PROMPT} '; or starship prompt; end\n"
+    with Terminal("fish", env, rc("fish", offline_env["ASSUME_ROLE_COMMAND"], extra), tmp_path) as term:
+        term.run("true")
+        assert_no_segment(term)
+
+
 def test_hostile_alias_is_shown_not_run(shell, offline_env, tmp_path):
     _hostile(shell, offline_env, tmp_path)
 
