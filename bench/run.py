@@ -82,7 +82,8 @@ def rows(core: dict, shells: dict, startup: dict | None = None) -> list[tuple[st
 
 def markdown(table: list[tuple[str, str, str]]) -> str:
     lines = ["| measurement | median | what it covers |", "|---|---:|---|"]
-    lines += [f"| {what} | {median} | {note} |" for what, median, note in table]
+    # A | inside a cell, as in `init fish | source`, would end the cell.
+    lines += [f"| {what} | {median} | {note.replace('|', chr(92) + '|')} |" for what, median, note in table]
     return "\n".join(lines) + "\n"
 
 
@@ -131,8 +132,10 @@ def machine() -> str:
     except Exception:
         moto = ""
     cores = os.cpu_count() or "?"
+    # Other work on the machine slows every row alike; the load says how much.
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     return (
-        f"Machine: {_cpu_model()}, {cores} cores, {_os_name()}; "
+        f"Machine: {_cpu_model()}, {cores} cores{load}, {_os_name()}; "
         f"Python {platform.python_version()}; {', '.join(versions) or 'no shells found'}{moto}; "
         f"{datetime.date.today().isoformat()}.\n"
     )
