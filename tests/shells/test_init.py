@@ -24,11 +24,18 @@ def test_checkout_files_are_found():
         assert shell_files.entry(shell).is_file()
 
 
-def test_installed_copy_wins(tmp_path, monkeypatch):
+def test_installed_copies_in_order(tmp_path, monkeypatch):
+    # An install: the wheel's data files under the prefix (a path pipx keeps
+    # when it rebuilds its venv) come before the copy inside the package.
     package = tmp_path / "site" / "assume_role"
-    (package / "shells" / "bash").mkdir(parents=True)
-    (package / "shells" / "bash" / "assume-role.bash").write_text("")
+    data = tmp_path / "prefix" / "share" / "assume-role" / "bash"
+    for directory in (package / "shells" / "bash", data):
+        directory.mkdir(parents=True)
+        (directory / "assume-role.bash").write_text("")
     monkeypatch.setattr(shell_files, "_PACKAGE", package)
+    monkeypatch.setattr(shell_files, "_data_prefixes", lambda: [tmp_path / "prefix"])
+    assert shell_files.locate("bash") == data
+    (data / "assume-role.bash").unlink()
     assert shell_files.locate("bash") == package / "shells" / "bash"
     with pytest.raises(shell_files.NotFound):
         shell_files.locate("zsh")
