@@ -92,3 +92,12 @@ class Control:
     def sessions(self) -> list[dict]:
         """Issued temporary credentials, without secrets."""
         return self._call("GET", "sessions")["sessions"]
+
+    def revoke_sessions(self, kind: str | None = None, access_key_id: str | None = None) -> int:
+        """Make issued temporary credentials invalid (InvalidClientTokenId), as AWS does for revoked ones."""
+        payload = {k: v for k, v in {"kind": kind, "access_key_id": access_key_id}.items() if v}
+        return self._call("POST", "revoke-sessions", payload)["revoked"]
+
+    def issued_secrets(self) -> list[str]:
+        """Every access key id, secret and session token the emulator has issued or holds."""
+        return self._call("GET", "issued-secrets")["secrets"]

@@ -228,7 +228,7 @@ class StrictLayer:
 
         temporary = self.sessions.get(key_id)
         if temporary is not None:
-            if claim.security_token != temporary.session_token:
+            if claim.security_token != temporary.session_token or temporary.revoked:
                 raise AwsError(403, "InvalidClientTokenId", aws_errors.INVALID_TOKEN)
             if temporary.expired():
                 raise AwsError(403, "ExpiredToken", aws_errors.EXPIRED_TOKEN)
