@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -75,6 +76,22 @@ class Control:
 
     def faults(self) -> list[dict]:
         return self._call("GET", "faults")["faults"]
+
+    def clear_faults(self) -> None:
+        """Drop pending faults, keeping the call counters."""
+        self._call("DELETE", "faults")
+
+    def in_flight(self) -> int:
+        """How many AWS requests the emulator is answering right now."""
+        return self._call("GET", "in-flight")["in_flight"]
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Return once no request is being answered (a delayed one finishes)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the emulator is still answering after {timeout}s")
+            time.sleep(0.05)
 
     def reset(self) -> None:
         """Clear pending faults, call counters and unspent minted MFA codes."""

@@ -38,8 +38,10 @@ class ControlRoutes:
             ("GET", "totp"): self.totp,
             ("GET", "faults"): lambda q, b: {"faults": self.layer.faults.pending()},
             ("POST", "faults"): self.add_fault,
+            ("DELETE", "faults"): self.clear_faults,
             ("POST", "reset"): self.reset,
             ("GET", "calls"): self.calls,
+            ("GET", "in-flight"): lambda q, b: {"in_flight": self.layer.calls.in_flight()},
             ("POST", "expire-sessions"): self.expire_sessions,
             ("POST", "revoke-sessions"): self.revoke_sessions,
             ("GET", "sessions"): lambda q, b: {"sessions": self.layer.sessions.summaries()},
@@ -124,6 +126,10 @@ class ControlRoutes:
             raise ControlError(400, "a fault needs a 'code', a 'delay', or both")
         self.layer.faults.add(fault)
         return {"faults": self.layer.faults.pending()}
+
+    def clear_faults(self, query: dict, payload: dict) -> dict:
+        self.layer.faults.clear()
+        return {"faults": []}
 
     def reset(self, query: dict, payload: dict) -> dict:
         self.layer.faults.clear()

@@ -192,6 +192,13 @@ class StrictLayer:
             # moto's own dashboard and reset API stay reachable for demos.
             return self.moto_app(environ, start_response)
 
+        self.calls.begin()
+        try:
+            return self._answer(environ, start_response)
+        finally:
+            self.calls.end()
+
+    def _answer(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         body = _read_body(environ)
         _replace_body(environ, body)
         request: AwsRequest | None = None
