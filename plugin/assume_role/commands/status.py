@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 from assume_role import devices, settings
@@ -44,8 +45,8 @@ def main(argv: list[str]) -> int:
     else:
         print("no role assumed in this shell")
     _print_mfa_session(profile, remembered)
-    if args.check and assumed:
-        print(f"aws says:     {_caller_arn()}")
+    if args.check and assumed and not _check_with_aws(account, role):
+        return EXIT_NOT_ASSUMED
     return 0 if assumed and expires > now else EXIT_NOT_ASSUMED
 
 
@@ -65,16 +66,32 @@ def _print_mfa_session(profile: str, remembered: dict) -> None:
         print(f"MFA session:  {remaining(left)} left for profile {profile} ({serial}, kept in {store.name})")
 
 
-def _caller_arn() -> str:
-    import botocore.session
+def _check_with_aws(account: str, role: str) -> bool:
+    """Ask AWS about the exported credentials; forget them if AWS no longer takes them.
 
-    from assume_role.aws import require_safe_endpoint, translated
+    Role credentials revoked at AWS (or expired early) would otherwise come
+    back from the store on the next run, until their stored expiry.
+    """
+    from assume_role import aws
+    from assume_role import store as stores
 
-    with translated("calling sts:GetCallerIdentity"):
-        client = botocore.session.Session().create_client("sts")
-        # The exported role credentials get the same protection as the bastion's.
-        require_safe_endpoint(client.meta.endpoint_url)
-        return client.get_caller_identity()["Arn"]
+    try:
+        print(f"aws says:     {aws.exported_caller_arn()}")
+        return True
+    except aws.CredentialsRejected as exc:
+        print(f"aws says:     these credentials are no longer valid ({exc.code})")
+        try:
+            forgotten = stores.open_store().discard_role_credentials(os.environ.get("AWS_ACCESS_KEY_ID", ""))
+        except AssumeRoleError:
+            forgotten = 0
+        sys.stdout.flush()
+        print(
+            f"assume-role: AWS rejected this shell's role credentials ({exc.code}): they were revoked or ended early; "
+            + ("the stored copy is forgotten; " if forgotten else "")
+            + f"run assume-role --refresh {account} {role} for new ones",
+            file=sys.stderr,
+        )
+        return False
 
 
 def _epoch(value: str | None) -> float | None:
