@@ -14,6 +14,7 @@ import pytest
 
 from fault_proxy import FAULTS
 from support import assert_clean_failure, assert_no_secret, run_cli
+from test_assume import exports_of
 
 # The request each phase of a fresh run sends; "AssumeRole+code" is the direct
 # path of sessions over one hour, where AssumeRole carries the MFA code.
@@ -89,3 +90,20 @@ def test_requests_without_a_code_are_retried(fault, aws_env, emulator, fault_pro
     assert fault_proxy.received["GetCallerIdentity"] == 2
     assert fault_proxy.received["AssumeRole"] == 2
     assert fault_proxy.received["GetSessionToken"] == 1
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_status_check_with_a_broken_answer(fault, aws_env, emulator, fault_proxy, mfa_code):
+    assumed = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
+    exported = exports_of(assumed.stdout)
+    fault_proxy.inject("GetCallerIdentity", fault)
+    run = run_cli(dict(faulty_env(aws_env, fault_proxy, "status"), **exported), "status", "--check")
+    assert run.returncode == 6, run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("assume-role: "), run.stderr
+    assert_no_secret(run.stdout + run.stderr, emulator.control.issued_secrets())
+    # A network failure says nothing about the credentials: they stay stored.
+    emulator.control.reset()
+    again = run_cli(aws_env, "--shell", "bash", "production", "read")
+    assert exports_of(again.stdout)["AWS_ACCESS_KEY_ID"] == exported["AWS_ACCESS_KEY_ID"]
+    assert emulator.control.calls() == {}
