@@ -107,3 +107,11 @@ def test_status_check_with_a_broken_answer(fault, aws_env, emulator, fault_proxy
     again = run_cli(aws_env, "--shell", "bash", "production", "read")
     assert exports_of(again.stdout)["AWS_ACCESS_KEY_ID"] == exported["AWS_ACCESS_KEY_ID"]
     assert emulator.control.calls() == {}
+
+
+def test_an_unknown_aws_error_is_shown_without_anything_credential_like(aws_env, emulator, mfa_code):
+    key, token = "ASIAQWERTYUIOPASDFGH", "FwoGZXIvYXdzEJr//////////wEaDGk2bXlTb2tlbktleXMiLCJ="
+    emulator.control.inject_fault("AssumeRole", "OddFailure", message=f"something odd about {key} and {token}")
+    run = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
+    assert_clean_failure(run, 1, "calling sts:AssumeRole (OddFailure): something odd about")
+    assert key not in run.stderr and token[:24] not in run.stderr

@@ -61,8 +61,10 @@ _THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "Too
 _BAD_KEYS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "AuthFailure"}
 _EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9.]{0,63}$")
-# What AWS error messages must never show, should one quote a credential.
-_CREDENTIAL_LIKE = re.compile(r"(?:A[KS]IA[A-Z0-9]{12,})|[A-Za-z0-9+/=]{24,}")
+# What AWS error messages must never show, should one quote a credential:
+# key ids, and long base64 runs with a digit or symbol in them (secrets and
+# tokens; words and CamelCase error names have neither).
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{20,}")
 _MAX_MESSAGE = 200
 
 _CODE_SPENT = "the MFA code may have been used: wait for the next code and try again"
@@ -317,13 +319,21 @@ def _aws_message(exc: bx.ClientError) -> str:
     message = exc.response.get("Error", {}).get("Message")
     if not isinstance(message, str):
         return ""
-    message = _CREDENTIAL_LIKE.sub("[…]", _printable(message)).strip()
+    message = _BASE64_RUN.sub(_redact, _printable(message)).strip()
     return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+def _redact(match: re.Match) -> str:
+    run = match.group()
+    credential_like = run[:4] in ("AKIA", "ASIA") or any(c.isdigit() or c in "+/=" for c in run)
+    return "[…]" if credential_like else run
 
 
 def _client_error(exc: bx.ClientError, action: str, role_arn: str | None, with_mfa: bool) -> AssumeRoleError:
     code = _error_code(exc)
-    message = _aws_message(exc)
+    # Matched as AWS sent it; shown only cleaned, in the last case below.
+    message = exc.response.get("Error", {}).get("Message")
+    message = message if isinstance(message, str) else ""
     if code in _THROTTLING:
         return NetworkError(f"AWS throttled {action} even after retries ({code}); wait a moment and try again")
     if code in _BAD_KEYS:
@@ -356,7 +366,8 @@ def _client_error(exc: bx.ClientError, action: str, role_arn: str | None, with_m
             f"AWS denied sts:AssumeRole on {role_arn}: check the role name, its trust policy "
             "(MFA and ExternalId conditions) and your IAM permissions"
         )
-    detail = f": {message}" if message else ""
+    shown = _aws_message(exc)
+    detail = f": {shown}" if shown else ""
     return AssumeRoleError(f"AWS error while {action} ({code}){detail}")
 
 
