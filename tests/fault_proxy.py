@@ -25,6 +25,7 @@ FAULTS = {
     "html": "200 with a captive portal's HTML page",
     "empty": "200 with no body",
     "text500": "500 with a plain-text body",
+    "blocked": "403 with a filtering proxy's HTML page",
     "slow": "the real answer, after the client's timeout has passed",
     "drip": "the real answer, one byte at a time (drip_interval seconds apart)",
     "close": "the request reaches AWS, the connection closes without an answer",
@@ -35,6 +36,10 @@ PORTAL_PAGE = b"""<!DOCTYPE html>
 <body><h1>Welcome!</h1><p>Please accept the terms to continue.</p>
 <form method="post" action="/login"><input type="checkbox" name="terms"> I agree
 <button>Connect</button></form></body></html>
+"""
+BLOCKED_PAGE = b"""<!DOCTYPE html>
+<html><head><title>Blocked</title></head>
+<body><h1>Access to this site is blocked by your organisation's policy</h1></body></html>
 """
 # Hop-by-hop headers are the proxy's own business, never forwarded.
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade"}
@@ -125,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._forward(body)
             self.close_connection = True
             return
-        if fault in ("garbage", "html", "empty", "text500"):
+        if fault in ("garbage", "html", "empty", "text500", "blocked"):
             self._forward(body)  # AWS did the work; the answer is lost on the way
             self._send(*_replacement(fault))
             return
@@ -179,6 +184,8 @@ def _replacement(fault: str) -> tuple[int, str, str, bytes]:
         return 200, "OK", "text/html; charset=utf-8", PORTAL_PAGE
     if fault == "empty":
         return 200, "OK", "text/xml", b""
+    if fault == "blocked":
+        return 403, "Forbidden", "text/html", BLOCKED_PAGE
     return 500, "Internal Server Error", "text/plain", b"Internal Server Error\n"
 
 

@@ -253,6 +253,8 @@ def _translate(exc: BaseException, context: _Context) -> AssumeRoleError:
     action = context.action
     if isinstance(exc, bx.ClientError):
         status = _status(exc)
+        if _error_code(exc) == "Unknown" and (status is None or status < 500):
+            return context.unreadable()  # an error page, not an AWS error: a proxy's, say
         if status is not None and status >= 500:
             return NetworkError(f"AWS failed while {action} (HTTP {status}); " + context.then("try again later"))
         if _error_code(exc) in _THROTTLING and context.carries_code:
