@@ -54,7 +54,11 @@ def test_broken_answer_is_one_line_without_secrets(phase, fault, aws_env, emulat
         assert "next code" in run.stderr
 
 
-@pytest.mark.parametrize("fault", FAULTS)
+# The faults whose damaged answer still holds the issued credentials.
+CARRYING_CREDENTIALS = ["truncated", "cut", "drip"]
+
+
+@pytest.mark.parametrize("fault", CARRYING_CREDENTIALS + ["garbage", "html", "blocked", "text500"])
 def test_verbose_shows_no_secret_either(fault, aws_env, emulator, fault_proxy, mfa_code):
     env = faulty_env(aws_env, fault_proxy, "GetSessionToken")
     fault_proxy.inject("GetSessionToken", fault)
@@ -92,7 +96,7 @@ def test_requests_without_a_code_are_retried(fault, aws_env, emulator, fault_pro
     assert fault_proxy.received["GetSessionToken"] == 1
 
 
-@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("fault", CARRYING_CREDENTIALS + ["html", "close"])
 def test_status_check_with_a_broken_answer(fault, aws_env, emulator, fault_proxy, mfa_code):
     assumed = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
     exported = exports_of(assumed.stdout)
