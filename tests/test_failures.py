@@ -187,6 +187,7 @@ def test_failure_through_eval_keeps_shell_state(shell, case, aws_env, world, emu
     result = shell_session(shell, aws_env, [eval_line(shell, *args), *snapshot_lines(shell)])
     assert result.stdout == expected_snapshot()
     assert fragment.lower() in result.stderr.lower()
+    assert_no_secret(result.stderr, emulator.control.issued_secrets())
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
