@@ -133,6 +133,11 @@ def case_invalid_duration(env, world, emulator, mfa_code):
     return ["production", "read", "123456"], 2, "between 900 and 43200"
 
 
+def case_infinite_http_timeout(env, world, emulator, mfa_code):
+    env["ASSUME_ROLE_HTTP_TIMEOUT"] = "inf"
+    return ["production", "read", mfa_code()], 2, "ASSUME_ROLE_HTTP_TIMEOUT must be a positive number"
+
+
 def case_invalid_role_name(env, world, emulator, mfa_code):
     return ["production", "re ad;ls", "123456"], 2, "invalid role name"
 
