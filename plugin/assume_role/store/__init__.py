@@ -107,6 +107,8 @@ class Store:
 
     def discard_role_credentials(self, access_key_id: str) -> int:
         """Forget stored role credentials AWS no longer accepts (revoked); returns how many."""
+        if not access_key_id:
+            return 0
         doomed = []
         for key in self.backend.keys():
             data = self.backend.read(key) if key.startswith("role|") else None
