@@ -10,7 +10,6 @@ becomes one line written here, naming the call, the endpoint and what to do.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import re
@@ -27,7 +26,7 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
-from assume_role import retry, settings
+from assume_role import endpoints, retry, settings
 from assume_role.credentials import Credentials
 from assume_role.errors import (
     AssumeRoleError,
@@ -67,7 +66,8 @@ _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9.]{0,63}$")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{20,}")
 _MAX_MESSAGE = 200
 
-_CODE_SPENT = "the MFA code may have been used: wait for the next code and try again"
+# What to do when a request carrying an MFA code may have reached AWS unanswered.
+CODE_MAY_BE_SPENT = "the MFA code may have been used: wait for the next code and try again"
 
 
 class CredentialsRejected(CredentialsError):
@@ -143,14 +143,14 @@ class Bastion:
 
     def session_token(self, keys: Credentials, serial: str, code: str, duration: int) -> Credentials:
         return call(
-            self.client("sts", keys), "GetSessionToken", _read_credentials, carries_code=True,
+            self.client("sts", keys), "GetSessionToken", read_credentials, spent=CODE_MAY_BE_SPENT,
             DurationSeconds=duration, SerialNumber=serial, TokenCode=code,
         )
 
     def assume_role(self, credentials: Credentials, **params) -> Credentials:
         return call(
-            self.client("sts", credentials), "AssumeRole", _read_credentials,
-            carries_code="TokenCode" in params, role_arn=params["RoleArn"], **params,
+            self.client("sts", credentials), "AssumeRole", read_credentials,
+            spent=CODE_MAY_BE_SPENT if "TokenCode" in params else None, role_arn=params["RoleArn"], **params,
         )
 
 
@@ -165,15 +165,7 @@ def exported_caller_arn() -> str:
 
 def require_safe_endpoint(url: str) -> None:
     """Credentials travel only over HTTPS, or to this machine (tests, demo)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return
-    host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not endpoints.is_safe(url):
         raise UsageError(
             f"refusing to send credentials to {_where(url)}: the endpoint must use https unless it is on loopback"
         )
@@ -182,17 +174,21 @@ def require_safe_endpoint(url: str) -> None:
 # -- one request -------------------------------------------------------------
 
 
-def call(client, operation: str, read: Callable[[dict], T], *, carries_code: bool = False,
-         role_arn: str | None = None, **params) -> T:
+def call(client, operation: str, read: Callable[[dict], T], *, spent: str | None = None,
+         role_arn: str | None = None, client_error: Callable[[bx.ClientError], AssumeRoleError] | None = None,
+         **params) -> T:
     """Send one AWS request and read its answer with ``read``.
 
-    A request that carries an MFA code is sent again only if it cannot have
-    reached AWS (no connection was made): AWS spends a code on arrival, so a
-    second try would be refused and would hide the first one's session.
+    A request that carries something single-use (an MFA code, which AWS
+    spends on arrival) is sent again only if it cannot have reached AWS (no
+    connection was made): a second try would be refused and would hide the
+    first one's session. ``spent`` says what to do when it may have reached
+    AWS without an answer. ``client_error`` maps AWS errors for calls whose
+    errors mean something else than the bastion's.
     """
     action = f"calling {client.meta.service_model.endpoint_prefix}:{operation}"
     method = getattr(client, xform_name(operation))
-    context = _Context(action, _where(client.meta.endpoint_url), carries_code, role_arn)
+    context = _Context(action, _where(client.meta.endpoint_url), spent, role_arn, client_error)
 
     def attempt() -> T:
         answer = method(**params)
@@ -206,7 +202,7 @@ def call(client, operation: str, read: Callable[[dict], T], *, carries_code: boo
             attempt,
             attempts=settings.max_attempts(),
             deadline=settings.http_timeout(),
-            may_retry=_never_sent if carries_code else _transient,
+            may_retry=_never_sent if spent else _transient,
         )
     except AssumeRoleError:
         raise
@@ -236,11 +232,13 @@ def _transient(exc: BaseException) -> bool:
 class _Context:
     """What a failure message says about the request that failed."""
 
-    def __init__(self, action: str, endpoint: str, carries_code: bool, role_arn: str | None):
-        self.action, self.endpoint, self.carries_code, self.role_arn = action, endpoint, carries_code, role_arn
+    def __init__(self, action: str, endpoint: str, spent: str | None = None, role_arn: str | None = None,
+                 client_error: Callable[[bx.ClientError], AssumeRoleError] | None = None):
+        self.action, self.endpoint, self.spent, self.role_arn = action, endpoint, spent, role_arn
+        self.client_error = client_error
 
     def then(self, otherwise: str) -> str:
-        return _CODE_SPENT if self.carries_code else otherwise
+        return self.spent or otherwise
 
     def unreadable(self) -> NetworkError:
         return NetworkError(
@@ -257,9 +255,11 @@ def _translate(exc: BaseException, context: _Context) -> AssumeRoleError:
             return context.unreadable()  # an error page, not an AWS error: a proxy's, say
         if status is not None and status >= 500:
             return NetworkError(f"AWS failed while {action} (HTTP {status}); " + context.then("try again later"))
-        if _error_code(exc) in _THROTTLING and context.carries_code:
-            return NetworkError(f"AWS throttled {action} ({_error_code(exc)}); wait for the next code and try again")
-        return _client_error(exc, action, context.role_arn, context.carries_code)
+        if context.client_error is not None:
+            return context.client_error(exc)
+        if _error_code(exc) in _THROTTLING and context.spent:
+            return NetworkError(f"AWS throttled {action} ({_error_code(exc)}); {context.spent}")
+        return _client_error(exc, action, context.role_arn, with_mfa=context.spent is not None)
     if _never_sent(exc):
         return NetworkError(f"cannot reach AWS {action} ({context.endpoint}); check your network or endpoint")
     if isinstance(exc, (retry.DeadlineExceeded, bx.ReadTimeoutError)):
@@ -280,7 +280,7 @@ def _translate(exc: BaseException, context: _Context) -> AssumeRoleError:
 
 @contextmanager
 def translated(action: str):
-    """Turn botocore failures outside requests (profile, credentials) into one-line errors."""
+    """Turn botocore failures outside ``call`` (profile, credentials, clients) into one-line errors."""
     try:
         yield
     except AssumeRoleError:
@@ -295,7 +295,7 @@ def translated(action: str):
     except bx.ProfileNotFound as exc:
         raise CredentialsError(f"AWS profile not found: {_printable(str(exc.kwargs.get('profile')))}") from None
     except Exception as exc:
-        raise _library_error(exc, action) from None
+        raise _translate(exc, _Context(action, "AWS")) from None
 
 
 def _library_error(exc: BaseException, action: str) -> AssumeRoleError:
@@ -384,7 +384,8 @@ def _read_serials(answer: dict) -> list[str]:
     return [_text(device["SerialNumber"]) for device in answer["MFADevices"]]
 
 
-def _read_credentials(answer: dict) -> Credentials:
+def read_credentials(answer: dict) -> Credentials:
+    """Credentials from an STS answer, each field checked (a damaged answer raises)."""
     found = answer["Credentials"]
     expiration = found["Expiration"]
     if not isinstance(expiration, datetime) or expiration.tzinfo is None:
