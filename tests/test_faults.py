@@ -15,6 +15,7 @@ import pytest
 from fault_proxy import FAULTS
 from support import assert_clean_failure, assert_no_secret, run_cli
 from test_assume import exports_of
+from test_saml import idp, saml_env  # noqa: F401  (fixtures)
 
 # The request each phase of a fresh run sends; "AssumeRole+code" is the direct
 # path of sessions over one hour, where AssumeRole carries the MFA code.
@@ -119,3 +120,13 @@ def test_an_unknown_aws_error_is_shown_without_anything_credential_like(aws_env,
     run = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
     assert_clean_failure(run, 1, "calling sts:AssumeRole (OddFailure): something odd about")
     assert key not in run.stderr and token[:24] not in run.stderr
+
+
+@pytest.mark.parametrize("fault", CARRYING_CREDENTIALS + ["html", "slow", "close"])
+def test_saml_broken_answer_is_one_line_sent_once(fault, saml_env, emulator, fault_proxy):
+    env = faulty_env(saml_env, fault_proxy, "AssumeRoleWithSAML")
+    fault_proxy.inject("AssumeRoleWithSAML", fault)
+    run = run_cli(env, "--shell", "bash", "production", "read")
+    assert_clean_failure(run, 6, "the SAML assertion may have been used")
+    assert_no_secret(run.stderr, emulator.control.issued_secrets())
+    assert fault_proxy.received["AssumeRoleWithSAML"] == 1
