@@ -27,18 +27,15 @@ _assume_role_helper() {
 }
 
 assume-role() {
-    case ${1-} in
-    init | status | logout | demo | help | __complete | -h | --help | -V | --version)
-        # Not shell code: let the output reach the terminal as it is.
-        _assume_role_helper "$@"
-        return
-        ;;
-    esac
-    # Only stdout is captured: stdin, stderr and the terminal stay with the
-    # helper so that its pickers and MFA prompt work. Its output is applied
-    # only when it succeeded, so a failure changes nothing in this shell.
+    # The helper alone decides what is shell code: with --shell its stdout
+    # carries nothing else, and text for people (status, help, init, the demo)
+    # goes to the descriptor named by --output-fd, here this function's own
+    # stdout. So whatever stdout holds is applied, and no word is guessed at.
+    # stdin, stderr and the terminal stay with the helper so that its pickers
+    # and MFA prompt work. The code is applied only when the helper succeeded,
+    # so a failure changes nothing in this shell.
     local _assume_role_code
-    _assume_role_code=$(_assume_role_helper --shell bash "$@") || return
+    { _assume_role_code=$(_assume_role_helper --shell bash --output-fd 3 "$@"); } 3>&1 || return
     eval "$_assume_role_code"
 }
 
@@ -58,11 +55,15 @@ fi
 
 # Sets _assume_role_label (account:role), _assume_role_left (42m, 1h05m,
 # expired or empty) and _assume_role_state (valid, expiring, expired or
-# unknown). Returns 1 when no role is assumed in this shell.
+# unknown). Returns 1 when no role is assumed in this shell, or when its
+# credentials were replaced since.
 _assume_role_segment() {
     _assume_role_label='' _assume_role_left='' _assume_role_state=''
     local account=${AWS_ACCOUNT_NAME:-${AWS_ACCOUNT_ID-}} role=${AWS_ACCOUNT_ROLE-}
     [[ -n $account && -n $role ]] || return 1
+    # Only while the credentials are the ones assume-role exported: another
+    # tool that replaced them leaves the label behind, which must not show.
+    [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 1
     # Control characters from a config file must not reach the terminal.
     _assume_role_label=${account//[[:cntrl:]]/?}:${role//[[:cntrl:]]/?}
     _assume_role_state=unknown

@@ -16,6 +16,8 @@ from helpers import PROMPT, Terminal, strip_ansi, write_helper
 TIME_LEFT = r"(?:\d{1,2}m|\dh\d\dm)"
 FINGERPRINT = "env | grep -E '^(AWS_|ASSUME_ROLE_)' | sort | cksum"
 HOSTILE = "$(touch pwned1)`touch pwned2`\\w%n${HOME}"
+# The segment shows a role only while these two agree.
+KEYS = {"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE"}
 
 
 def rc(shell: str, helper, extra: str = "") -> str:
@@ -72,25 +74,29 @@ def test_prompt_states_and_clear(shell, offline_env, tmp_path):
         clean = term.run(FINGERPRINT)
         now = int(time.time())
         term.run(f"{export(shell, 'AWS_ACCOUNT_NAME', 'production')}; {export(shell, 'AWS_ACCOUNT_ROLE', 'read')}")
+        term.run(f"{export(shell, 'AWS_ACCESS_KEY_ID', 'ASIAX')}; {export(shell, 'ASSUME_ROLE_ACCESS_KEY_ID', 'ASIAX')}")
         term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now + 3700)))
         assert_segment(term, r"production:read 1h01m", colour="32")
         term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now + 330)))
         assert_segment(term, r"production:read [45]m", colour="33")
         term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now - 5)))
         assert_segment(term, r"production:read expired", colour="31")
+        # Another tool replaces the credentials: the role is no longer claimed.
+        term.run(export(shell, "AWS_ACCESS_KEY_ID", "AKIAOTHER"))
+        assert_no_segment(term)
         term.run("assume-role clear")
         assert_no_segment(term)
         assert term.run(FINGERPRINT) == clean
 
 
 def test_disable_prompt(shell, offline_env, tmp_path):
-    env = {**offline_env, "ASSUME_ROLE_DISABLE_PROMPT": "1", "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    env = {**offline_env, **KEYS, "ASSUME_ROLE_DISABLE_PROMPT": "1", "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
     with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"]), tmp_path) as term:
         assert_no_segment(term)
 
 
 def test_existing_right_prompt_is_kept(offline_env, tmp_path):
-    env = {**offline_env, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    env = {**offline_env, **KEYS, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
     helper = offline_env["ASSUME_ROLE_COMMAND"]
     with Terminal("zsh", env, rc("zsh", helper, "RPROMPT='mine'\n"), tmp_path) as term:
         line = term.prompt_line()
@@ -111,7 +117,7 @@ def test_hostile_alias_with_zsh_prompt_subst(offline_env, tmp_path):
 
 
 def _hostile(shell, offline_env, tmp_path, extra=""):
-    env = {**offline_env, "AWS_ACCOUNT_NAME": HOSTILE, "AWS_ACCOUNT_ROLE": "read"}
+    env = {**offline_env, **KEYS, "AWS_ACCOUNT_NAME": HOSTILE, "AWS_ACCOUNT_ROLE": "read"}
     work = tmp_path / "cwd"
     work.mkdir()
     with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"], extra), tmp_path, cwd=work) as term:
