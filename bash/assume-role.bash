@@ -239,36 +239,68 @@ _assume_role_comp_words() {
     done
 }
 
-# Undoes the quoting a user types: '...', "..." and backslash escapes.
+# Undoes the quoting a user types: '...', "..." and backslash escapes. Sets
+# _assume_role_unquoted, and for a quote still open at the end (the word
+# being completed) _assume_role_quote to its character and
+# _assume_role_quoted_from to how much of the result came before it.
 _assume_role_unquote() {
-    local word=$1 out='' c quote=''
+    local word=$1 out='' c quote='' from=0
     while [[ -n $word ]]; do
         c=${word:0:1} word=${word:1}
-        if [[ -n $quote ]]; then
-            if [[ $c == "$quote" ]]; then
+        if [[ $quote == "'" ]]; then
+            if [[ $c == "'" ]]; then quote=; else out+=$c; fi
+        elif [[ $quote == '"' ]]; then
+            if [[ $c == '"' ]]; then
                 quote=
-            elif [[ $quote == '"' && $c == "\\" && -n $word ]]; then
+            elif [[ $c == "\\" && ${word:0:1} == [\$\`\"\\] ]]; then
+                # Inside "...", a backslash escapes only these.
                 out+=${word:0:1} word=${word:1}
             else
                 out+=$c
             fi
         elif [[ $c == "'" || $c == '"' ]]; then
-            quote=$c
+            quote=$c from=${#out}
         elif [[ $c == "\\" ]]; then
             out+=${word:0:1} word=${word:1}
         else
             out+=$c
         fi
     done
-    _assume_role_unquoted=$out
+    _assume_role_unquoted=$out _assume_role_quote=$quote _assume_role_quoted_from=$from
+}
+
+# Quotes each candidate for the inside of the quote the word left open, where
+# readline puts it (it adds the closing quote itself). Inside '...' only ' is
+# special; inside "..." a backslash escapes \ $ ` and ", and a ! (history
+# expansion) is written outside the quotes, as "\!".
+_assume_role_quote_inside() {
+    local i c special
+    # shellcheck disable=SC2016 # the characters themselves, not expansions
+    if [[ $1 == "'" ]]; then special="*'*"; else special='*[\$`"!\\]*'; fi
+    local IFS=$'\n'
+    # One match over all of them spares a loop through thousands of aliases.
+    # shellcheck disable=SC2053 # unquoted on purpose: it is a pattern
+    [[ "${COMPREPLY[*]}" == $special ]] || return 0
+    for i in "${!COMPREPLY[@]}"; do
+        c=${COMPREPLY[i]}
+        if [[ $1 == "'" ]]; then
+            c=${c//\'/\'\\\'\'}
+        else
+            c=${c//\\/\\\\}
+            c=${c//\$/\\\$}
+            c=${c//\`/\\\`}
+            c=${c//\"/\\\"}
+            c=${c//!/\"\\!\"}
+        fi
+        COMPREPLY[i]=$c
+    done
 }
 
 _assume_role_complete() {
-    local _assume_role_words _assume_role_unquoted cur raw trim='' i quoted
+    local _assume_role_words _assume_role_unquoted _assume_role_quote _assume_role_quoted_from
+    local cur trim='' i quoted
     _assume_role_comp_words
     cur=${_assume_role_words[${#_assume_role_words[@]} - 1]}
-    raw=${COMP_LINE:0:COMP_POINT}
-    raw=${raw##*[[:space:]]}
     COMPREPLY=()
     # Captured whole, then split: bash reads a pipe one byte at a time, which
     # for 10,000 aliases costs more than the helper itself.
@@ -282,6 +314,13 @@ _assume_role_complete() {
             COMPREPLY+=("$quoted")
         done <<<"$out"
     fi
+    if [[ -n $_assume_role_quote ]]; then
+        # Inside an open quote readline replaces only the text after it.
+        trim=${cur:0:_assume_role_quoted_from}
+        [[ -z $trim ]] || COMPREPLY=("${COMPREPLY[@]#"$trim"}")
+        _assume_role_quote_inside "$_assume_role_quote"
+        return 0
+    fi
     # bash replaces only the text after the last word-break character, so
     # that much of what was typed is cut from each candidate.
     if [[ $cur == *[=:]* ]]; then
@@ -290,10 +329,8 @@ _assume_role_complete() {
             COMPREPLY=("${COMPREPLY[@]#"$trim"}")
         fi
     fi
-    # Quote for the command line unless the user opened a quote already.
-    # Aliases rarely need it: one match over all of them spares a loop
-    # through thousands.
-    [[ $raw != [\"\']* ]] || return 0
+    # Quote for the command line. Aliases rarely need it: one match over all
+    # of them spares a loop through thousands.
     local IFS=$'\n' unsafe=$'*[^[:alnum:]_.:@%+=/\n-]*'
     # shellcheck disable=SC2053 # unquoted on purpose: it is a pattern
     [[ "${COMPREPLY[*]}" == $unsafe ]] || return 0

@@ -8,9 +8,12 @@ The end-to-end test assumes roles against the strict AWS emulator.
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
+import pytest
 from helpers import PROMPT, Terminal, strip_ansi, write_helper
 
 TIME_LEFT = r"(?:\d{1,2}m|\dh\d\dm)"
@@ -161,3 +164,27 @@ def test_assume_against_the_emulator(shell, aws_env, mfa_code, tmp_path):
 
         term.run("assume-role clear")
         assert_no_segment(term)
+
+
+# Every character that means something to bash, inside or outside quotes.
+ODD_ALIAS = "a$(touch pwned1)b\"c`touch pwned2`d\\e!f'g h;i"
+
+
+@pytest.mark.parametrize("typed", ["a", '"a', "'a", 'a"$(t', "a'$(t"], ids=["unquoted", "double", "single", "mid-word-double", "mid-word-single"])
+def test_bash_tab_quotes_for_the_open_quote(offline_env, tmp_path, typed):
+    # Tab inserts the alias quoted for where the cursor is; the command line
+    # then gives back exactly the alias, and runs nothing.
+    Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text(json.dumps({ODD_ALIAS: "111111111111"}))
+    work = tmp_path / "cwd"
+    work.mkdir()
+    with Terminal("bash", offline_env, rc("bash", offline_env["ASSUME_ROLE_COMMAND"]), tmp_path, cwd=work) as term:
+        term.type(f"assume-role {typed}")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role .*i\S* ?$")
+        # The same words, printed instead of run.
+        term.key("C-a")
+        term.type("printf '<%s>\\n' ")
+        term.key("C-e")
+        output = term.run("")
+        assert output.splitlines()[-1] == f"<{ODD_ALIAS}>", term.screen()
+    assert not list(work.glob("pwned*"))
