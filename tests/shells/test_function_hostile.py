@@ -120,6 +120,8 @@ def test_only_code_is_applied(shell, offline_env, alias, before, command, after)
         "ASSUME_ROLE_EXPIRES_AT": str(int(time.time()) + 3600),
         "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE",
         "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE",
+        # status and logout name the bastion profile.
+        "AWS_PROFILE_ASSUME_ROLE": alias,
         "SAVED": alias,
         **{f"A{i}": word for i, word in enumerate(argv)},
     }
