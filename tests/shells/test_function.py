@@ -190,3 +190,25 @@ def test_fish_source_then_and(aws_env, mfa_code):
     )
     result = run_strict("fish", script, env=aws_env)
     assert (result.stdout, result.stderr) == ("assumed production\ncleared\ncleared again\n", "")
+
+
+def test_code_is_applied_byte_for_byte(shell, tmp_path):
+    # Whatever the values hold, the function applies exactly the code the
+    # helper printed (fish reads it from a pipe: no byte may be lost there).
+    from assume_role import emitters
+
+    values = ["a\\b\\\\c", "it's \"q\"", "line\nbreak\n\n", "  lead and trail  ", "\t$HOME`x`$(y)", "ünï ✓", ""]
+    names = [f"V{i}" for i in range(len(values))]
+    code = tmp_path / "code"
+    code.write_text(emitters.for_shell(shell).script(exports=dict(zip(names, values))))
+    helper = tmp_path / "helper"
+    helper.write_text(f"#!/bin/sh\ncat '{code}'\n")
+    helper.chmod(0o755)
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "ASSUME_ROLE_COMMAND": str(helper), "LC_ALL": "C.UTF-8"}
+    dump = "".join(f"printf '%s\\0' \"${name}\"\n" for name in names)
+    result = subprocess.run(
+        [*STRICT[shell], load_lines(shell) + "assume-role production read\n" + dump],
+        env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+    )
+    assert result.stderr == b""
+    assert result.stdout.decode().split("\0")[:-1] == values
