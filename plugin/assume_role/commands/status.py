@@ -41,7 +41,10 @@ def main(argv: list[str]) -> int:
         # Another tool (or a script) exported other keys over the role's:
         # the names left behind describe credentials no longer in use.
         gone = "replaced" if env.get("AWS_ACCESS_KEY_ID") else "removed"
-        print(f"no role assumed by assume-role in this shell: AWS_ACCESS_KEY_ID was {gone} since (another tool?)")
+        print(
+            f"no role assumed by assume-role in this shell: AWS_ACCESS_KEY_ID was {gone} since"
+            " (by another tool or a script); run assume-role again to use a role"
+        )
     elif assumed:
         left = expires - now
         print(f"{account}:{role} ({env.get('AWS_ACCOUNT_ID', '?')}) in {env.get('AWS_REGION', '?')}")
