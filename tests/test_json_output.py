@@ -55,7 +55,7 @@ def test_status_json_without_a_role_exits_7(aws_env):
 
 @pytest.mark.parametrize("expires", ["1000", "inf", "nan", "soon"])
 def test_status_json_with_an_expired_or_broken_time(aws_env, expires):
-    aws_env.update(AWS_ACCOUNT_NAME="production", AWS_ACCOUNT_ROLE="read", AWS_ACCESS_KEY_ID="ASIAOLD",
+    aws_env.update(AWS_ACCOUNT_NAME="production", AWS_ACCOUNT_ROLE="read", AWS_ACCESS_KEY_ID="ASIAOLD", ASSUME_ROLE_ACCESS_KEY_ID="ASIAOLD",
                    ASSUME_ROLE_EXPIRES_AT=expires)
     run = run_cli(aws_env, "status", "--json")
     assert run.returncode == 7, run.stderr

@@ -34,6 +34,9 @@ def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
     assert ("production", "production  -- 111111111111") in groups["account"]
     assert ("sandbox", "sandbox     -- 012345678901") in groups["account"]
     assert [value for value, _ in groups["subcommand"]] == list(complete.SUBCOMMANDS)
+    # zsh lists the groups one under the other: one column for every description.
+    columns = {display.index(" -- ") for group in groups.values() for _, display in group if " -- " in display}
+    assert len(columns) == 1, groups
     # Without --shell: three tab-separated fields.
     assert "account\tproduction\t111111111111" in complete_lines(offline_env, "--", "")
 
@@ -114,6 +117,16 @@ def test_options_and_shell_values(offline_env):
 def test_subcommand_arguments(offline_env):
     assert complete_lines(offline_env, "--shell", "bash", "--", "init", "") == ["bash", "zsh", "fish", "starship"]
     assert complete_lines(offline_env, "--shell", "bash", "--", "init", "--") == ["--path"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "status", "") == []
+
+
+def test_after_double_dash_the_first_word_is_an_account(offline_env):
+    # As the command reads it: `assume-role -- status read` names an alias.
+    accounts = Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    accounts.write_text(json.dumps({"status": {"id": "111111111111", "roles": ["read"]}, "stage": "222222222222"}))
+    assert complete_lines(offline_env, "--shell", "bash", "--", "sta") == ["status", "status", "stage"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "--", "sta") == ["status", "stage"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "-v", "--", "status", "") == ["read"]
     assert complete_lines(offline_env, "--shell", "bash", "--", "status", "") == []
 
 

@@ -16,6 +16,9 @@ import pytest
 from helpers import SOURCES, load_lines, run_strict, strip_ansi
 
 HOSTILE = "$(touch pwned1)`touch pwned2`\\w%n${HOME}"
+# The credentials in the shell are the ones assume-role exported: without
+# this, no segment is drawn (see test_replaced_credentials_hide_the_segment).
+KEYS = {"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE"}
 
 
 def _now() -> int:
@@ -55,7 +58,7 @@ RENDER = {
 
 
 def render(shell: str, tmp_path, prelude: str = "", **variables: str) -> str:
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TERM": "xterm-256color", **variables}
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TERM": "xterm-256color", **KEYS, **variables}
     result = run_strict(shell, load_lines(shell) + prelude + RENDER[shell], env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -88,8 +91,27 @@ def test_no_role_no_segment(shell, tmp_path):
 
 
 def test_label_without_expiry(shell, tmp_path):
-    # Set by the original tool or by hand: still shown, with no time.
+    # No time to show: the label alone.
     assert strip_ansi(render(shell, tmp_path, **ROLE)).strip().strip("()") == "production:read"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"AWS_ACCESS_KEY_ID": "AKIAOTHERTOOL"},  # another tool exported its own keys
+        {"AWS_ACCESS_KEY_ID": ""},  # or removed them
+        {"ASSUME_ROLE_ACCESS_KEY_ID": ""},  # set by the original tool or by hand
+        {"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE ", "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE"},
+        {"AWS_ACCESS_KEY_ID": "*", "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE"},  # not a pattern
+        {"AWS_ACCESS_KEY_ID": "(", "ASSUME_ROLE_ACCESS_KEY_ID": ")"},
+    ],
+    ids=["replaced", "removed", "never-exported", "space", "glob", "parens"],
+)
+def test_replaced_credentials_hide_the_segment(shell, tmp_path, keys):
+    expires = str(_now() + 3700)
+    assert "production:read" in strip_ansi(render(shell, tmp_path, **ROLE, ASSUME_ROLE_EXPIRES_AT=expires))
+    shown = render(shell, tmp_path, **ROLE, **keys, ASSUME_ROLE_EXPIRES_AT=expires)
+    assert strip_ansi(shown).strip() == ""
 
 
 def test_account_id_when_no_alias(shell, tmp_path):
@@ -125,7 +147,7 @@ def test_control_characters_are_neutralised(shell, tmp_path):
 
 
 def _bash(tmp_path, script: str, **variables: str) -> str:
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **variables}
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **KEYS, **variables}
     result = run_strict("bash", load_lines("bash") + script, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -187,7 +209,7 @@ def test_bash_prefix_keeps_the_users_prompt(tmp_path):
 
 @pytest.mark.parametrize(
     "setup",
-    ["STARSHIP_SHELL=bash", "PS1='$(assume_role_ps1) > '", "shopt -u promptvars"],
+    ["starship_precmd() { :; }", "PS1='$(assume_role_ps1) > '", "shopt -u promptvars"],
     ids=["starship", "own-segment", "no-promptvars"],
 )
 def test_bash_automatic_prefix_only_when_safe(tmp_path, setup):
@@ -238,7 +260,7 @@ def test_bash_colour_settings(tmp_path):
 
 
 def _zsh(tmp_path, script: str, strict: bool = True, **variables: str) -> str:
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **variables}
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **KEYS, **variables}
     if not strict:
         script = "set +eu\n" + script
     result = run_strict("zsh", load_lines("zsh") + script, env=env)
@@ -247,13 +269,35 @@ def _zsh(tmp_path, script: str, strict: bool = True, **variables: str) -> str:
     return result.stdout
 
 
-def test_zsh_rprompt_is_taken_only_when_free(tmp_path):
+def test_zsh_rprompt_beside_what_is_there(tmp_path):
     script = (
         "_assume_role_precmd; print -r -- \"1 $RPROMPT\"\n"
         "RPROMPT='mine'; _assume_role_precmd; print -r -- \"2 $RPROMPT\"\n"
+        # Again, and after the file is sourced again: still once.
+        + load_lines("zsh")
+        + "_assume_role_precmd; _assume_role_precmd; print -r -- \"3 $RPROMPT\"\n"
+        "unset AWS_ACCOUNT_ROLE; _assume_role_precmd; print -r -- \"4 $RPROMPT\"\n"
     )
     out = _zsh(tmp_path, script, **ROLE).splitlines()
-    assert out == ["1 %F{green}production:read%f", "2 mine"]
+    assert out == [
+        "1 %F{green}production:read%f",
+        "2 %F{green}production:read%f mine",
+        "3 %F{green}production:read%f mine",
+        "4 mine",
+    ]
+
+
+def test_zsh_rprompt_rebuilt_by_a_theme_hook(tmp_path):
+    # A theme that sets RPROMPT in its own precmd hook, loaded after the
+    # plugin: from the next prompt on, the plugin's hook runs last.
+    script = (
+        "theme_hook() { RPROMPT='theme' }\nprecmd_functions+=(theme_hook)\n"
+        "for f in $precmd_functions; do $f; done; print -r -- \"1 $RPROMPT\"\n"
+        "for f in $precmd_functions; do $f; done; print -r -- \"2 $RPROMPT\"\n"
+        "print -r -- $precmd_functions\n"
+    )
+    out = _zsh(tmp_path, script, **ROLE).splitlines()
+    assert out == ["1 theme", "2 %F{green}production:read%f theme", "theme_hook _assume_role_precmd"]
 
 
 def test_zsh_rprompt_given_back_when_disabled(tmp_path):
@@ -287,10 +331,20 @@ def test_zsh_keeps_other_precmd_hooks(tmp_path):
     assert (result.stderr, result.stdout) == ("", "mine _assume_role_precmd\n")
 
 
-@pytest.mark.parametrize("framework", ["p10k() { :; }", "STARSHIP_SHELL=zsh"])
+@pytest.mark.parametrize(
+    "framework",
+    ["p10k() { :; }", "PROMPT='$(/usr/bin/starship prompt)'", "RPROMPT='$(assume_role_prompt_info)'"],
+    ids=["powerlevel10k", "starship", "own-placement"],
+)
 def test_zsh_leaves_prompt_frameworks_alone(tmp_path, framework):
     out = _zsh(tmp_path, f"{framework}\n_assume_role_precmd\nprint -r -- \"[$RPROMPT]\"\n", **ROLE)
-    assert out == "[]\n"
+    assert "%F{green}" not in out
+
+
+def test_zsh_inherited_starship_shell_is_not_starship(tmp_path):
+    # A parent shell ran starship; this one draws its own prompt.
+    out = _zsh(tmp_path, "_assume_role_precmd\nprint -r -- \"[$RPROMPT]\"\n", STARSHIP_SHELL="zsh", **ROLE)
+    assert out == "[%F{green}production:read%f]\n"
 
 
 def test_zsh_oh_my_zsh_theme_variables(tmp_path):
@@ -303,6 +357,19 @@ def test_zsh_oh_my_zsh_theme_variables(tmp_path):
     assert out == "<aws:%B%F{magenta}100%%:read 5m%f>\n"
 
 
+@pytest.mark.parametrize("subst", ["", "setopt prompt_subst\n"], ids=["plain", "prompt_subst"])
+@pytest.mark.parametrize("bang", ["", "setopt prompt_bang\n"], ids=["no-bang", "prompt_bang"])
+def test_zsh_bang_and_percent_stay_literal(tmp_path, subst, bang):
+    # With prompt_bang a ! in a prompt is the history number, and !! is a !.
+    expanded = (
+        "_assume_role_precmd\nprint -rPn -- \"$RPROMPT\"\nprint\n"
+        # A theme's $(assume_role_prompt_info) is prompt-expanded the same way.
+        "print -rPn -- \"$(assume_role_prompt_info)\"\nprint\n"
+    )
+    out = _zsh(tmp_path, subst + bang + expanded, AWS_ACCOUNT_NAME="a!b%c!!", AWS_ACCOUNT_ROLE="r!")
+    assert strip_ansi(out) == "a!b%c!!:r!\n" * 2
+
+
 def test_zsh_powerlevel10k_segment(tmp_path):
     # A stand-in for p10k that shows the arguments the segment passes.
     script = (
@@ -312,6 +379,36 @@ def test_zsh_powerlevel10k_segment(tmp_path):
     )
     out = _zsh(tmp_path, script, AWS_ACCOUNT_NAME="100%", AWS_ACCOUNT_ROLE="read", ASSUME_ROLE_EXPIRES_AT=str(_now() + 330))
     assert out == "segment|-s|EXPIRING|-f|yellow|-r|-i|AWS_ICON|-t|100%%:read 5m\ndone\n"
+
+
+def test_zsh_powerlevel10k_instant_prompt(tmp_path, monkeypatch):
+    # powerlevel10k records the calls instant_prompt_assume_role makes and, in
+    # a later shell, expands their -c and -e text with prompt_subst before
+    # this plugin is loaded. The stand-in records the calls in one shell and
+    # expands them the same way in another, which has only the environment.
+    monkeypatch.chdir(tmp_path)
+    record = "p10k() { print -r -- \"${(qq)@}\" }\ninstant_prompt_assume_role\n"
+    calls = _zsh(tmp_path, record).splitlines()
+    assert len(calls) == 1 and "-e" in calls[0]
+    replay = (
+        "setopt prompt_subst\n"
+        "show() { local c t; while (( $# )); do case $1 in (-c) c=$2; shift;; (-t) t=$2; shift;; esac; shift; done\n"
+        "  print -rP -v c -- \"$c\"; if [[ -n $c ]]; then print -rP -- \"[$t]\"; else print; fi }\n"
+        f"show {calls[0].split(' ', 1)[1]}\n"
+    )
+    def shown(**variables: str) -> str:
+        env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **KEYS, **variables}
+        result = run_strict("zsh", "set +u\n" + replay, env=env)
+        assert result.stderr == ""
+        return result.stdout
+    assert shown(**ROLE) == "[production:read]\n"
+    assert shown(AWS_ACCOUNT_ID="012345678901", AWS_ACCOUNT_ROLE="read") == "[012345678901:read]\n"
+    assert shown() == "\n"
+    # Credentials replaced by another tool: the label left behind is not shown.
+    assert shown(**ROLE, AWS_ACCESS_KEY_ID="AKIAOTHER") == "\n"
+    assert shown(**ROLE, AWS_ACCESS_KEY_ID="", ASSUME_ROLE_ACCESS_KEY_ID="") == "\n"
+    assert shown(AWS_ACCOUNT_NAME=HOSTILE + "\x1b", AWS_ACCOUNT_ROLE="r%%") == f"[{HOSTILE}?:r%%]\n"
+    assert not list(tmp_path.glob("pwned*"))
 
 
 @pytest.mark.parametrize("order", ["before", "after"])

@@ -8,14 +8,19 @@ The end-to-end test assumes roles against the strict AWS emulator.
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
+import pytest
 from helpers import PROMPT, Terminal, strip_ansi, write_helper
 
 TIME_LEFT = r"(?:\d{1,2}m|\dh\d\dm)"
 FINGERPRINT = "env | grep -E '^(AWS_|ASSUME_ROLE_)' | sort | cksum"
 HOSTILE = "$(touch pwned1)`touch pwned2`\\w%n${HOME}"
+# The segment shows a role only while these two agree.
+KEYS = {"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE"}
 
 
 def rc(shell: str, helper, extra: str = "") -> str:
@@ -72,33 +77,87 @@ def test_prompt_states_and_clear(shell, offline_env, tmp_path):
         clean = term.run(FINGERPRINT)
         now = int(time.time())
         term.run(f"{export(shell, 'AWS_ACCOUNT_NAME', 'production')}; {export(shell, 'AWS_ACCOUNT_ROLE', 'read')}")
+        term.run(f"{export(shell, 'AWS_ACCESS_KEY_ID', 'ASIAX')}; {export(shell, 'ASSUME_ROLE_ACCESS_KEY_ID', 'ASIAX')}")
         term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now + 3700)))
         assert_segment(term, r"production:read 1h01m", colour="32")
         term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now + 330)))
         assert_segment(term, r"production:read [45]m", colour="33")
         term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now - 5)))
         assert_segment(term, r"production:read expired", colour="31")
+        # Another tool replaces the credentials: the role is no longer claimed.
+        term.run(export(shell, "AWS_ACCESS_KEY_ID", "AKIAOTHER"))
+        assert_no_segment(term)
         term.run("assume-role clear")
         assert_no_segment(term)
         assert term.run(FINGERPRINT) == clean
 
 
 def test_disable_prompt(shell, offline_env, tmp_path):
-    env = {**offline_env, "ASSUME_ROLE_DISABLE_PROMPT": "1", "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    env = {**offline_env, **KEYS, "ASSUME_ROLE_DISABLE_PROMPT": "1", "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
     with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"]), tmp_path) as term:
         assert_no_segment(term)
 
 
-def test_existing_right_prompt_is_kept(offline_env, tmp_path):
-    env = {**offline_env, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
-    helper = offline_env["ASSUME_ROLE_COMMAND"]
-    with Terminal("zsh", env, rc("zsh", helper, "RPROMPT='mine'\n"), tmp_path) as term:
-        line = term.prompt_line()
-        assert line.rstrip().endswith("mine") and "production" not in line
-    extra = "function fish_right_prompt; printf mine; end\n"
-    with Terminal("fish", env, rc("fish", helper, extra), tmp_path) as term:
-        line = term.prompt_line()
-        assert line.rstrip().endswith("mine") and "production" not in line
+# Start-up files that already have a right prompt when the plugin loads: a
+# theme's, one built by a plugin like oh-my-zsh's aws plugin (a command
+# substitution, with prompt_subst), and fish's own function. The plugin is
+# loaded twice, as a re-sourced rc file would.
+RIGHT_PROMPTS = {
+    "zsh-theme": ("zsh", "RPROMPT='%F{blue}[theme]%f'\n", r"\[theme\]"),
+    "zsh-aws-plugin": (
+        "zsh",
+        "setopt prompt_subst\n"
+        "user_aws_info() { print -rn -- \"<aws=${AWS_REGION:-none}>\" }\n"
+        "RPROMPT='$(user_aws_info)'\"$RPROMPT\"\n",
+        r"<aws=(none|eu-west-1|us-east-1)>",
+    ),
+    "fish": ("fish", "function fish_right_prompt; set -l s $status; set_color blue; printf '[mine %s]' $s; set_color normal; end\n", r"\[mine \d+\]"),
+}
+
+
+@pytest.mark.parametrize("case", RIGHT_PROMPTS)
+def test_segment_beside_an_existing_right_prompt(case, aws_env, mfa_code, tmp_path):
+    shell, setup, theirs = RIGHT_PROMPTS[case]
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper), "TERM": "xterm-256color"}
+    start = setup + rc(shell, helper) + rc(shell, helper).split("\n", 1)[1]
+    if shell == "fish":
+        # config.fish runs before the first prompt, as a theme would.
+        start = rc(shell, helper) + setup + f"'{helper}' init fish | source\n"
+    with Terminal(shell, env, start, tmp_path) as term:
+        line = strip_ansi(term.prompt_line())
+        assert re.search(theirs, line) and "production" not in line, line
+        term.run(f"assume-role production read {mfa_code()}")
+        line = strip_ansi(term.prompt_line())
+        assert re.search(rf"production:read {TIME_LEFT} {theirs}\s*$", line), line
+        assert line.count("production:read") == 1
+        if shell == "fish":
+            # The user's right prompt still sees the status of the command.
+            term.type("false")
+            term.key("Enter")
+            term.wait_for(r"production:read \S+ \[mine 1\]\s*$")
+        term.run("ASSUME_ROLE_DISABLE_PROMPT=1" if shell == "zsh" else "set -g ASSUME_ROLE_DISABLE_PROMPT 1")
+        line = strip_ansi(term.prompt_line())
+        assert "production:read" not in line and re.search(theirs, line), line
+        # The functions for placing it by hand still work.
+        by_hand = 'print -P -- "($(assume_role_prompt_info))"' if shell == "zsh" else "echo \"(\"(assume_role_prompt)\")\""
+        assert re.search(rf"^\(production:read {TIME_LEFT}\)$", strip_ansi(term.run(by_hand)), re.M)
+
+
+def test_inherited_starship_shell_keeps_the_segment(shell, offline_env, tmp_path):
+    # A parent shell ran starship; this one draws its own prompt.
+    env = {**offline_env, **KEYS, "STARSHIP_SHELL": shell, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"]), tmp_path) as term:
+        assert_segment(term, "production:read")
+
+
+def test_fish_prompt_drawn_by_starship_is_left_alone(offline_env, tmp_path):
+    # starship's fish prompt runs `starship prompt` (here never reached).
+    env = {**offline_env, **KEYS, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    extra = f"function fish_prompt; printf '{PROMPT} '; or starship prompt; end\n"
+    with Terminal("fish", env, rc("fish", offline_env["ASSUME_ROLE_COMMAND"], extra), tmp_path) as term:
+        term.run("true")
+        assert_no_segment(term)
 
 
 def test_hostile_alias_is_shown_not_run(shell, offline_env, tmp_path):
@@ -111,7 +170,7 @@ def test_hostile_alias_with_zsh_prompt_subst(offline_env, tmp_path):
 
 
 def _hostile(shell, offline_env, tmp_path, extra=""):
-    env = {**offline_env, "AWS_ACCOUNT_NAME": HOSTILE, "AWS_ACCOUNT_ROLE": "read"}
+    env = {**offline_env, **KEYS, "AWS_ACCOUNT_NAME": HOSTILE, "AWS_ACCOUNT_ROLE": "read"}
     work = tmp_path / "cwd"
     work.mkdir()
     with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"], extra), tmp_path, cwd=work) as term:
@@ -155,3 +214,27 @@ def test_assume_against_the_emulator(shell, aws_env, mfa_code, tmp_path):
 
         term.run("assume-role clear")
         assert_no_segment(term)
+
+
+# Every character that means something to bash, inside or outside quotes.
+ODD_ALIAS = "a$(touch pwned1)b\"c`touch pwned2`d\\e!f'g h;i"
+
+
+@pytest.mark.parametrize("typed", ["a", '"a', "'a", 'a"$(t', "a'$(t"], ids=["unquoted", "double", "single", "mid-word-double", "mid-word-single"])
+def test_bash_tab_quotes_for_the_open_quote(offline_env, tmp_path, typed):
+    # Tab inserts the alias quoted for where the cursor is; the command line
+    # then gives back exactly the alias, and runs nothing.
+    Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text(json.dumps({ODD_ALIAS: "111111111111"}))
+    work = tmp_path / "cwd"
+    work.mkdir()
+    with Terminal("bash", offline_env, rc("bash", offline_env["ASSUME_ROLE_COMMAND"]), tmp_path, cwd=work) as term:
+        term.type(f"assume-role {typed}")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role .*i\S* ?$")
+        # The same words, printed instead of run.
+        term.key("C-a")
+        term.type("printf '<%s>\\n' ")
+        term.key("C-e")
+        output = term.run("")
+        assert output.splitlines()[-1] == f"<{ODD_ALIAS}>", term.screen()
+    assert not list(work.glob("pwned*"))

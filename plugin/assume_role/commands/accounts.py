@@ -21,11 +21,6 @@ import time
 from assume_role import accounts, paths, settings, validate
 from assume_role.errors import AssumeRoleError, UsageError
 
-# ListAccounts throttles easily (TooManyRequestsException) and carries no MFA
-# code, so it may be retried more than the default three attempts.
-LIST_ACCOUNTS_ATTEMPTS = 10
-# The most ListAccounts returns per page.
-PAGE_SIZE = 20
 JSON_SCHEMA = 1
 
 
@@ -184,7 +179,7 @@ def _parse_via(via: str) -> tuple:
 
 def _list_organization(account, role: str, code: str | None, log) -> list:
     from assume_role import saml
-    from assume_role.aws import Bastion, translated
+    from assume_role.aws import Bastion
     from assume_role.commands.assume import role_credentials
     from assume_role.org_sync import OrgAccount
 
@@ -195,22 +190,9 @@ def _list_organization(account, role: str, code: str | None, log) -> list:
     credentials, region, _ = role_credentials(
         account, role, region, None if provider else code, refresh=False, log=log, provider=provider
     )
-    client = Bastion(settings.bastion_profile(), region).client(
-        "organizations", credentials, attempts=LIST_ACCOUNTS_ATTEMPTS
-    )
-    found = []
-    action = (
-        f"calling organizations:ListAccounts as {role} in {account.alias} (it works only in the management "
-        "account or a delegated administrator)"
-    )
-    with translated(action):
-        pages = client.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
-        for number, page in enumerate(pages, 1):
-            log(f"page {number}: {len(page.get('Accounts', []))} accounts")
-            for entry in page.get("Accounts", []):
-                account_id, name = entry.get("Id"), entry.get("Name")
-                if isinstance(account_id, str) and accounts.ACCOUNT_ID.fullmatch(account_id) and isinstance(name, str):
-                    found.append(OrgAccount(account_id, name, str(entry.get("Status") or "")))
+    listed = Bastion(settings.bastion_profile(), region).organization_accounts(credentials)
+    log(f"organizations:ListAccounts: {len(listed)} accounts")
+    found = [OrgAccount(i, name, status) for i, name, status in listed if accounts.ACCOUNT_ID.fullmatch(i)]
     # The account listed through is always a member: a list without it is
     # broken or cut short, and pruning by it would delete good aliases.
     if account.id not in {entry.id for entry in found}:

@@ -139,13 +139,16 @@ def _zsh_lines(found: list[Candidate]) -> str:
     groups: dict[str, list[Candidate]] = {}
     for c in found:
         groups.setdefault(c.kind, []).append(c)
+    # One width for every block: zsh lists the blocks one under the other,
+    # so subcommands and accounts share the description column.
+    listed = [c for c in found if c.kind != "hint"]
+    width = min(max((len(c.value) for c in listed), default=0), 40)
     lines = []
     for kind, members in groups.items():
         lines.append(f"{kind}\t{len(members)}")
         if kind == "hint":
             lines += [_one_line(c.description) for c in members]
             continue
-        width = min(max(len(c.value) for c in members), 40)
         lines += [c.value for c in members]
         lines += [
             f"{c.value.ljust(width)}  -- {_one_line(c.description)}" if c.description else c.value for c in members
@@ -159,6 +162,8 @@ def candidates(words: Sequence[str], prefix_only: bool = False, limit: int | Non
     positionals: list[str] = []
     pending = None  # an option still waiting for its value
     options_ended = False
+    # After `--` the first word is an account, never a subcommand (as in cli).
+    literal_first = False
     for word in before:
         if pending:
             pending = None
@@ -169,11 +174,12 @@ def candidates(words: Sequence[str], prefix_only: bool = False, limit: int | Non
             if OPTIONS.get(name, ("", False))[1] and "=" not in word:
                 pending = name
         else:
+            literal_first = literal_first or (options_ended and not positionals)
             positionals.append(word)
 
     if pending == "--shell":
         return _shells()
-    subcommand = positionals[0] if positionals and positionals[0] in SUBCOMMANDS else None
+    subcommand = positionals[0] if positionals and not literal_first and positionals[0] in SUBCOMMANDS else None
     if not options_ended and current.startswith("-"):
         if current.startswith("--shell="):
             return [Candidate("shell", "--shell=" + c.value, c.description) for c in _shells()]
@@ -190,7 +196,7 @@ def candidates(words: Sequence[str], prefix_only: bool = False, limit: int | Non
             return [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
         return []
     if position == 0:
-        return _first_word(current, prefix_only, limit)
+        return _first_word(current, prefix_only, limit, subcommands=not options_ended)
     if position == 1:
         return _roles(positionals[0])
     if position in (2, 3):
@@ -203,8 +209,10 @@ def candidates(words: Sequence[str], prefix_only: bool = False, limit: int | Non
     return []
 
 
-def _first_word(current: str, prefix_only: bool = False, limit: int | None = None) -> list[Candidate]:
-    found = [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
+def _first_word(
+    current: str, prefix_only: bool = False, limit: int | None = None, subcommands: bool = True
+) -> list[Candidate]:
+    found = [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items() if subcommands]
     view = _accounts()
     if current[:1].isdigit():
         # Typing digits means an account id: offer the ids, described by alias.

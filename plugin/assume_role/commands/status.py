@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -35,15 +36,24 @@ def main(argv: list[str]) -> int:
 
     account, role = env.get("AWS_ACCOUNT_NAME"), env.get("AWS_ACCOUNT_ROLE")
     expires = _epoch(env.get("ASSUME_ROLE_EXPIRES_AT"))
-    assumed = bool(account and role and expires and env.get("AWS_ACCESS_KEY_ID"))
+    replaced = bool(account and role) and not _credentials_are_ours(env)
+    assumed = bool(account and role and expires) and not replaced
     profile = settings.bastion_profile()
     remembered = devices.recall(profile)
 
     if args.json:
-        data = _as_json(assumed, expires, now, profile, remembered)
+        data = _as_json(assumed, replaced, expires, now, profile, remembered)
         sys.stdout.write(json.dumps(data) + "\n")
         return 0 if data["valid"] else EXIT_NOT_ASSUMED
-    if assumed:
+    if replaced:
+        # Another tool (or a script) exported other keys over the role's:
+        # the names left behind describe credentials no longer in use.
+        gone = "replaced" if env.get("AWS_ACCESS_KEY_ID") else "removed"
+        print(
+            f"no role assumed by assume-role in this shell: AWS_ACCESS_KEY_ID was {gone} since"
+            " (by another tool or a script); run assume-role again to use a role"
+        )
+    elif assumed:
         left = expires - now
         print(f"{account}:{role} ({env.get('AWS_ACCOUNT_ID', '?')}) in {env.get('AWS_REGION', '?')}")
         user = remembered.get("user_name", "?")
@@ -52,12 +62,18 @@ def main(argv: list[str]) -> int:
     else:
         print("no role assumed in this shell")
     _print_mfa_session(profile, remembered)
-    if args.check and assumed:
-        print(f"aws says:     {_caller_arn()}")
+    if args.check and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
+        arn = _check_with_aws(account, role)
+        if arn is None:
+            return EXIT_NOT_ASSUMED
+        print(f"aws says:     {arn}")
+        if assumed and not _is_role_session(arn, env.get("AWS_ACCOUNT_ID", ""), role):
+            print(f"mismatch:     these credentials are not a session of {role} in {env.get('AWS_ACCOUNT_ID', '?')}")
+            return EXIT_NOT_ASSUMED
     return 0 if assumed and expires > now else EXIT_NOT_ASSUMED
 
 
-def _as_json(assumed: bool, expires: float | None, now: float, profile: str, remembered: dict) -> dict:
+def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, profile: str, remembered: dict) -> dict:
     """What ``--json`` prints; the README documents this schema (version 1)."""
     env = os.environ
     if expires is not None and not math.isfinite(expires):
@@ -67,6 +83,7 @@ def _as_json(assumed: bool, expires: float | None, now: float, profile: str, rem
     return {
         "schema": 1,
         "assumed": assumed,
+        "replaced": replaced,
         "valid": bool(assumed and expires and expires > now),
         "account": env.get("AWS_ACCOUNT_NAME") or None,
         "account_id": env.get("AWS_ACCOUNT_ID") or None,
@@ -82,6 +99,18 @@ def _as_json(assumed: bool, expires: float | None, now: float, profile: str, rem
             "store": store.name if store is not None else None,
         },
     }
+
+
+def _credentials_are_ours(env) -> bool:
+    """Whether AWS_ACCESS_KEY_ID is still the key assume-role exported."""
+    key = env.get("AWS_ACCESS_KEY_ID")
+    return bool(key) and key == env.get("ASSUME_ROLE_ACCESS_KEY_ID")
+
+
+def _is_role_session(arn: str, account_id: str, role: str) -> bool:
+    # An assumed-role ARN names the role without its IAM path.
+    name = role.rsplit("/", 1)[-1]
+    return re.fullmatch(rf"arn:[a-z-]+:sts::{re.escape(account_id)}:assumed-role/{re.escape(name)}/.+", arn) is not None
 
 
 def _mfa_session(profile: str, remembered: dict):
@@ -106,16 +135,32 @@ def _print_mfa_session(profile: str, remembered: dict) -> None:
         print(f"MFA session:  {remaining(left)} left for profile {profile} ({serial}, kept in {store.name})")
 
 
-def _caller_arn() -> str:
-    import botocore.session
+def _check_with_aws(account: str, role: str) -> str | None:
+    """Who AWS says the exported credentials are; None if it no longer takes them.
 
-    from assume_role.aws import require_safe_endpoint, translated
+    Role credentials revoked at AWS (or ended early) would otherwise come back
+    from the store on the next run, until their stored expiry: they are
+    forgotten here, and the user is told how to get new ones.
+    """
+    from assume_role import aws
+    from assume_role import store as stores
 
-    with translated("calling sts:GetCallerIdentity"):
-        client = botocore.session.Session().create_client("sts")
-        # The exported role credentials get the same protection as the bastion's.
-        require_safe_endpoint(client.meta.endpoint_url)
-        return client.get_caller_identity()["Arn"]
+    try:
+        return aws.exported_caller_arn()
+    except aws.CredentialsRejected as exc:
+        print(f"aws says:     these credentials are no longer valid ({exc.code})")
+        try:
+            forgotten = stores.open_store().discard_role_credentials(os.environ.get("AWS_ACCESS_KEY_ID", ""))
+        except AssumeRoleError:
+            forgotten = 0
+        sys.stdout.flush()
+        print(
+            f"assume-role: AWS rejected this shell's role credentials ({exc.code}): they were revoked or ended early; "
+            + ("the stored copy is forgotten; " if forgotten else "")
+            + f"run assume-role --refresh {account} {role} for new ones",
+            file=sys.stderr,
+        )
+        return None
 
 
 def _epoch(value: str | None) -> float | None:
