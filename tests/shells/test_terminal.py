@@ -217,10 +217,11 @@ def test_assume_against_the_emulator(shell, aws_env, mfa_code, tmp_path):
 
 
 # Every character that means something to bash, inside or outside quotes.
-ODD_ALIAS = "a$(touch pwned1)b\"c`touch pwned2`d\\e!f'g h;i"
+# It starts with a letter no subcommand starts with, so Tab has one candidate.
+ODD_ALIAS = "x$(touch pwned1)b\"c`touch pwned2`d\\e!f'g h;i"
 
 
-@pytest.mark.parametrize("typed", ["a", '"a', "'a", 'a"$(t', "a'$(t"], ids=["unquoted", "double", "single", "mid-word-double", "mid-word-single"])
+@pytest.mark.parametrize("typed", ["x", '"x', "'x", 'x"$(t', "x'$(t"], ids=["unquoted", "double", "single", "mid-word-double", "mid-word-single"])
 def test_bash_tab_quotes_for_the_open_quote(offline_env, tmp_path, typed):
     # Tab inserts the alias quoted for where the cursor is; the command line
     # then gives back exactly the alias, and runs nothing.
