@@ -5,7 +5,8 @@
 Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
 reusing the MFA session, a cache hit, --help) and the shell benchmarks
 (bench_shells: completion with 10 and 10,000 aliases, the prompt segment in
-each shell) one after the other on the same machine, then prints a table of
+each shell) and assume-role beside awsume on the same emulator
+(bench_peers) one after the other on the same machine, then prints tables of
 medians and a description of the machine. --update-readme also writes both
 into README.md between its bench markers.
 
@@ -139,13 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     quick = "--quick" in argv
     import bench_core
+    import bench_peers
     import bench_shells
 
     print("running the helper benchmarks...", file=sys.stderr, flush=True)
     core = bench_core.run(quick)
     print("running the shell benchmarks...", file=sys.stderr, flush=True)
     shells = bench_shells.run(quick)
-    text = markdown(rows(core, shells)) + "\n" + machine()
+    print("running assume-role and awsume side by side...", file=sys.stderr, flush=True)
+    peers = bench_peers.run(quick)
+    text = markdown(rows(core, shells)) + "\n" + bench_peers.markdown(peers) + "\n" + machine()
     print(text, end="")
     if "--update-readme" in argv:
         update_readme(text)
