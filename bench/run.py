@@ -6,10 +6,11 @@ Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
 reusing the MFA session, a cache hit, --help) and the shell benchmarks
 (bench_shells: completion with 10 and 10,000 aliases, the prompt segment in
 each shell), the start-up benchmarks (bench_startup: what the README's line
-for each shell adds to a new shell) and the scale benchmarks (bench_scale:
-Tab, the picker and an assume with 10 to 100,000 aliases) one after the other
-on the same machine, then prints a table of medians, the growth table and a
-description of the machine. --update-readme also writes them
+for each shell adds to a new shell), assume-role beside awsume on the same
+emulator (bench_peers) and the scale benchmarks (bench_scale: Tab, the picker
+and an assume with 10 to 100,000 aliases) one after the other on the same
+machine, then prints tables of medians and a description of the machine.
+--update-readme also writes them
 into README.md between its bench markers.
 
 Times are wall-clock medians over fresh processes, interpreter start-up
@@ -178,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     quick = "--quick" in argv
     import bench_core
+    import bench_peers
     import bench_scale
     import bench_shells
     import bench_startup
@@ -188,9 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     shells = bench_shells.run(quick)
     print("running the start-up benchmarks...", file=sys.stderr, flush=True)
     startup = bench_startup.run(quick)
+    print("running assume-role and awsume side by side...", file=sys.stderr, flush=True)
+    peers = bench_peers.run(quick)
     print("running the scale benchmarks...", file=sys.stderr, flush=True)
     scale = bench_scale.run(quick)
-    text = markdown(rows(core, shells, startup)) + "\n" + scale_markdown(scale) + "\n" + machine()
+    text = (markdown(rows(core, shells, startup)) + "\n" + bench_peers.markdown(peers) + "\n"
+            + scale_markdown(scale) + "\n" + machine())
     print(text, end="")
     if "--update-readme" in argv:
         update_readme(text)
