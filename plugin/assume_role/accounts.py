@@ -20,7 +20,7 @@ import re
 from typing import NamedTuple
 from pathlib import Path
 
-from assume_role import paths
+from assume_role import paths, validate
 from assume_role.errors import UsageError
 
 ACCOUNT_ID = re.compile(r"\d{12}")
@@ -62,18 +62,41 @@ def read_table(path: Path | None = None) -> dict:
 def id_of(value: object) -> str | None:
     """The account id of an entry (string or object form), if it is a valid one.
 
-    A JSON number would silently lose leading zeros, so only strings are ids.
+    The id is a string of 12 digits, so that leading zeros survive. A JSON
+    number is accepted too (the original tool's files have them) when it has
+    exactly 12 digits: a shorter one has lost its leading zeros, and which
+    account it meant cannot be known.
     """
     account_id = value.get("id") if isinstance(value, dict) else value
+    if isinstance(account_id, int) and not isinstance(account_id, bool):
+        account_id = str(account_id)
     if isinstance(account_id, str) and ACCOUNT_ID.fullmatch(account_id):
         return account_id
     return None
 
 
-def load(path: Path | None = None) -> dict[str, Account]:
-    """Every entry of the accounts file, validated."""
+class Accounts(dict):
+    """The usable entries (alias to ``Account``) and why the others are not.
+
+    A bad entry must not cost the user the other accounts: it is an error
+    only when it is the one asked for, and lists and completion skip it.
+    """
+
+    def __init__(self, entries=(), problems: dict[str, str] | None = None):
+        super().__init__(entries)
+        self.problems: dict[str, str] = problems or {}
+
+
+def load(path: Path | None = None) -> Accounts:
+    """Every valid entry of the accounts file; the invalid ones as problems."""
     path = path or paths.accounts_file()
-    return {alias: _entry(path, alias, value) for alias, value in read_table(path).items()}
+    found = Accounts()
+    for alias, value in read_table(path).items():
+        try:
+            found[alias] = _entry(path, alias, value)
+        except UsageError as exc:
+            found.problems[alias] = str(exc)
+    return found
 
 
 def _entry(path: Path, alias: str, value: object) -> Account:
@@ -84,20 +107,32 @@ def _entry(path: Path, alias: str, value: object) -> Account:
         region = value.get("region")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise UsageError(f"accounts file {path}: 'roles' of {alias!r} must be a list of strings")
-        if region is not None and not isinstance(region, str):
-            raise UsageError(f"accounts file {path}: 'region' of {alias!r} must be a string")
+        if region is not None and not (isinstance(region, str) and validate.is_region(region)):
+            raise UsageError(f"accounts file {path}: 'region' of {alias!r} must be a region code such as us-east-1")
     account_id = id_of(value)
     if account_id is None:
-        raise UsageError(
-            f"accounts file {path}: the id of {alias!r} must be a string of 12 digits, like \"012345678901\""
-        )
+        raise UsageError(f"accounts file {path}: {_id_problem(alias, value)}")
     return Account(alias=alias, id=account_id, roles=tuple(roles), region=region)
+
+
+def _id_problem(alias: str, value: object) -> str:
+    raw = value.get("id") if isinstance(value, dict) else value
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 10**11:
+        return (
+            f"the id of {alias!r} is the number {raw}, which has only {len(str(raw))} digits: "
+            f"a JSON number cannot keep leading zeros; write the id as a string of 12 digits "
+            f"(perhaps \"{str(raw).zfill(12)}\")"
+        )
+    return f"the id of {alias!r} must be a string of 12 digits, like \"012345678901\""
 
 
 def resolve(name: str, accounts: dict[str, Account]) -> Account:
     """An alias from the file, else a literal 12-digit account id."""
     if name in accounts:
         return accounts[name]
+    problem = getattr(accounts, "problems", {}).get(name)
+    if problem:
+        raise UsageError(problem)
     if ACCOUNT_ID.fullmatch(name):
         for account in accounts.values():
             if account.id == name:

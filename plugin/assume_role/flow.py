@@ -12,40 +12,16 @@ chaining and caps it at one hour:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-
-from assume_role import devices, settings
-from assume_role.accounts import Account
+from assume_role import devices, settings, validate
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
+from assume_role.request import Request
 from assume_role.store import Store
 
 # Asked only when a new MFA authentication is needed: (device serial,
 # seconds the resulting session will last) -> a validated 6-digit code.
 CodeSource = Callable[[str, int], str]
 Log = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Request:
-    account: Account
-    role: str
-    region: str
-    duration: int
-    profile: str
-    external_id: str | None
-
-    @property
-    def role_arn(self) -> str:
-        return f"arn:{partition(self.region)}:iam::{self.account.id}:role/{self.role}"
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 class Flow:
@@ -169,7 +145,7 @@ class Flow:
         request = self.request
         params = {
             "RoleArn": request.role_arn,
-            "RoleSessionName": user_name,
+            "RoleSessionName": request.session_name or validate.session_name(user_name),
             "DurationSeconds": request.duration,
             **mfa,
         }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from assume_role import accounts, emitters, settings, validate, variables
 from assume_role.errors import UsageError
+from assume_role.request import Request
 
 
 def _logger(verbose: bool):
@@ -19,63 +21,108 @@ def _logger(verbose: bool):
 def main(args) -> int:
     from assume_role.detect import calling_shell
 
-    emitter = emitters.for_shell(args.shell or calling_shell())
+    shell = args.shell or calling_shell()
+    emitter = emitters.for_shell(shell)
     if args.unset:
         _write(emitter.script(unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME))
         return 0
+    if args.shell is None and os.isatty(1):
+        # Printed on a terminal, credentials would change nothing and stay in
+        # the scrollback: say how to load the function instead, before any
+        # question or AWS call.
+        raise UsageError(f"credentials are not printed on a terminal; load the shell function first: {_init_line(shell)}")
     log = _logger(args.verbose)
+    code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
+    request = resolve(args, log)
 
-    # Everything that can be checked without the network is checked first.
+    from assume_role import exports, history, store as stores
+
+    store = stores.open_store()
+    role_key = stores.role_key(
+        request.profile, request.account.id, request.role, request.duration, request.external_id, request.session_name
+    )
+    # Role credentials do not depend on the region: a hit serves any region.
+    credentials = None if args.refresh else store.load_role(role_key)
+    code_used = False
+    if credentials is not None:
+        # A hit answers without botocore or the network.
+        log(f"reusing stored credentials for {request.role} in {request.account.alias} ({int(credentials.seconds_left() // 60)} min left)")
+        stored = "role credentials"
+    else:
+        from assume_role.aws import Bastion
+        from assume_role.flow import Flow
+
+        bastion = Bastion(request.profile, request.region)
+        given = _code_source(code, bastion, log)
+
+        def code_source(serial: str, seconds: int) -> str:
+            nonlocal code_used
+            code_used = True
+            return given(serial, seconds)
+
+        credentials = Flow(request, bastion, store, code_source, log).run()
+        store.save_role(role_key, credentials)
+        stored = "MFA session"
+    if code is not None and not code_used:
+        print(f"assume-role: used the stored {stored}; the MFA code given was not used", file=sys.stderr)
+
+    account = request.account
+    values = exports.for_role(credentials, account.alias, account.id, request.role, request.region)
+    values.update(store.exports())
+    _write(emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME))
+    history.record(account.alias, account.id, request.role, request.region)
+    log(f"assumed {request.role} in {account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
+    return 0
+
+
+def resolve(args, log=lambda message: None) -> Request:
+    """The whole request from arguments, files, environment and questions.
+
+    Runs before the cache is asked, so a stored session and a new one are
+    used with the same account, role and region. Imports nothing heavy.
+    """
     known = accounts.load()
     account_name = args.account or _missing(
         "ACCOUNT" if args.role else "ACCOUNT and ROLE", lambda ui: ui.ask_account(known)
     )
     account = accounts.resolve(account_name, known)
     role = validate.role_name(args.role or _missing("ROLE", lambda ui: ui.ask_role(account)))
-    code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
     duration = settings.role_duration()
-    region = args.region and validate.region(args.region)
-    region = region or account.region or settings.region_from_environment()
-    log(f"account {account.alias} ({account.id}), role {role}, {duration}s")
-
-    from assume_role import exports, history, store as stores
-
     profile = settings.bastion_profile()
-    external_id = settings.external_id(account.id)
-    store = stores.open_store()
-    role_key = stores.role_key(profile, account.id, role, duration, external_id)
-    cached = None if args.refresh else store.load_role(role_key)
-    if cached is not None and region in (None, cached[1]):
-        # A hit answers without botocore or the network.
-        credentials, region = cached
-        log(f"reusing stored credentials for {role} in {account.alias} ({int(credentials.seconds_left() // 60)} min left)")
-    else:
-        from assume_role.aws import Bastion
-        from assume_role.flow import Flow, Request
-
-        bastion = Bastion(profile)
-        # Asked only when nothing names one; without a terminal, the default.
-        region = (
-            region
-            or _config_region(bastion)
-            or _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
-        )
-        bastion.region = region
-        request = Request(account, role, region, duration, profile, external_id)
-        credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
-        store.save_role(role_key, credentials, region)
-
-    values = exports.for_role(credentials, account.alias, account.id, role, region)
-    values.update(store.exports())
-    _write(emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME))
-    history.record(account.alias, account.id, role, region)
-    log(f"assumed {role} in {account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
-    return 0
+    log(f"account {account.alias} ({account.id}), role {role}, {duration}s")
+    return Request(
+        account=account,
+        role=role,
+        region=_region(args.region, account, profile),
+        duration=duration,
+        profile=profile,
+        external_id=settings.external_id(account.id),
+        session_name=settings.session_name(),
+    )
 
 
-def _config_region(bastion) -> str | None:
-    region = bastion.config_region()
-    return validate.region(region) if region else None
+def _region(argument: str | None, account: accounts.Account, profile: str) -> str:
+    """Argument, the account's entry, AWS_REGION/AWS_DEFAULT_REGION, the
+    bastion profile, then a question (without a terminal, the default)."""
+    if argument:
+        return validate.region(argument)
+    found = account.region or settings.region_from_environment()
+    if found:
+        return found
+    from assume_role import aws_config
+
+    configured = aws_config.profile_region(profile)
+    if configured:
+        return validate.region(configured)
+    return _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
+
+
+def _init_line(shell: str) -> str:
+    if shell == "fish":
+        return "assume-role init fish | source"
+    if shell in ("bash", "zsh"):
+        return f'eval "$(assume-role init {shell})"'
+    return 'eval "$(assume-role init bash)" (or zsh, or fish), or eval "$(assume-role --shell sh ...)"'
 
 
 def _missing(what: str, ask, default: str | None = None) -> str:

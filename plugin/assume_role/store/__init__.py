@@ -61,8 +61,11 @@ def mfa_key(profile: str, serial: str) -> str:
     return f"mfa|{profile}|{serial}"
 
 
-def role_key(profile: str, account_id: str, role: str, duration: int, external_id: str | None) -> str:
-    return f"role|{profile}|{account_id}|{role}|{duration}|{external_id or ''}"
+def role_key(
+    profile: str, account_id: str, role: str, duration: int, external_id: str | None, session_name: str | None = None
+) -> str:
+    # No region: role credentials are valid in every region.
+    return f"role|{profile}|{account_id}|{role}|{duration}|{external_id or ''}|{session_name or ''}"
 
 
 def key_profile(key: str) -> str:
@@ -94,16 +97,16 @@ class Store:
         """Held while asking for MFA, so concurrent runs authenticate once."""
         return self.backend.lock(mfa_key(profile, serial))
 
-    def load_role(self, key: str) -> tuple[Credentials, str] | None:
-        """Stored role credentials with life left, and the region they were for."""
+    def load_role(self, key: str) -> Credentials | None:
+        """Stored role credentials with life left."""
         data = self.backend.read(key)
         credentials = _parse(data, lambda d: Credentials.from_dict(d["credentials"]))
         if credentials and credentials.seconds_left() > ROLE_REUSE_MARGIN:
-            return credentials, str(data.get("region") or "")
+            return credentials
         return None
 
-    def save_role(self, key: str, credentials: Credentials, region: str) -> None:
-        self.backend.write(key, {"credentials": credentials.to_dict(), "region": region})
+    def save_role(self, key: str, credentials: Credentials) -> None:
+        self.backend.write(key, {"credentials": credentials.to_dict()})
 
     def forget(self, profile: str | None = None) -> int:
         """Delete every stored session of ``profile`` (or all); returns how many."""

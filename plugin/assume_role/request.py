@@ -1,0 +1,34 @@
+"""What one run asks for, resolved before the cache or AWS is consulted.
+
+A NamedTuple and no AWS imports: a cache hit builds one too.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from assume_role.accounts import Account
+
+
+class Request(NamedTuple):
+    account: Account
+    role: str  # the role name, with its IAM path if it has one: team/deploy
+    region: str
+    duration: int
+    profile: str
+    external_id: str | None
+    # ASSUME_ROLE_SESSION_NAME or AWS_USERNAME, already made valid; None
+    # means the bastion IAM user's name.
+    session_name: str | None = None
+
+    @property
+    def role_arn(self) -> str:
+        return f"arn:{partition(self.region)}:iam::{self.account.id}:role/{self.role}"
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
