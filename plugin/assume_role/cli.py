@@ -47,13 +47,17 @@ neither the account entry, AWS_REGION, AWS_DEFAULT_REGION nor the profile
 names one. Without a terminal, a missing value is an error.
 """
 
-EPILOG = """\
-subcommands:
-  clear               unset every variable assume-role exported (also --unset)
-  init SHELL          print the line to add to your shell's rc file
-  status              show what is assumed and how long it lasts
-  logout              forget stored MFA and role sessions
+# One line per subcommand, shown by --help; a test checks that every
+# subcommand above has one.
+SUBCOMMAND_HELP = (
+    ("clear", "unset every variable assume-role exported (also --unset)"),
+    ("init SHELL", "print the line to add to your shell's rc file"),
+    ("status", "show the role assumed and its time left (exit 7 if none)"),
+    ("logout", "forget stored MFA and role sessions"),
+    ("demo", "try it against a local AWS emulator, no account needed"),
+)
 
+EPILOG = "subcommands:\n" + "".join(f"  {usage:<19} {text}\n" for usage, text in SUBCOMMAND_HELP) + """
 sessions longer than one hour:
   AWS counts AssumeRole from MFA session credentials as role chaining and caps
   it at 1 hour. With AWS_ROLE_SESSION_TIMEOUT above 3600, assume-role calls
@@ -67,6 +71,8 @@ environment:
   ASSUME_ROLE_ACCOUNTS_FILE  accounts file (default: ~/.aws/accounts)
   ASSUME_ROLE_MFA_SERIAL     MFA device ARN, if not in the profile's mfa_serial
   ASSUME_ROLE_EXTERNAL_ID    ExternalId: account (default), none, or a value
+  ASSUME_ROLE_SESSION_NAME   role session name (also AWS_USERNAME; default:
+                             the bastion IAM user's name)
   ASSUME_ROLE_CACHE          where sessions are kept: file (default), keyring,
                              env or none
   ASSUME_ROLE_MFA_PROCESS    command that prints the MFA code (also the

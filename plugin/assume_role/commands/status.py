@@ -22,8 +22,27 @@ def remaining(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 
+DESCRIPTION = """\
+Show the role assumed in this shell (account, role, region, time left) and
+the stored MFA session of the bastion profile. Reads only the environment and
+the session store; --check also asks AWS who the exported credentials are.
+"""
+
+EPILOG = """\
+exit codes:
+  0  a role is assumed and its credentials are still valid
+  7  no role is assumed in this shell, or its credentials have expired
+  other codes as for assume-role (see assume-role --help), with --check
+"""
+
+
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="assume-role status", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="assume-role status",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--check", action="store_true", help="also ask AWS who the exported credentials belong to")
     args = parser.parse_args(argv)
     env = os.environ

@@ -31,12 +31,33 @@ class KeyringBackend:
         self._keyring = keyring
         self._errors = keyring.errors
         self._index = paths.cache_dir() / "keyring-index.json"
+        # One run touches the keyring several times: one warning is enough,
+        # and with no keyring at all there is nothing more to try.
+        self._warned = False
+        self._missing = False
+
+    def _trouble(self, action: str, exc: Exception) -> None:
+        if isinstance(exc, self._errors.NoKeyringError):
+            self._missing = True
+            message = (
+                "no system keyring is available for ASSUME_ROLE_CACHE=keyring: sessions are not kept; "
+                "install a keyring backend or set ASSUME_ROLE_CACHE=file"
+            )
+        else:
+            # The library's text can run over several lines: keep its first.
+            detail = "".join(c if c.isprintable() else " " for c in (str(exc).splitlines() or [""])[0])[:160]
+            message = f"cannot {action} the keyring ({type(exc).__name__}: {detail}); going on without it"
+        if not self._warned:
+            self._warned = True
+            warn(message)
 
     def read(self, key: str) -> dict | None:
+        if self._missing:
+            return None
         try:
             raw = self._keyring.get_password(SERVICE, key)
         except self._errors.KeyringError as exc:
-            warn(f"cannot read the keyring ({exc}); asking AWS again")
+            self._trouble("read", exc)
             return None
         if raw is None:
             return None
@@ -48,20 +69,24 @@ class KeyringBackend:
         return data if isinstance(data, dict) else None
 
     def write(self, key: str, data: dict) -> None:
+        if self._missing:
+            return
         try:
             self._keyring.set_password(SERVICE, key, json.dumps(data))
         except self._errors.KeyringError as exc:
-            warn(f"cannot store the session in the keyring: {exc}")
+            self._trouble("write to", exc)
             return
         self._reindex(add=key)
 
     def delete(self, key: str) -> None:
+        if self._missing:
+            return
         try:
             self._keyring.delete_password(SERVICE, key)
         except self._errors.PasswordDeleteError:
             pass
         except self._errors.KeyringError as exc:
-            warn(f"cannot delete a keyring entry: {exc}")
+            self._trouble("delete from", exc)
         self._reindex(remove=key)
 
     def keys(self) -> list[str]:
