@@ -60,13 +60,18 @@ def read_table(path: Path | None = None) -> dict:
 
 
 def id_of(value: object) -> str | None:
-    """The account id of an entry (string or object form), if it is a valid one.
+    """The account id of a usable entry (string or object form), else None.
+
+    Completion reads entries through this alone, so an entry that ``load``
+    would refuse (bad roles or region too) gives None here as well.
 
     The id is a string of 12 digits, so that leading zeros survive. A JSON
     number is accepted too (the original tool's files have them) when it has
     exactly 12 digits: a shorter one has lost its leading zeros, and which
     account it meant cannot be known.
     """
+    if isinstance(value, dict) and _shape_problem(value) is not None:
+        return None
     account_id = value.get("id") if isinstance(value, dict) else value
     if isinstance(account_id, int) and not isinstance(account_id, bool):
         account_id = str(account_id)
@@ -99,16 +104,26 @@ def load(path: Path | None = None) -> Accounts:
     return found
 
 
+def _shape_problem(value: dict) -> str | None:
+    """What is wrong with an object entry's roles or region, if anything."""
+    roles = value.get("roles") or []
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        return "'roles' of {alias!r} must be a list of strings"
+    region = value.get("region")
+    if region is not None and not (isinstance(region, str) and validate.is_region(region)):
+        return "'region' of {alias!r} must be a region code such as us-east-1"
+    return None
+
+
 def _entry(path: Path, alias: str, value: object) -> Account:
     roles: list[str] = []
     region = None
     if isinstance(value, dict):
+        problem = _shape_problem(value)
+        if problem:
+            raise UsageError(f"accounts file {path}: " + problem.format(alias=alias))
         roles = value.get("roles") or []
         region = value.get("region")
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise UsageError(f"accounts file {path}: 'roles' of {alias!r} must be a list of strings")
-        if region is not None and not (isinstance(region, str) and validate.is_region(region)):
-            raise UsageError(f"accounts file {path}: 'region' of {alias!r} must be a region code such as us-east-1")
     account_id = id_of(value)
     if account_id is None:
         raise UsageError(f"accounts file {path}: {_id_problem(alias, value)}")
