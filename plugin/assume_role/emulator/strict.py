@@ -39,7 +39,8 @@ MFA_SESSION_STS_ACTIONS = {"AssumeRole", "GetCallerIdentity"}
 # IAM actions that default UserName to the calling user; moto needs it spelled out.
 USER_DEFAULTING_IAM_ACTIONS = {"GetUser", "ListMFADevices", "ListAccessKeys", "ListSigningCertificates",
                                "ListSSHPublicKeys", "ListServiceSpecificCredentials"}
-_ROLE_SESSION_NAME = re.compile(r"^[\w+=,.@-]*$")
+# AWS documents the pattern with Java's \w, which is ASCII only.
+_ROLE_SESSION_NAME = re.compile(r"[\w+=,.@-]*", re.ASCII)
 _STS_XMLNS = aws_errors.NAMESPACES["sts"]
 
 
@@ -158,7 +159,7 @@ def _check_role_session_name(name: str | None) -> None:
         raise aws_errors.validation_error("roleSessionName", name, "Member must have length greater than or equal to 2")
     if len(name) > 64:
         raise aws_errors.validation_error("roleSessionName", name, "Member must have length less than or equal to 64")
-    if not _ROLE_SESSION_NAME.match(name):
+    if not _ROLE_SESSION_NAME.fullmatch(name):
         raise aws_errors.validation_error(
             "roleSessionName", name, r"Member must satisfy regular expression pattern: [\w+=,.@-]*"
         )
