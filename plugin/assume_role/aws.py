@@ -26,8 +26,9 @@ from assume_role.errors import (
     UsageError,
 )
 
-# Variables that would make botocore pick something other than the bastion
-# profile: a previous assume-role's exports, or a leftover AWS_PROFILE.
+# A previous assume-role's exports and a leftover AWS_PROFILE. A Session
+# given a profile already ignores them (next comment); they are removed too
+# so that nothing else in this process can pick them up instead.
 _FOREIGN_ENVIRONMENT = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
@@ -48,7 +49,8 @@ class Bastion:
         for name in _FOREIGN_ENVIRONMENT:
             os.environ.pop(name, None)
         self.profile = profile
-        # An explicit profile makes botocore ignore credential variables too.
+        # A profile passed to the Session, unlike one named by AWS_PROFILE,
+        # makes botocore skip the credential variables.
         self._session = botocore.session.Session(profile=profile)
         try:
             self.config = self._session.get_scoped_config()
