@@ -94,3 +94,22 @@ def test_code_not_used_is_said_in_the_shell(shell, terminal, aws_env, mfa_code):
     term.child.expect_exact("used the stored MFA session; the MFA code given was not used")
     term.expect_prompt()
     assert term.status() == 0
+
+
+def test_a_shell_without_plugin_is_told_the_eval_form(aws_env, emulator):
+    import sys
+
+    import pexpect
+
+    child = pexpect.spawn(
+        "sh", ["-c", f"{sys.executable} -m assume_role production read 123456; echo rc=$?"],
+        env=aws_env, encoding="utf-8", timeout=30,
+    )
+    child.expect(pexpect.EOF)
+    lines = [line.strip() for line in child.before.splitlines() if line.strip()]
+    assert lines == [
+        'assume-role: credentials are not printed on a terminal; this shell has no plugin: '
+        'run eval "$(assume-role --shell sh ACCOUNT ROLE)"',
+        "rc=2",
+    ]
+    assert sum(emulator.control.calls().values()) == 0

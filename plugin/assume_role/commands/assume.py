@@ -30,7 +30,7 @@ def main(args) -> int:
         # Printed on a terminal, credentials would change nothing and stay in
         # the scrollback: say how to load the function instead, before any
         # question or AWS call.
-        raise UsageError(f"credentials are not printed on a terminal; load the shell function first: {_init_line(shell)}")
+        raise UsageError(f"credentials are not printed on a terminal; {_how_to_load(shell)}")
     log = _logger(args.verbose)
     code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
     request = resolve(args, log)
@@ -117,12 +117,12 @@ def _region(argument: str | None, account: accounts.Account, profile: str) -> st
     return _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
 
 
-def _init_line(shell: str) -> str:
+def _how_to_load(shell: str) -> str:
     if shell == "fish":
-        return "assume-role init fish | source"
+        return "load the shell function first: assume-role init fish | source"
     if shell in ("bash", "zsh"):
-        return f'eval "$(assume-role init {shell})"'
-    return 'eval "$(assume-role init bash)" (or zsh, or fish), or eval "$(assume-role --shell sh ...)"'
+        return f'load the shell function first: eval "$(assume-role init {shell})"'
+    return 'this shell has no plugin: run eval "$(assume-role --shell sh ACCOUNT ROLE)"'
 
 
 def _missing(what: str, ask, default: str | None = None) -> str:
