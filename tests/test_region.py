@@ -70,6 +70,15 @@ def test_another_region_reuses_the_stored_credentials(aws_env, emulator, mfa_cod
     assert emulator.control.calls(outcome="ok")["AssumeRole"] == 1
 
 
+def test_another_partition_is_not_served_from_the_cache(aws_env, emulator, world, mfa_code):
+    assert run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code()).returncode == 0
+    # China's partition has its own accounts and ARNs: the stored credentials
+    # cannot serve it, so AWS is asked (and the emulator, commercial only, denies).
+    china = run_cli(aws_env, "--shell", "bash", "production", "read", "", "cn-north-1")
+    assert_clean_failure(china, 5, f"arn:aws-cn:iam::{world.production_account_id}:role/read")
+    assert emulator.control.calls(outcome="ok")["AssumeRole"] == 1
+
+
 @pytest.mark.parametrize("cached", [False, True], ids=["miss", "hit"])
 def test_same_order_on_a_hit_and_a_miss(cached, aws_env, world, mfa_code):
     accounts = Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])

@@ -7,7 +7,7 @@ import sys
 
 from assume_role import accounts, emitters, settings, validate, variables
 from assume_role.errors import UsageError
-from assume_role.request import Request
+from assume_role.request import Request, partition
 
 
 def _logger(verbose: bool):
@@ -39,9 +39,16 @@ def main(args) -> int:
 
     store = stores.open_store()
     role_key = stores.role_key(
-        request.profile, request.account.id, request.role, request.duration, request.external_id, request.session_name
+        request.profile,
+        request.account.id,
+        request.role,
+        request.duration,
+        request.external_id,
+        request.session_name,
+        partition(request.region),
     )
-    # Role credentials do not depend on the region: a hit serves any region.
+    # Role credentials do not depend on the region: a hit serves any region
+    # of the same partition.
     credentials = None if args.refresh else store.load_role(role_key)
     code_used = False
     if credentials is not None:

@@ -62,10 +62,17 @@ def mfa_key(profile: str, serial: str) -> str:
 
 
 def role_key(
-    profile: str, account_id: str, role: str, duration: int, external_id: str | None, session_name: str | None = None
+    profile: str,
+    account_id: str,
+    role: str,
+    duration: int,
+    external_id: str | None,
+    session_name: str | None = None,
+    partition: str = "aws",
 ) -> str:
-    # No region: role credentials are valid in every region.
-    return f"role|{profile}|{account_id}|{role}|{duration}|{external_id or ''}|{session_name or ''}"
+    # No region: role credentials are valid in every region of their
+    # partition (aws, aws-cn, aws-us-gov), and only there.
+    return f"role|{profile}|{account_id}|{role}|{duration}|{external_id or ''}|{session_name or ''}|{partition}"
 
 
 def key_profile(key: str) -> str:
