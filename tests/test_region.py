@@ -7,7 +7,6 @@ Role credentials do not depend on the region, so a stored session serves any.
 
 from __future__ import annotations
 
-import configparser
 import sys
 from pathlib import Path
 
@@ -197,4 +196,3 @@ def test_unparsable_file_is_refused_like_botocore(tmp_path, monkeypatch):
         botocore.session.Session().get_scoped_config()
     with pytest.raises(Exception, match="cannot parse"):
         aws_config.profile_region("default")
-    assert configparser  # the parser botocore uses is the one read here
