@@ -22,6 +22,11 @@ The questions:
   region, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the bastion profile);
   the default is the region picked last time, else us-east-1. Typing filters
   by code or by name ("ireland").
+* SAML username and password (``AWS_ASSUME_ROLE_AUTH_SCHEME=saml``): what
+  the SAML file does not hold; the password in a hidden field.
+* MFA code: a hidden field that accepts exactly six digits (spaces are
+  ignored, as authenticator apps group them) and says which device it is for
+  and how long the resulting session lasts.
 
 The three lists answer Enter the same way (``choose``): a value of the list
 typed in full, the only one the filter leaves, or else the only one that
@@ -30,9 +35,6 @@ value that is not in the list (a 12-digit id, a role name, a region code) is
 taken only after the person confirms it with a second Enter, so a filter
 such as ``ad`` is never sent as a role. Problems are shown on the question's
 own line, right after the typed text.
-* MFA code: a hidden field that accepts exactly six digits (spaces are
-  ignored, as authenticator apps group them) and says which device it is for
-  and how long the resulting session lasts.
 
 Ctrl-C, Ctrl-D on an empty field or Esc at any question raise
 ``errors.Interrupted`` (exit 130); prompt_toolkit restores the terminal mode
@@ -238,6 +240,37 @@ def choose(
             text, f"{len(found)} {noun}s match: pick one with the arrow keys, or Enter again for {text!r} itself", new=True
         )
     return Verdict(text, f"{new()}: press Enter again to use it", new=True)
+
+
+def ask_saml_username() -> str:
+    """The identity provider's username, typed visibly."""
+    from assume_role import saml
+
+    def judge(text: str) -> Verdict:
+        if text.strip() and not saml.has_control(text):
+            return Verdict(text.strip())
+        return Verdict(None, "type your identity provider username")
+
+    def build(questionary, **io):
+        return questionary.text("SAML username", **io)
+
+    return saml.check_typed(_run(build, "SAML username", judge=judge).strip(), "SAML username")
+
+
+def ask_saml_password(user: str) -> str:
+    """The identity provider's password, in a hidden field."""
+    from assume_role import saml
+
+    def judge(text: str) -> Verdict:
+        # The message never repeats the input.
+        if text and not saml.has_control(text):
+            return Verdict(text)
+        return Verdict(None, "type your identity provider password")
+
+    def build(questionary, **io):
+        return questionary.password(f"SAML password for {user}", **io)
+
+    return saml.check_typed(_run(build, "SAML password", judge=judge), "SAML password")
 
 
 # -- ordering and matching -------------------------------------------------------

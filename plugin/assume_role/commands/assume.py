@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from assume_role import accounts, emitters, settings, validate, variables
+from assume_role import accounts, emitters, saml, settings, validate, variables
 from assume_role.errors import UsageError
 from assume_role.request import Request, partition
 
@@ -32,14 +32,19 @@ def main(args) -> int:
         # question or AWS call.
         raise UsageError(f"credentials are not printed on a terminal; {_how_to_load(shell)}")
     log = _logger(args.verbose)
+    # AWS_ASSUME_ROLE_AUTH_SCHEME=saml: ACCOUNT ROLE [REGION], signed in at an identity provider.
+    provider = saml.configured(args)
     code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
     request = resolve(args, log)
+    if provider:
+        # AssumeRoleWithSAML sends no ExternalId, and the assertion names the session.
+        request = request._replace(external_id=None, session_name=None)
 
     from assume_role import exports, history, store as stores
 
     store = stores.open_store()
     role_key = stores.role_key(
-        request.profile,
+        provider.cache_profile if provider else request.profile,
         request.account.id,
         request.role,
         request.duration,
@@ -55,6 +60,9 @@ def main(args) -> int:
         # A hit answers without botocore or the network.
         log(f"reusing stored credentials for {request.role} in {request.account.alias} ({int(credentials.seconds_left() // 60)} min left)")
         stored = "role credentials"
+    elif provider:
+        credentials = provider.assume(request, log)
+        store.save_role(role_key, credentials)
     else:
         from assume_role.aws import Bastion
         from assume_role.flow import Flow
