@@ -151,3 +151,14 @@ def test_role_name_validation_keeps_the_iam_rule():
     assert validate.role_name("team/sub/deploy") == "team/sub/deploy"
     with pytest.raises(UsageError):
         validate.role_name("deploy/")
+
+
+def test_status_with_a_role_path(team_deploy, aws_env, world, mfa_code):
+    run = run_cli(aws_env, "--shell", "bash", "production", "team/deploy", mfa_code())
+    assert run.returncode == 0, run.stderr
+    env = {**aws_env, **exports_of(run.stdout)}
+    status = run_cli(env, "status", "--check")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert status.stdout.splitlines()[0].startswith("production:team/deploy ")
+    assert f"assumed-role/deploy/{world.user_name}" in status.stdout
+    assert "mismatch" not in status.stdout
