@@ -5,8 +5,10 @@
 Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
 reusing the MFA session, a cache hit, --help) and the shell benchmarks
 (bench_shells: completion with 10 and 10,000 aliases, the prompt segment in
-each shell) and the start-up benchmarks (bench_startup: what the README's
-line for each shell adds to a new shell) one after the other on the same machine, then prints a table of
+each shell), the start-up benchmarks (bench_startup: what the README's
+line for each shell adds to a new shell) and assume-role beside awsume on the
+same emulator (bench_peers) one after the other on the same machine, then
+prints tables of
 medians and a description of the machine. --update-readme also writes both
 into README.md between its bench markers.
 
@@ -151,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     quick = "--quick" in argv
     import bench_core
+    import bench_peers
     import bench_shells
     import bench_startup
 
@@ -160,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     shells = bench_shells.run(quick)
     print("running the start-up benchmarks...", file=sys.stderr, flush=True)
     startup = bench_startup.run(quick)
-    text = markdown(rows(core, shells, startup)) + "\n" + machine()
+    print("running assume-role and awsume side by side...", file=sys.stderr, flush=True)
+    peers = bench_peers.run(quick)
+    text = markdown(rows(core, shells, startup)) + "\n" + bench_peers.markdown(peers) + "\n" + machine()
     print(text, end="")
     if "--update-readme" in argv:
         update_readme(text)

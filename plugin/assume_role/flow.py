@@ -12,9 +12,11 @@ chaining and caps it at one hour:
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from assume_role import devices, settings, validate
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
+from assume_role.regions import partition  # noqa: F401 (also imported from here)
 from assume_role.request import Request
 from assume_role.store import Store
 
@@ -27,7 +29,7 @@ Log = Callable[[str], None]
 class Flow:
     def __init__(self, request: Request, bastion, store: Store, code_source: CodeSource, log: Log):
         self.request = request
-        self.bastion = bastion  # an assume_role.aws.Bastion for request.profile
+        self.bastion = bastion  # from assume_role.bastion.open_bastion(request.profile)
         self.store = store
         self.code_source = code_source
         self.log = log

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from assume_role.accounts import Account
+from assume_role.regions import partition
 
 
 class Request(NamedTuple):
@@ -25,10 +26,3 @@ class Request(NamedTuple):
     def role_arn(self) -> str:
         return f"arn:{partition(self.region)}:iam::{self.account.id}:role/{self.role}"
 
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"

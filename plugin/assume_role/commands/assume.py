@@ -64,10 +64,11 @@ def main(args) -> int:
         credentials = provider.assume(request, log)
         store.save_role(role_key, credentials)
     else:
-        from assume_role.aws import Bastion
+        from assume_role.bastion import open_bastion
         from assume_role.flow import Flow
 
-        bastion = Bastion(request.profile, request.region)
+        bastion = open_bastion(request.profile)
+        bastion.region = request.region
         given = _code_source(code, bastion, log)
 
         def code_source(serial: str, seconds: int) -> str:
@@ -124,9 +125,9 @@ def _region(argument: str | None, account: accounts.Account, profile: str) -> st
     found = account.region or settings.region_from_environment()
     if found:
         return found
-    from assume_role import aws_config
+    from assume_role import profiles
 
-    configured = aws_config.profile_region(profile)
+    configured = profiles.profile_region(profile)
     if configured:
         return validate.region(configured)
     return _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
@@ -154,9 +155,13 @@ def _missing(what: str, ask, default: str | None = None) -> str:
 
 
 def _code_source(code: str | None, bastion, log):
-    from assume_role import mfa_input
+    def ask(serial: str, seconds: int) -> str:
+        # Imported only when a code is needed: a role switch never asks.
+        from assume_role import mfa_input
 
-    return mfa_input.source(code, bastion.config, bastion.profile, log)
+        return mfa_input.source(code, bastion.config, bastion.profile, log)(serial, seconds)
+
+    return ask
 
 
 def _write(script: str) -> None:
