@@ -46,8 +46,11 @@ class EnvBackend:
     def keys(self) -> list[str]:
         return []
 
-    def lock(self, key: str):
+    def lock(self, key: str, waiting: str | None = None):
         return nullcontext()
+
+    def forget_leftovers(self) -> None:
+        pass
 
     def exports(self) -> dict[str, str]:
         return dict(self._exports)
@@ -68,8 +71,11 @@ class NullBackend:
     def keys(self) -> list[str]:
         return []
 
-    def lock(self, key: str):
+    def lock(self, key: str, waiting: str | None = None):
         return nullcontext()
+
+    def forget_leftovers(self) -> None:
+        pass
 
     def exports(self) -> dict[str, str]:
         return {}
