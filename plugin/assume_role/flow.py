@@ -57,6 +57,13 @@ class Flow:
         self.log = log
         # The bastion user and MFA device found on an earlier run, read once.
         self.remembered = devices.recall(request.profile)
+        self._bastion_keys: Credentials | None = None
+
+    def _keys(self) -> Credentials:
+        """The bastion's long-term keys, read once."""
+        if self._bastion_keys is None:
+            self._bastion_keys = self.bastion.credentials()
+        return self._bastion_keys
 
     def run(self) -> Credentials:
         if self.request.duration > settings.ROLE_CHAINING_LIMIT:
@@ -88,7 +95,9 @@ class Flow:
         serial = self._known_serial()
         if not serial:
             return None
-        session = self.store.load_mfa(self.request.profile, serial)
+        # Only a session made with the keys the profile holds now: after a
+        # switch to another IAM user's keys, the old user's session is not theirs.
+        session = self.store.load_mfa(self.request.profile, serial, self._keys().access_key_id)
         if session is not None:
             self.log(f"reusing the MFA session for {serial} ({int(session.credentials.seconds_left() // 60)} min left)")
         return session
@@ -133,21 +142,25 @@ class Flow:
         return serial
 
     def _mfa_session(self) -> MfaSession:
-        keys = self.bastion.credentials()
+        keys = self._keys()
         user_name, serial = self._identify(keys)
+        profile = self.request.profile
+        # The code is asked with no lock held: a prompt left unanswered in one
+        # terminal must not stop the others.
+        code = self.code_source(serial, settings.MFA_SESSION_DURATION)
         # Concurrent runs queue here; all but the first find the session the
-        # first one made, so one MFA code serves every terminal.
-        with self.store.lock_mfa(self.request.profile, serial):
-            session = self.store.load_mfa(self.request.profile, serial)
+        # first one made, so one GetSessionToken serves every terminal.
+        waiting = f"waiting for another assume-role that is getting an MFA session for {serial}"
+        with self.store.lock_mfa(profile, serial, waiting):
+            session = self.store.load_mfa(profile, serial, keys.access_key_id)
             if session is not None:
                 self.log("another assume-role just made an MFA session; reusing it")
                 return session
-            return self._new_mfa_session(keys, user_name, serial)
+            return self._new_mfa_session(keys, user_name, serial, code)
 
-    def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str) -> MfaSession:
+    def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str, code: str) -> MfaSession:
         from assume_role.aws import translated
 
-        code = self.code_source(serial, settings.MFA_SESSION_DURATION)
         self.log(f"calling sts:GetSessionToken with MFA device {serial}")
         try:
             with translated("calling sts:GetSessionToken", with_mfa=True):
@@ -157,7 +170,8 @@ class Flow:
         except MfaError:
             devices.forget(self.request.profile)  # maybe the remembered device is gone
             raise
-        session = MfaSession(Credentials.from_dict(response["Credentials"]), self.request.profile, serial, user_name)
+        credentials = Credentials.from_dict(response["Credentials"])
+        session = MfaSession(credentials, self.request.profile, serial, user_name, keys.access_key_id)
         self.store.save_mfa(session)
         return session
 
@@ -181,7 +195,7 @@ class Flow:
         return Credentials.from_dict(response["Credentials"])
 
     def _assume_directly(self) -> Credentials:
-        keys = self.bastion.credentials()
+        keys = self._keys()
         user_name, serial = self._identify(keys)
         code = self.code_source(serial, self.request.duration)
         try:

@@ -6,10 +6,11 @@ import re
 
 from assume_role.errors import MfaError, UsageError
 
-# IAM's documented pattern for RoleName.
+# IAM's documented pattern for RoleName. Digits are ASCII digits only: \d
+# would also accept Arabic-Indic and other Unicode digits.
 _ROLE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
-_MFA_CODE = re.compile(r"\d{6}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+_MFA_CODE = re.compile(r"[0-9]{6}")
 
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -23,8 +24,12 @@ def role_name(value: str) -> str:
     return value
 
 
+def is_region(value: str) -> bool:
+    return bool(_REGION.fullmatch(value))
+
+
 def region(value: str) -> str:
-    if not _REGION.fullmatch(value):
+    if not is_region(value):
         raise UsageError(f"invalid region {value!r}: expected a region code such as us-east-1")
     return value
 

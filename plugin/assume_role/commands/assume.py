@@ -9,9 +9,12 @@ from assume_role.errors import UsageError
 
 
 def _logger(verbose: bool):
+    from assume_role.state_files import printable
+
     def log(message: str) -> None:
         if verbose:
-            print(f"assume-role: {message}", file=sys.stderr)
+            # Aliases and role names may hold escape sequences: shown as ?.
+            print(f"assume-role: {printable(message)}", file=sys.stderr)
 
     return log
 
@@ -65,11 +68,14 @@ def main(args) -> int:
         credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
         store.save_role(role_key, credentials, region)
 
+    # All bookkeeping before the one write to stdout; each part of it only
+    # warns when it fails, so the credentials are never withheld or half-applied.
+    history.record(account.alias, account.id, role, region)
     values = exports.for_role(credentials, account.alias, account.id, role, region)
     values.update(store.exports())
-    _write(emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME))
-    history.record(account.alias, account.id, role, region)
+    script = emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME)
     log(f"assumed {role} in {account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
+    _write(script)
     return 0
 
 

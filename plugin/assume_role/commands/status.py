@@ -7,10 +7,12 @@ scripts and never imports botocore unless ``--check`` asks AWS itself.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 
 from assume_role import devices, settings
+from assume_role.state_files import printable
 from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
 
 
@@ -37,9 +39,12 @@ def main(argv: list[str]) -> int:
 
     if assumed:
         left = expires - now
-        print(f"{account}:{role} ({env.get('AWS_ACCOUNT_ID', '?')}) in {env.get('AWS_REGION', '?')}")
+        # The variables may hold anything, escape sequences too: shown as ?.
+        account, role = printable(account), printable(role)
+        account_id, region = printable(env.get("AWS_ACCOUNT_ID", "?")), printable(env.get("AWS_REGION", "?"))
+        print(f"{account}:{role} ({account_id}) in {region}")
         user = remembered.get("user_name", "?")
-        print(f"identity:     arn:aws:sts::{env.get('AWS_ACCOUNT_ID', '?')}:assumed-role/{role}/{user}")
+        print(f"identity:     arn:aws:sts::{account_id}:assumed-role/{role}/{printable(user)}")
         print(f"role session: {remaining(left)}" + (f" left (until {_clock(expires)})" if left > 0 else ""))
     else:
         print("no role assumed in this shell")
@@ -55,14 +60,16 @@ def _print_mfa_session(profile: str, remembered: dict) -> None:
     serial = settings.mfa_serial_from_environment() or remembered.get("serial")
     try:
         store = stores.open_store()
-        session = store.load_mfa(profile, serial) if serial else None
+        # The keys last seen for the profile stand in for reading them (that needs botocore).
+        session = store.load_mfa(profile, serial, remembered.get("access_key_id")) if serial else None
     except AssumeRoleError:
         session = None
     if session is None:
-        print(f"MFA session:  none for profile {profile} (the next assume-role asks for a code)")
+        print(f"MFA session:  none for profile {printable(profile)} (the next assume-role asks for a code)")
     else:
         left = session.credentials.seconds_left()
-        print(f"MFA session:  {remaining(left)} left for profile {profile} ({serial}, kept in {store.name})")
+        where = f"{printable(serial)}, kept in {store.name}"
+        print(f"MFA session:  {remaining(left)} left for profile {printable(profile)} ({where})")
 
 
 def _caller_arn() -> str:
@@ -77,11 +84,22 @@ def _caller_arn() -> str:
         return client.get_caller_identity()["Arn"]
 
 
+# Later than any session can end (year 9999); a larger value is not a time.
+_LATEST = 253402300799
+
+
 def _epoch(value: str | None) -> float | None:
+    """The end of the role session, if the variable holds a plausible one.
+
+    ``inf``, ``nan`` and ``1e20`` parse as floats but are no time of day.
+    """
     try:
-        return float(value) if value else None
+        epoch = float(value) if value else None
     except ValueError:
         return None
+    if epoch is None or not math.isfinite(epoch) or not 0 <= epoch <= _LATEST:
+        return None
+    return epoch
 
 
 def _clock(epoch: float) -> str:

@@ -20,12 +20,13 @@ nothing heavy, because a role-credential hit must not import botocore.
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import AbstractContextManager
 from typing import Protocol
 
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import UsageError
+from assume_role.validate import is_region
+from assume_role.state_files import warn  # noqa: F401  (the backends' one way to warn)
 
 # A session this close to its end is not reused: the role session assumed
 # from it could not outlive it by much, and clocks drift.
@@ -48,13 +49,11 @@ class Backend(Protocol):
 
     def keys(self) -> list[str]: ...
 
-    def lock(self, key: str) -> AbstractContextManager: ...
+    def lock(self, key: str, waiting: str | None = None) -> AbstractContextManager: ...
+
+    def forget_leftovers(self) -> None: ...
 
     def exports(self) -> dict[str, str]: ...
-
-
-def warn(message: str) -> None:
-    print(f"assume-role: warning: {message}", file=sys.stderr)
 
 
 def mfa_key(profile: str, serial: str) -> str:
@@ -77,10 +76,13 @@ class Store:
     def name(self) -> str:
         return self.backend.name
 
-    def load_mfa(self, profile: str, serial: str) -> MfaSession | None:
+    def load_mfa(self, profile: str, serial: str, bastion_key_id: str | None) -> MfaSession | None:
+        """The stored MFA session, if it has life left and was made with ``bastion_key_id``."""
         data = self.backend.read(mfa_key(profile, serial))
         session = _parse(data, MfaSession.from_dict)
-        if session and session.credentials.seconds_left() > MFA_REUSE_MARGIN:
+        if session is None or session.bastion_key_id != bastion_key_id or bastion_key_id is None:
+            return None
+        if session.credentials.seconds_left() > MFA_REUSE_MARGIN:
             return session
         return None
 
@@ -90,16 +92,25 @@ class Store:
     def discard_mfa(self, profile: str, serial: str) -> None:
         self.backend.delete(mfa_key(profile, serial))
 
-    def lock_mfa(self, profile: str, serial: str) -> AbstractContextManager:
-        """Held while asking for MFA, so concurrent runs authenticate once."""
-        return self.backend.lock(mfa_key(profile, serial))
+    def lock_mfa(self, profile: str, serial: str, waiting: str | None = None) -> AbstractContextManager:
+        """Held around GetSessionToken, so concurrent runs authenticate once.
+
+        ``waiting`` is said once on stderr if another run holds it.
+        """
+        return self.backend.lock(mfa_key(profile, serial), waiting)
 
     def load_role(self, key: str) -> tuple[Credentials, str] | None:
         """Stored role credentials with life left, and the region they were for."""
         data = self.backend.read(key)
         credentials = _parse(data, lambda d: Credentials.from_dict(d["credentials"]))
-        if credentials and credentials.seconds_left() > ROLE_REUSE_MARGIN:
-            return credentials, str(data.get("region") or "")
+        if credentials is None:
+            return None
+        region = data.get("region")
+        if not (isinstance(region, str) and is_region(region)):
+            warn("ignoring a damaged cache entry; it will be rebuilt")
+            return None
+        if credentials.seconds_left() > ROLE_REUSE_MARGIN:
+            return credentials, region
         return None
 
     def save_role(self, key: str, credentials: Credentials, region: str) -> None:
@@ -110,6 +121,8 @@ class Store:
         doomed = [k for k in self.backend.keys() if profile is None or key_profile(k) == profile]
         for key in doomed:
             self.backend.delete(key)
+        # Half-written entries of killed runs may hold a session too.
+        self.backend.forget_leftovers()
         return len(doomed)
 
     def exports(self) -> dict[str, str]:
@@ -120,8 +133,13 @@ def _parse(data: dict | None, parse):
     if data is None:
         return None
     try:
-        return parse(data)
-    except (KeyError, TypeError, ValueError, AttributeError):
+        parsed = parse(data)
+        credentials = parsed.credentials if isinstance(parsed, MfaSession) else parsed
+        # Every stored session ends: one without an end (null) is damaged.
+        if not all(isinstance(v, str) for v in credentials[:3]) or credentials.expiration is None:
+            raise ValueError("incomplete credentials")
+        return parsed
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         warn("ignoring a damaged cache entry; it will be rebuilt")
         return None
 
