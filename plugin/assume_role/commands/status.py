@@ -94,7 +94,8 @@ def _epoch(value: str | None) -> float | None:
     ``inf``, ``nan`` and ``1e20`` parse as floats but are no time of day.
     """
     try:
-        epoch = float(value) if value else None
+        # float() also takes other scripts' digits: only ASCII is a time we wrote.
+        epoch = float(value) if value and value.isascii() else None
     except ValueError:
         return None
     if epoch is None or not math.isfinite(epoch) or not 0 <= epoch <= _LATEST:
