@@ -145,6 +145,12 @@ class Flow:
         keys = self._keys()
         user_name, serial = self._identify(keys)
         profile = self.request.profile
+        if serial != self._known_serial():
+            # The device was only found now: its session may be stored (say, from
+            # before the profile held another user's keys for a while).
+            session = self.store.load_mfa(profile, serial, keys.access_key_id)
+            if session is not None:
+                return session
         # The code is asked with no lock held: a prompt left unanswered in one
         # terminal must not stop the others.
         code = self.code_source(serial, settings.MFA_SESSION_DURATION)
