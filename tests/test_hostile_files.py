@@ -335,3 +335,11 @@ def test_status_survives_any_expiry_value(value, aws_env):
     run = run_cli(env, "status")
     assert run.returncode == 7, run.stderr
     assert run.stdout.startswith("no role assumed") and run.stderr == ""
+
+
+@pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
+def test_aws_files_that_are_fifos_fail_at_once(variable, aws_env, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    aws_env[variable] = str(fifo)
+    assert_clean_failure(assume(aws_env, "production", "read", "123456", timeout=20), 2, "FIFO")

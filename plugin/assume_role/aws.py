@@ -41,6 +41,18 @@ _THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "Too
 _BAD_KEYS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "AuthFailure"}
 
 
+def _require_plain_files() -> None:
+    """botocore would block on a FIFO config file, or read a device forever."""
+    from assume_role.state_files import UnsafeFile, check_foreign
+
+    for variable, default in (("AWS_CONFIG_FILE", "~/.aws/config"), ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")):
+        path = os.path.expanduser(os.environ.get(variable) or default)
+        try:
+            check_foreign(path)
+        except UnsafeFile as exc:
+            raise UsageError(f"cannot use {path} ({variable}): {exc}") from None
+
+
 class Bastion:
     """The bastion profile: its config, long-term credentials, and clients."""
 
@@ -48,6 +60,7 @@ class Bastion:
         for name in _FOREIGN_ENVIRONMENT:
             os.environ.pop(name, None)
         self.profile = profile
+        _require_plain_files()
         # An explicit profile makes botocore ignore credential variables too.
         self._session = botocore.session.Session(profile=profile)
         try:

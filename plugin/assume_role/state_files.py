@@ -106,6 +106,24 @@ def read_text(path: Path, *, ours: bool, secret: bool = False, limit: int = MAX_
         raise UnsafeFile(f"it is not UTF-8 text (byte {exc.start + 1})") from None
 
 
+def check_foreign(path: Path) -> None:
+    """For a file another library reads (botocore's config and credentials files).
+
+    It cannot be read through ``read_text``, but it can be refused the same
+    way before the library blocks on a FIFO or reads a device forever.
+    Raises ``UnsafeFile``; a missing file is the library's business.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UnsafeFile(f"it cannot be read: {exc.strerror}") from None
+    _check(info, ours=False, secret=False)
+    if info.st_size > MAX_BYTES:
+        raise UnsafeFile(f"it is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+
+
 def parse_json(text: str):
     """The JSON value of ``text``; ``UnsafeFile`` if it is not JSON or nests too deeply."""
     try:
@@ -121,7 +139,7 @@ def parse_json(text: str):
 def load_optional(path: Path, what: str, kind: type = dict):
     """An optional file's JSON value if it is a ``kind``; else a warning and an empty ``kind``."""
     try:
-        if not private_directory(path.parent, what, create=False):
+        if not private_directory(path.parent, create=False):
             return kind()
         text = read_text(path, ours=True)
         if text is None:
@@ -143,16 +161,17 @@ def warn_damaged(path: Path, what: str) -> None:
 def save_optional(path: Path, data, what: str) -> bool:
     """Write an optional file; a failure is a warning. True if it was written."""
     try:
-        if not private_directory(path.parent, what):
+        if not private_directory(path.parent):
             return False
         write_json_atomic(path, data)
+        sweep_temporary(path.parent)
         return True
     except OSError as exc:
         warn(f"cannot write {what} {path}: {exc.strerror or exc}")
         return False
 
 
-def private_directory(directory: Path, what: str, *, create: bool = True) -> bool:
+def private_directory(directory: Path, *, create: bool = True) -> bool:
     """Whether ``directory`` may hold the tool's files: ours, a real directory, closed to others.
 
     Created 0700 when ``create`` and missing. A directory of ours left open (an
@@ -165,16 +184,16 @@ def private_directory(directory: Path, what: str, *, create: bool = True) -> boo
     except FileNotFoundError:
         return not create
     except OSError as exc:
-        warn(f"not keeping the {what}: cannot create {directory}: {exc.strerror}")
+        warn(f"not using {directory}: it cannot be created: {exc.strerror}")
         return False
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-        warn(f"not using the {what}: {directory} is not a directory owned by you")
+        warn(f"not using {directory}: it is not a directory owned by you")
         return False
     if info.st_mode & 0o077:
         try:
             os.chmod(directory, 0o700)
         except OSError as exc:
-            warn(f"not using the {what}: others can enter {directory} and it cannot be closed ({exc.strerror})")
+            warn(f"not using {directory}: others can enter it and it cannot be closed ({exc.strerror})")
             return False
     return True
 

@@ -29,7 +29,7 @@ class EnvBackend:
             return None
         try:
             entry = json.loads(base64.b64decode(self._value, validate=True))
-        except (ValueError, binascii.Error):
+        except (ValueError, binascii.Error, RecursionError):
             return None  # damaged or from another version: ask for MFA again
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None

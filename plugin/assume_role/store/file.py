@@ -28,7 +28,6 @@ from assume_role.state_files import (
 from assume_role.store.locking import exclusive
 
 FORMAT = 1
-WHAT = "session cache"
 
 
 class FileBackend:
@@ -41,7 +40,7 @@ class FileBackend:
     def _ready(self) -> bool:
         """Create the directory 0700, or refuse it if others could get in."""
         if self._usable is None:
-            self._usable = private_directory(self.directory, WHAT)
+            self._usable = private_directory(self.directory)
             if self._usable:
                 sweep_temporary(self.directory)
         return self._usable

@@ -40,7 +40,7 @@ class KeyringBackend:
 
     def _ready(self) -> bool:
         if self._usable is None:
-            self._usable = private_directory(self._directory, WHAT)
+            self._usable = private_directory(self._directory)
         return self._usable
 
     @contextmanager
