@@ -25,8 +25,8 @@ from typing import Protocol
 
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import UsageError
+from assume_role.state_files import warn
 from assume_role.validate import is_region
-from assume_role.state_files import warn  # noqa: F401  (the backends' one way to warn)
 
 # A session this close to its end is not reused: the role session assumed
 # from it could not outlive it by much, and clocks drift.
@@ -107,7 +107,7 @@ class Store:
             return None
         region = data.get("region")
         if not (isinstance(region, str) and is_region(region)):
-            warn("ignoring a damaged cache entry; it will be rebuilt")
+            _warn_damaged()
             return None
         if credentials.seconds_left() > ROLE_REUSE_MARGIN:
             return credentials, region
@@ -134,14 +134,20 @@ def _parse(data: dict | None, parse):
         return None
     try:
         parsed = parse(data)
-        credentials = parsed.credentials if isinstance(parsed, MfaSession) else parsed
-        # Every stored session ends: one without an end (null) is damaged.
-        if not all(isinstance(v, str) for v in credentials[:3]) or credentials.expiration is None:
-            raise ValueError("incomplete credentials")
-        return parsed
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
-        warn("ignoring a damaged cache entry; it will be rebuilt")
+        _warn_damaged()
         return None
+    credentials = parsed.credentials if isinstance(parsed, MfaSession) else parsed
+    parts = (credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+    # Every stored session is temporary: one without a token or an end (null) is damaged.
+    if not all(isinstance(part, str) for part in parts) or credentials.expiration is None:
+        _warn_damaged()
+        return None
+    return parsed
+
+
+def _warn_damaged() -> None:
+    warn("ignoring a damaged cache entry; it will be rebuilt")
 
 
 def backend_name() -> str:
