@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from assume_role.safe_text import printable
+
 # Far above any real file (10,000 accounts are about 1 MiB), far below harm.
 MAX_BYTES = 8 * 1024 * 1024
 TEMPORARY_PREFIX = ".tmp-"
@@ -36,15 +38,6 @@ warnings_enabled = True
 
 class UnsafeFile(Exception):
     """A file that must not be used; ``str()`` says why, e.g. "it is a FIFO, not a regular file"."""
-
-
-def printable(text: str) -> str:
-    """``text`` with every control or other non-printable character shown as ``?``.
-
-    Values from the environment or from files (aliases, role names, paths) may
-    hold terminal escape sequences; the prompt shows them the same way.
-    """
-    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
 
 
 def warn(message: str) -> None:

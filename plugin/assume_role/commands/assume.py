@@ -9,7 +9,7 @@ from assume_role.errors import UsageError
 
 
 def _logger(verbose: bool):
-    from assume_role.state_files import printable
+    from assume_role.safe_text import printable
 
     def log(message: str) -> None:
         if verbose:

@@ -12,8 +12,8 @@ import os
 import time
 
 from assume_role import devices, settings
-from assume_role.state_files import printable
 from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
+from assume_role.safe_text import printable
 
 
 def remaining(seconds: float) -> str:
