@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -202,6 +205,43 @@ def test_stale_temporary_files_are_swept_and_logout_removes_all(aws_env, mfa_cod
     assert not stale.exists() and fresh.exists()
     assert run_cli(aws_env, "logout").returncode == 0
     assert not list(directory.glob("*.json")), list(directory.iterdir())
+
+
+@pytest.mark.skipif(not shutil.which("strace") and not os.environ.get("CI"), reason="needs strace to hold a write open")
+def test_kill_9_during_a_cache_write_leaves_no_session_behind(aws_env, mfa_code):
+    # strace holds every rename for a while, so the run can be killed with
+    # its session written to a temporary file that is not yet renamed.
+    hold = "rename,renameat,renameat2"
+    command = ["strace", "-f", "-qq", "--seccomp-bpf", "-o", "/dev/null", "-e", f"trace={hold}",
+               "-e", f"inject={hold}:delay_enter=10000000",
+               sys.executable, "-m", "assume_role", "--shell", "bash", "production", "read", mfa_code()]
+    run = subprocess.Popen(command, env=aws_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    directory = cache_dir(aws_env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and run.poll() is None:
+            if any(_size(p) for p in directory.glob(".tmp-*.json")):
+                break  # written, and waiting to be renamed
+            time.sleep(0.02)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    (leftover,) = directory.glob(".tmp-*.json")
+    assert "SessionToken" in leftover.read_text()  # what the issue is about: a whole session
+    # Too fresh to be swept by a run (it could be a write in progress)...
+    assert_assumed(assume(aws_env, "staging", "read", mfa_code()))
+    assert leftover.exists()
+    # ...but logout removes it, and a run sweeps it once it is stale.
+    assert run_cli(aws_env, "logout").returncode == 0
+    assert not list(directory.glob("*.json")), list(directory.iterdir())
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 DAMAGED_EXPIRATION = {"numeric": 1893456000, "null": None, "out-of-range": "9999-12-31T23:59:59-14:00",
