@@ -148,3 +148,6 @@ def test_parallel_runs_on_a_file_keyring_authenticate_once_and_logout_removes_al
     (stored,) = (tmp_path / "data").rglob("keyring_pass.cfg")
     assert "mfa|" not in stored.read_text() and "role|" not in stored.read_text()
     assert assume(aws_env, "staging", "admin").returncode == 2  # a code is needed again
+    # The index beside the file store's entries is not mistaken for a damaged entry.
+    file_logout = run_cli(dict(aws_env, ASSUME_ROLE_CACHE="file"), "logout")
+    assert file_logout.returncode == 0 and file_logout.stderr == "", file_logout.stderr

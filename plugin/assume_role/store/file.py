@@ -15,7 +15,6 @@ from contextlib import contextmanager
 
 from assume_role import paths
 from assume_role.state_files import (
-    TEMPORARY_PREFIX,
     UnsafeFile,
     parse_json,
     private_directory,
@@ -94,9 +93,9 @@ class FileBackend:
         if not self._ready():
             return []
         found = []
-        for path in self.directory.glob("*-*.json"):
-            if path.name.startswith(TEMPORARY_PREFIX):
-                continue
+        # Only entries: the directory also holds lock files, temporary files and
+        # the keyring backend's index.
+        for path in [*self.directory.glob("mfa-*.json"), *self.directory.glob("role-*.json")]:
             entry = self._entry(path)
             key = entry.get("key") if entry else None
             if isinstance(key, str) and self._path(key) == path:
