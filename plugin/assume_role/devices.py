@@ -35,10 +35,10 @@ def remember(profile: str, access_key_id: str, user_name: str, serial: str) -> N
     entry = {"access_key_id": access_key_id, "user_name": user_name, "serial": serial}
     if data.get(profile) != entry:
         data[profile] = entry
-        save_optional(_path(), data, WHAT)
+        save_optional(_path(), data)
 
 
 def forget(profile: str) -> None:
     data = _load()
     if data.pop(profile, None) is not None:
-        save_optional(_path(), data, WHAT)
+        save_optional(_path(), data)

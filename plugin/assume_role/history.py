@@ -50,4 +50,4 @@ def record(account_alias: str, account_id: str, role: str, region: str) -> None:
     roles = [r for r in roles_for(account_id, data) if r != role]
     data.setdefault("roles", {})[account_id] = ([role] + roles)[:MAX_ROLES_PER_ACCOUNT]
     data["last"] = {"account": account_alias, "role": role, "region": region}
-    save_optional(_path(), data, WHAT)
+    save_optional(_path(), data)

@@ -151,7 +151,7 @@ def warn_damaged(path: Path, what: str) -> None:
     warn(f"ignoring damaged {what} {path}; it will be rebuilt")
 
 
-def save_optional(path: Path, data, what: str) -> bool:
+def save_optional(path: Path, data) -> bool:
     """Write an optional file; a failure is a warning. True if it was written."""
     try:
         if not private_directory(path.parent):
@@ -160,7 +160,8 @@ def save_optional(path: Path, data, what: str) -> bool:
         sweep_temporary(path.parent)
         return True
     except OSError as exc:
-        warn(f"cannot write {what} {path}: {exc.strerror or exc}")
+        # Per directory, not per file: a full disk is one problem, said once.
+        warn(f"cannot write in {path.parent}: {exc.strerror or exc}")
         return False
 
 

@@ -117,7 +117,7 @@ class KeyringBackend:
         keys = [k for k in self._indexed() if k not in (add, remove)]
         if add:
             keys.append(add)
-        return save_optional(self._index, keys, WHAT)
+        return save_optional(self._index, keys)
 
     def exports(self) -> dict[str, str]:
         return {}
