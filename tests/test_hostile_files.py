@@ -349,6 +349,14 @@ def test_only_ascii_digits_count(args, code, aws_env, emulator):
     assert sum(emulator.control.calls().values()) == 0
 
 
+@pytest.mark.parametrize("variable, value", [("AWS_ROLE_SESSION_TIMEOUT", "\u0663\u0666\u0660\u0660"),
+                                             ("AWS_REGION", "eu-west-\u0661")])
+def test_only_ascii_digits_count_in_the_environment(variable, value, aws_env, emulator):
+    aws_env[variable] = value
+    assert_clean_failure(assume(aws_env, "production", "read", "123456"), 2, variable if "TIMEOUT" in variable else "region")
+    assert sum(emulator.control.calls().values()) == 0
+
+
 # -- what reaches the terminal -------------------------------------------------------
 
 ESCAPE = "\x1b]0;owned\x07\x1b[2J"

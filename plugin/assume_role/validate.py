@@ -48,6 +48,8 @@ def mfa_code(value: str) -> str:
 
 def duration(value: str, source: str) -> int:
     try:
+        if not value.isascii():  # int() would take other scripts' digits too
+            raise ValueError(value)
         seconds = int(value)
     except ValueError:
         raise UsageError(f"{source} must be a whole number of seconds, got {value!r}") from None
