@@ -75,9 +75,18 @@ environment:
   ASSUME_ROLE_HTTP_TIMEOUT   seconds per AWS request (default: 10)
   AWS_MAX_ATTEMPTS           attempts per AWS request (default: 3)
 
+signing in through a SAML identity provider (AWS_ASSUME_ROLE_AUTH_SCHEME=saml):
+  arguments are ACCOUNT ROLE [REGION]; the username and password come from
+  SAML_FILE (default ~/.saml/credentials, mode 600) or the terminal and are
+  POSTed, only over https or to loopback, to the identity provider
+  SAML_IDP_ASSERTION_URL    its sign-in API; answers {"saml_response": ...}
+  SAML_IDP_REQUEST_BODY_TEMPLATE  JSON with $saml_user and $saml_password
+  SAML_IDP_NAME             the SAML provider's name in IAM
+
 exit codes:
   0 success   1 unexpected error   2 bad arguments or configuration
-  3 bastion credentials missing, invalid or expired   4 MFA code or device
+  3 bastion credentials missing, invalid or expired (SAML: sign-in refused)
+  4 MFA code or device
   5 AWS denied the role   6 network, timeout or throttling   130 interrupted
   7 (status only) no valid role is assumed in this shell
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from assume_role import accounts, emitters, settings, validate, variables
+from assume_role import accounts, emitters, saml, settings, validate, variables
 from assume_role.errors import UsageError
 
 
@@ -27,6 +27,8 @@ def main(args) -> int:
         _write(emitter.script(unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME))
         return 0
     log = _logger(args.verbose)
+    # AWS_ASSUME_ROLE_AUTH_SCHEME=saml: ACCOUNT ROLE [REGION], signed in at an identity provider.
+    provider = saml.configured(args)
 
     # Everything that can be checked without the network is checked first.
     known = accounts.load()
@@ -44,9 +46,9 @@ def main(args) -> int:
     from assume_role import exports, history, store as stores
 
     profile = settings.bastion_profile()
-    external_id = settings.external_id(account.id)
+    external_id = None if provider else settings.external_id(account.id)
     store = stores.open_store()
-    role_key = stores.role_key(profile, account.id, role, duration, external_id)
+    role_key = stores.role_key(provider.cache_profile if provider else profile, account.id, role, duration, external_id)
     cached = None if args.refresh else store.load_role(role_key)
     if cached is not None and region in (None, cached[1]):
         # A hit answers without botocore or the network.
@@ -65,7 +67,10 @@ def main(args) -> int:
         )
         bastion.region = region
         request = Request(account, role, region, duration, profile, external_id)
-        credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
+        if provider:
+            credentials = provider.assume(request, log)
+        else:
+            credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
         store.save_role(role_key, credentials, region)
 
     # All bookkeeping before the one write to stdout; each part of it only

@@ -193,10 +193,13 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
         return _first_word(current)
     if position == 1:
         return _roles(positionals[0])
-    if position == 2:
-        return [Candidate("hint", "", MFA_HINT)]
-    if position == 3:
-        return _regions(positionals[0])
+    if position in (2, 3):
+        from assume_role import saml
+
+        # The SAML scheme takes no MFA code: its third word is the region.
+        if saml.chosen():
+            return _regions(positionals[0]) if position == 2 else []
+        return _regions(positionals[0]) if position == 3 else [Candidate("hint", "", MFA_HINT)]
     return []
 
 
