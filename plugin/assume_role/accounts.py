@@ -47,7 +47,7 @@ def read_table(path: Path | None = None) -> dict:
     try:
         # The user's own configuration, so a symbolic link (a dotfiles
         # checkout) is followed; a FIFO, a device or a huge file is refused.
-        text = read_text(path, ours=False)
+        text = read_text(path)
         if text is None:
             return {}
         data = parse_json(text)

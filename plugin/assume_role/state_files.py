@@ -39,6 +39,10 @@ warnings_enabled = True
 class UnsafeFile(Exception):
     """A file that must not be used; ``str()`` says why, e.g. "it is a FIFO, not a regular file"."""
 
+    def __init__(self, reason: str, *, mode: bool = False):
+        super().__init__(reason)
+        self.mode = mode  # the reason is its mode: chmod would fix it
+
 
 def warn(message: str) -> None:
     """One line on stderr, once per run however often the same problem is met."""
@@ -56,28 +60,37 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
-def _check(info: os.stat_result, ours: bool, secret: bool) -> None:
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def _check(info: os.stat_result, owned: bool, secret: bool) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise UnsafeFile(f"it is {_kind(info.st_mode)}, not a regular file")
-    if ours and info.st_uid != os.geteuid():
-        raise UnsafeFile("it belongs to another user")
-    if ours and info.st_mode & 0o022:
-        raise UnsafeFile(f"others can change it (mode {stat.S_IMODE(info.st_mode):o})")
+    if owned and info.st_uid != os.geteuid():
+        raise UnsafeFile(f"it belongs to another user (uid {info.st_uid})")
+    if owned and info.st_mode & 0o022:
+        raise UnsafeFile(f"others can change it (mode {stat.S_IMODE(info.st_mode):o})", mode=True)
     if secret and info.st_mode & 0o077:
-        raise UnsafeFile(f"others can read it (mode {stat.S_IMODE(info.st_mode):o})")
+        raise UnsafeFile(f"others can read it (mode {stat.S_IMODE(info.st_mode):o})", mode=True)
 
 
-def read_text(path: Path, *, ours: bool, secret: bool = False, limit: int = MAX_BYTES) -> str | None:
+def read_text(
+    path: Path, *, ours: bool = False, owned: bool = False, secret: bool = False, limit: int = MAX_BYTES
+) -> str | None:
     """The text of the file at ``path``, or None if there is none.
 
-    ``ours``: a file the tool wrote in its own directory: a symbolic link, a
-    file of another user or one others can change is refused. ``secret``: one
-    others can read is refused too. Raises ``UnsafeFile`` with the reason.
+    ``ours``: a file the tool wrote in its own directory, so a symbolic link
+    is refused, and it is ``owned``: it must belong to this user and nobody
+    else may change it. ``secret``: nobody else may read it either. A file of
+    the user's own configuration may be a symbolic link (a dotfiles checkout):
+    what it points to is checked. Raises ``UnsafeFile`` with the reason.
     """
+    owned = owned or ours
     try:
         # Refuse FIFOs and devices before opening: opening one can block or act.
-        _check(os.stat(path, follow_symlinks=not ours), ours, secret)
-        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if ours else 0)
+        _check(os.stat(path, follow_symlinks=not ours), owned, secret)
+        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC | (os.O_NOFOLLOW if ours else 0)
         fd = os.open(path, flags)
     except FileNotFoundError:
         return None
@@ -86,13 +99,13 @@ def read_text(path: Path, *, ours: bool, secret: bool = False, limit: int = MAX_
             raise UnsafeFile("it is a symbolic link, not a regular file") from None
         raise UnsafeFile(f"it cannot be read: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as handle:
-        _check(os.fstat(fd), ours, secret)  # the file opened is the file checked
+        _check(os.fstat(fd), owned, secret)  # the file opened is the file checked
         try:
             data = handle.read(limit + 1)
         except OSError as exc:
             raise UnsafeFile(f"it cannot be read: {exc.strerror}") from None
     if len(data) > limit:
-        raise UnsafeFile(f"it is larger than {limit // (1024 * 1024)} MiB")
+        raise UnsafeFile(f"it is larger than {_size(limit)}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -112,9 +125,9 @@ def check_foreign(path: Path) -> None:
         return
     except OSError as exc:
         raise UnsafeFile(f"it cannot be read: {exc.strerror}") from None
-    _check(info, ours=False, secret=False)
+    _check(info, owned=False, secret=False)
     if info.st_size > MAX_BYTES:
-        raise UnsafeFile(f"it is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        raise UnsafeFile(f"it is larger than {_size(MAX_BYTES)}")
 
 
 def parse_json(text: str):
