@@ -2,9 +2,11 @@
 
 Everything on disk is hostile until checked, so there is one way to read a
 file (``read_text``): it must be a regular file (a FIFO would block, a device
-such as ``/dev/zero`` would never end), of bounded size, UTF-8 text, and, for
-the tool's own files, not a symbolic link, owned by this user and writable by
-nobody else. ``parse_json`` bounds the nesting.
+such as ``/dev/zero`` would never end), of bounded size and UTF-8 text. The
+tool's own files must also not be symbolic links, must belong to this user and
+be writable by nobody else; files holding secrets (cache entries, the SAML
+password file) must be readable by nobody else. ``parse_json`` bounds the
+nesting. ``check_foreign`` applies the same rules to files botocore reads.
 
 The tool's own files (cache entries, history, remembered devices, indexes)
 only save work, so a broken one never stops a command: ``load_optional``
