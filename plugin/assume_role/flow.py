@@ -65,6 +65,17 @@ class Flow:
             self._bastion_keys = self.bastion.credentials()
         return self._bastion_keys
 
+    def _bastion_key_id(self) -> str:
+        """The access key the profile holds now.
+
+        Keys written in the profile are read from it as they stand, without
+        the credential chain; only a profile whose keys come from a
+        credential_process has to run it to know which keys it gives.
+        """
+        config = self.bastion.config
+        named = None if config.get("credential_process") else config.get("aws_access_key_id")
+        return named if isinstance(named, str) and named else self._keys().access_key_id
+
     def run(self) -> Credentials:
         if self.request.duration > settings.ROLE_CHAINING_LIMIT:
             self.log(
@@ -97,7 +108,7 @@ class Flow:
             return None
         # Only a session made with the keys the profile holds now: after a
         # switch to another IAM user's keys, the old user's session is not theirs.
-        session = self.store.load_mfa(self.request.profile, serial, self._keys().access_key_id)
+        session = self.store.load_mfa(self.request.profile, serial, self._bastion_key_id())
         if session is not None:
             self.log(f"reusing the MFA session for {serial} ({int(session.credentials.seconds_left() // 60)} min left)")
         return session
