@@ -161,6 +161,8 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
     positionals: list[str] = []
     pending = None  # an option still waiting for its value
     options_ended = False
+    # After `--` the first word is an account, never a subcommand (as in cli).
+    literal_first = False
     for word in before:
         if pending:
             pending = None
@@ -171,11 +173,12 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
             if OPTIONS.get(name, ("", False))[1] and "=" not in word:
                 pending = name
         else:
+            literal_first = literal_first or (options_ended and not positionals)
             positionals.append(word)
 
     if pending == "--shell":
         return _shells()
-    subcommand = positionals[0] if positionals and positionals[0] in SUBCOMMANDS else None
+    subcommand = positionals[0] if positionals and not literal_first and positionals[0] in SUBCOMMANDS else None
     if not options_ended and current.startswith("-"):
         if current.startswith("--shell="):
             return [Candidate("shell", "--shell=" + c.value, c.description) for c in _shells()]
@@ -190,7 +193,7 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
             return [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
         return []
     if position == 0:
-        return _first_word(current)
+        return _first_word(current, subcommands=not options_ended)
     if position == 1:
         return _roles(positionals[0])
     if position in (2, 3):
@@ -203,8 +206,8 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
     return []
 
 
-def _first_word(current: str) -> list[Candidate]:
-    found = [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
+def _first_word(current: str, subcommands: bool = True) -> list[Candidate]:
+    found = [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items() if subcommands]
     table = _accounts()
     if current[:1].isdigit():
         # Typing digits means an account id: offer the ids, described by alias.
