@@ -389,10 +389,10 @@ def test_escape_sequences_in_an_alias_never_reach_the_terminal(aws_env, world, m
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e20", "-5", "0x10", "１２"])
 def test_status_survives_any_expiry_value(value, aws_env):
     env = dict(aws_env, AWS_ACCOUNT_NAME="production", AWS_ACCOUNT_ROLE="read", AWS_ACCESS_KEY_ID="ASIAX",
-               ASSUME_ROLE_EXPIRES_AT=value)
+               ASSUME_ROLE_ACCESS_KEY_ID="ASIAX", ASSUME_ROLE_EXPIRES_AT=value)
     run = run_cli(env, "status")
     assert run.returncode == 7, run.stderr
-    assert run.stdout.startswith("no role assumed") and run.stderr == ""
+    assert run.stdout.startswith("no role assumed in this shell\n") and run.stderr == ""
 
 
 @pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])

@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
         arn = _caller_arn()
         print(f"aws says:     {arn}")
         if assumed and not _is_role_session(arn, env.get("AWS_ACCOUNT_ID", ""), role):
-            print(f"mismatch:     these credentials are not a session of {role} in {env.get('AWS_ACCOUNT_ID', '?')}")
+            print(f"mismatch:     these credentials are not a session of {role} in {account_id}")
             return EXIT_NOT_ASSUMED
     return 0 if assumed and expires > now else EXIT_NOT_ASSUMED
 
