@@ -115,16 +115,13 @@ class Flow:
 
     def _identify(self, keys: Credentials) -> tuple[str, str]:
         """The bastion IAM user's name and MFA device serial."""
-        from assume_role.aws import translated
-
         profile = self.request.profile
         remembered = self.remembered
         if remembered.get("access_key_id") == keys.access_key_id and remembered.get("user_name"):
             user_name = remembered["user_name"]
         else:
             self.log("calling sts:GetCallerIdentity to find the bastion user")
-            with translated("calling sts:GetCallerIdentity"):
-                arn = self.bastion.client("sts", keys).get_caller_identity()["Arn"]
+            arn = self.bastion.caller_arn(keys)
             if ":user/" not in arn:
                 raise CredentialsError(
                     f"the bastion profile {profile!r} must hold an IAM user's keys, but they belong to {arn}"
@@ -136,19 +133,16 @@ class Flow:
         return user_name, serial
 
     def _list_mfa_device(self, keys: Credentials, user_name: str) -> str:
-        from assume_role.aws import translated
-
         hint = f"set mfa_serial in profile {self.request.profile!r} or ASSUME_ROLE_MFA_SERIAL"
         try:
-            with translated("calling iam:ListMFADevices"):
-                found = self.bastion.client("iam", keys).list_mfa_devices(UserName=user_name)["MFADevices"]
+            found = self.bastion.mfa_serials(keys, user_name)
         except (MfaError, CredentialsError, NetworkError):
             raise
         except AssumeRoleError as exc:  # AccessDenied and friends: the serial can be configured instead
             raise MfaError(f"cannot look up the MFA device of {user_name} ({exc}); {hint}") from None
         if not found:
             raise MfaError(f"IAM user {user_name} has no MFA device; enable one, or {hint}")
-        serial = found[0]["SerialNumber"]
+        serial = found[0]
         self.log(f"found MFA device {serial} for {user_name}")
         return serial
 
@@ -176,18 +170,14 @@ class Flow:
             return self._new_mfa_session(keys, user_name, serial, code)
 
     def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str, code: str) -> MfaSession:
-        from assume_role.aws import translated
-
         self.log(f"calling sts:GetSessionToken with MFA device {serial}")
         try:
-            with translated("calling sts:GetSessionToken", with_mfa=True):
-                response = self.bastion.client("sts", keys).get_session_token(
-                    DurationSeconds=settings.MFA_SESSION_DURATION, SerialNumber=serial, TokenCode=code
-                )
+            credentials = self.bastion.session_token(keys, serial, code, settings.MFA_SESSION_DURATION)
         except MfaError:
-            devices.forget(self.request.profile)  # maybe the remembered device is gone
+            # AWS refused the code itself (a network failure is no reason to
+            # doubt the device): maybe the remembered device is gone.
+            devices.forget(self.request.profile)
             raise
-        credentials = Credentials.from_dict(response["Credentials"])
         session = MfaSession(credentials, self.request.profile, serial, user_name, keys.access_key_id)
         self.store.save_mfa(session)
         return session
@@ -195,8 +185,6 @@ class Flow:
     # -- the role ------------------------------------------------------------
 
     def _assume(self, credentials: Credentials, user_name: str, **mfa) -> Credentials:
-        from assume_role.aws import translated
-
         request = self.request
         params = {
             "RoleArn": request.role_arn,
@@ -207,9 +195,7 @@ class Flow:
         if request.external_id is not None:
             params["ExternalId"] = request.external_id
         self.log(f"calling sts:AssumeRole on {request.role_arn} for {request.duration}s")
-        with translated("calling sts:AssumeRole", role_arn=request.role_arn, with_mfa=bool(mfa)):
-            response = self.bastion.client("sts", credentials).assume_role(**params)
-        return Credentials.from_dict(response["Credentials"])
+        return self.bastion.assume_role(credentials, **params)
 
     def _assume_directly(self) -> Credentials:
         keys = self._keys()

@@ -393,12 +393,10 @@ def principal_arn(request, name: str) -> str:
 def assume_role_with_saml(request, principal: str, assertion: str, log):
     """sts:AssumeRoleWithSAML, unsigned, sent once (the assertion may be single-use)."""
     import botocore
-    import botocore.exceptions as bx
     import botocore.session
     from botocore.config import Config
 
-    from assume_role.aws import require_safe_endpoint, translated
-    from assume_role.credentials import Credentials
+    from assume_role.aws import call, read_credentials, require_safe_endpoint, translated
 
     config = Config(
         signature_version=botocore.UNSIGNED,
@@ -408,21 +406,17 @@ def assume_role_with_saml(request, principal: str, assertion: str, log):
         user_agent_extra="assume-role",
     )
     log(f"calling sts:AssumeRoleWithSAML on {request.role_arn} with {principal}")
-    with translated("calling sts:AssumeRoleWithSAML"):
+    with translated("creating the sts client"):
         client = botocore.session.Session(profile=request.profile).create_client(
             "sts", region_name=request.region, config=config
         )
-        require_safe_endpoint(client.meta.endpoint_url)
-        try:
-            response = client.assume_role_with_saml(
-                RoleArn=request.role_arn,
-                PrincipalArn=principal,
-                SAMLAssertion=assertion,
-                DurationSeconds=request.duration,
-            )
-        except bx.ClientError as exc:
-            raise _aws_error(exc.response.get("Error", {}), request.role_arn, principal) from None
-    return Credentials.from_dict(response["Credentials"])
+    require_safe_endpoint(client.meta.endpoint_url)
+    return call(
+        client, "AssumeRoleWithSAML", read_credentials,
+        spent="the SAML assertion may have been used: run assume-role again to sign in afresh",
+        client_error=lambda exc: _aws_error(exc.response.get("Error", {}), request.role_arn, principal),
+        RoleArn=request.role_arn, PrincipalArn=principal, SAMLAssertion=assertion, DurationSeconds=request.duration,
+    )
 
 
 def _aws_error(error: dict, role_arn: str, principal: str):
