@@ -12,12 +12,13 @@ chaining and caps it at one hour:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from assume_role import devices, settings
 from assume_role.accounts import Account
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
+from assume_role.regions import partition  # noqa: F401 (also imported from here)
 from assume_role.store import Store
 
 # Asked only when a new MFA authentication is needed: (device serial,
@@ -26,8 +27,7 @@ CodeSource = Callable[[str, int], str]
 Log = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     account: Account
     role: str
     region: str
@@ -40,18 +40,10 @@ class Request:
         return f"arn:{partition(self.region)}:iam::{self.account.id}:role/{self.role}"
 
 
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 class Flow:
     def __init__(self, request: Request, bastion, store: Store, code_source: CodeSource, log: Log):
         self.request = request
-        self.bastion = bastion  # an assume_role.aws.Bastion for request.profile
+        self.bastion = bastion  # from assume_role.bastion.open_bastion(request.profile)
         self.store = store
         self.code_source = code_source
         self.log = log

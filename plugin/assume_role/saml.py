@@ -52,7 +52,6 @@ _PLACEHOLDER = r"\$(?:\{(saml_user|saml_password)\}|(saml_user|saml_password)(?!
 # IAM's pattern for a SAML provider name.
 _IDP_NAME = r"(?a)[\w._-]{1,128}"
 _CONTROL = r"[\x00-\x1f\x7f]"
-_THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 
 
 class Provider:
@@ -385,7 +384,7 @@ def saml_response(answer: bytes, where: str) -> str:
 
 
 def principal_arn(request, name: str) -> str:
-    from assume_role.flow import partition
+    from assume_role.regions import partition
 
     return f"arn:{partition(request.region)}:iam::{request.account.id}:saml-provider/{name}"
 
@@ -414,15 +413,15 @@ def assume_role_with_saml(request, principal: str, assertion: str, log):
     return call(
         client, "AssumeRoleWithSAML", read_credentials,
         spent="the SAML assertion may have been used: run assume-role again to sign in afresh",
-        client_error=lambda exc: _aws_error(exc.response.get("Error", {}), request.role_arn, principal),
+        client_error=lambda code, message: _aws_error(code, message, request.role_arn, principal),
         RoleArn=request.role_arn, PrincipalArn=principal, SAMLAssertion=assertion, DurationSeconds=request.duration,
     )
 
 
-def _aws_error(error: dict, role_arn: str, principal: str):
-    code = str(error.get("Code", "Unknown"))
-    message = str(error.get("Message", ""))
-    if code in _THROTTLING:
+def _aws_error(code: str, message: str, role_arn: str, principal: str):
+    from assume_role.aws_errors import THROTTLING
+
+    if code in THROTTLING:
         return NetworkError(f"AWS throttled sts:AssumeRoleWithSAML ({code}); wait a moment and try again")
     if code == "ValidationError" and ("MaxSessionDuration" in message or "DurationSeconds" in message):
         return DeniedError(
