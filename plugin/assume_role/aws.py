@@ -13,6 +13,7 @@ is classified here and worded by ``aws_errors``, as the other client's are.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
