@@ -15,7 +15,6 @@ This module imports nothing heavy: completion and prompts use it.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import NamedTuple
 from pathlib import Path
@@ -23,7 +22,8 @@ from pathlib import Path
 from assume_role import paths, validate
 from assume_role.errors import UsageError
 
-ACCOUNT_ID = re.compile(r"\d{12}")
+# ASCII digits only: \d would also accept Arabic-Indic and other Unicode digits.
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 
 # A NamedTuple rather than a dataclass: completion imports this module on
@@ -41,19 +41,18 @@ def read_table(path: Path | None = None) -> dict:
     Completion reads only this (building an ``Account`` for each of 10,000
     aliases on every Tab would cost more than the rest of the run).
     """
+    from assume_role.state_files import UnsafeFile, parse_json, read_text
+
     path = path or paths.accounts_file()
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise UsageError(f"cannot read accounts file {path}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"accounts file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+        # The user's own configuration, so a symbolic link (a dotfiles
+        # checkout) is followed; a FIFO, a device or a huge file is refused.
+        text = read_text(path)
+        if text is None:
+            return {}
+        data = parse_json(text)
+    except UnsafeFile as exc:
+        raise UsageError(f"cannot use accounts file {path}: {exc}") from None
     if not isinstance(data, dict):
         raise UsageError(f"accounts file {path} must hold a JSON object of alias to account id")
     return data
@@ -153,7 +152,7 @@ def resolve(name: str, accounts: dict[str, Account]) -> Account:
             if account.id == name:
                 return account
         return Account(alias=name, id=name)
-    if name.isdigit():
+    if name.isascii() and name.isdigit():
         raise UsageError(f"account id {name!r} must have exactly 12 digits (it has {len(name)})")
     import difflib
 

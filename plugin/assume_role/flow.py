@@ -35,6 +35,24 @@ class Flow:
         self.log = log
         # The bastion user and MFA device found on an earlier run, read once.
         self.remembered = devices.recall(request.profile)
+        self._bastion_keys: Credentials | None = None
+
+    def _keys(self) -> Credentials:
+        """The bastion's long-term keys, read once."""
+        if self._bastion_keys is None:
+            self._bastion_keys = self.bastion.credentials()
+        return self._bastion_keys
+
+    def _bastion_key_id(self) -> str:
+        """The access key the profile holds now.
+
+        Keys written in the profile are read from it as they stand, without
+        the credential chain; only a profile whose keys come from a
+        credential_process has to run it to know which keys it gives.
+        """
+        config = self.bastion.config
+        named = None if config.get("credential_process") else config.get("aws_access_key_id")
+        return named if isinstance(named, str) and named else self._keys().access_key_id
 
     def run(self) -> Credentials:
         if self.request.duration > settings.ROLE_CHAINING_LIMIT:
@@ -66,7 +84,9 @@ class Flow:
         serial = self._known_serial()
         if not serial:
             return None
-        session = self.store.load_mfa(self.request.profile, serial)
+        # Only a session made with the keys the profile holds now: after a
+        # switch to another IAM user's keys, the old user's session is not theirs.
+        session = self.store.load_mfa(self.request.profile, serial, self._bastion_key_id())
         if session is not None:
             self.log(f"reusing the MFA session for {serial} ({int(session.credentials.seconds_left() // 60)} min left)")
         return session
@@ -105,19 +125,29 @@ class Flow:
         return serial
 
     def _mfa_session(self) -> MfaSession:
-        keys = self.bastion.credentials()
+        keys = self._keys()
         user_name, serial = self._identify(keys)
+        profile = self.request.profile
+        if serial != self._known_serial():
+            # The device was only found now: its session may be stored (say, from
+            # before the profile held another user's keys for a while).
+            session = self.store.load_mfa(profile, serial, keys.access_key_id)
+            if session is not None:
+                return session
+        # The code is asked with no lock held: a prompt left unanswered in one
+        # terminal must not stop the others.
+        code = self.code_source(serial, settings.MFA_SESSION_DURATION)
         # Concurrent runs queue here; all but the first find the session the
-        # first one made, so one MFA code serves every terminal.
-        with self.store.lock_mfa(self.request.profile, serial):
-            session = self.store.load_mfa(self.request.profile, serial)
+        # first one made, so one GetSessionToken serves every terminal.
+        waiting = f"waiting for another assume-role that is getting an MFA session for {serial}"
+        with self.store.lock_mfa(profile, serial, waiting):
+            session = self.store.load_mfa(profile, serial, keys.access_key_id)
             if session is not None:
                 self.log("another assume-role just made an MFA session; reusing it")
                 return session
-            return self._new_mfa_session(keys, user_name, serial)
+            return self._new_mfa_session(keys, user_name, serial, code)
 
-    def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str) -> MfaSession:
-        code = self.code_source(serial, settings.MFA_SESSION_DURATION)
+    def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str, code: str) -> MfaSession:
         self.log(f"calling sts:GetSessionToken with MFA device {serial}")
         try:
             credentials = self.bastion.session_token(keys, serial, code, settings.MFA_SESSION_DURATION)
@@ -126,7 +156,7 @@ class Flow:
             # doubt the device): maybe the remembered device is gone.
             devices.forget(self.request.profile)
             raise
-        session = MfaSession(credentials, self.request.profile, serial, user_name)
+        session = MfaSession(credentials, self.request.profile, serial, user_name, keys.access_key_id)
         self.store.save_mfa(session)
         return session
 
@@ -146,7 +176,7 @@ class Flow:
         return self.bastion.assume_role(credentials, **params)
 
     def _assume_directly(self) -> Credentials:
-        keys = self.bastion.credentials()
+        keys = self._keys()
         user_name, serial = self._identify(keys)
         code = self.code_source(serial, self.request.duration)
         try:

@@ -57,14 +57,25 @@ _NOT_PLAIN_ENVIRONMENT = (
 
 
 def _raw(path: str) -> dict[str, dict[str, str]] | None:
-    """Sections of one INI file; {} when absent, None when botocore must judge it."""
+    """Sections of one INI file; {} when absent, None when botocore must judge it.
+
+    Read through the tool's one safe reader: a FIFO, a device or a huge file
+    at the path is a usage error, not a hang and not "no file".
+    """
+    from assume_role.errors import UsageError
+    from assume_role.state_files import UnsafeFile, read_text
+
     path = os.path.expanduser(os.path.expandvars(path))
-    if not os.path.isfile(path):
+    try:
+        text = read_text(path)
+    except UnsafeFile as exc:
+        raise UsageError(f"cannot use {path}: {exc}") from None
+    if text is None:
         return {}
     parser = configparser.RawConfigParser()
     try:
-        parser.read([path])
-    except (configparser.Error, UnicodeDecodeError, OSError):
+        parser.read_string(text, source=path)
+    except configparser.Error:
         return None
     return {section: dict(parser.items(section)) for section in parser.sections()}
 

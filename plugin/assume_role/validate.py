@@ -15,8 +15,8 @@ _MAX_ROLE = 512 + 64
 # RoleSessionName: 2 to 64 of these characters.
 _SESSION_CHARACTER = re.compile(r"[^\w+=,.@-]", re.ASCII)
 SESSION_NAME_PADDING = "-assume-role"
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
-_MFA_CODE = re.compile(r"\d{6}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+_MFA_CODE = re.compile(r"[0-9]{6}")
 
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -68,6 +68,8 @@ def mfa_code(value: str) -> str:
 
 def duration(value: str, source: str) -> int:
     try:
+        if not value.isascii():  # int() would take other scripts' digits too
+            raise ValueError(value)
         seconds = int(value)
     except ValueError:
         raise UsageError(f"{source} must be a whole number of seconds, got {value!r}") from None

@@ -11,9 +11,12 @@ from assume_role.request import Request, partition
 
 
 def _logger(verbose: bool):
+    from assume_role.safe_text import printable
+
     def log(message: str) -> None:
         if verbose:
-            print(f"assume-role: {message}", file=sys.stderr)
+            # Aliases and role names may hold escape sequences: shown as ?.
+            print(f"assume-role: {printable(message)}", file=sys.stderr)
 
     return log
 
@@ -82,12 +85,15 @@ def main(args) -> int:
     if code is not None and not code_used:
         print(f"assume-role: used the stored {stored}; the MFA code given was not used", file=sys.stderr)
 
+    # All bookkeeping before the one write to stdout; each part of it only
+    # warns when it fails, so the credentials are never withheld or half-applied.
     account = request.account
+    history.record(account.alias, account.id, request.role, request.region)
     values = exports.for_role(credentials, account.alias, account.id, request.role, request.region)
     values.update(store.exports())
-    _write(emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME))
-    history.record(account.alias, account.id, request.role, request.region)
+    script = emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME)
     log(f"assumed {request.role} in {account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
+    _write(script)
     return 0
 
 

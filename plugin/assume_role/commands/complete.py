@@ -226,7 +226,9 @@ def _first_word(current: str, subcommands: bool = True) -> list[Candidate]:
 
 
 def _roles(account_word: str) -> list[Candidate]:
-    from assume_role import history
+    from assume_role import history, state_files
+
+    state_files.warnings_enabled = False  # see the module's doc: no stderr on Tab
 
     alias, value = _account(account_word)
     account_id = id_of(value)

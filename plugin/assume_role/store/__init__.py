@@ -20,12 +20,12 @@ nothing heavy, because a role-credential hit must not import botocore.
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import AbstractContextManager
 from typing import Protocol
 
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import UsageError
+from assume_role.state_files import warn
 
 # A session this close to its end is not reused: the role session assumed
 # from it could not outlive it by much, and clocks drift.
@@ -48,13 +48,11 @@ class Backend(Protocol):
 
     def keys(self) -> list[str]: ...
 
-    def lock(self, key: str) -> AbstractContextManager: ...
+    def lock(self, key: str, waiting: str | None = None) -> AbstractContextManager: ...
+
+    def forget_leftovers(self) -> None: ...
 
     def exports(self) -> dict[str, str]: ...
-
-
-def warn(message: str) -> None:
-    print(f"assume-role: warning: {message}", file=sys.stderr)
 
 
 def mfa_key(profile: str, serial: str) -> str:
@@ -87,10 +85,13 @@ class Store:
     def name(self) -> str:
         return self.backend.name
 
-    def load_mfa(self, profile: str, serial: str) -> MfaSession | None:
+    def load_mfa(self, profile: str, serial: str, bastion_key_id: str | None) -> MfaSession | None:
+        """The stored MFA session, if it has life left and was made with ``bastion_key_id``."""
         data = self.backend.read(mfa_key(profile, serial))
         session = _parse(data, MfaSession.from_dict)
-        if session and session.credentials.seconds_left() > MFA_REUSE_MARGIN:
+        if session is None or session.bastion_key_id != bastion_key_id or bastion_key_id is None:
+            return None
+        if session.credentials.seconds_left() > MFA_REUSE_MARGIN:
             return session
         return None
 
@@ -100,9 +101,12 @@ class Store:
     def discard_mfa(self, profile: str, serial: str) -> None:
         self.backend.delete(mfa_key(profile, serial))
 
-    def lock_mfa(self, profile: str, serial: str) -> AbstractContextManager:
-        """Held while asking for MFA, so concurrent runs authenticate once."""
-        return self.backend.lock(mfa_key(profile, serial))
+    def lock_mfa(self, profile: str, serial: str, waiting: str | None = None) -> AbstractContextManager:
+        """Held around GetSessionToken, so concurrent runs authenticate once.
+
+        ``waiting`` is said once on stderr if another run holds it.
+        """
+        return self.backend.lock(mfa_key(profile, serial), waiting)
 
     def load_role(self, key: str) -> Credentials | None:
         """Stored role credentials with life left."""
@@ -134,6 +138,8 @@ class Store:
         doomed = [k for k in self.backend.keys() if profile is None or key_profile(k) == profile]
         for key in doomed:
             self.backend.delete(key)
+        # Half-written entries of killed runs may hold a session too.
+        self.backend.forget_leftovers()
         return len(doomed)
 
     def exports(self) -> dict[str, str]:
@@ -144,10 +150,21 @@ def _parse(data: dict | None, parse):
     if data is None:
         return None
     try:
-        return parse(data)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        warn("ignoring a damaged cache entry; it will be rebuilt")
+        parsed = parse(data)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+        _warn_damaged()
         return None
+    credentials = parsed.credentials if isinstance(parsed, MfaSession) else parsed
+    parts = (credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+    # Every stored session is temporary: one without a token or an end (null) is damaged.
+    if not all(isinstance(part, str) for part in parts) or credentials.expiration is None:
+        _warn_damaged()
+        return None
+    return parsed
+
+
+def _warn_damaged() -> None:
+    warn("ignoring a damaged cache entry; it will be rebuilt")
 
 
 def backend_name() -> str:
