@@ -7,7 +7,7 @@ function assume-role --description 'Assume an AWS IAM role in this shell'
         set helper $ASSUME_ROLE_COMMAND[1]
     end
     # `command` runs the helper itself, never this function.
-    if contains -- "$argv[1]" init status logout demo help __complete -h --help -V --version
+    if contains -- "$argv[1]" init status logout demo exec credential-process console help __complete -h --help -V --version
         # Not shell code: let the output reach the terminal as it is.
         command $helper $argv
         return

@@ -25,6 +25,10 @@ PASS_THROUGH = {
     "status": "assume_role.commands.status",
     "logout": "assume_role.commands.logout",
     "demo": "assume_role.commands.demo",
+    "exec": "assume_role.commands.exec_",
+    "credential-process": "assume_role.commands.credential_process",
+    "console": "assume_role.commands.console",
+    "__refresh": "assume_role.commands.refresh",
 }
 # Subcommands whose output is evaluated like the main command's.
 EVALUATED = {"clear"}
@@ -53,6 +57,13 @@ subcommands:
   init SHELL          print the line to add to your shell's rc file
   status              show what is assumed and how long it lasts
   logout              forget stored MFA and role sessions
+  exec ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]
+                      run COMMAND with the role's credentials, this shell untouched
+  credential-process ACCOUNT ROLE
+                      print credential_process JSON for ~/.aws/config profiles
+                      (--profiles [--write]: profiles for the accounts file)
+  console [ACCOUNT ROLE] [--service NAME] [--print]
+                      open the AWS console as the role (--print: print the URL)
 
 sessions longer than one hour:
   AWS counts AssumeRole from MFA session credentials as role chaining and caps
@@ -74,6 +85,10 @@ environment:
   ASSUME_ROLE_MFA_PROCESS_TIMEOUT  seconds to wait for it (default: 60)
   ASSUME_ROLE_HTTP_TIMEOUT   seconds per AWS request (default: 10)
   AWS_MAX_ATTEMPTS           attempts per AWS request (default: 3)
+  ASSUME_ROLE_REFRESH_BEFORE seconds left at which the shell plugins renew the
+                             role before the next command (default: 600)
+  ASSUME_ROLE_AUTO_REFRESH   0: the shell plugins never renew the role
+  ASSUME_ROLE_FEDERATION_ENDPOINT  console sign-in endpoint (https or loopback)
 
 exit codes:
   0 success   1 unexpected error   2 bad arguments or configuration

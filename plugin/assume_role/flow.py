@@ -31,7 +31,9 @@ class Request:
     account: Account
     role: str
     region: str
-    duration: int
+    # None: AssumeRole without DurationSeconds, through the MFA session. The
+    # federation endpoint refuses chained role sessions that named a duration.
+    duration: int | None
     profile: str
     external_id: str | None
 
@@ -59,7 +61,7 @@ class Flow:
         self.remembered = devices.recall(request.profile)
 
     def run(self) -> Credentials:
-        if self.request.duration > settings.ROLE_CHAINING_LIMIT:
+        if self.request.duration is not None and self.request.duration > settings.ROLE_CHAINING_LIMIT:
             self.log(
                 f"{self.request.duration}s is over the 1-hour role-chaining limit: "
                 "assuming the role directly with the long-term keys and MFA"
@@ -167,15 +169,13 @@ class Flow:
         from assume_role.aws import translated
 
         request = self.request
-        params = {
-            "RoleArn": request.role_arn,
-            "RoleSessionName": user_name,
-            "DurationSeconds": request.duration,
-            **mfa,
-        }
+        params = {"RoleArn": request.role_arn, "RoleSessionName": user_name, **mfa}
+        if request.duration is not None:
+            params["DurationSeconds"] = request.duration
         if request.external_id is not None:
             params["ExternalId"] = request.external_id
-        self.log(f"calling sts:AssumeRole on {request.role_arn} for {request.duration}s")
+        length = f"{request.duration}s" if request.duration is not None else "AWS's default duration"
+        self.log(f"calling sts:AssumeRole on {request.role_arn} for {length}")
         with translated("calling sts:AssumeRole", role_arn=request.role_arn, with_mfa=bool(mfa)):
             response = self.bastion.client("sts", credentials).assume_role(**params)
         return Credentials.from_dict(response["Credentials"])

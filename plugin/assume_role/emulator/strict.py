@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from . import aws_errors, moto_state, sigv4, trust
+from . import aws_errors, federation, moto_state, sigv4, trust
 from .aws_errors import AwsError
 from .faults import CallCounter, FaultBoard
 from .mfa import MfaCodes
@@ -181,6 +181,7 @@ class StrictLayer:
         self.faults = FaultBoard()
         self.calls = CallCounter()
         self.control = ControlRoutes(self)
+        self.federation = federation.Federation(self.sessions, self.calls)
 
     # -- WSGI entry point -------------------------------------------------
 
@@ -188,6 +189,8 @@ class StrictLayer:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_strict/"):
             return self.control(environ, start_response)
+        if path == federation.PATH:
+            return self.federation(environ, start_response)
         if path.startswith("/moto-api"):
             # moto's own dashboard and reset API stay reachable for demos.
             return self.moto_app(environ, start_response)
@@ -395,11 +398,15 @@ class StrictLayer:
 
         status, headers, chunks = self._forward(request, identity)
         if status.startswith("2"):
-            self._remember_role_credentials(b"".join(chunks), role, bool(mfa_present), mfa_at)
+            self._remember_role_credentials(
+                b"".join(chunks), role, bool(mfa_present), mfa_at,
+                chained=identity.is_temporary, duration_requested=bool(params.get("DurationSeconds")),
+            )
         return status, headers, chunks
 
     def _remember_role_credentials(
-        self, xml: bytes, role: moto_state.Role, mfa: bool, mfa_at: datetime | None
+        self, xml: bytes, role: moto_state.Role, mfa: bool, mfa_at: datetime | None, *,
+        chained: bool, duration_requested: bool,
     ) -> None:
         ns = {"sts": _STS_XMLNS}
         root = ElementTree.fromstring(xml)
@@ -422,6 +429,8 @@ class StrictLayer:
                 mfa=mfa,
                 mfa_authenticated_at=mfa_at,
                 role_arn=role.arn,
+                chained=chained,
+                duration_requested=duration_requested,
             )
         )
 

@@ -94,11 +94,11 @@ class Store:
         """Held while asking for MFA, so concurrent runs authenticate once."""
         return self.backend.lock(mfa_key(profile, serial))
 
-    def load_role(self, key: str) -> tuple[Credentials, str] | None:
-        """Stored role credentials with life left, and the region they were for."""
+    def load_role(self, key: str, margin: float = ROLE_REUSE_MARGIN) -> tuple[Credentials, str] | None:
+        """Stored role credentials with over ``margin`` seconds left, and their region."""
         data = self.backend.read(key)
         credentials = _parse(data, lambda d: Credentials.from_dict(d["credentials"]))
-        if credentials and credentials.seconds_left() > ROLE_REUSE_MARGIN:
+        if credentials and credentials.seconds_left() > margin:
             return credentials, str(data.get("region") or "")
         return None
 
