@@ -27,7 +27,6 @@ import os
 import re
 import secrets
 import sys
-import time
 import urllib.error
 import urllib.request
 from urllib.parse import quote, urlencode
@@ -53,11 +52,12 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="assume-role console",
-        usage="assume-role console [-v] [ACCOUNT ROLE] [--service NAME] [--region REGION] [--print]",
+        usage="assume-role console [-v] [ACCOUNT ROLE [MFA_TOKEN]] [--service NAME] [--region REGION] [--print]",
         description="Open the AWS console as ROLE in ACCOUNT (default: the role this shell holds).",
     )
     parser.add_argument("account", nargs="?", metavar="ACCOUNT")
     parser.add_argument("role", nargs="?", metavar="ROLE")
+    parser.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN")
     parser.add_argument("--service", default="console", help="console page to open, e.g. s3 or ec2 (default: home)")
     parser.add_argument("--region", help="region to open the console in (default: the shell's, as for assume)")
     parser.add_argument("--print", action="store_true", help="print the sign-in URL on stdout instead of opening it")
@@ -82,9 +82,10 @@ def main(argv: list[str]) -> int:
     from assume_role.flow import partition
 
     log = assume.logger(args.verbose)
-    assumed = assume.obtain(account, role, None, args.region, log=log, console=True)
+    configured = _configured_endpoint()  # checked before any credentials exist
+    assumed = assume.obtain(account, role, args.mfa_token, args.region, log=log, console=True)
     signin_host, console_host = HOSTS[partition(assumed.region)]
-    endpoint = _federation_endpoint(signin_host)
+    endpoint = configured or f"https://{signin_host}/federation"
     log(f"asking the federation endpoint for a sign-in token for {assumed.role} in {assumed.account.alias}")
     token = _signin_token(endpoint, assumed.credentials)
     destination = f"https://{console_host}/{args.service}/home?region={quote(assumed.region)}"
@@ -104,10 +105,13 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _federation_endpoint(signin_host: str) -> str:
+def _configured_endpoint() -> str | None:
+    """``ASSUME_ROLE_FEDERATION_ENDPOINT`` if set: HTTPS, or loopback for tests and the demo."""
     from assume_role.aws import require_safe_endpoint
 
-    endpoint = os.environ.get(ENDPOINT_VARIABLE) or f"https://{signin_host}/federation"
+    endpoint = os.environ.get(ENDPOINT_VARIABLE)
+    if not endpoint:
+        return None
     if any(ord(c) < 33 or c in "?#" for c in endpoint):
         raise UsageError(f"{ENDPOINT_VARIABLE} must be a URL without spaces, query or fragment")
     require_safe_endpoint(endpoint)
@@ -155,17 +159,18 @@ def _has_display() -> bool:
 def _open_in_browser(url: str) -> bool:
     """Open ``url`` through a one-time loopback redirect; False if no browser started."""
     import http.server
+    import threading
     import webbrowser
 
     path = "/" + secrets.token_urlsafe(24)
-    served = []
+    served = threading.Event()
 
     class Redirect(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (the name http.server calls)
-            if self.path != path or served:
+            if self.path != path or served.is_set():
                 self.send_error(404)
                 return
-            served.append(True)
+            served.set()
             self.send_response(303)
             self.send_header("Location", url)
             self.send_header("Cache-Control", "no-store")
@@ -175,18 +180,20 @@ def _open_in_browser(url: str) -> bool:
         def log_message(self, *args):  # the request line holds the one-time path
             pass
 
-    with http.server.HTTPServer(("127.0.0.1", 0), Redirect) as server:
-        server.timeout = 1
-        local = f"http://127.0.0.1:{server.server_port}{path}"
+    server = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    # Served from a thread: some browser launchers wait for the page to load.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    try:
         try:
-            if not webbrowser.open(local):
-                return False
+            opened = webbrowser.open(f"http://127.0.0.1:{server.server_port}{path}")
         except webbrowser.Error:
+            opened = False
+        if not (opened or served.is_set()):
             return False
-        deadline = time.monotonic() + BROWSER_WAIT
-        while not served and time.monotonic() < deadline:
-            server.handle_request()
-    if not served:
-        raise NetworkError(f"the browser did not come for the sign-in within {BROWSER_WAIT} s; try --print")
-    return True
-
+        if not served.wait(BROWSER_WAIT):
+            raise NetworkError(f"the browser did not come for the sign-in within {BROWSER_WAIT} s; try --print")
+        return True
+    finally:
+        server.shutdown()
+        server.server_close()
