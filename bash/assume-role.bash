@@ -322,8 +322,10 @@ _assume_role_install_hook
 _assume_role_refresh() {
     [[ ${ASSUME_ROLE_AUTO_REFRESH-1} != 0 && -n ${AWS_ACCOUNT_ROLE-} && -n $_assume_role_clock ]] || return 0
     local expires=${ASSUME_ROLE_EXPIRES_AT-} before=${ASSUME_ROLE_REFRESH_BEFORE-600} now
-    [[ $expires =~ ^[0-9]{1,12}$ && $expires != "${_assume_role_refresh_tried-}" ]] || return 0
-    [[ $before =~ ^[0-9]{1,6}$ ]] || before=600
+    # Globs, not =~: a regex is compiled at every use, and this runs per command.
+    [[ -n $expires && $expires != *[!0-9]* && ${#expires} -le 12 ]] || return 0
+    [[ $expires != "${_assume_role_refresh_tried-}" ]] || return 0
+    [[ -n $before && $before != *[!0-9]* && ${#before} -le 6 ]] || before=600
     if [[ $_assume_role_clock == epochseconds ]]; then
         now=$EPOCHSECONDS
     else

@@ -4,8 +4,8 @@
 
 Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
 reusing the MFA session, a cache hit, --help) and the shell benchmarks
-(bench_shells: completion with 10 and 10,000 aliases, the prompt segment in
-each shell) one after the other on the same machine, then prints a table of
+(bench_shells: completion with 10 and 10,000 aliases, the prompt segment and
+the auto-refresh check in each shell) one after the other on the same machine, then prints a table of
 medians and a description of the machine. --update-readme also writes both
 into README.md between its bench markers.
 
@@ -44,6 +44,8 @@ def rows(core: dict, shells: dict) -> list[tuple[str, str, str]]:
         ("role switch, MFA session reused", _ms(core["role switch, MFA session reused"]),
          "one AssumeRole, no MFA code"),
         ("cache hit", _ms(core["cache hit"]), "stored role credentials: no AWS call, no botocore"),
+        ("credential-process, cache hit", _ms(core["credential-process, cache hit"]),
+         "what an SDK waits for with a `credential_process` profile"),
     ]
     completion = shells["completion_ms"]
     for count in ("10", "10,000"):
@@ -63,6 +65,13 @@ def rows(core: dict, shells: dict) -> list[tuple[str, str, str]]:
         else:
             proof = f"per prompt; {forks:g} processes started"
         table.append((f"prompt segment, {shell}", f"{micros:.0f} µs", proof))
+    for shell, micros in shells["refresh_us"].items():
+        forks = shells["forks_per_command"].get(shell)
+        if forks is None:
+            proof = "per command while time remains (strace not installed: processes not counted)"
+        else:
+            proof = f"per command while time remains; {forks:g} processes started"
+        table.append((f"auto-refresh check, {shell}", f"{micros:.0f} µs", proof))
     table += [
         ("`--help`", _ms(core["--help"]), "no AWS library loaded"),
         ("`python -c pass`", f"{shells['python_startup_ms']:.0f} ms",
