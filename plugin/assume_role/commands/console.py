@@ -69,12 +69,13 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if not _SERVICE.fullmatch(args.service):
         raise UsageError(f"--service must be a console service name such as s3 or ec2, not {args.service!r}")
-    account, role = args.account, args.role
+    account, role, region = args.account, args.role, args.region
     if account and not role:
         raise UsageError("console takes ACCOUNT and ROLE together, or neither for the role this shell holds")
     if not account:
         account = os.environ.get("AWS_ACCOUNT_NAME") or os.environ.get("AWS_ACCOUNT_ID")
         role = os.environ.get("AWS_ACCOUNT_ROLE")
+        region = region or os.environ.get("AWS_REGION") or None  # where this shell works
         if not (account and role):
             raise UsageError("no role is assumed in this shell: name one, as in assume-role console production read")
 
@@ -83,7 +84,7 @@ def main(argv: list[str]) -> int:
 
     log = assume.logger(args.verbose)
     configured = _configured_endpoint()  # checked before any credentials exist
-    assumed = assume.obtain(account, role, args.mfa_token, args.region, log=log, console=True)
+    assumed = assume.obtain(account, role, args.mfa_token, region, log=log, console=True)
     signin_host, console_host = HOSTS[partition(assumed.region)]
     endpoint = configured or f"https://{signin_host}/federation"
     log(f"asking the federation endpoint for a sign-in token for {assumed.role} in {assumed.account.alias}")
