@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from helpers import Terminal, write_helper
+import pytest
+from helpers import Terminal, load_lines, run_strict, write_helper
 from test_terminal import FINGERPRINT, rc
 
 # A 900 s role renewed when under 890 s are left: ten seconds after assuming,
@@ -75,3 +77,77 @@ def test_exec_leaves_the_shell_alone(shell, aws_env, mfa_code, tmp_path):
         term.key("C-c")
         assert term.run(f"echo status={status}").strip().endswith("status=130")
         assert term.run(FINGERPRINT) == clean
+
+
+# -- the check itself, called as each shell's hook calls it -----------------------
+
+# Stands in for the helper's __refresh: logs the call, prints code that renews
+# the role for an hour, or fails as told.
+FAKE_REFRESH = r"""#!/bin/sh
+printf '%s\n' "$*" >> "$FAKE_LOG"
+[ "${FAKE_EXIT:-0}" = 0 ] || { echo "assume-role: cannot renew" >&2; exit "$FAKE_EXIT"; }
+later=$(( $(date +%s) + 3600 ))
+case "$3" in
+  fish) echo "set -gx AWS_ACCESS_KEY_ID NEW; set -gx ASSUME_ROLE_EXPIRES_AT $later" ;;
+  *) echo "export AWS_ACCESS_KEY_ID=NEW ASSUME_ROLE_EXPIRES_AT=$later" ;;
+esac
+"""
+
+HOOK = {
+    "bash": '_assume_role_refresh_armed=1; _assume_role_refresh_trap "$_"\n',
+    "zsh": "_assume_role_refresh\n",
+    "fish": "__assume_role_refresh\n",
+}
+
+
+def refresh_script(shell: str, hooks: int) -> str:
+    return load_lines(shell) + HOOK[shell] * hooks + 'echo "key=$AWS_ACCESS_KEY_ID"\n'
+
+
+@pytest.fixture
+def refresh_env(tmp_path):
+    fake = tmp_path / "fake-assume-role"
+    fake.write_text(FAKE_REFRESH)
+    fake.chmod(0o755)
+    return {
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "ASSUME_ROLE_COMMAND": str(fake),
+        "FAKE_LOG": str(tmp_path / "calls.log"),
+        "AWS_ACCOUNT_NAME": "production",
+        "AWS_ACCOUNT_ROLE": "read",
+        "AWS_ACCESS_KEY_ID": "OLD",
+    }
+
+
+def calls(env) -> list[str]:
+    log = Path(env["FAKE_LOG"])
+    return log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.mark.parametrize(
+    "left, settings, renewed",
+    [
+        (3600, {}, False),  # time remains: nothing runs
+        (300, {}, True),  # under the default 600 s
+        (300, {"ASSUME_ROLE_REFRESH_BEFORE": "200"}, False),
+        (300, {"ASSUME_ROLE_AUTO_REFRESH": "0"}, False),
+        (-60, {}, True),  # already expired: renewed all the same
+        (300, {"ASSUME_ROLE_REFRESH_BEFORE": "$(touch pwned)"}, True),  # nonsense: the default
+    ],
+)
+def test_refresh_check(shell, refresh_env, tmp_path, left, settings, renewed):
+    env = {**refresh_env, **settings, "ASSUME_ROLE_EXPIRES_AT": str(int(time.time()) + left)}
+    result = run_strict(shell, f"cd '{tmp_path}'\n" + refresh_script(shell, 3), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ("key=NEW\n" if renewed else "key=OLD\n")
+    assert calls(env) == ([f"__refresh --shell {shell}"] if renewed else [])
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_failed_refresh_is_tried_once_and_changes_nothing(shell, refresh_env):
+    env = {**refresh_env, "FAKE_EXIT": "4", "ASSUME_ROLE_EXPIRES_AT": str(int(time.time()) + 100)}
+    result = run_strict(shell, refresh_script(shell, 3), env=env)
+    assert result.stdout == "key=OLD\n"
+    assert result.stderr == "assume-role: cannot renew\n"
+    assert calls(env) == [f"__refresh --shell {shell}"]
