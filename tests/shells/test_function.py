@@ -68,7 +68,9 @@ def test_failure_changes_nothing(shell, fake):
     assert result.stderr == "assume-role: denied\n"
 
 
-@pytest.mark.parametrize("word", ["init", "status", "logout", "demo", "help", "__complete", "--help", "-V"])
+@pytest.mark.parametrize(
+    "word", ["init", "status", "logout", "demo", "exec", "credential-process", "console", "help", "__complete", "--help", "-V"]
+)
 def test_pass_through_words_are_not_evaluated(shell, fake, word):
     result = run_strict(shell, load_lines(shell) + call(shell, f"{word} x") + SHOW[shell], env=fake)
     assert result.stdout == "echo not-evaluated\nrc=0 var=unset\n"
