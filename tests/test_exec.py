@@ -7,11 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from support import assert_clean_failure, run_cli
 
+PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugin"
 CALLER_ARN = 'import boto3; print(boto3.client("sts").get_caller_identity()["Arn"])'
 
 
@@ -93,3 +95,13 @@ def test_missing_command_and_separator(aws_env, mfa_code):
                          127, "command not found")
     assert_clean_failure(run_cli(aws_env, "exec", "production", "read", "true"), 2, "--")
     assert_clean_failure(run_cli(aws_env, "exec", "production", "read", "--"), 2, "command after")
+
+
+@pytest.mark.parametrize("subcommand", ["exec", "credential-process", "console"])
+def test_tab_completes_account_then_role(subcommand, tmp_path):
+    accounts = tmp_path / "accounts"
+    accounts.write_text('{"production": {"id": "111111111111", "roles": ["read", "admin"]}, "staging": "222222222222"}')
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(PLUGIN_DIR),
+           "ASSUME_ROLE_ACCOUNTS_FILE": str(accounts), "XDG_STATE_HOME": str(tmp_path / "state")}
+    assert run_cli(env, "__complete", "--shell", "bash", "--", subcommand, "pr").stdout == "production\n"
+    assert run_cli(env, "__complete", "--shell", "bash", "--", subcommand, "production", "").stdout == "read\nadmin\n"
