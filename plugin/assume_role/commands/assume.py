@@ -14,7 +14,7 @@ from assume_role import accounts, emitters, settings, validate, variables
 from assume_role.accounts import Account
 from assume_role.credentials import Credentials
 from assume_role.errors import UsageError
-from assume_role.store import Store
+from assume_role.store import ROLE_REUSE_MARGIN, Store
 
 Log = Callable[[str], None]
 # (the MFA_TOKEN argument or None, the Bastion, log) -> the flow's code source.
@@ -76,14 +76,14 @@ def obtain(
     *,
     log: Log,
     refresh: bool = False,
-    min_seconds_left: float | None = None,
+    min_seconds_left: float = ROLE_REUSE_MARGIN,
     console: bool = False,
     code_source: CodeSourceFactory | None = None,
 ) -> Assumed:
     """Resolve a request and return the role's credentials, stored or new.
 
     ``min_seconds_left``: stored credentials are reused only with more life
-    than that (default: the store's margin). ``console``: credentials the
+    than that. ``console``: credentials the
     federation endpoint accepts (AssumeRole without DurationSeconds, never
     stored). ``code_source(given_code, bastion, log)`` says where a new MFA
     code comes from (default: the argument, mfa_process, the terminal).
@@ -107,8 +107,7 @@ def obtain(
     external_id = settings.external_id(account.id)
     store = stores.open_store()
     role_key = stores.role_key(profile, account.id, role, duration, external_id)
-    margin = stores.ROLE_REUSE_MARGIN if min_seconds_left is None else min_seconds_left
-    cached = None if refresh or console else store.load_role(role_key, margin)
+    cached = None if refresh or console else store.load_role(role_key, min_seconds_left)
     if cached is not None and region in (None, cached[1]):
         # A hit answers without botocore or the network.
         credentials, region = cached
