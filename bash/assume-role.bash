@@ -27,18 +27,15 @@ _assume_role_helper() {
 }
 
 assume-role() {
-    case ${1-} in
-    init | status | logout | demo | exec | credential-process | console | help | __complete | -h | --help | -V | --version)
-        # Not shell code: let the output reach the terminal as it is.
-        _assume_role_helper "$@"
-        return
-        ;;
-    esac
-    # Only stdout is captured: stdin, stderr and the terminal stay with the
-    # helper so that its pickers and MFA prompt work. Its output is applied
-    # only when it succeeded, so a failure changes nothing in this shell.
+    # The helper alone decides what is shell code: with --shell its stdout
+    # carries nothing else, and text for people (status, help, init, the demo)
+    # goes to the descriptor named by --output-fd, here this function's own
+    # stdout. So whatever stdout holds is applied, and no word is guessed at.
+    # stdin, stderr and the terminal stay with the helper so that its pickers
+    # and MFA prompt work. The code is applied only when the helper succeeded,
+    # so a failure changes nothing in this shell.
     local _assume_role_code
-    _assume_role_code=$(_assume_role_helper --shell bash "$@") || return
+    { _assume_role_code=$(_assume_role_helper --shell bash --output-fd 3 "$@"); } 3>&1 || return
     eval "$_assume_role_code"
 }
 
@@ -58,11 +55,15 @@ fi
 
 # Sets _assume_role_label (account:role), _assume_role_left (42m, 1h05m,
 # expired or empty) and _assume_role_state (valid, expiring, expired or
-# unknown). Returns 1 when no role is assumed in this shell.
+# unknown). Returns 1 when no role is assumed in this shell, or when its
+# credentials were replaced since.
 _assume_role_segment() {
     _assume_role_label='' _assume_role_left='' _assume_role_state=''
     local account=${AWS_ACCOUNT_NAME:-${AWS_ACCOUNT_ID-}} role=${AWS_ACCOUNT_ROLE-}
     [[ -n $account && -n $role ]] || return 1
+    # Only while the credentials are the ones assume-role exported: another
+    # tool that replaced them leaves the label behind, which must not show.
+    [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 1
     # Control characters from a config file must not reach the terminal.
     _assume_role_label=${account//[[:cntrl:]]/?}:${role//[[:cntrl:]]/?}
     _assume_role_state=unknown
@@ -239,36 +240,68 @@ _assume_role_comp_words() {
     done
 }
 
-# Undoes the quoting a user types: '...', "..." and backslash escapes.
+# Undoes the quoting a user types: '...', "..." and backslash escapes. Sets
+# _assume_role_unquoted, and for a quote still open at the end (the word
+# being completed) _assume_role_quote to its character and
+# _assume_role_quoted_from to how much of the result came before it.
 _assume_role_unquote() {
-    local word=$1 out='' c quote=''
+    local word=$1 out='' c quote='' from=0
     while [[ -n $word ]]; do
         c=${word:0:1} word=${word:1}
-        if [[ -n $quote ]]; then
-            if [[ $c == "$quote" ]]; then
+        if [[ $quote == "'" ]]; then
+            if [[ $c == "'" ]]; then quote=; else out+=$c; fi
+        elif [[ $quote == '"' ]]; then
+            if [[ $c == '"' ]]; then
                 quote=
-            elif [[ $quote == '"' && $c == "\\" && -n $word ]]; then
+            elif [[ $c == "\\" && ${word:0:1} == [\$\`\"\\] ]]; then
+                # Inside "...", a backslash escapes only these.
                 out+=${word:0:1} word=${word:1}
             else
                 out+=$c
             fi
         elif [[ $c == "'" || $c == '"' ]]; then
-            quote=$c
+            quote=$c from=${#out}
         elif [[ $c == "\\" ]]; then
             out+=${word:0:1} word=${word:1}
         else
             out+=$c
         fi
     done
-    _assume_role_unquoted=$out
+    _assume_role_unquoted=$out _assume_role_quote=$quote _assume_role_quoted_from=$from
+}
+
+# Quotes each candidate for the inside of the quote the word left open, where
+# readline puts it (it adds the closing quote itself). Inside '...' only ' is
+# special; inside "..." a backslash escapes \ $ ` and ", and a ! (history
+# expansion) is written outside the quotes, as "\!".
+_assume_role_quote_inside() {
+    local i c special
+    # shellcheck disable=SC2016 # the characters themselves, not expansions
+    if [[ $1 == "'" ]]; then special="*'*"; else special='*[\$`"!\\]*'; fi
+    local IFS=$'\n'
+    # One match over all of them spares a loop through thousands of aliases.
+    # shellcheck disable=SC2053 # unquoted on purpose: it is a pattern
+    [[ "${COMPREPLY[*]}" == $special ]] || return 0
+    for i in "${!COMPREPLY[@]}"; do
+        c=${COMPREPLY[i]}
+        if [[ $1 == "'" ]]; then
+            c=${c//\'/\'\\\'\'}
+        else
+            c=${c//\\/\\\\}
+            c=${c//\$/\\\$}
+            c=${c//\`/\\\`}
+            c=${c//\"/\\\"}
+            c=${c//!/\"\\!\"}
+        fi
+        COMPREPLY[i]=$c
+    done
 }
 
 _assume_role_complete() {
-    local _assume_role_words _assume_role_unquoted cur raw trim='' i quoted
+    local _assume_role_words _assume_role_unquoted _assume_role_quote _assume_role_quoted_from
+    local cur trim='' i quoted
     _assume_role_comp_words
     cur=${_assume_role_words[${#_assume_role_words[@]} - 1]}
-    raw=${COMP_LINE:0:COMP_POINT}
-    raw=${raw##*[[:space:]]}
     COMPREPLY=()
     # Captured whole, then split: bash reads a pipe one byte at a time, which
     # for 10,000 aliases costs more than the helper itself.
@@ -282,6 +315,13 @@ _assume_role_complete() {
             COMPREPLY+=("$quoted")
         done <<<"$out"
     fi
+    if [[ -n $_assume_role_quote ]]; then
+        # Inside an open quote readline replaces only the text after it.
+        trim=${cur:0:_assume_role_quoted_from}
+        [[ -z $trim ]] || COMPREPLY=("${COMPREPLY[@]#"$trim"}")
+        _assume_role_quote_inside "$_assume_role_quote"
+        return 0
+    fi
     # bash replaces only the text after the last word-break character, so
     # that much of what was typed is cut from each candidate.
     if [[ $cur == *[=:]* ]]; then
@@ -290,10 +330,8 @@ _assume_role_complete() {
             COMPREPLY=("${COMPREPLY[@]#"$trim"}")
         fi
     fi
-    # Quote for the command line unless the user opened a quote already.
-    # Aliases rarely need it: one match over all of them spares a loop
-    # through thousands.
-    [[ $raw != [\"\']* ]] || return 0
+    # Quote for the command line. Aliases rarely need it: one match over all
+    # of them spares a loop through thousands.
     local IFS=$'\n' unsafe=$'*[^[:alnum:]_.:@%+=/\n-]*'
     # shellcheck disable=SC2053 # unquoted on purpose: it is a pattern
     [[ "${COMPREPLY[*]}" == $unsafe ]] || return 0
@@ -321,6 +359,9 @@ _assume_role_install_hook
 
 _assume_role_refresh() {
     [[ ${ASSUME_ROLE_AUTO_REFRESH-1} != 0 && -n ${AWS_ACCOUNT_ROLE-} && -n $_assume_role_clock ]] || return 0
+    # Only while the credentials are the ones assume-role exported: keys
+    # another tool put in place since are not replaced behind its back.
+    [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 0
     local expires=${ASSUME_ROLE_EXPIRES_AT-} before=${ASSUME_ROLE_REFRESH_BEFORE-600} now
     # Globs, not =~: a regex is compiled at every use, and this runs per command.
     [[ -n $expires && $expires != *[!0-9]* && ${#expires} -le 12 ]] || return 0

@@ -53,7 +53,7 @@ def test_round_trip_in_real_shell(shell, aws_env, world, mfa_code):
 
 
 def exports_of(stdout: str) -> dict[str, str]:
-    pattern = re.compile(r"^export (\w+)='(.*)'$")
+    pattern = re.compile(r"^export (\w+)='(.*)';$")
     return {m[1]: m[2] for m in map(pattern.match, stdout.splitlines()) if m}
 
 
@@ -62,7 +62,7 @@ def test_exports_and_unsets(aws_env, world, mfa_code):
     run = run_cli(aws_env, "--shell", "bash", "staging", "admin", mfa_code(), "eu-west-1")
     assert run.returncode == 0, run.stderr
     values = exports_of(run.stdout)
-    assert "unset AWS_PROFILE" in run.stdout.splitlines()
+    assert "unset AWS_PROFILE;" in run.stdout.splitlines()
     assert values["AWS_SESSION_TOKEN"] == values["AWS_SECURITY_TOKEN"] != ""
     assert values["AWS_ACCESS_KEY_ID"].startswith("ASIA")
     assert values["AWS_REGION"] == values["AWS_DEFAULT_REGION"] == "eu-west-1"

@@ -176,7 +176,8 @@ def test_status_and_logout(aws_env, mfa_code, world):
     nothing = run_cli(aws_env, "status")
     assert nothing.returncode == 7 and nothing.stdout.startswith("no role assumed")
     aws_env["ASSUME_ROLE_EXPIRES_AT"] = "1000"
-    aws_env.update(AWS_ACCOUNT_NAME="production", AWS_ACCOUNT_ROLE="read", AWS_ACCESS_KEY_ID="ASIAOLD")
+    aws_env.update(AWS_ACCOUNT_NAME="production", AWS_ACCOUNT_ROLE="read")
+    aws_env.update(AWS_ACCESS_KEY_ID="ASIAOLD", ASSUME_ROLE_ACCESS_KEY_ID="ASIAOLD")
     expired = run_cli(aws_env, "status")
     assert expired.returncode == 7 and "role session: expired" in expired.stdout
     assert run_cli(aws_env, "logout").stdout.strip() == "removed 2 stored sessions for profile default"
@@ -189,3 +190,59 @@ def test_status_check_asks_aws(aws_env, mfa_code, world):
         [eval_line("bash", "staging", "admin", mfa_code()), f"{sys.executable} -m assume_role status --check"],
     )
     assert f"aws says:     arn:aws:sts::{world.staging_account_id}:assumed-role/admin/" in result.stdout
+
+
+def _status_after(aws_env, mfa_code, *lines: str):
+    """status and status --check in a bash that assumed a role, then ran ``lines``."""
+    status = f"{sys.executable} -m assume_role status"
+    result = shell_session(
+        "bash",
+        aws_env,
+        [eval_line("bash", "production", "read", mfa_code()), *lines,
+         f"rc=0; {status} || rc=$?; echo rc=$rc", f"rc=0; {status} --check || rc=$?; echo rc=$rc"],
+    )
+    assert result.stderr == "", result.stderr
+    return result.stdout
+
+
+def test_status_when_another_tool_replaced_the_credentials(aws_env, mfa_code, world):
+    # Another tool (aws-vault, a script) exports the bastion user's own keys
+    # over the role's: the names assume-role exported are still there.
+    out = _status_after(
+        aws_env, mfa_code,
+        f"export AWS_ACCESS_KEY_ID={world.access_key_id} AWS_SECRET_ACCESS_KEY={world.secret_access_key}",
+        "unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN",
+    )
+    plain, check = out.split("rc=7\n")[:2]
+    assert plain.startswith("no role assumed by assume-role in this shell: AWS_ACCESS_KEY_ID was replaced")
+    assert "production:read" not in plain
+    assert check.startswith("no role assumed by assume-role")
+    # --check still says who the credentials in use belong to.
+    assert f"aws says:     {world.user_arn}" in check
+    assert out.endswith("rc=7\n") and out.count("rc=7") == 2
+
+
+def test_status_when_the_credentials_were_removed(aws_env, mfa_code):
+    out = _status_after(aws_env, mfa_code, "unset AWS_ACCESS_KEY_ID")
+    assert out.startswith("no role assumed by assume-role in this shell: AWS_ACCESS_KEY_ID was removed")
+    assert out.count("rc=7") == 2 and "aws says" not in out
+
+
+def test_status_check_fails_when_aws_names_another_identity(aws_env, mfa_code, world):
+    # Both key variables agree, but on keys that are not the role's session.
+    out = _status_after(
+        aws_env, mfa_code,
+        f"export AWS_ACCESS_KEY_ID={world.access_key_id} ASSUME_ROLE_ACCESS_KEY_ID={world.access_key_id}",
+        f"export AWS_SECRET_ACCESS_KEY={world.secret_access_key}; unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN",
+    )
+    plain, check = out.split("rc=")[0], out.split("rc=")[1].split("\n", 1)[1]
+    assert plain.startswith("production:read") and "rc=0" in out
+    assert f"aws says:     {world.user_arn}" in check
+    assert "mismatch:     these credentials are not a session of read in" in check
+    assert out.endswith("rc=7\n")
+
+
+def test_status_check_passes_for_the_role_session(aws_env, mfa_code, world):
+    out = _status_after(aws_env, mfa_code)
+    assert f"aws says:     arn:aws:sts::{world.production_account_id}:assumed-role/read/" in out
+    assert "mismatch" not in out and out.count("rc=0") == 2

@@ -216,3 +216,56 @@ def test_choose_shell(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(LookupError):
         demo.choose_shell("zsh")
+
+
+def _outer_shell(shell: str, tmp_path: Path, helper: Path) -> tuple[str, list[str], dict[str, str]]:
+    """The user's own interactive shell with the plugin loaded, prompt OUTER>."""
+    env = poisoned_env(tmp_path)
+    rc_dir = tmp_path / "rc"
+    rc_dir.mkdir()
+    if shell == "fish":
+        sources = "; ".join(f"source '{p}'" for p in sorted((ROOT / "fish").glob("*/*.fish")))
+        init = f"function fish_prompt; printf 'OUTER> '; end; {sources}; set -g ASSUME_ROLE_COMMAND '{helper}'"
+        return "fish", ["--no-config", "-i", "-C", init], env
+    plugin = ROOT / "bash" / "assume-role.bash" if shell == "bash" else ROOT / "zsh" / "assume-role.plugin.zsh"
+    rc = f"PS1='OUTER> '\nsource '{plugin}'\nASSUME_ROLE_COMMAND='{helper}'\n"
+    if shell == "zsh":
+        (rc_dir / ".zshrc").write_text(rc.replace("PS1=", "PROMPT="))
+        env["ZDOTDIR"] = str(rc_dir)
+        return "zsh", ["-i"], env
+    (rc_dir / "bashrc").write_text(rc)
+    return "bash", ["--noprofile", "--rcfile", str(rc_dir / "bashrc"), "-i"], env
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_demo_through_the_shell_function(shell, tmp_path):
+    # `assume-role demo` typed in a shell that has the plugin: the function
+    # hands the terminal to the demo, whose shell works and gives it back.
+    pexpect = pytest.importorskip("pexpect")
+    require(shell)
+    helper = tmp_path / "bin" / "assume-role"
+    helper.parent.mkdir()
+    helper.write_text(f"#!/bin/sh\nexec '{sys.executable}' -m assume_role \"$@\"\n")
+    helper.chmod(0o755)
+    program, args, env = _outer_shell(shell, tmp_path, helper)
+    child = pexpect.spawn(program, args, env=env, cwd=str(tmp_path), dimensions=(40, 120), encoding="utf-8", timeout=90)
+    child.logfile_read = open(tmp_path / "terminal.log", "w")  # noqa: SIM115 - closed with the child
+    try:
+        child.expect("OUTER> ")
+        child.sendline("assume-role demo")
+        child.expect(r"assume-role production read (\d{6}) ")
+        code = child.match.group(1)
+        child.expect(PROMPT)
+        child.sendline(f"assume-role production read {code}")
+        child.expect(r"production:read (\d+m|1h00m)")
+        child.sendline("exit")
+        child.expect("emulator stopped")
+        child.expect("OUTER> ")
+        child.sendline('echo "rc:"' + ("$status" if shell == "fish" else "$?"))
+        child.expect(r"rc:(\d+)")
+        assert child.match.group(1) == "0"
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+        child.logfile_read.close()

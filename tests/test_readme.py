@@ -80,13 +80,13 @@ def test_test_command_runs_as_written():
 
 
 def settings_read_by_the_code() -> set[str]:
-    """Every AWS_/ASSUME_ROLE_ variable the helper or a plugin mentions, and the plugins' own settings."""
+    """Every AWS_/ASSUME_ROLE_/SAML_ variable the helper or a plugin mentions, and the plugins' own settings."""
     names: set[str] = set()
     package = ROOT / "plugin" / "assume_role"
     for path in package.rglob("*.py"):
         if "emulator" in path.parts:  # the test emulator's own knobs are not the tool's
             continue
-        names.update(re.findall(r"[\"']((?:AWS|ASSUME_ROLE)_[A-Z0-9_]+)[\"']", path.read_text()))
+        names.update(re.findall(r"[\"']((?:AWS|ASSUME_ROLE|SAML)_[A-Z0-9_]+)[\"']", path.read_text()))
     for shell in ("bash", "zsh", "fish"):
         for path in (ROOT / shell).rglob("*"):
             if path.is_file():

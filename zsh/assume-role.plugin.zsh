@@ -49,34 +49,40 @@ _assume_role_helper() {
 
 assume-role() {
   emulate -L zsh
-  case ${1-} in
-    (init|status|logout|demo|exec|credential-process|console|help|__complete|-h|--help|-V|--version)
-      # Not shell code: let the output reach the terminal as it is.
-      _assume_role_helper "$@"
-      return
-      ;;
-  esac
-  # Only stdout is captured: stdin, stderr and the terminal stay with the
-  # helper so that its pickers and MFA prompt work. Its output is applied only
-  # when it succeeded, so a failure changes nothing in this shell.
+  # The helper alone decides what is shell code: with --shell its stdout
+  # carries nothing else, and text for people (status, help, init, the demo)
+  # goes to the descriptor named by --output-fd, here this function's own
+  # stdout. So whatever stdout holds is applied, and no word is guessed at.
+  # stdin, stderr and the terminal stay with the helper so that its pickers
+  # and MFA prompt work. The code is applied only when the helper succeeded,
+  # so a failure changes nothing in this shell.
   local _assume_role_code
-  _assume_role_code=$(_assume_role_helper --shell zsh "$@") || return
+  { _assume_role_code=$(_assume_role_helper --shell zsh --output-fd 3 "$@") } 3>&1 || return
   eval "$_assume_role_code"
 }
 
 # Sets _assume_role_label (account:role, escaped for prompt expansion),
 # _assume_role_left (42m, 1h05m, expired or empty) and _assume_role_state
-# (valid, expiring, expired or unknown). Returns 1 when no role is assumed.
+# (valid, expiring, expired or unknown). Returns 1 when no role is assumed,
+# or when its credentials were replaced since.
 # Runs before every prompt: builtins only, nothing forks.
 _assume_role_segment() {
+  # Read before emulate resets it: with prompt_bang the prompt turns a ! into
+  # the history number.
+  local bang=0
+  [[ -o prompt_bang ]] && bang=1
   emulate -L zsh
   typeset -g _assume_role_label='' _assume_role_left='' _assume_role_state=''
   local account=${AWS_ACCOUNT_NAME:-${AWS_ACCOUNT_ID-}} role=${AWS_ACCOUNT_ROLE-}
   [[ -n $account && -n $role ]] || return 1
-  # The alias comes from a config file: a % in it must print as itself, and
-  # control characters must not reach the terminal.
+  # Only while the credentials are the ones assume-role exported: another
+  # tool that replaced them leaves the label behind, which must not show.
+  [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 1
+  # The alias comes from a config file: a % (or, with prompt_bang, a !) in it
+  # must print as itself, and control characters must not reach the terminal.
   account=${account//[[:cntrl:]]/?} role=${role//[[:cntrl:]]/?}
   _assume_role_label=${account//\%/%%}:${role//\%/%%}
+  (( ! bang )) || _assume_role_label=${_assume_role_label//\!/!!}
   _assume_role_state=unknown
   local expires=${ASSUME_ROLE_EXPIRES_AT-}
   [[ $expires == <-> && ${#expires} -le 12 && -n ${EPOCHSECONDS-} ]] || return 0
@@ -158,10 +164,13 @@ _assume_role_auto_prompt() {
 }
 
 _assume_role_precmd() {
-  # Read before emulate, which would reset it for this function.
-  local subst=0
+  # Read before emulate, which would reset them for this function.
+  local subst=0 bang=0
   [[ -o prompt_subst ]] && subst=1
+  [[ -o prompt_bang ]] && bang=1
   emulate -L zsh
+  # The segment escapes ! for the prompt as the user's options expand it.
+  (( ! bang )) || setopt prompt_bang
   [[ -z $RPROMPT || $RPROMPT == "$_assume_role_rprompt_set" ]] || return 0
   local REPLY=''
   _assume_role_auto_prompt && _assume_role_render
@@ -190,6 +199,9 @@ add-zsh-hook precmd _assume_role_precmd
 _assume_role_refresh() {
   emulate -L zsh
   [[ ${ASSUME_ROLE_AUTO_REFRESH-1} != 0 && -n ${AWS_ACCOUNT_ROLE-} && -n ${EPOCHSECONDS-} ]] || return 0
+  # Only while the credentials are the ones assume-role exported: keys
+  # another tool put in place since are not replaced behind its back.
+  [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 0
   local expires=${ASSUME_ROLE_EXPIRES_AT-} before=${ASSUME_ROLE_REFRESH_BEFORE-600}
   [[ $expires == <-> && ${#expires} -le 12 && $expires != ${_assume_role_refresh_tried-} ]] || return 0
   [[ $before == <-> && ${#before} -le 6 ]] || before=600

@@ -7,6 +7,9 @@
 function __assume_role_refresh --description 'Renew the role before a command when it is about to expire'
     test "$ASSUME_ROLE_AUTO_REFRESH" != 0; or return 0
     test -n "$AWS_ACCOUNT_ROLE"; or return 0
+    # Only while the credentials are the ones assume-role exported: keys
+    # another tool put in place since are not replaced behind its back.
+    test -n "$AWS_ACCESS_KEY_ID"; and test "$AWS_ACCESS_KEY_ID" = "$ASSUME_ROLE_ACCESS_KEY_ID"; or return 0
     set -l expires "$ASSUME_ROLE_EXPIRES_AT"
     string match -qr '^[0-9]{1,12}$' -- $expires; or return 0
     test "$expires" != "$__assume_role_refresh_tried"; or return 0

@@ -6,21 +6,23 @@ function assume-role --description 'Assume an AWS IAM role in this shell'
     if set -q ASSUME_ROLE_COMMAND[1]; and test -n "$ASSUME_ROLE_COMMAND[1]"
         set helper $ASSUME_ROLE_COMMAND[1]
     end
-    # `command` runs the helper itself, never this function.
-    if contains -- "$argv[1]" init status logout demo exec credential-process console help __complete -h --help -V --version
-        # Not shell code: let the output reach the terminal as it is.
-        command $helper $argv
-        return
-    end
-    # Only stdout is captured: stdin, stderr and the terminal stay with the
-    # helper so that its pickers and MFA prompt work. Its output is applied
-    # only when it succeeded, so a failure changes nothing in this shell.
-    set -l code (command $helper --shell fish $argv)
-    or return
-    # The substitution split the output into lines; joined again, a value
-    # that spans lines inside its quotes is whole again.
-    string join \n -- $code | source
-    # The status of the last line sourced (`set -e` of a variable that was
-    # not set is 4) says nothing about whether the role was assumed.
-    return 0
+    # The helper alone decides what is shell code: with --shell its stdout
+    # carries nothing else, and text for people (status, help, init, the
+    # demo) goes to the descriptor named by --output-fd, here this function's
+    # own stdout. So whatever stdout holds is applied, and no word is guessed
+    # at. stdin, stderr and the terminal stay with the helper so that its
+    # pickers and MFA prompt work. A command substitution would not see the
+    # block's descriptor 3, so the code is read from a pipe instead, whole
+    # (-z: up to a NUL, which the code never holds). `command` runs the
+    # helper itself, never this function.
+    set -l code
+    set -l helper_status
+    begin
+        command $helper --shell fish --output-fd 3 $argv | read -z code
+        set helper_status $pipestatus[1]
+    end 3>&1
+    # Applied only when the helper succeeded, so a failure changes nothing.
+    test $helper_status -eq 0; or return $helper_status
+    test -n "$code"; or return 0
+    printf '%s' $code | source
 end

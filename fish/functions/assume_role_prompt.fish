@@ -1,6 +1,6 @@
 # The prompt segment: `account:role 42m`, coloured by the time left, or
-# nothing when no role is assumed in this shell. Use it in fish_prompt or
-# fish_right_prompt:
+# nothing when no role is assumed in this shell (or its credentials were
+# replaced since). Use it in fish_prompt or fish_right_prompt:
 #
 #   function fish_right_prompt
 #       assume_role_prompt
@@ -18,6 +18,10 @@ function assume_role_prompt --description 'Show the assumed AWS role and the tim
     set -l account $AWS_ACCOUNT_NAME
     test -n "$account"; or set account $AWS_ACCOUNT_ID
     test -n "$account"; and test -n "$AWS_ACCOUNT_ROLE"; or return 0
+    # Only while the credentials are the ones assume-role exported: another
+    # tool that replaced them leaves the label behind, which must not show.
+    # (The x keeps test from reading a value as an operator.)
+    test -n "$AWS_ACCESS_KEY_ID"; and test "x$AWS_ACCESS_KEY_ID" = "x$ASSUME_ROLE_ACCESS_KEY_ID"; or return 0
     # Control characters from a config file must not reach the terminal.
     set -l text (string replace -ra '[[:cntrl:]]' '?' -- "$account:$AWS_ACCOUNT_ROLE")
     set -l color $assume_role_color_valid

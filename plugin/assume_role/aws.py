@@ -6,16 +6,14 @@ imports it.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import botocore.exceptions as bx
 import botocore.session
 from botocore.config import Config
 
-from assume_role import settings
+from assume_role import endpoints, settings
 from assume_role.credentials import Credentials
 from assume_role.errors import (
     AssumeRoleError,
@@ -94,15 +92,7 @@ class Bastion:
 
 def require_safe_endpoint(url: str) -> None:
     """Credentials travel only over HTTPS, or to this machine (tests, demo)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return
-    host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not endpoints.is_safe(url):
         raise UsageError(f"refusing to send credentials to {url}: the endpoint must use https unless it is on loopback")
 
 

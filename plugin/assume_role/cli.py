@@ -5,6 +5,13 @@ used as ``eval "$(assume-role ...)"`` (fish: ``assume-role ... | source``).
 Everything meant for people goes to stderr, and on any failure stdout stays
 empty so that the eval changes nothing.
 
+With ``--shell`` (how the shell plugins call it), stdout carries shell code and
+nothing else, whatever the arguments: the subcommands that print text for
+people (``status``, ``init``, ``logout``, ``demo``, ``help``, ``--help``,
+``--version``) write it to the descriptor named by ``--output-fd``, else to
+stderr. The plugins therefore evaluate whatever stdout holds and never look at
+the arguments themselves; see ``_Output``.
+
 Only the network path imports botocore; ``--help``, ``init``, completion,
 ``clear`` and the prompt helpers stay cheap.
 """
@@ -13,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from assume_role import __version__, errors
@@ -90,46 +98,95 @@ environment:
   ASSUME_ROLE_AUTO_REFRESH   0: the shell plugins never renew the role
   ASSUME_ROLE_FEDERATION_ENDPOINT  console sign-in endpoint (https or loopback)
 
+signing in through a SAML identity provider (AWS_ASSUME_ROLE_AUTH_SCHEME=saml):
+  arguments are ACCOUNT ROLE [REGION]; the username and password come from
+  SAML_FILE (default ~/.saml/credentials, mode 600) or the terminal and are
+  POSTed, only over https or to loopback, to the identity provider
+  SAML_IDP_ASSERTION_URL    its sign-in API; answers {"saml_response": ...}
+  SAML_IDP_REQUEST_BODY_TEMPLATE  JSON with $saml_user and $saml_password
+  SAML_IDP_NAME             the SAML provider's name in IAM
+
 exit codes:
   0 success   1 unexpected error   2 bad arguments or configuration
-  3 bastion credentials missing, invalid or expired   4 MFA code or device
+  3 bastion credentials missing, invalid or expired (SAML: sign-in refused)
+  4 MFA code or device
   5 AWS denied the role   6 network, timeout or throttling   130 interrupted
   7 (status only) no valid role is assumed in this shell
 """
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that fails with one line and can keep stdout for shell code."""
+    """argparse that fails with one line and prints help where people read it."""
 
-    def __init__(self, *args, help_stream=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.help_stream = help_stream
+    def __init__(self, *args, output: _Output | None = None, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+        self.output = output
 
     def _print_message(self, message, file=None):
-        if message:
-            (self.help_stream or file or sys.stderr).write(message)
+        if not message:
+            return
+        if file in (None, sys.stdout) and self.output is not None:
+            # Help and version: text for people, never the eval channel.
+            self.output.for_people()
+            file = sys.stdout
+        (file or sys.stderr).write(message)
 
     def error(self, message):
         raise errors.UsageError(f"{message} (see assume-role --help)")
 
 
-def build_parser(help_stream=None) -> _Parser:
+class _Once(argparse.Action):
+    """An option that may be given only once.
+
+    The shell plugins pass --shell and --output-fd themselves; the same
+    option typed again by the user must not change what is evaluated.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"{option_string} given more than once")
+        setattr(namespace, self.dest, values)
+
+
+def _descriptor(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"not a file descriptor: {text!r}")
+    fd = int(text)
+    if fd < 2:
+        raise argparse.ArgumentTypeError("must be 2 or more (0 is input, 1 carries the code)")
+    try:
+        os.fstat(fd)
+    except OSError:
+        raise argparse.ArgumentTypeError(f"{fd} is not open") from None
+    return fd
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    """The options that decide where output goes, shared by both parsers."""
+    parser.add_argument(
+        "--shell",
+        choices=["bash", "zsh", "fish", "sh"],
+        action=_Once,
+        help="syntax of the printed code (default: the calling shell); stdout then carries only code",
+    )
+    # For the shell plugins: with --shell, text for people (status, help,
+    # init, the demo) goes to this descriptor instead of stderr.
+    parser.add_argument("--output-fd", type=_descriptor, action=_Once, metavar="FD", help=argparse.SUPPRESS)
+
+
+def build_parser(output: _Output | None = None) -> _Parser:
     parser = _Parser(
         prog="assume-role",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        help_stream=help_stream,
+        output=output,
     )
     parser.add_argument("account", nargs="?", metavar="ACCOUNT")
     parser.add_argument("role", nargs="?", metavar="ROLE")
     parser.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN")
     parser.add_argument("region", nargs="?", metavar="REGION")
-    parser.add_argument(
-        "--shell",
-        choices=["bash", "zsh", "fish", "sh"],
-        help="syntax of the printed code (default: the calling shell); stdout then carries only code",
-    )
+    _output_options(parser)
     parser.add_argument("--unset", action="store_true", help="print code that unsets every exported variable")
     parser.add_argument("--refresh", action="store_true", help="do not reuse stored role credentials")
     parser.add_argument("-v", "--verbose", action="store_true", help="explain each step on stderr (never secrets)")
@@ -137,37 +194,85 @@ def build_parser(help_stream=None) -> _Parser:
     return parser
 
 
-def _first_positional(argv: list[str]) -> int | None:
+class _Output:
+    """Where stdout goes: the one place that decides what is shell code.
+
+    Without --shell, stdout is simply stdout. With --shell it is the eval
+    channel and carries shell code only: a run that prints anything else
+    (a subcommand other than clear, help, version) first points descriptor 1
+    at the descriptor given with --output-fd (the plugin's own stdout), else
+    at stderr. Moving the descriptor rather than Python's stream means the
+    demo's terminal UI and any child process follow too.
+    """
+
+    def __init__(self, options: argparse.Namespace):
+        self.shell = options.shell
+        self.fd = options.output_fd
+        self.moved = False
+
+    def for_people(self) -> None:
+        if self.shell is None or self.moved:
+            return
+        self.moved = True
+        target = 2 if self.fd is None else self.fd
+        sys.stdout.flush()
+        os.dup2(target, 1)
+        if target > 2:
+            os.close(target)
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(line_buffering=os.isatty(1))
+
+
+def _subcommand(argv: list[str]) -> int | None:
+    """The index of the subcommand word, if the first positional is one.
+
+    After ``--`` every word is positional data, so an alias named like a
+    subcommand stays usable: ``assume-role -- status read``.
+    """
     skip = False
     for index, arg in enumerate(argv):
         if skip:
             skip = False
-        elif arg == "--shell":
+        elif arg in ("--shell", "--output-fd"):
             skip = True
         elif arg == "--":
-            return index + 1 if index + 1 < len(argv) else None
+            return None
         elif not arg.startswith("-") or arg == "-":
-            return index
+            return index if arg in PASS_THROUGH or arg in EVALUATED or arg == "help" else None
     return None
 
 
+def _output_for(argv: list[str]) -> _Output:
+    """Read --shell and --output-fd before anything prints (help and version
+    print while the full parse is still going)."""
+    parser = _Parser(add_help=False)
+    _output_options(parser)
+    options, _ = parser.parse_known_args(argv[: argv.index("--")] if "--" in argv else argv)
+    return _Output(options)
+
+
 def run(argv: list[str]) -> int:
-    first = _first_positional(argv)
-    if first is not None and argv[first] == "help":
-        build_parser(help_stream=sys.stdout).print_help()
+    where = _subcommand(argv)
+    if where is not None and argv[where] in EVALUATED:
+        argv, where = argv[:where] + ["--unset"] + argv[where + 1 :], None
+    if where is None:
+        args = build_parser(_output_for(argv)).parse_args(argv)
+
+        from assume_role.commands import assume
+
+        return assume.main(args)
+    # Not shell code. Only the options before the subcommand are the main
+    # command's; they are checked, and decide where the output goes.
+    output = _output_for(argv[:where])
+    parser = build_parser(output)
+    parser.parse_args(argv[:where])
+    output.for_people()
+    if argv[where] == "help":
+        parser.print_help()
         return 0
-    if first is not None and argv[first] in PASS_THROUGH:
-        module = importlib.import_module(PASS_THROUGH[argv[first]])
-        return module.main(argv[first + 1 :])
-    if first is not None and argv[first] in EVALUATED:
-        argv = argv[:first] + ["--unset"] + argv[first + 1 :]
-    shell_given = any(a == "--shell" or a.startswith("--shell=") for a in argv)
-    # With --shell, stdout is reserved for code: help and version go to stderr.
-    args = build_parser(help_stream=sys.stderr if shell_given else sys.stdout).parse_args(argv)
-
-    from assume_role.commands import assume
-
-    return assume.main(args)
+    module = importlib.import_module(PASS_THROUGH[argv[where]])
+    return module.main(argv[where + 1 :])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ def for_role(credentials: Credentials, account_alias: str, account_id: str, role
         "AWS_CREDENTIAL_EXPIRATION": expiration.isoformat(),
         # Epoch seconds, so prompts compute time left without forking `date`.
         "ASSUME_ROLE_EXPIRES_AT": str(int(expiration.timestamp())),
+        "ASSUME_ROLE_ACCESS_KEY_ID": credentials.access_key_id,
     }
     assert set(values) == set(variables.CREDENTIALS + variables.IDENTITY)
     return values

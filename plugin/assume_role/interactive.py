@@ -25,6 +25,8 @@ The questions:
   region, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the bastion profile);
   the default is the region picked last time, else us-east-1. Typing filters
   by code or by name ("ireland"); any well-formed code is accepted.
+* SAML username and password (``AWS_ASSUME_ROLE_AUTH_SCHEME=saml``): what
+  the SAML file does not hold; the password in a hidden field.
 * MFA code: a hidden field that accepts exactly six digits (spaces are
   ignored, as authenticator apps group them) and says which device it is for
   and how long the resulting session lasts.
@@ -171,6 +173,33 @@ def ask_mfa_code(serial: str, seconds: int) -> str:
 
     code = _without_spaces(_run(build, "MFA code"))
     return validate.mfa_code(code)
+
+
+def ask_saml_username() -> str:
+    """The identity provider's username, typed visibly."""
+    from assume_role import saml
+
+    def check(text: str) -> bool | str:
+        return True if text.strip() and not saml.has_control(text) else "type your identity provider username"
+
+    def build(questionary, **io):
+        return questionary.text("SAML username", validate=check, validate_while_typing=False, **io)
+
+    return saml.check_typed(_run(build, "SAML username").strip(), "SAML username")
+
+
+def ask_saml_password(user: str) -> str:
+    """The identity provider's password, in a hidden field."""
+    from assume_role import saml
+
+    def check(text: str) -> bool | str:
+        # The message never repeats the input.
+        return True if text and not saml.has_control(text) else "type your identity provider password"
+
+    def build(questionary, **io):
+        return questionary.password(f"SAML password for {user}", validate=check, validate_while_typing=False, **io)
+
+    return saml.check_typed(_run(build, "SAML password"), "SAML password")
 
 
 # -- ordering and matching -------------------------------------------------------

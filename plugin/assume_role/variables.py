@@ -19,6 +19,10 @@ IDENTITY = (
     "AWS_ACCOUNT_ROLE",
     "AWS_CREDENTIAL_EXPIRATION",
     "ASSUME_ROLE_EXPIRES_AT",
+    # The access key id assume-role exported (an id, not a secret). When
+    # another tool replaces the credentials, AWS_ACCESS_KEY_ID no longer
+    # matches it, and the prompt and status stop claiming the role.
+    "ASSUME_ROLE_ACCESS_KEY_ID",
 )
 # The MFA session kept in this shell's environment when no cache backend keeps
 # it (the original tool's behaviour), so a role switch needs no new MFA code.

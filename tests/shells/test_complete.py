@@ -117,6 +117,16 @@ def test_subcommand_arguments(offline_env):
     assert complete_lines(offline_env, "--shell", "bash", "--", "status", "") == []
 
 
+def test_after_double_dash_the_first_word_is_an_account(offline_env):
+    # As the command reads it: `assume-role -- status read` names an alias.
+    accounts = Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    accounts.write_text(json.dumps({"status": {"id": "111111111111", "roles": ["read"]}, "stage": "222222222222"}))
+    assert complete_lines(offline_env, "--shell", "bash", "--", "sta") == ["status", "status", "stage"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "--", "sta") == ["status", "stage"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "-v", "--", "status", "") == ["read"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "status", "") == []
+
+
 def test_bash_output_is_filtered_by_prefix(offline_env):
     assert complete_lines(offline_env, "--shell", "bash", "--", "pr") == ["production"]
     assert complete_lines(offline_env, "--shell", "bash", "--", "production", "a") == ["admin"]

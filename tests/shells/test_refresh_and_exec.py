@@ -88,8 +88,8 @@ printf '%s\n' "$*" >> "$FAKE_LOG"
 [ "${FAKE_EXIT:-0}" = 0 ] || { echo "assume-role: cannot renew" >&2; exit "$FAKE_EXIT"; }
 later=$(( $(date +%s) + 3600 ))
 case "$3" in
-  fish) echo "set -gx AWS_ACCESS_KEY_ID NEW; set -gx ASSUME_ROLE_EXPIRES_AT $later" ;;
-  *) echo "export AWS_ACCESS_KEY_ID=NEW ASSUME_ROLE_EXPIRES_AT=$later" ;;
+  fish) echo "set -gx AWS_ACCESS_KEY_ID NEW; set -gx ASSUME_ROLE_ACCESS_KEY_ID NEW; set -gx ASSUME_ROLE_EXPIRES_AT $later" ;;
+  *) echo "export AWS_ACCESS_KEY_ID=NEW ASSUME_ROLE_ACCESS_KEY_ID=NEW ASSUME_ROLE_EXPIRES_AT=$later" ;;
 esac
 """
 
@@ -117,6 +117,7 @@ def refresh_env(tmp_path):
         "AWS_ACCOUNT_NAME": "production",
         "AWS_ACCOUNT_ROLE": "read",
         "AWS_ACCESS_KEY_ID": "OLD",
+        "ASSUME_ROLE_ACCESS_KEY_ID": "OLD",
     }
 
 
@@ -134,6 +135,7 @@ def calls(env) -> list[str]:
         (300, {"ASSUME_ROLE_AUTO_REFRESH": "0"}, False),
         (-60, {}, True),  # already expired: renewed all the same
         (300, {"ASSUME_ROLE_REFRESH_BEFORE": "$(touch pwned)"}, True),  # nonsense: the default
+        (300, {"ASSUME_ROLE_ACCESS_KEY_ID": "ASIAOTHER"}, False),  # another tool's keys: left alone
     ],
 )
 def test_refresh_check(shell, refresh_env, tmp_path, left, settings, renewed):

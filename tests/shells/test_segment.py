@@ -16,6 +16,9 @@ import pytest
 from helpers import SOURCES, load_lines, run_strict, strip_ansi
 
 HOSTILE = "$(touch pwned1)`touch pwned2`\\w%n${HOME}"
+# The credentials in the shell are the ones assume-role exported: without
+# this, no segment is drawn (see test_replaced_credentials_hide_the_segment).
+KEYS = {"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE"}
 
 
 def _now() -> int:
@@ -55,7 +58,7 @@ RENDER = {
 
 
 def render(shell: str, tmp_path, prelude: str = "", **variables: str) -> str:
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TERM": "xterm-256color", **variables}
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TERM": "xterm-256color", **KEYS, **variables}
     result = run_strict(shell, load_lines(shell) + prelude + RENDER[shell], env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -88,8 +91,27 @@ def test_no_role_no_segment(shell, tmp_path):
 
 
 def test_label_without_expiry(shell, tmp_path):
-    # Set by the original tool or by hand: still shown, with no time.
+    # No time to show: the label alone.
     assert strip_ansi(render(shell, tmp_path, **ROLE)).strip().strip("()") == "production:read"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"AWS_ACCESS_KEY_ID": "AKIAOTHERTOOL"},  # another tool exported its own keys
+        {"AWS_ACCESS_KEY_ID": ""},  # or removed them
+        {"ASSUME_ROLE_ACCESS_KEY_ID": ""},  # set by the original tool or by hand
+        {"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE ", "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE"},
+        {"AWS_ACCESS_KEY_ID": "*", "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE"},  # not a pattern
+        {"AWS_ACCESS_KEY_ID": "(", "ASSUME_ROLE_ACCESS_KEY_ID": ")"},
+    ],
+    ids=["replaced", "removed", "never-exported", "space", "glob", "parens"],
+)
+def test_replaced_credentials_hide_the_segment(shell, tmp_path, keys):
+    expires = str(_now() + 3700)
+    assert "production:read" in strip_ansi(render(shell, tmp_path, **ROLE, ASSUME_ROLE_EXPIRES_AT=expires))
+    shown = render(shell, tmp_path, **ROLE, **keys, ASSUME_ROLE_EXPIRES_AT=expires)
+    assert strip_ansi(shown).strip() == ""
 
 
 def test_account_id_when_no_alias(shell, tmp_path):
@@ -125,7 +147,7 @@ def test_control_characters_are_neutralised(shell, tmp_path):
 
 
 def _bash(tmp_path, script: str, **variables: str) -> str:
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **variables}
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **KEYS, **variables}
     result = run_strict("bash", load_lines("bash") + script, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -238,7 +260,7 @@ def test_bash_colour_settings(tmp_path):
 
 
 def _zsh(tmp_path, script: str, strict: bool = True, **variables: str) -> str:
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **variables}
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **KEYS, **variables}
     if not strict:
         script = "set +eu\n" + script
     result = run_strict("zsh", load_lines("zsh") + script, env=env)
@@ -301,6 +323,19 @@ def test_zsh_oh_my_zsh_theme_variables(tmp_path):
     )
     out = _zsh(tmp_path, script, AWS_ACCOUNT_NAME="100%", AWS_ACCOUNT_ROLE="read", ASSUME_ROLE_EXPIRES_AT=str(_now() + 330))
     assert out == "<aws:%B%F{magenta}100%%:read 5m%f>\n"
+
+
+@pytest.mark.parametrize("subst", ["", "setopt prompt_subst\n"], ids=["plain", "prompt_subst"])
+@pytest.mark.parametrize("bang", ["", "setopt prompt_bang\n"], ids=["no-bang", "prompt_bang"])
+def test_zsh_bang_and_percent_stay_literal(tmp_path, subst, bang):
+    # With prompt_bang a ! in a prompt is the history number, and !! is a !.
+    expanded = (
+        "_assume_role_precmd\nprint -rPn -- \"$RPROMPT\"\nprint\n"
+        # A theme's $(assume_role_prompt_info) is prompt-expanded the same way.
+        "print -rPn -- \"$(assume_role_prompt_info)\"\nprint\n"
+    )
+    out = _zsh(tmp_path, subst + bang + expanded, AWS_ACCOUNT_NAME="a!b%c!!", AWS_ACCOUNT_ROLE="r!")
+    assert strip_ansi(out) == "a!b%c!!:r!\n" * 2
 
 
 def test_zsh_powerlevel10k_segment(tmp_path):

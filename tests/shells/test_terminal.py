@@ -8,14 +8,19 @@ The end-to-end test assumes roles against the strict AWS emulator.
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
+import pytest
 from helpers import PROMPT, Terminal, strip_ansi, write_helper
 
 TIME_LEFT = r"(?:\d{1,2}m|\dh\d\dm)"
 FINGERPRINT = "env | grep -E '^(AWS_|ASSUME_ROLE_)' | sort | cksum"
 HOSTILE = "$(touch pwned1)`touch pwned2`\\w%n${HOME}"
+# The segment shows a role only while these two agree.
+KEYS = {"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "ASSUME_ROLE_ACCESS_KEY_ID": "ASIAEXAMPLE"}
 
 
 def rc(shell: str, helper, extra: str = "") -> str:
@@ -72,25 +77,29 @@ def test_prompt_states_and_clear(shell, offline_env, tmp_path):
         clean = term.run(FINGERPRINT)
         now = int(time.time())
         term.run(f"{export(shell, 'AWS_ACCOUNT_NAME', 'production')}; {export(shell, 'AWS_ACCOUNT_ROLE', 'read')}")
+        term.run(f"{export(shell, 'AWS_ACCESS_KEY_ID', 'ASIAX')}; {export(shell, 'ASSUME_ROLE_ACCESS_KEY_ID', 'ASIAX')}")
         term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now + 3700)))
         assert_segment(term, r"production:read 1h01m", colour="32")
         term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now + 330)))
         assert_segment(term, r"production:read [45]m", colour="33")
         term.run(export(shell, "ASSUME_ROLE_EXPIRES_AT", str(now - 5)))
         assert_segment(term, r"production:read expired", colour="31")
+        # Another tool replaces the credentials: the role is no longer claimed.
+        term.run(export(shell, "AWS_ACCESS_KEY_ID", "AKIAOTHER"))
+        assert_no_segment(term)
         term.run("assume-role clear")
         assert_no_segment(term)
         assert term.run(FINGERPRINT) == clean
 
 
 def test_disable_prompt(shell, offline_env, tmp_path):
-    env = {**offline_env, "ASSUME_ROLE_DISABLE_PROMPT": "1", "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    env = {**offline_env, **KEYS, "ASSUME_ROLE_DISABLE_PROMPT": "1", "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
     with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"]), tmp_path) as term:
         assert_no_segment(term)
 
 
 def test_existing_right_prompt_is_kept(offline_env, tmp_path):
-    env = {**offline_env, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    env = {**offline_env, **KEYS, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
     helper = offline_env["ASSUME_ROLE_COMMAND"]
     with Terminal("zsh", env, rc("zsh", helper, "RPROMPT='mine'\n"), tmp_path) as term:
         line = term.prompt_line()
@@ -111,7 +120,7 @@ def test_hostile_alias_with_zsh_prompt_subst(offline_env, tmp_path):
 
 
 def _hostile(shell, offline_env, tmp_path, extra=""):
-    env = {**offline_env, "AWS_ACCOUNT_NAME": HOSTILE, "AWS_ACCOUNT_ROLE": "read"}
+    env = {**offline_env, **KEYS, "AWS_ACCOUNT_NAME": HOSTILE, "AWS_ACCOUNT_ROLE": "read"}
     work = tmp_path / "cwd"
     work.mkdir()
     with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"], extra), tmp_path, cwd=work) as term:
@@ -155,3 +164,27 @@ def test_assume_against_the_emulator(shell, aws_env, mfa_code, tmp_path):
 
         term.run("assume-role clear")
         assert_no_segment(term)
+
+
+# Every character that means something to bash, inside or outside quotes.
+ODD_ALIAS = "a$(touch pwned1)b\"c`touch pwned2`d\\e!f'g h;i"
+
+
+@pytest.mark.parametrize("typed", ["a", '"a', "'a", 'a"$(t', "a'$(t"], ids=["unquoted", "double", "single", "mid-word-double", "mid-word-single"])
+def test_bash_tab_quotes_for_the_open_quote(offline_env, tmp_path, typed):
+    # Tab inserts the alias quoted for where the cursor is; the command line
+    # then gives back exactly the alias, and runs nothing.
+    Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text(json.dumps({ODD_ALIAS: "111111111111"}))
+    work = tmp_path / "cwd"
+    work.mkdir()
+    with Terminal("bash", offline_env, rc("bash", offline_env["ASSUME_ROLE_COMMAND"]), tmp_path, cwd=work) as term:
+        term.type(f"assume-role {typed}")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role .*i\S* ?$")
+        # The same words, printed instead of run.
+        term.key("C-a")
+        term.type("printf '<%s>\\n' ")
+        term.key("C-e")
+        output = term.run("")
+        assert output.splitlines()[-1] == f"<{ODD_ALIAS}>", term.screen()
+    assert not list(work.glob("pwned*"))

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import NamedTuple
 
-from assume_role import accounts, emitters, settings, validate, variables
+from assume_role import accounts, emitters, saml, settings, validate, variables
 from assume_role.accounts import Account
 from assume_role.credentials import Credentials
 from assume_role.errors import UsageError
@@ -47,7 +47,11 @@ def main(args) -> int:
         _write(emitter.script(unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME))
         return 0
     log = logger(args.verbose)
-    assumed = obtain(args.account, args.role, args.mfa_token, args.region, refresh=args.refresh, log=log)
+    # AWS_ASSUME_ROLE_AUTH_SCHEME=saml: ACCOUNT ROLE [REGION], signed in at an identity provider.
+    provider = saml.configured(args)
+    assumed = obtain(
+        args.account, args.role, args.mfa_token, args.region, refresh=args.refresh, log=log, provider=provider
+    )
 
     from assume_role import history
 
@@ -79,15 +83,23 @@ def obtain(
     min_seconds_left: float = ROLE_REUSE_MARGIN,
     console: bool = False,
     code_source: CodeSourceFactory | None = None,
+    provider: saml.Provider | None = None,
 ) -> Assumed:
     """Resolve a request and return the role's credentials, stored or new.
 
     ``min_seconds_left``: stored credentials are reused only with more life
-    than that. ``console``: credentials the
-    federation endpoint accepts (AssumeRole without DurationSeconds, never
-    stored). ``code_source(given_code, bastion, log)`` says where a new MFA
-    code comes from (default: the argument, mfa_process, the terminal).
+    than that. ``console``: credentials the federation endpoint accepts
+    (AssumeRole without DurationSeconds, never stored).
+    ``code_source(given_code, bastion, log)`` says where a new MFA code comes
+    from (default: the argument, mfa_process, the terminal). ``provider``: the
+    SAML identity provider the main command signs in at instead of the
+    bastion; the other subcommands use the bastion only.
     """
+    if provider is None and saml.enabled():
+        raise UsageError(
+            "exec, credential-process, console and the shells' auto-refresh use the bastion: "
+            "unset AWS_ASSUME_ROLE_AUTH_SCHEME for them"
+        )
     # Everything that can be checked without the network is checked first.
     known = accounts.load()
     account_name = account_name or _missing(
@@ -104,9 +116,9 @@ def obtain(
     from assume_role import store as stores
 
     profile = settings.bastion_profile()
-    external_id = settings.external_id(account.id)
+    external_id = None if provider else settings.external_id(account.id)
     store = stores.open_store()
-    role_key = stores.role_key(profile, account.id, role, duration, external_id)
+    role_key = stores.role_key(provider.cache_profile if provider else profile, account.id, role, duration, external_id)
     cached = None if refresh or console else store.load_role(role_key, min_seconds_left)
     if cached is not None and region in (None, cached[1]):
         # A hit answers without botocore or the network.
@@ -126,8 +138,11 @@ def obtain(
     )
     bastion.region = region
     request = Request(account, role, region, None if console else duration, profile, external_id)
-    source = (code_source or _code_source)(code, bastion, log)
-    credentials = Flow(request, bastion, store, source, log).run()
+    if provider:
+        credentials = provider.assume(request, log)
+    else:
+        source = (code_source or _code_source)(code, bastion, log)
+        credentials = Flow(request, bastion, store, source, log).run()
     if not console:
         store.save_role(role_key, credentials, region)
     return Assumed(account, role, region, credentials, store)

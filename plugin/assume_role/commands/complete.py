@@ -166,6 +166,8 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
     positionals: list[str] = []
     pending = None  # an option still waiting for its value
     options_ended = False
+    # After `--` the first word is an account, never a subcommand (as in cli).
+    literal_first = False
     for word in before:
         if pending:
             pending = None
@@ -176,11 +178,12 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
             if OPTIONS.get(name, ("", False))[1] and "=" not in word:
                 pending = name
         else:
+            literal_first = literal_first or (options_ended and not positionals)
             positionals.append(word)
 
     if pending == "--shell":
         return _shells()
-    subcommand = positionals[0] if positionals and positionals[0] in SUBCOMMANDS else None
+    subcommand = positionals[0] if positionals and not literal_first and positionals[0] in SUBCOMMANDS else None
     if not options_ended and current.startswith("-"):
         if current.startswith("--shell="):
             return [Candidate("shell", "--shell=" + c.value, c.description) for c in _shells()]
@@ -194,28 +197,26 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
         if subcommand == "help" and position == 1:
             return [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
         if subcommand in ROLE_SUBCOMMANDS and position == 1:
-            return _accounts_for(current)
+            return _first_word(current, subcommands=False)
         if subcommand in ROLE_SUBCOMMANDS and position == 2:
             return _roles(positionals[1])
         return []
     if position == 0:
-        return _first_word(current)
+        return _first_word(current, subcommands=not options_ended)
     if position == 1:
         return _roles(positionals[0])
-    if position == 2:
-        return [Candidate("hint", "", MFA_HINT)]
-    if position == 3:
-        return _regions(positionals[0])
+    if position in (2, 3):
+        from assume_role import saml
+
+        # The SAML scheme takes no MFA code: its third word is the region.
+        if saml.chosen():
+            return _regions(positionals[0]) if position == 2 else []
+        return _regions(positionals[0]) if position == 3 else [Candidate("hint", "", MFA_HINT)]
     return []
 
 
-def _first_word(current: str) -> list[Candidate]:
-    found = [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
-    return found + _accounts_for(current)
-
-
-def _accounts_for(current: str) -> list[Candidate]:
-    found: list[Candidate] = []
+def _first_word(current: str, subcommands: bool = True) -> list[Candidate]:
+    found = [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items() if subcommands]
     table = _accounts()
     if current[:1].isdigit():
         # Typing digits means an account id: offer the ids, described by alias.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from assume_role import settings, store as stores
+from assume_role import saml, settings, store as stores
 
 
 def main(argv: list[str]) -> int:
@@ -17,7 +17,8 @@ def main(argv: list[str]) -> int:
     scope.add_argument("--profile", help="bastion profile to forget (default: AWS_PROFILE_ASSUME_ROLE or default)")
     scope.add_argument("--all", action="store_true", help="forget every profile's sessions")
     args = parser.parse_args(argv)
-    profile = None if args.all else (args.profile or settings.bastion_profile())
+    # With the SAML scheme on, its sessions are the ones to forget by default.
+    profile = None if args.all else (args.profile or saml.cache_profile() or settings.bastion_profile())
     removed = stores.open_store().forget(profile)
     who = "all profiles" if profile is None else f"profile {profile}"
     print(f"removed {removed} stored session{'s' if removed != 1 else ''} for {who}")

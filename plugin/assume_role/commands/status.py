@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 
 from assume_role import devices, settings
@@ -31,11 +32,20 @@ def main(argv: list[str]) -> int:
 
     account, role = env.get("AWS_ACCOUNT_NAME"), env.get("AWS_ACCOUNT_ROLE")
     expires = _epoch(env.get("ASSUME_ROLE_EXPIRES_AT"))
-    assumed = bool(account and role and expires and env.get("AWS_ACCESS_KEY_ID"))
+    replaced = bool(account and role) and not _credentials_are_ours(env)
+    assumed = bool(account and role and expires) and not replaced
     profile = settings.bastion_profile()
     remembered = devices.recall(profile)
 
-    if assumed:
+    if replaced:
+        # Another tool (or a script) exported other keys over the role's:
+        # the names left behind describe credentials no longer in use.
+        gone = "replaced" if env.get("AWS_ACCESS_KEY_ID") else "removed"
+        print(
+            f"no role assumed by assume-role in this shell: AWS_ACCESS_KEY_ID was {gone} since"
+            " (by another tool or a script); run assume-role again to use a role"
+        )
+    elif assumed:
         left = expires - now
         print(f"{account}:{role} ({env.get('AWS_ACCOUNT_ID', '?')}) in {env.get('AWS_REGION', '?')}")
         user = remembered.get("user_name", "?")
@@ -44,9 +54,25 @@ def main(argv: list[str]) -> int:
     else:
         print("no role assumed in this shell")
     _print_mfa_session(profile, remembered)
-    if args.check and assumed:
-        print(f"aws says:     {_caller_arn()}")
+    if args.check and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
+        arn = _caller_arn()
+        print(f"aws says:     {arn}")
+        if assumed and not _is_role_session(arn, env.get("AWS_ACCOUNT_ID", ""), role):
+            print(f"mismatch:     these credentials are not a session of {role} in {env.get('AWS_ACCOUNT_ID', '?')}")
+            return EXIT_NOT_ASSUMED
     return 0 if assumed and expires > now else EXIT_NOT_ASSUMED
+
+
+def _credentials_are_ours(env) -> bool:
+    """Whether AWS_ACCESS_KEY_ID is still the key assume-role exported."""
+    key = env.get("AWS_ACCESS_KEY_ID")
+    return bool(key) and key == env.get("ASSUME_ROLE_ACCESS_KEY_ID")
+
+
+def _is_role_session(arn: str, account_id: str, role: str) -> bool:
+    # An assumed-role ARN names the role without its IAM path.
+    name = role.rsplit("/", 1)[-1]
+    return re.fullmatch(rf"arn:[a-z-]+:sts::{re.escape(account_id)}:assumed-role/{re.escape(name)}/.+", arn) is not None
 
 
 def _print_mfa_session(profile: str, remembered: dict) -> None:

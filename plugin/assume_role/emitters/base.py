@@ -36,8 +36,16 @@ class Emitter(ABC):
         return self._unset(name)
 
     def script(self, exports: Mapping[str, str] = {}, unsets: Iterable[str] = ()) -> str:
+        """One statement a line, each ended with ``;``.
+
+        The ``;`` keeps the original tool's unquoted ``eval $(assume-role ...)``
+        working: word splitting joins the lines with spaces, and the
+        statements must still end where they did. Every statement succeeds
+        when it did its job, so the script's status is 0 on success in every
+        shell (``... | source; and aws ...`` in fish).
+        """
         lines = [self.unset(n) for n in unsets] + [self.export(n, v) for n, v in exports.items()]
-        return "".join(line + "\n" for line in lines)
+        return "".join(line + ";\n" for line in lines)
 
 
 def _check_name(name: str) -> None:

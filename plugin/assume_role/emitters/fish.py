@@ -15,4 +15,6 @@ class FishEmitter(Emitter):
         return f"set -gx {name} {quoted}"
 
     def _unset(self, name: str) -> str:
-        return f"set -e -g {name}"
+        # `set -e` of a variable that is not set returns 4; nothing is wrong
+        # then, and the script's status must say so.
+        return f"set -e -g {name}; or true"

@@ -135,3 +135,30 @@ def find_mfa_device(serial: str) -> MfaDevice | None:
 def user_has_mfa_device(account_id: str, user_name: str, serial: str) -> bool:
     user = iam_backends[account_id][PARTITION].users.get(user_name)
     return user is not None and serial in user.mfa_devices
+
+
+def find_saml_provider(provider_arn: str) -> str | None:
+    """The metadata document of the SAML provider with this ARN, or None."""
+    account_id = account_of_arn(provider_arn)
+    if account_id is None or ":saml-provider/" not in provider_arn:
+        return None
+    for provider in list(iam_backends[account_id][PARTITION].saml_providers.values()):
+        if provider.arn == provider_arn:
+            return provider.saml_metadata_document or ""
+    return None
+
+
+def file_saml_session_under_its_account(access_key_id: str) -> None:
+    """Make moto's GetCallerIdentity know a session from AssumeRoleWithSAML.
+
+    moto keeps such sessions in the STS backend that served the (unsigned)
+    call, while GetCallerIdentity looks in the backend of the role's account.
+    """
+    from moto.sts.models import sts_backends
+
+    for account_id, backends in list(sts_backends.items()):
+        for partition, backend in list(backends.items()):
+            for session in list(backend.assumed_roles):
+                if session.access_key_id == access_key_id and session.account_id != account_id:
+                    sts_backends[session.account_id][partition].assumed_roles.append(session)
+                    return

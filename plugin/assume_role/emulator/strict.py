@@ -1,8 +1,8 @@
 """The strict layer: a WSGI middleware in front of moto's server app.
 
 moto answers any request whose Authorization header merely names a key, never
-checks MFA codes, session lengths, role chaining or trust policies, and hands
-out one fixed key pair from GetSessionToken. This middleware enforces those
+checks MFA codes, session lengths, role chaining, trust policies or SAML
+assertions, and hands out one fixed key pair from GetSessionToken. This middleware enforces those
 documented AWS rules first and answers with AWS-shaped errors, so a client
 under test meets the error paths it would meet against AWS. Everything it does
 not object to is passed on to moto unchanged, apart from the substitutions
@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from . import aws_errors, federation, moto_state, sigv4, trust
+from . import aws_errors, federation, moto_state, saml_assertion, sigv4, trust
 from .aws_errors import AwsError
 from .faults import CallCounter, FaultBoard
 from .mfa import MfaCodes
@@ -32,6 +32,7 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 GET_SESSION_TOKEN_RANGE = (900, 129600)
 ASSUME_ROLE_RANGE = (900, 43200)
 ROLE_CHAINING_LIMIT = 3600
+SAML_ASSERTION_MAX = 100000
 # Unsigned by design in AWS: the identity provider's assertion is the proof.
 UNSIGNED_ACTIONS = {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
 # MFA-session credentials may call only these STS actions.
@@ -202,7 +203,7 @@ class StrictLayer:
         try:
             request = _parse_request(environ, body)
             identity = self._authenticate(request)
-            if identity is not None and identity.kind != "admin":
+            if identity is None or identity.kind != "admin":
                 self._apply_fault(request)
             status, headers, chunks = self._dispatch(request, identity)
         except AwsError as error:
@@ -279,6 +280,10 @@ class StrictLayer:
     # -- per-action rules -------------------------------------------------
 
     def _dispatch(self, request: AwsRequest, identity: Identity | None):
+        if request.action == "AssumeRoleWithSAML" and request.service == "sts":
+            # Signed or not, the assertion is the only proof that counts.
+            if identity is None or identity.kind != "admin":
+                return self._assume_role_with_saml(request)
         if identity is None or identity.kind == "admin":
             return self._forward(request, identity)
         if request.service == "sts":
@@ -404,10 +409,53 @@ class StrictLayer:
             )
         return status, headers, chunks
 
+    def _assume_role_with_saml(self, request: AwsRequest):
+        params = request.params
+        role_arn, provider_arn = params.get("RoleArn"), params.get("PrincipalArn")
+        encoded = params.get("SAMLAssertion")
+        for field, value in (("roleArn", role_arn), ("principalArn", provider_arn), ("SAMLAssertion", encoded)):
+            if not value:
+                raise aws_errors.validation_error(field, "null", "Member must not be null")
+        if len(encoded) > SAML_ASSERTION_MAX:
+            raise aws_errors.validation_error(
+                "SAMLAssertion", "...", f"Member must have length less than or equal to {SAML_ASSERTION_MAX}"
+            )
+        duration = _int_param(params, "DurationSeconds", "durationSeconds", 3600)
+        _check_range(duration, "durationSeconds", ASSUME_ROLE_RANGE)
+        metadata = moto_state.find_saml_provider(provider_arn)
+        if metadata is None:
+            raise AwsError(400, "InvalidIdentityToken", f"SAML provider {provider_arn} does not exist")
+        try:
+            assertion = saml_assertion.parse(encoded)
+        except ValueError:
+            raise AwsError(400, "InvalidIdentityToken", "Invalid SAML response")
+        if assertion.issuer != saml_assertion.entity_id(metadata):
+            raise AwsError(400, "InvalidIdentityToken", "Issuer of the SAML assertion does not match the provider")
+        if assertion.expired():
+            raise AwsError(400, "ExpiredTokenException", "The SAML assertion has expired")
+        if (role_arn, provider_arn) not in assertion.roles:
+            raise aws_errors.not_authorized(provider_arn, "sts:AssumeRoleWithSAML", role_arn)
+        role = moto_state.find_role(role_arn)
+        caller = trust.Caller(
+            arn=provider_arn,
+            account_id=moto_state.account_of_arn(provider_arn) or "",
+            context={"SAML:aud": assertion.recipient},
+            federated=True,
+        )
+        if role is None or not trust.allows(role.trust_policy, caller, "sts:AssumeRoleWithSAML"):
+            raise aws_errors.not_authorized(provider_arn, "sts:AssumeRoleWithSAML", role_arn)
+        if duration > role.max_session_duration:
+            raise AwsError(400, "ValidationError", aws_errors.ROLE_MAX_DURATION)
+        status, headers, chunks = self._forward(request, None)
+        if status.startswith("2"):
+            credential = self._remember_role_credentials(b"".join(chunks), role, False, None)
+            moto_state.file_saml_session_under_its_account(credential.access_key_id)
+        return status, headers, chunks
+
     def _remember_role_credentials(
         self, xml: bytes, role: moto_state.Role, mfa: bool, mfa_at: datetime | None, *,
-        chained: bool, duration_requested: bool,
-    ) -> None:
+        chained: bool = False, duration_requested: bool = False,
+    ) -> TemporaryCredential:
         ns = {"sts": _STS_XMLNS}
         root = ElementTree.fromstring(xml)
         creds = root.find(".//sts:Credentials", ns)
@@ -417,22 +465,22 @@ class StrictLayer:
         expiration = datetime.fromisoformat(creds.findtext("sts:Expiration", namespaces=ns).replace("Z", "+00:00"))
         if expiration.tzinfo is None:
             expiration = expiration.replace(tzinfo=timezone.utc)
-        self.sessions.add(
-            TemporaryCredential(
-                access_key_id=creds.findtext("sts:AccessKeyId", namespaces=ns),
-                secret_access_key=creds.findtext("sts:SecretAccessKey", namespaces=ns),
-                session_token=creds.findtext("sts:SessionToken", namespaces=ns),
-                expiration=expiration,
-                kind=ROLE_SESSION,
-                account_id=role.account_id,
-                principal_arn=arn,
-                mfa=mfa,
-                mfa_authenticated_at=mfa_at,
-                role_arn=role.arn,
-                chained=chained,
-                duration_requested=duration_requested,
-            )
+        credential = TemporaryCredential(
+            access_key_id=creds.findtext("sts:AccessKeyId", namespaces=ns),
+            secret_access_key=creds.findtext("sts:SecretAccessKey", namespaces=ns),
+            session_token=creds.findtext("sts:SessionToken", namespaces=ns),
+            expiration=expiration,
+            kind=ROLE_SESSION,
+            account_id=role.account_id,
+            principal_arn=arn,
+            mfa=mfa,
+            mfa_authenticated_at=mfa_at,
+            role_arn=role.arn,
+            chained=chained,
+            duration_requested=duration_requested,
         )
+        self.sessions.add(credential)
+        return credential
 
     # -- passing requests on to moto --------------------------------------
 
@@ -446,7 +494,7 @@ class StrictLayer:
         Only the admin key may choose an account through x-moto-account-id.
         """
         environ = request.environ
-        if identity is not None and identity.kind != "admin":
+        if identity is None or identity.kind != "admin":
             environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
         if identity is not None and identity.kind == MFA_SESSION and request.claim is not None:
             assert identity.user_access_key_id

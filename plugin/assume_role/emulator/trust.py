@@ -1,8 +1,9 @@
 """Evaluating a role's trust policy for sts:AssumeRole, the way IAM does.
 
-moto accepts any AssumeRole. Real IAM only lets a principal in when a statement
-of the role's trust policy allows it and none denies it, and the statement's
-conditions (MFA present, external id) hold for the request.
+moto accepts any AssumeRole or AssumeRoleWithSAML. Real IAM only lets a
+principal in when a statement of the role's trust policy allows it and none
+denies it, and the statement's conditions (MFA present, external id, SAML
+audience) hold for the request.
 Only the condition operators a trust policy plausibly uses are known; an
 unknown operator never matches, so an unsupported policy fails closed.
 """
@@ -23,6 +24,8 @@ class Caller:
     # The role ARN behind an assumed-role session, which trust policies may name.
     role_arn: str | None = None
     context: dict[str, str] = field(default_factory=dict)
+    # A SAML provider (arn is its ARN): matched by "Federated", never by "AWS".
+    federated: bool = False
 
     def principal_names(self) -> set[str]:
         names = {self.arn, self.account_id, f"arn:aws:iam::{self.account_id}:root"}
@@ -52,6 +55,8 @@ def _principal_listed(principal: Any, caller: Caller) -> bool:
         return True
     if not isinstance(principal, dict):
         return False
+    if caller.federated:
+        return caller.arn in _as_list(principal.get("Federated"))
     names = caller.principal_names()
     return any(entry == "*" or entry in names for entry in _as_list(principal.get("AWS")))
 

@@ -3,7 +3,9 @@
 The world is what the tool expects to find in AWS: a bastion account with an
 IAM user who has an access key and a virtual MFA device, and two target
 accounts whose ``read`` and ``admin`` roles trust the bastion account when MFA
-was used and the external id is the target account's id.
+was used and the external id is the target account's id. Each target account
+also registers the SAML provider ``test-idp``, which the roles trust for
+AssumeRoleWithSAML (the original tool's other way in).
 
 moto keeps one set of backends per account and picks the account from the
 ``x-moto-account-id`` header (after the MOTO_ACCOUNT_ID variable, before the
@@ -17,7 +19,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import totp
+from . import saml_assertion, totp
 from .control import Control
 
 BASTION_ACCOUNT_ID = "123456789012"  # moto's default account
@@ -27,6 +29,9 @@ TARGET_ACCOUNTS = {"production": PRODUCTION_ACCOUNT_ID, "staging": STAGING_ACCOU
 ROLE_NAMES = ("read", "admin")
 MAX_SESSION_DURATION = 43200
 REGION = "us-east-1"
+# The identity provider registered in every target account, for AssumeRoleWithSAML.
+SAML_PROVIDER_NAME = "test-idp"
+SAML_ISSUER = "https://idp.example.test/saml"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class World:
     mfa_serial: str
     mfa_seed: str  # Base32, as a virtual MFA app would store it
     max_session_duration: int = MAX_SESSION_DURATION
+    saml_provider_name: str = SAML_PROVIDER_NAME
+    saml_issuer: str = SAML_ISSUER
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -58,6 +65,9 @@ class World:
 
     def role_arn(self, account: str, role: str) -> str:
         return f"arn:aws:iam::{self.account_id(account)}:role/{role}"
+
+    def saml_provider_arn(self, account: str) -> str:
+        return f"arn:aws:iam::{self.account_id(account)}:saml-provider/{self.saml_provider_name}"
 
     def totp(self, when: float | None = None) -> str:
         """The code the user's MFA app would show now; each code works only once."""
@@ -78,11 +88,22 @@ class World:
         return cls(**data)
 
 
-def trust_policy(bastion_account_id: str, external_id: str) -> dict[str, Any]:
-    """Trust the bastion account's principals, only with MFA and the agreed external id."""
+def trust_policy(bastion_account_id: str, external_id: str, saml_provider_arn: str | None = None) -> dict[str, Any]:
+    """Trust the bastion account's principals, only with MFA and the agreed external id.
+
+    With ``saml_provider_arn``, also sign-ins through that SAML provider meant for AWS.
+    """
+    federated = [
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": saml_provider_arn},
+            "Action": "sts:AssumeRoleWithSAML",
+            "Condition": {"StringEquals": {"SAML:aud": saml_assertion.AWS_RECIPIENT}},
+        }
+    ] if saml_provider_arn else []
     return {
         "Version": "2012-10-17",
-        "Statement": [
+        "Statement": federated + [
             {
                 "Effect": "Allow",
                 "Principal": {"AWS": f"arn:aws:iam::{bastion_account_id}:root"},
@@ -149,13 +170,19 @@ def seed_world(
 
     for account_id in targets.values():
         iam = admin_client(endpoint, "iam", account_id, region=region)
+        providers = [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]]
+        provider_arn = f"arn:aws:iam::{account_id}:saml-provider/{SAML_PROVIDER_NAME}"
+        if provider_arn not in providers:
+            iam.create_saml_provider(
+                Name=SAML_PROVIDER_NAME, SAMLMetadataDocument=saml_assertion.metadata_document(SAML_ISSUER)
+            )
         existing = {role["RoleName"] for role in iam.list_roles()["Roles"]}
         for role in ROLE_NAMES:
             if role in existing:
                 continue
             iam.create_role(
                 RoleName=role,
-                AssumeRolePolicyDocument=json.dumps(trust_policy(BASTION_ACCOUNT_ID, account_id)),
+                AssumeRolePolicyDocument=json.dumps(trust_policy(BASTION_ACCOUNT_ID, account_id, provider_arn)),
                 MaxSessionDuration=MAX_SESSION_DURATION,
                 Description=f"{role} access, assumed from the bastion account with MFA",
             )

@@ -1,0 +1,465 @@
+"""The SAML way in (``AWS_ASSUME_ROLE_AUTH_SCHEME=saml``), as the original tool offered it.
+
+Instead of a bastion IAM user with MFA, a username and password are posted to
+an identity provider (IdP) that answers with a SAML assertion, and the role is
+assumed with ``sts:AssumeRoleWithSAML``, which needs no AWS credentials:
+
+* arguments are ``ACCOUNT ROLE [REGION]``: there is no MFA code;
+* the username and password come from ``$SAML_FILE`` (default
+  ``~/.saml/credentials``, lines ``username = ...`` and ``password = ...``),
+  whatever it lacks is asked on the terminal (the password hidden);
+* ``$SAML_IDP_REQUEST_BODY_TEMPLATE`` with ``$saml_user`` and
+  ``$saml_password`` replaced (JSON-escaped) is POSTed to
+  ``$SAML_IDP_ASSERTION_URL``, which answers a JSON object whose
+  ``saml_response`` is the base64 assertion;
+* the role ``arn:aws:iam::ACCOUNT:role/ROLE`` is assumed with the principal
+  ``arn:aws:iam::ACCOUNT:saml-provider/$SAML_IDP_NAME``.
+
+The password travels only over HTTPS or to loopback, and the POST that carries
+it is sent once: no retry, no redirect followed. Neither the IdP's nor AWS's
+text is ever shown; every failure is one line of ours.
+
+This module imports only the standard library at load time: the main command
+imports it on every run, cache hits included. botocore is imported for the
+AWS call only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from assume_role import endpoints, settings
+from assume_role.errors import CredentialsError, DeniedError, NetworkError, UsageError
+
+SCHEME = "AWS_ASSUME_ROLE_AUTH_SCHEME"
+FILE = "SAML_FILE"
+URL = "SAML_IDP_ASSERTION_URL"
+TEMPLATE = "SAML_IDP_REQUEST_BODY_TEMPLATE"
+IDP_NAME = "SAML_IDP_NAME"
+
+DEFAULT_FILE = "~/.saml/credentials"
+# A credentials file is two short lines; anything much larger is not one.
+MAX_FILE_BYTES = 64 * 1024
+# AWS accepts assertions of up to 100,000 characters; the answer around it is small.
+MAX_ASSERTION_CHARS = 100_000
+MAX_ANSWER_BYTES = 1024 * 1024
+
+# Patterns, compiled (and cached by re) on first use: a run that is not
+# SAML, or a cache hit, never pays for them.
+_PLACEHOLDER = r"\$(?:\{(saml_user|saml_password)\}|(saml_user|saml_password)(?!\w))"
+# IAM's pattern for a SAML provider name.
+_IDP_NAME = r"(?a)[\w._-]{1,128}"
+_CONTROL = r"[\x00-\x1f\x7f]"
+_THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+
+
+class Provider:
+    """The checked SAML settings: where to sign in and which AWS provider it is."""
+
+    def __init__(self, url: str, template: str, name: str):
+        self.url = url
+        self.template = template
+        self.name = name
+
+    @property
+    def host(self) -> str:
+        # Messages name the host only: the URL's user info, path or query may hold a token.
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.url).netloc.rpartition("@")[2]
+
+    @property
+    def cache_profile(self) -> str:
+        """Stands for the bastion profile in cache keys: SAML sessions are kept apart."""
+        return cache_profile_for(self.name)
+
+    def assume(self, request, log):
+        """The role's ``Credentials`` for a ``flow.Request``: sign in at the IdP, then sts:AssumeRoleWithSAML."""
+        user, password = sign_in_details(log)
+        log(f"posting the sign-in of {user!r} to the identity provider at {self.host}")
+        assertion = post_sign_in(self.url, fill(self.template, user, password), self.host)
+        return assume_role_with_saml(request, principal_arn(request, self.name), assertion, log)
+
+
+def chosen() -> bool:
+    """Whether the SAML scheme is asked for; never fails (completion uses it)."""
+    return os.environ.get(SCHEME, "").strip().lower() == "saml"
+
+
+def enabled() -> bool:
+    if chosen():
+        return True
+    if os.environ.get(SCHEME, "").strip().lower() in ("", "bastion"):
+        return False
+    # A typo must not silently fall back to the bastion: say so.
+    raise UsageError(f"{SCHEME} must be bastion (the default) or saml, got {os.environ[SCHEME]!r}")
+
+
+def configured(args) -> Provider | None:
+    """The SAML provider when the scheme is saml (arguments adjusted), else None.
+
+    Checked before anything is asked or sent, so a misconfiguration costs no
+    password typed in vain.
+    """
+    if not enabled():
+        return None
+    _take_region_argument(args)
+    missing = [name for name in (URL, TEMPLATE, IDP_NAME) if not os.environ.get(name)]
+    if missing:
+        raise UsageError(f"{SCHEME}=saml needs {', '.join(missing)} (see assume-role --help)")
+    url = os.environ[URL].strip()
+    if not _well_formed(url):
+        raise UsageError(f"{URL} is not a URL: expected https://host[:port]/path")
+    if not endpoints.is_safe(url):
+        raise UsageError(
+            f"refusing to send your password to {URL}: it must be an https:// URL (or http:// on loopback)"
+        )
+    name = os.environ[IDP_NAME].strip()
+    if not re.fullmatch(_IDP_NAME, name):
+        raise UsageError(f"{IDP_NAME} must be the name of the SAML provider in IAM (letters, digits and ._-)")
+    template = os.environ[TEMPLATE]
+    check_template(template)
+    return Provider(url, template, name)
+
+
+def _well_formed(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    if has_control(url) or " " in url:
+        return False
+    try:
+        urlsplit(url).port  # raises on a port that is not a number
+    except ValueError:
+        return False
+    return True
+
+
+def cache_profile_for(name: str) -> str:
+    return f"saml:{name}"
+
+
+def cache_profile() -> str | None:
+    """The cache key profile of the SAML scheme when it is on (for logout)."""
+    name = os.environ.get(IDP_NAME, "").strip()
+    return cache_profile_for(name) if enabled() and name else None
+
+
+def _take_region_argument(args) -> None:
+    # The parser knows the bastion's ACCOUNT ROLE MFA_TOKEN REGION; here the
+    # third word is the region, as in the original tool.
+    if args.region:
+        raise UsageError("with AWS_ASSUME_ROLE_AUTH_SCHEME=saml the arguments are ACCOUNT ROLE [REGION]")
+    if args.mfa_token and args.mfa_token.isdigit():
+        raise UsageError("with AWS_ASSUME_ROLE_AUTH_SCHEME=saml no MFA code is used: the arguments are ACCOUNT ROLE [REGION]")
+    args.region, args.mfa_token = args.mfa_token, None
+
+
+# -- the request body ---------------------------------------------------------
+
+
+def fill(template: str, user: str, password: str) -> bytes:
+    """The template with the placeholders replaced by JSON-escaped values, in one pass.
+
+    One pass, so a username that contains "$saml_password" stays a username.
+    """
+    import json
+
+    values = {"saml_user": user, "saml_password": password}
+    body = re.sub(_PLACEHOLDER, lambda m: json.dumps(values[m.group(1) or m.group(2)])[1:-1], template)
+    return body.encode("utf-8")
+
+
+def check_template(template: str) -> None:
+    import json
+
+    found = {m.group(1) or m.group(2) for m in re.finditer(_PLACEHOLDER, template)}
+    if found != {"saml_user", "saml_password"}:
+        raise UsageError(
+            f"{TEMPLATE} must contain $saml_user and $saml_password (it is not run by a shell)"
+        )
+    try:
+        json.loads(fill(template, "user", 'pass"word\\'))
+    except ValueError:
+        raise UsageError(
+            f'{TEMPLATE} is not JSON once filled in: put the placeholders inside strings, like "$saml_user"'
+        ) from None
+
+
+# -- username and password ----------------------------------------------------
+
+
+def sign_in_details(log) -> tuple[str, str]:
+    """Username and password: from the SAML file, the rest asked on the terminal."""
+    from assume_role import interactive
+
+    explicit = os.environ.get(FILE)
+    path = Path(explicit or DEFAULT_FILE).expanduser()
+    found = read_credentials_file(path)
+    if found is not None:
+        log(f"read {' and '.join(sorted(found)) or 'nothing'} from {path}")
+        if "username" in found and "password" in found:
+            return found["username"], found["password"]
+    if not interactive.available():
+        where = f"{FILE} {path} does not exist" if found is None and explicit else f"put them in {path}"
+        raise UsageError(f"a SAML username and password are needed and there is no terminal to ask on: {where}")
+    if found is None and explicit:
+        from assume_role.store import warn
+
+        warn(f"{FILE} {path} does not exist; asking for the username and password")
+    found = found or {}
+    user = found.get("username") or interactive.ask_saml_username()
+    password = found.get("password") or interactive.ask_saml_password(user)
+    return user, password
+
+
+def read_credentials_file(path: Path) -> dict[str, str] | None:
+    """``username`` and ``password`` from the file; None when it does not exist.
+
+    The file holds a password, so it is trusted only if it is a regular file
+    of this user that nobody else can read or change.
+    """
+    import stat
+
+    try:
+        # O_NONBLOCK: opening a FIFO planted at the path must not hang.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot read {FILE} {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UsageError(f"refusing {FILE} {path}: it is not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_uid != os.geteuid():
+            raise UsageError(f"refusing {FILE} {path}: it belongs to another user (uid {info.st_uid})")
+        if info.st_mode & 0o077:
+            raise UsageError(
+                f"refusing {FILE} {path}: it holds a password and others can read or change it "
+                f"(mode {stat.S_IMODE(info.st_mode):o}); run: chmod 600 {path}"
+            )
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UsageError(f"refusing {FILE} {path}: larger than {MAX_FILE_BYTES // 1024} KiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"refusing {FILE} {path}: it is not UTF-8 text") from None
+    return parse_credentials(text, path)
+
+
+def parse_credentials(text: str, path: Path) -> dict[str, str]:
+    """``key = value`` lines; only username and password count, the last one wins."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        key, sep, value = line.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in ("username", "password"):
+            continue
+        value = value.strip()
+        if has_control(value):
+            # Never the value itself: it may be the password.
+            raise UsageError(f"refusing {FILE} {path}: the {key} on line {number} holds a control character")
+        if value:
+            found[key] = value
+    return found
+
+
+def has_control(value: str) -> bool:
+    return bool(re.search(_CONTROL, value))
+
+
+def check_typed(value: str, what: str) -> str:
+    if not value or has_control(value):
+        raise UsageError(f"the {what} must not be empty nor hold control characters")
+    return value
+
+
+# -- the identity provider ----------------------------------------------------
+
+
+def post_sign_in(url: str, body: bytes, host: str) -> str:
+    """POST the sign-in once and return the base64 assertion of the answer."""
+    import http.client
+    import socket
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    from assume_role import __version__
+
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        # A redirected POST would be resent, or turned into a GET, somewhere
+        # nobody checked: a redirect is an error instead.
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    handlers: list = [NoRedirects()]
+    if endpoints.is_loopback(_hostname(url)):
+        # A proxy from the environment would carry a plain-HTTP password off the machine.
+        handlers.append(urllib.request.ProxyHandler({}))
+    opener = urllib.request.build_opener(*handlers)
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": f"assume-role/{__version__}",
+        },
+    )
+    timeout = settings.http_timeout()
+    where = f"the identity provider at {host}"
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            answer = _read_bounded(response, timeout, where)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise _http_error(exc.code, where) from None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise NetworkError(f"cannot verify the TLS certificate of {where}; nothing was sent") from None
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            raise NetworkError(f"{where} did not answer within {timeout:g} seconds (ASSUME_ROLE_HTTP_TIMEOUT)") from None
+        raise NetworkError(f"cannot reach {where}; check your network and {URL}") from None
+    except (TimeoutError, socket.timeout):
+        raise NetworkError(f"{where} did not answer within {timeout:g} seconds (ASSUME_ROLE_HTTP_TIMEOUT)") from None
+    except (http.client.HTTPException, ssl.SSLError, OSError):
+        raise NetworkError(f"the connection to {where} broke before a complete answer") from None
+    return saml_response(answer, where)
+
+
+def _hostname(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or ""
+
+
+def _read_bounded(response, timeout: float, where: str) -> bytes:
+    """The body, at most MAX_ANSWER_BYTES, read within about ``timeout`` in all."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise NetworkError(f"{where} answered more than {MAX_ANSWER_BYTES // 1024} KiB: not a sign-in answer")
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        chunks.append(chunk)
+
+
+def _http_error(status: int, where: str):
+    if 300 <= status < 400:
+        return NetworkError(f"{where} answered with a redirect (HTTP {status}); set {URL} to the final address")
+    if status in (404, 405):
+        return UsageError(f"{where} has no sign-in API at {URL} (HTTP {status})")
+    if status in (408, 429) or status >= 500:
+        return NetworkError(f"{where} failed (HTTP {status}); try again later")
+    return CredentialsError(
+        f"{where} refused the sign-in (HTTP {status}): check the username and password "
+        f"(from {FILE} or typed) and {TEMPLATE}"
+    )
+
+
+def saml_response(answer: bytes, where: str) -> str:
+    """The checked base64 assertion in the answer's ``saml_response``."""
+    import base64
+    import binascii
+    import json
+
+    garbled = f"{where} answered something other than a JSON object with a saml_response"
+    try:
+        data = json.loads(answer)
+    except (ValueError, UnicodeDecodeError):
+        raise NetworkError(garbled) from None
+    value = data.get("saml_response") if isinstance(data, dict) else None
+    if not isinstance(value, str):
+        raise NetworkError(garbled)
+    # Some IdPs wrap base64 in lines; AWS wants it in one piece.
+    value = "".join(value.split())
+    if not 4 <= len(value) <= MAX_ASSERTION_CHARS:
+        raise NetworkError(f"{where} answered a saml_response of an impossible size")
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise NetworkError(f"{where} answered a saml_response that is not base64") from None
+    if not decoded.lstrip().startswith(b"<"):
+        raise NetworkError(f"{where} answered a saml_response that is not a SAML document")
+    return value
+
+
+# -- AWS ----------------------------------------------------------------------
+
+
+def principal_arn(request, name: str) -> str:
+    from assume_role.flow import partition
+
+    return f"arn:{partition(request.region)}:iam::{request.account.id}:saml-provider/{name}"
+
+
+def assume_role_with_saml(request, principal: str, assertion: str, log):
+    """sts:AssumeRoleWithSAML, unsigned, sent once (the assertion may be single-use)."""
+    import botocore
+    import botocore.exceptions as bx
+    import botocore.session
+    from botocore.config import Config
+
+    from assume_role.aws import require_safe_endpoint, translated
+    from assume_role.credentials import Credentials
+
+    config = Config(
+        signature_version=botocore.UNSIGNED,
+        connect_timeout=settings.http_timeout(),
+        read_timeout=settings.http_timeout(),
+        retries={"mode": "standard", "total_max_attempts": 1},
+        user_agent_extra="assume-role",
+    )
+    log(f"calling sts:AssumeRoleWithSAML on {request.role_arn} with {principal}")
+    with translated("calling sts:AssumeRoleWithSAML"):
+        client = botocore.session.Session(profile=request.profile).create_client(
+            "sts", region_name=request.region, config=config
+        )
+        require_safe_endpoint(client.meta.endpoint_url)
+        try:
+            response = client.assume_role_with_saml(
+                RoleArn=request.role_arn,
+                PrincipalArn=principal,
+                SAMLAssertion=assertion,
+                DurationSeconds=request.duration,
+            )
+        except bx.ClientError as exc:
+            raise _aws_error(exc.response.get("Error", {}), request.role_arn, principal) from None
+    return Credentials.from_dict(response["Credentials"])
+
+
+def _aws_error(error: dict, role_arn: str, principal: str):
+    code = str(error.get("Code", "Unknown"))
+    message = str(error.get("Message", ""))
+    if code in _THROTTLING:
+        return NetworkError(f"AWS throttled sts:AssumeRoleWithSAML ({code}); wait a moment and try again")
+    if code == "ValidationError" and ("MaxSessionDuration" in message or "DurationSeconds" in message):
+        return DeniedError(
+            "the role's MaxSessionDuration is shorter than AWS_ROLE_SESSION_TIMEOUT; lower it or raise the role's limit"
+        )
+    if code == "AccessDenied":
+        return DeniedError(
+            f"AWS denied sts:AssumeRoleWithSAML on {role_arn}: check that the identity provider offers this "
+            f"role and that the role's trust policy names {principal}"
+        )
+    # InvalidIdentityToken, IDPRejectedClaim, ExpiredTokenException, ...:
+    # AWS's text may quote the assertion, so only its code is shown.
+    return DeniedError(
+        f"AWS refused the identity provider's SAML assertion for {role_arn} ({code}): check {IDP_NAME} "
+        f"and the SAML provider {principal}"
+    )
