@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from test_terminal import FINGERPRINT, rc
 # the next command sees new credentials, and the one after does not renew again.
 SESSION = 900
 WINDOW = 890
+
+
+def _running(command_line: str) -> bool:
+    found = subprocess.run(["pgrep", "-f", "-x", command_line], capture_output=True)
+    return found.returncode == 0
 
 
 def setting(shell: str, name: str, value: str) -> str:
@@ -70,12 +76,22 @@ def test_exec_leaves_the_shell_alone(shell, aws_env, mfa_code, tmp_path):
         assert term.run(FINGERPRINT) == clean
         # Ctrl-C reaches the command; the shell gets its prompt back.
         status = "$status" if shell == "fish" else "$?"
-        term.type("assume-role exec production read -- sleep 30")
+        term.type("assume-role exec production read -- sleep 37.25")
         term.key("Enter")
-        term.wait_for(r"sleep 30\s*$")
-        time.sleep(1.5)
+        deadline = time.monotonic() + 60
+        while not _running("sleep 37.25"):  # the helper has become the command
+            assert time.monotonic() < deadline, "the command never started"
+            time.sleep(0.1)
         term.key("C-c")
-        assert term.run(f"echo status={status}").strip().endswith("status=130")
+        shown = term.run(f"echo status={status}").strip()
+        assert not _running("sleep 37.25")
+        # The command's 130 reaches bash; zsh and fish report their own status
+        # for a function that Ctrl-C interrupted (2 and 1), never success.
+        assert shown.endswith({"bash": "status=130", "zsh": "status=2", "fish": "status=1"}[shell]), shown
+        # An exit status passes through the function unchanged.
+        assert term.run(f"assume-role exec production read -- sh -c 'exit 42'; echo status={status}").strip() == (
+            "status=42"
+        )
         assert term.run(FINGERPRINT) == clean
 
 
