@@ -142,14 +142,15 @@ assume_role_ps1() {
 
 # The automatic segment: "(account:role 42m) " in front of PS1, like a
 # virtualenv's name. It is added only when it is safe and wanted: not when
-# disabled, not when the prompt already shows assume_role_ps1, not under
-# starship (which has its own aws module), and only when promptvars is on,
+# disabled, not when the prompt already shows assume_role_ps1, not when
+# starship draws the prompt (it has its own aws module; its hook function says
+# so, where an inherited STARSHIP_SHELL would not), and only when promptvars is on,
 # because PS1 then holds a reference to _assume_role_prompt rather than text
 # from a config file.
 _assume_role_auto_prompt() {
     [[ -z ${ASSUME_ROLE_DISABLE_PROMPT-} ]] || return 1
     shopt -q promptvars || return 1
-    [[ -z ${STARSHIP_SHELL-} ]] || return 1
+    ! declare -F starship_precmd >/dev/null || return 1
     [[ ${PS1-} != *assume_role_ps1* && ${PROMPT_COMMAND[*]-} != *assume_role_ps1* ]]
 }
 

@@ -50,6 +50,9 @@ def _forget_sessions(env: dict) -> None:
 
 def run(quick: bool = False) -> dict[str, float]:
     repeats = 5 if quick else 15
+    from bench_peers import compile_package
+
+    compile_package()
     samples: dict[str, list[float]] = {"full MFA flow": [], "role switch, MFA session reused": [],
                                        "cache hit": [], "credential-process, cache hit": [], "--help": []}
     with tempfile.TemporaryDirectory() as tmp, start_emulator() as emulator:

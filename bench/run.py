@@ -5,7 +5,10 @@
 Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
 reusing the MFA session, a cache hit, --help) and the shell benchmarks
 (bench_shells: completion with 10 and 10,000 aliases, the prompt segment and
-the auto-refresh check in each shell) one after the other on the same machine, then prints a table of
+the auto-refresh check in each shell), the start-up benchmarks (bench_startup: what the README's
+line for each shell adds to a new shell) and assume-role beside awsume on the
+same emulator (bench_peers) one after the other on the same machine, then
+prints tables of
 medians and a description of the machine. --update-readme also writes both
 into README.md between its bench markers.
 
@@ -29,6 +32,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 README = ROOT / "README.md"
+
+from bench_startup import EVAL_FORM  # noqa: E402
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
@@ -36,7 +41,7 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def rows(core: dict, shells: dict) -> list[tuple[str, str, str]]:
+def rows(core: dict, shells: dict, startup: dict | None = None) -> list[tuple[str, str, str]]:
     """(what, median, note) for every measurement, in reading order."""
     table = [
         ("full MFA flow", _ms(core["full MFA flow"]),
@@ -72,6 +77,12 @@ def rows(core: dict, shells: dict) -> list[tuple[str, str, str]]:
         else:
             proof = f"per command while time remains; {forks:g} processes started"
         table.append((f"auto-refresh check, {shell}", f"{micros:.0f} µs", proof))
+    for shell, added in (startup or {}).get("readme", {}).items():
+        table.append((
+            f"start-up, {shell}: README line", f"+{added:.1f} ms",
+            f"`{shell} -i -c exit` with the install table's line minus without it; "
+            f"`{EVAL_FORM[shell]}` at every start adds {startup['eval'][shell]:.0f} ms",
+        ))
     table += [
         ("`--help`", _ms(core["--help"]), "no AWS library loaded"),
         ("`python -c pass`", f"{shells['python_startup_ms']:.0f} ms",
@@ -82,7 +93,8 @@ def rows(core: dict, shells: dict) -> list[tuple[str, str, str]]:
 
 def markdown(table: list[tuple[str, str, str]]) -> str:
     lines = ["| measurement | median | what it covers |", "|---|---:|---|"]
-    lines += [f"| {what} | {median} | {note} |" for what, median, note in table]
+    # A | inside a cell, as in `init fish | source`, would end the cell.
+    lines += [f"| {what} | {median} | {note.replace('|', chr(92) + '|')} |" for what, median, note in table]
     return "\n".join(lines) + "\n"
 
 
@@ -131,8 +143,10 @@ def machine() -> str:
     except Exception:
         moto = ""
     cores = os.cpu_count() or "?"
+    # Other work on the machine slows every row alike; the load says how much.
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     return (
-        f"Machine: {_cpu_model()}, {cores} cores, {_os_name()}; "
+        f"Machine: {_cpu_model()}, {cores} cores{load}, {_os_name()}; "
         f"Python {platform.python_version()}; {', '.join(versions) or 'no shells found'}{moto}; "
         f"{datetime.date.today().isoformat()}.\n"
     )
@@ -148,13 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     quick = "--quick" in argv
     import bench_core
+    import bench_peers
     import bench_shells
+    import bench_startup
 
     print("running the helper benchmarks...", file=sys.stderr, flush=True)
     core = bench_core.run(quick)
     print("running the shell benchmarks...", file=sys.stderr, flush=True)
     shells = bench_shells.run(quick)
-    text = markdown(rows(core, shells)) + "\n" + machine()
+    print("running the start-up benchmarks...", file=sys.stderr, flush=True)
+    startup = bench_startup.run(quick)
+    print("running assume-role and awsume side by side...", file=sys.stderr, flush=True)
+    peers = bench_peers.run(quick)
+    text = markdown(rows(core, shells, startup)) + "\n" + bench_peers.markdown(peers) + "\n" + machine()
     print(text, end="")
     if "--update-readme" in argv:
         update_readme(text)

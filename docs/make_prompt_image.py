@@ -11,7 +11,7 @@ as docs/prompt.ansi. Rendering draws that text cell by cell in a monospace
 font into docs/prompt.png: the picture shows exactly what the terminal showed.
 
 Needs tmux, zsh and the demo's dependencies for capturing, and Pillow for
-rendering (``python3 -m pip install -e '.[docs]'``). The font defaults to
+rendering (``bash .ci/venv demo,docs python docs/make_prompt_image.py``). The font defaults to
 Debian's DejaVu Sans Mono (package fonts-dejavu-core); --font picks another.
 """
 

@@ -56,6 +56,16 @@ def mfa_code(emulator: Emulator, world: World):
 
 
 @pytest.fixture
+def fault_proxy(emulator: Emulator):
+    """A proxy in front of the emulator that damages chosen answers (see fault_proxy.py)."""
+    from fault_proxy import FaultProxy
+
+    proxy = FaultProxy(emulator.endpoint)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
 def aws_env(tmp_path: Path, emulator: Emulator, world: World) -> dict[str, str]:
     """A complete environment for running the CLI against the emulator in a sandbox.
 

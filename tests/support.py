@@ -36,3 +36,15 @@ def assert_clean_failure(run: Run, exit_code: int, *fragments: str) -> None:
     assert "Traceback" not in run.stderr
     for fragment in fragments:
         assert fragment.lower() in lines[0].lower(), (fragment, lines[0])
+
+
+def assert_no_secret(text: str, secrets: list[str], window: int = 16) -> None:
+    """No issued key id, secret or token appears in ``text``, not even in part.
+
+    A cut-short answer leaks a piece of a token, so every stretch of
+    ``window`` characters of each secret is looked for.
+    """
+    for secret in secrets:
+        pieces = {secret[i : i + window] for i in range(0, max(1, len(secret) - window + 1), 4)}
+        leaked = [piece for piece in pieces if piece in text]
+        assert not leaked, f"a piece of an issued secret reached the output: {text!r}"

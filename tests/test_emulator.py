@@ -385,6 +385,38 @@ def test_expiring_only_mfa_sessions_keeps_role_credentials(emulator, world, mfa_
         with_credentials(emulator, "sts", mfa_session).get_caller_identity()
 
 
+def test_revoked_credentials_are_invalid_and_others_keep_working(emulator, world, mfa_session):
+    role = assume(with_credentials(emulator, "sts", mfa_session), world)["Credentials"]
+    assert emulator.control.revoke_sessions(access_key_id=role["AccessKeyId"]) == 1
+    with pytest.raises(ClientError) as excinfo:
+        with_credentials(emulator, "sts", role).get_caller_identity()
+    assert error_of(excinfo)[:2] == (403, "InvalidClientTokenId")
+    with_credentials(emulator, "sts", mfa_session).get_caller_identity()
+
+
+def test_issued_secrets_lists_every_key_secret_and_token(emulator, world, mfa_session):
+    role = assume(with_credentials(emulator, "sts", mfa_session), world)["Credentials"]
+    issued = set(emulator.control.issued_secrets())
+    for credentials in (mfa_session, role):
+        assert {credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]} <= issued
+    assert {world.access_key_id, world.secret_access_key} <= issued
+
+
+def test_in_flight_counts_a_delayed_request_until_it_is_answered(emulator, alice_sts):
+    emulator.control.delay("GetCallerIdentity", 1.0)
+    assert emulator.control.in_flight() == 0
+    worker = threading.Thread(target=alice_sts.get_caller_identity)
+    worker.start()
+    deadline = time.monotonic() + 20
+    while not emulator.control.in_flight():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    emulator.control.wait_idle()
+    worker.join(timeout=20)
+    assert emulator.control.in_flight() == 0
+    assert emulator.control.calls() == {"GetCallerIdentity": 1}
+
+
 # -- control API: faults and counters -----------------------------------------
 
 
@@ -420,9 +452,7 @@ def test_injected_delay_trips_client_timeouts(emulator, world):
     sts.get_caller_identity()
     # The abandoned request is still being answered; let it finish here so it
     # is not counted in the next test.
-    deadline = time.monotonic() + 10
-    while emulator.control.calls().get("GetCallerIdentity", 0) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    emulator.control.wait_idle()
     assert emulator.control.calls() == {"GetCallerIdentity": 2}
 
 

@@ -17,7 +17,7 @@ import boto3
 import pexpect
 import pytest
 
-from support import assert_clean_failure, run_cli
+from support import assert_clean_failure, assert_no_secret, run_cli
 from test_assume import eval_line, shell_session
 
 BEFORE = {
@@ -133,6 +133,11 @@ def case_invalid_duration(env, world, emulator, mfa_code):
     return ["production", "read", "123456"], 2, "between 900 and 43200"
 
 
+def case_infinite_http_timeout(env, world, emulator, mfa_code):
+    env["ASSUME_ROLE_HTTP_TIMEOUT"] = "inf"
+    return ["production", "read", mfa_code()], 2, "ASSUME_ROLE_HTTP_TIMEOUT must be a positive number"
+
+
 def case_invalid_role_name(env, world, emulator, mfa_code):
     return ["production", "re ad;ls", "123456"], 2, "invalid role name"
 
@@ -146,16 +151,26 @@ CASES = {name[5:]: fn for name, fn in dict(globals()).items() if name.startswith
 
 @pytest.fixture
 def settle(emulator):
-    """Wait out delayed requests so they are not counted in the next test."""
+    """Let delayed requests finish, so they are not counted in the next test."""
     yield
-    if emulator.control.faults():
-        time.sleep(3)
+    emulator.control.clear_faults()
+    emulator.control.wait_idle()
+
+
+def wait_for_request(emulator, timeout: float = 20) -> None:
+    """Return once the emulator is holding a request (a delayed one)."""
+    deadline = time.monotonic() + timeout
+    while not emulator.control.in_flight():
+        assert time.monotonic() < deadline, "no request reached the emulator"
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_failure_is_clean(case, aws_env, world, emulator, mfa_code, settle):
     args, exit_code, fragment = CASES[case](aws_env, world, emulator, mfa_code)
-    assert_clean_failure(run_cli(aws_env, "--shell", "bash", *args), exit_code, fragment)
+    run = run_cli(aws_env, "--shell", "bash", *args)
+    assert_clean_failure(run, exit_code, fragment)
+    assert_no_secret(run.stderr, emulator.control.issued_secrets())
 
 
 def snapshot_lines(shell: str) -> list[str]:
@@ -177,6 +192,7 @@ def test_failure_through_eval_keeps_shell_state(shell, case, aws_env, world, emu
     result = shell_session(shell, aws_env, [eval_line(shell, *args), *snapshot_lines(shell)])
     assert result.stdout == expected_snapshot()
     assert fragment.lower() in result.stderr.lower()
+    assert_no_secret(result.stderr, emulator.control.issued_secrets())
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
@@ -193,7 +209,7 @@ def test_ctrl_c_keeps_shell_state(shell, aws_env, emulator, mfa_code, settle, tm
         child.expect("READY> ")
         child.sendline(eval_line(shell, "-v", "production", "read", mfa_code()))
         child.expect("calling sts:GetCallerIdentity")
-        time.sleep(0.5)  # the request is on its way to the delayed emulator
+        wait_for_request(emulator)
         child.sendintr()
         child.expect("interrupted; nothing was changed")
         child.expect("READY> ")
@@ -211,7 +227,7 @@ def test_ctrl_c_exit_code(aws_env, emulator, mfa_code, settle):
         [sys.executable, "-m", "assume_role", "--shell", "bash", "production", "read", mfa_code()],
         env=aws_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(1.5)
+    wait_for_request(emulator)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == 130

@@ -46,5 +46,13 @@ def test_cheap_paths_import_nothing_heavy(args, aws_env):
     assert loaded(aws_env, *args) == set()
 
 
-def test_network_path_imports_botocore_but_no_ui(aws_env, mfa_code):
-    assert loaded(aws_env, "--shell", "bash", "production", "read", mfa_code()) == {"botocore"}
+def test_network_path_with_plain_keys_imports_nothing_heavy(aws_env, mfa_code):
+    # A full MFA flow and a role switch: the standard-library client serves both.
+    assert loaded(aws_env, "--shell", "bash", "production", "read", mfa_code()) == set()
+    assert loaded(aws_env, "--shell", "bash", "--refresh", "staging", "admin") == set()
+
+
+def test_other_bastion_profiles_use_botocore_but_no_ui(aws_env, mfa_code):
+    # A setting the standard-library client does not follow sends the flow to botocore.
+    env = dict(aws_env, AWS_STS_REGIONAL_ENDPOINTS="regional")
+    assert loaded(env, "--shell", "bash", "production", "read", mfa_code()) == {"botocore"}

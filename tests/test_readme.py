@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,35 +32,63 @@ def first_commands() -> list[str]:
     return [block.strip() for block in re.findall(r"```sh\n(.*?)```", head, re.S)]
 
 
-def run_as_written(command: str, *extra: str, timeout: float) -> subprocess.CompletedProcess:
-    """Run a README command in bash from the checkout, as someone who just cloned it would.
-
-    The directory of the interpreter running the suite goes first on PATH, so
-    `python3` is this Python and `assume-role` the script pip installs beside it.
-    """
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+def run_as_written(command: str, *extra: str, cwd: Path = ROOT, env: dict | None = None, timeout: float):
+    """Run a README command in bash, as someone who just cloned the repository would."""
     line = " ".join([command, *extra])
     return subprocess.run(
-        ["bash", "-c", line], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+        ["bash", "-c", line], cwd=cwd, env=env or dict(os.environ), stdin=subprocess.DEVNULL,
         capture_output=True, text=True, timeout=timeout,
     )
 
 
 def test_readme_starts_with_the_two_commands():
     demo, suite = first_commands()
-    assert demo == "python3 -m pip install -e '.[demo]' && assume-role demo"
+    assert demo == "bash .ci/venv demo assume-role demo"
     assert suite == "bash .ci/run"
 
 
-def test_demo_command_runs_as_written():
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+def test_demo_command_runs_in_a_fresh_clone_with_the_system_python(tmp_path):
+    # A stock Debian/Ubuntu machine: the distribution's python3, which refuses
+    # `pip install` outside a virtual environment (PEP 668), and a new home.
     # No terminal here, so the demo runs its scripted walkthrough.
+    if not SYSTEM_PYTHON.exists() or not (ROOT / ".git").exists():
+        pytest.skip("needs the system's /usr/bin/python3 and a git checkout to clone")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
+    home = tmp_path / "home"
+    home.mkdir()
+    # Settings that point pip at an index or a proxy are kept; nothing else.
+    env = {k: v for k, v in os.environ.items() if k.startswith(("PIP_", "http_", "https_", "HTTP", "no_proxy", "NO_PROXY"))}
+    env.update(HOME=str(home), PATH="/usr/bin:/bin", LANG="C.UTF-8")
     demo, _ = first_commands()
-    result = run_as_written(demo, timeout=900)
+    result = run_as_written(demo, cwd=clone, env=env, timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "a scripted walkthrough in" in result.stdout
     assert "All steps passed." in result.stdout
     assert re.search(r"emulator stopped, sandbox \S+ removed", result.stdout)
+    # Everything went into the clone's .venv: not into the system's Python,
+    # not into the home directory.
+    assert (clone / ".venv" / "bin" / "assume-role").exists()
+    probe = subprocess.run([str(SYSTEM_PYTHON), "-c", "import assume_role"], env=env, capture_output=True)
+    assert probe.returncode != 0
+    assert not (home / ".local" / "bin" / "assume-role").exists()
+    assert not (home / ".local" / "lib").exists()
+
+
+def test_a_missing_ensurepip_is_one_clear_line(tmp_path):
+    # Debian and Ubuntu without python3-venv: venv has no ensurepip. A module
+    # of that name that fails to import stands in for the missing package.
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "ensurepip.py").write_text("raise ModuleNotFoundError(\"No module named 'ensurepip'\")\n")
+    env = {**os.environ, "PYTHONPATH": str(shadow), "ASSUME_ROLE_VENV": str(tmp_path / "venv")}
+    result = run_as_written("bash .ci/venv demo assume-role demo", env=env, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.count("\n") == 1 and "apt install python3-venv" in result.stderr, result.stderr
+    assert not (tmp_path / "venv").exists()
 
 
 def test_test_command_runs_as_written():
@@ -73,10 +100,20 @@ def test_test_command_runs_as_written():
     missing = [p for p in ("zsh", "fish", "shellcheck", "tmux") if not shutil.which(p)]
     if missing and os.geteuid() != 0 and not os.environ.get("CI"):
         pytest.skip(f"{', '.join(missing)} missing and installing needs root")
-    result = run_as_written(suite, "--collect-only", timeout=900)
+    result = run_as_written(suite, "--collect-only", timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "tests/test_readme.py::test_test_command_runs_as_written" in result.stdout
     assert re.search(r"^\d+ tests collected", result.stdout, re.M)
+
+
+def test_ci_installs_what_the_readme_says():
+    # The README's sentence about `bash .ci/run` names every Debian package in
+    # the script's list.
+    script = (ROOT / ".ci" / "run").read_text()
+    packages = re.search(r"^packages=\((.*)\)$", script, re.M).group(1).split()
+    intro = README.split("\n## ", 1)[0]
+    missing = [p for p in packages if f"`{p}`" not in intro]
+    assert missing == []
 
 
 def settings_read_by_the_code() -> set[str]:
@@ -130,7 +167,7 @@ def test_picture_comes_from_the_capture():
 def test_picture_is_the_capture_rendered(tmp_path):
     """Rendering the committed capture again gives a picture of the same size."""
     capture = (ROOT / "docs" / "prompt.ansi").read_text()
-    pytest.importorskip("PIL", reason="Pillow draws the picture: pip install -e '.[docs]'")
+    pytest.importorskip("PIL", reason="Pillow draws the picture: bash .ci/venv demo,docs ...")
     make_prompt_image = load(ROOT / "docs" / "make_prompt_image.py")
     from PIL import Image
 
@@ -157,9 +194,10 @@ def test_benchmark_table_matches_the_benchmark():
         },
         "python_startup_ms": 1.0,
     }
-    expected = [what for what, _, _ in bench_run.rows(core, shells)]
+    startup = {"readme": dict.fromkeys(("bash", "zsh", "fish"), 1.0), "eval": dict.fromkeys(("bash", "zsh", "fish"), 20.0)}
+    expected = [what for what, _, _ in bench_run.rows(core, shells, startup)]
     table = README.split("<!-- bench:begin -->", 1)[1].split("<!-- bench:end -->", 1)[0]
     shown = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][1:]
     assert shown == expected
     assert re.search(r"^Machine: .+ cores, .+; Python 3\.", table, re.M)
-    assert "python3 bench/run.py" in README
+    assert "bench/run.py" in README

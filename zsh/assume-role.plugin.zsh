@@ -147,20 +147,43 @@ prompt_assume_role() {
     -t "$_assume_role_label${_assume_role_left:+ $_assume_role_left}"
 }
 
-# ---------------------------------------------------------------------------
-# The automatic segment, in RPROMPT. It is put there only when that is safe:
-# RPROMPT is empty (or still holds what this plugin put there), the user has
-# not turned it off, and no prompt framework that has its own integration
-# (powerlevel10k, starship) draws the prompt. The decision is made again at
-# every prompt, after ~/.zshrc has set up whatever theme it wants, so the
-# order in which plugins load does not matter.
+# powerlevel10k's instant prompt (shown while ~/.zshrc still loads) replays
+# the `p10k segment` calls recorded from this function, expanding the -c and
+# -e text only when it shows the prompt. So the calls are always the same,
+# and the text reads nothing but the environment, where a role exported by
+# the parent shell is found; this plugin is not loaded yet at that moment.
+# As in the segment, it shows only while the exported key is assume-role's.
+# Control characters and % in the label are neutralised as in the segment;
+# the time left follows with the first real prompt.
+instant_prompt_assume_role() {
+  local name='${AWS_ACCOUNT_NAME:-$AWS_ACCOUNT_ID}'
+  p10k segment -s UNKNOWN -f green -r -i AWS_ICON -e \
+    -c "\${AWS_ACCOUNT_ROLE:+\${\${(M)AWS_ACCESS_KEY_ID:#\${(b)ASSUME_ROLE_ACCESS_KEY_ID}}:+$name}}" \
+    -t "\${\${$name//[[:cntrl:]]/?}//\\%/%%}:\${\${AWS_ACCOUNT_ROLE//[[:cntrl:]]/?}//\\%/%%}"
+}
 
-typeset -g _assume_role_rprompt_set='' _assume_role_rprompt=''
+# ---------------------------------------------------------------------------
+# The automatic segment goes at the start of RPROMPT, beside whatever a theme
+# or another plugin (such as oh-my-zsh's aws plugin) put there. It stays out
+# when the user turned it off, places the segment themselves
+# (assume_role_prompt_info in PROMPT or RPROMPT), or when the prompt is drawn
+# by powerlevel10k or starship, which have their own integration. The
+# decision is made again at every prompt, after ~/.zshrc has set up whatever
+# theme it wants, so the order in which plugins load does not matter.
+
+# _assume_role_rprompt: the rendered segment (with a space before the rest of
+# RPROMPT). _assume_role_rprompt_mark: exactly what was put in front of
+# RPROMPT at the last prompt, so it can be taken out again and is never there
+# twice, however often this file is sourced.
+typeset -g _assume_role_rprompt=${_assume_role_rprompt-} _assume_role_rprompt_mark=${_assume_role_rprompt_mark-}
 
 _assume_role_auto_prompt() {
   [[ -z ${ASSUME_ROLE_DISABLE_PROMPT-} ]] || return 1
   (( ! ${+functions[p10k]} )) || return 1
-  [[ -z ${STARSHIP_SHELL-} ]] || return 1
+  # starship's zsh prompt runs `starship prompt` from PROMPT. An inherited
+  # STARSHIP_SHELL says nothing about the prompt of this shell.
+  [[ $PROMPT != *starship* ]] || return 1
+  [[ $PROMPT$RPROMPT != *assume_role_prompt_info* ]]
 }
 
 _assume_role_precmd() {
@@ -171,21 +194,31 @@ _assume_role_precmd() {
   emulate -L zsh
   # The segment escapes ! for the prompt as the user's options expand it.
   (( ! bang )) || setopt prompt_bang
-  [[ -z $RPROMPT || $RPROMPT == "$_assume_role_rprompt_set" ]] || return 0
+  # Run after the other precmd hooks from the next prompt on, so a theme
+  # that rebuilds RPROMPT in its own hook does not wipe the segment out.
+  if [[ ${precmd_functions[-1]-} != _assume_role_precmd ]]; then
+    precmd_functions=(${precmd_functions:#_assume_role_precmd} _assume_role_precmd)
+  fi
+  local rest=$RPROMPT
+  if [[ -n $_assume_role_rprompt_mark ]]; then
+    rest=${rest//"$_assume_role_rprompt_mark"/}
+  fi
   local REPLY=''
   _assume_role_auto_prompt && _assume_role_render
-  _assume_role_rprompt=$REPLY
-  if (( subst )) && [[ -n $REPLY ]]; then
+  _assume_role_rprompt=$REPLY${REPLY:+${rest:+ }}
+  if [[ -z $REPLY ]]; then
+    _assume_role_rprompt_mark=''
+  elif (( subst )); then
     # With prompt_subst, text from a config file must not sit in RPROMPT,
     # where a $(...) in it would run; RPROMPT names the variable instead.
-    RPROMPT='${_assume_role_rprompt}'
+    _assume_role_rprompt_mark='${_assume_role_rprompt}'
   else
-    RPROMPT=$REPLY
+    _assume_role_rprompt_mark=$_assume_role_rprompt
   fi
-  _assume_role_rprompt_set=$RPROMPT
+  RPROMPT=$_assume_role_rprompt_mark$rest
 }
 
-# add-zsh-hook appends to precmd_functions: other hooks are kept.
+# add-zsh-hook appends to precmd_functions, once: other hooks are kept.
 add-zsh-hook precmd _assume_role_precmd
 
 # ---------------------------------------------------------------------------

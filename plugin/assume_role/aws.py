@@ -1,56 +1,78 @@
-"""botocore access: the bastion profile, STS/IAM clients and error translation.
+"""botocore access: bastion profiles the hot path leaves to botocore, and their calls.
 
-This is the only module that imports botocore, and only the network path
-imports it.
+A bastion profile of plain keys is served by the standard-library client
+(``query_api``, chosen in ``bastion.open_bastion``); SSO,
+``credential_process``, role profiles, custom endpoints and proxies come here,
+as do SAML and ``status --check``. Only these paths import botocore.
+
+No text from botocore or from an answer reaches the user: botocore's messages
+can quote a raw answer, and a raw STS answer holds credentials. Each failure
+is classified here and worded by ``aws_errors``, as the other client's are.
 """
 
 from __future__ import annotations
 
-import os
+import logging
+import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import TypeVar
 
 import botocore.exceptions as bx
 import botocore.session
+from botocore import xform_name
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 
-from assume_role import endpoints, settings
+from assume_role import retry, settings
+from assume_role.aws_errors import (
+    CODE_MAY_BE_SPENT,
+    ClientErrorHook,
+    Context,
+    CredentialsRejected,  # noqa: F401 (status --check catches it as aws.CredentialsRejected)
+    checked_text,
+    library_error,
+    may_retry_answer,
+    printable,
+    where,
+)
+from assume_role.bastion import scrub_environment
 from assume_role.credentials import Credentials
-from assume_role.errors import (
-    AssumeRoleError,
-    CredentialsError,
-    DeniedError,
-    MfaError,
-    NetworkError,
-    UsageError,
-)
+from assume_role.endpoints import require_safe_endpoint
+from assume_role.errors import AssumeRoleError, CredentialsError, UsageError
 
-# Variables that would make botocore pick something other than the bastion
-# profile: a previous assume-role's exports, or a leftover AWS_PROFILE.
-_FOREIGN_ENVIRONMENT = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-)
-_THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
-_BAD_KEYS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "AuthFailure"}
+T = TypeVar("T")
+
+# Library log records and warnings can quote requests and answers; Python
+# would print them on stderr for want of a handler.
+for _name in ("botocore", "urllib3"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+warnings.filterwarnings("ignore", module=r"(botocore|urllib3|boto3)(\.|$)")
+
+def _config() -> Config:
+    timeout = settings.http_timeout()
+    # One attempt per call: retry.send decides about more (see its docstring).
+    return Config(
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        retries={"mode": "standard", "total_max_attempts": 1},
+        user_agent_extra="assume-role",
+    )
 
 
 class Bastion:
-    """The bastion profile: its config, long-term credentials, and clients."""
+    """The bastion profile: its config, long-term credentials, and the calls made with it."""
 
     def __init__(self, profile: str, region: str | None = None):
-        for name in _FOREIGN_ENVIRONMENT:
-            os.environ.pop(name, None)
+        scrub_environment()
         self.profile = profile
         # An explicit profile makes botocore ignore credential variables too.
         self._session = botocore.session.Session(profile=profile)
         try:
-            self.config = self._session.get_scoped_config()
-        except bx.ProfileNotFound:
+            with translated("reading the AWS config"):
+                self.config = self._session.get_scoped_config()
+        except CredentialsError:
             raise CredentialsError(
                 f"AWS profile {profile!r} not found; set AWS_PROFILE_ASSUME_ROLE or add it to ~/.aws/credentials"
             ) from None
@@ -71,17 +93,11 @@ class Bastion:
         return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def client(self, service: str, credentials: Credentials):
-        config = Config(
-            connect_timeout=settings.http_timeout(),
-            read_timeout=settings.http_timeout(),
-            retries={"mode": "standard", "total_max_attempts": settings.max_attempts()},
-            user_agent_extra="assume-role",
-        )
         with translated(f"creating the {service} client"):
             client = self._session.create_client(
                 service,
                 region_name=self.region or settings.DEFAULT_REGION,
-                config=config,
+                config=_config(),
                 aws_access_key_id=credentials.access_key_id,
                 aws_secret_access_key=credentials.secret_access_key,
                 aws_session_token=credentials.session_token,
@@ -89,78 +105,158 @@ class Bastion:
         require_safe_endpoint(client.meta.endpoint_url)
         return client
 
+    # -- the calls the flow makes; each answer is checked before use ---------
 
-def require_safe_endpoint(url: str) -> None:
-    """Credentials travel only over HTTPS, or to this machine (tests, demo)."""
-    if not endpoints.is_safe(url):
-        raise UsageError(f"refusing to send credentials to {url}: the endpoint must use https unless it is on loopback")
+    def caller_arn(self, credentials: Credentials) -> str:
+        return call(self.client("sts", credentials), "GetCallerIdentity", _read_arn)
+
+    def mfa_serials(self, keys: Credentials, user_name: str) -> list[str]:
+        return call(self.client("iam", keys), "ListMFADevices", _read_serials, UserName=user_name)
+
+    def session_token(self, keys: Credentials, serial: str, code: str, duration: int) -> Credentials:
+        return call(
+            self.client("sts", keys), "GetSessionToken", read_credentials, spent=CODE_MAY_BE_SPENT,
+            DurationSeconds=duration, SerialNumber=serial, TokenCode=code,
+        )
+
+    def assume_role(self, credentials: Credentials, **params) -> Credentials:
+        return call(
+            self.client("sts", credentials), "AssumeRole", read_credentials,
+            spent=CODE_MAY_BE_SPENT if "TokenCode" in params else None, role_arn=params["RoleArn"], **params,
+        )
+
+
+def exported_caller_arn() -> str:
+    """Who the credentials exported in this environment belong to, says AWS."""
+    with translated("creating the sts client"):
+        client = botocore.session.Session().create_client("sts", config=_config())
+    # The exported role credentials get the same protection as the bastion's.
+    require_safe_endpoint(client.meta.endpoint_url)
+    return call(client, "GetCallerIdentity", _read_arn)
+
+
+# -- one request -------------------------------------------------------------
+
+
+def call(client, operation: str, read: Callable[[dict], T], *, spent: str | None = None,
+         role_arn: str | None = None, client_error: ClientErrorHook | None = None,
+         **params) -> T:
+    """Send one AWS request and read its answer with ``read``.
+
+    A request that carries something single-use (an MFA code, which AWS
+    spends on arrival) is sent again only if it cannot have reached AWS (no
+    connection was made): a second try would be refused and would hide the
+    first one's session. ``spent`` says what to do when it may have reached
+    AWS without an answer. ``client_error`` maps AWS errors for calls whose
+    errors mean something else than the bastion's.
+    """
+    action = f"calling {client.meta.service_model.endpoint_prefix}:{operation}"
+    method = getattr(client, xform_name(operation))
+    context = Context(action, where(client.meta.endpoint_url), spent, role_arn, client_error)
+
+    def attempt() -> T:
+        answer = method(**params)
+        try:
+            return read(answer)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise _Unreadable() from None
+
+    try:
+        return retry.send(
+            attempt,
+            attempts=settings.max_attempts(),
+            deadline=settings.http_timeout(),
+            may_retry=_never_sent if spent else _transient,
+        )
+    except AssumeRoleError:
+        raise
+    except Exception as exc:
+        raise _translate(exc, context) from None
+
+
+class _Unreadable(Exception):
+    """A complete answer that does not hold what the call returns (a portal page, nothing)."""
+
+
+def _never_sent(exc: BaseException) -> bool:
+    # No connection was made, so the request cannot have reached AWS.
+    return isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ProxyConnectionError))
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, bx.ClientError):
+        return may_retry_answer(exc.response.get("Error", {}).get("Code"), _status(exc))
+    # An answer that cannot be read may be a proxy's passing hiccup; one that
+    # carries no code can be asked for again.
+    transient = (retry.DeadlineExceeded, bx.ConnectionError, bx.HTTPClientError, ResponseParserError, _Unreadable)
+    return isinstance(exc, transient) and not isinstance(exc, bx.SSLError)
+
+
+def _status(exc: bx.ClientError) -> int | None:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else None
+
+
+def _translate(exc: BaseException, context: Context) -> AssumeRoleError:
+    if isinstance(exc, bx.ClientError):
+        error = exc.response.get("Error", {})
+        return context.answered(error.get("Code"), error.get("Message"), _status(exc))
+    if _never_sent(exc):
+        return context.unreachable()
+    if isinstance(exc, (retry.DeadlineExceeded, bx.ReadTimeoutError)):
+        return context.timed_out()
+    if isinstance(exc, bx.SSLError):
+        return context.tls_failed()
+    if isinstance(exc, bx.HTTPClientError):
+        return context.broken()
+    if isinstance(exc, (ResponseParserError, _Unreadable)):
+        return context.unreadable()
+    return library_error(exc, context.action)
 
 
 @contextmanager
-def translated(action: str, *, role_arn: str | None = None, with_mfa: bool = False):
-    """Turn botocore failures into one-line errors that say what to do."""
+def translated(action: str):
+    """Turn botocore failures outside ``call`` (profile, credentials, clients) into one-line errors."""
     try:
         yield
     except AssumeRoleError:
         raise
-    except bx.ClientError as exc:
-        raise _client_error(exc, action, role_arn, with_mfa) from None
-    except (bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
-        raise NetworkError(
-            f"timed out {action} after {settings.max_attempts()} attempts ({_endpoint(exc)}); "
-            "check your network or ASSUME_ROLE_HTTP_TIMEOUT"
-        ) from None
-    except (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.HTTPClientError) as exc:
-        raise NetworkError(f"cannot reach AWS {action} ({_endpoint(exc)}); check your network or endpoint") from None
     except (bx.NoCredentialsError, bx.PartialCredentialsError):
         raise CredentialsError(
             "no usable AWS credentials for the bastion profile; check ~/.aws/credentials or AWS_PROFILE_ASSUME_ROLE"
         ) from None
     except bx.CredentialRetrievalError as exc:
-        provider = getattr(exc, "kwargs", {}).get("provider", "credential provider")
+        provider = printable(str(getattr(exc, "kwargs", {}).get("provider", "credential provider")))
         raise CredentialsError(f"the bastion profile's {provider} failed; run it by hand to see why") from None
     except bx.ProfileNotFound as exc:
-        raise CredentialsError(f"AWS profile not found: {exc.kwargs.get('profile')}") from None
-    except bx.BotoCoreError as exc:
-        raise AssumeRoleError(f"AWS client error while {action}: {exc}") from None
+        raise CredentialsError(f"AWS profile not found: {printable(str(exc.kwargs.get('profile')))}") from None
+    except bx.ConfigParseError as exc:
+        path = printable(str(exc.kwargs.get("path", "the AWS config file")))
+        raise UsageError(f"cannot read {path}: it is not a valid INI file") from None
+    except Exception as exc:
+        raise _translate(exc, Context(action, "AWS")) from None
 
 
-def _endpoint(exc: Exception) -> str:
-    return str(getattr(exc, "kwargs", {}).get("endpoint_url", "unknown endpoint"))
+# -- reading answers -------------------------------------------------------------
 
 
-def _client_error(exc: bx.ClientError, action: str, role_arn: str | None, with_mfa: bool) -> AssumeRoleError:
-    error = exc.response.get("Error", {})
-    code = error.get("Code", "Unknown")
-    message = error.get("Message", "").strip()
-    if code in _THROTTLING:
-        return NetworkError(f"AWS throttled {action} even after retries ({code}); wait a moment and try again")
-    if code in _BAD_KEYS:
-        return CredentialsError(
-            f"AWS rejected the bastion credentials ({code}); they are invalid or deactivated: update ~/.aws/credentials"
-        )
-    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
-        return CredentialsError(f"AWS says the credentials have expired ({code}) while {action}; run assume-role again")
-    if code == "AccessDenied" and "session credentials" in message:
-        return CredentialsError(
-            "the bastion profile holds temporary credentials, but an MFA session needs an IAM user's "
-            "long-term access keys: put those in the profile"
-        )
-    if "MultiFactorAuthentication" in message or (with_mfa and code == "AccessDenied" and "MFA" in message):
-        return MfaError("AWS refused the MFA code (wrong, expired or already used); wait for the next code and try again")
-    if code == "ValidationError" and "role chaining" in message:
-        return DeniedError(
-            "AWS refused a role session over 1 hour because it was requested with temporary credentials "
-            "(role chaining); give the bastion profile long-term IAM user keys or set AWS_ROLE_SESSION_TIMEOUT=3600"
-        )
-    if code == "ValidationError" and "MaxSessionDuration" in message:
-        return DeniedError(
-            "the role's MaxSessionDuration is shorter than AWS_ROLE_SESSION_TIMEOUT; lower it or raise the role's limit"
-        )
-    if code == "AccessDenied" and role_arn:
-        return DeniedError(
-            f"AWS denied sts:AssumeRole on {role_arn}: check the role name, its trust policy "
-            "(MFA and ExternalId conditions) and your IAM permissions"
-        )
-    detail = f": {message}" if message else ""
-    return AssumeRoleError(f"AWS error while {action} ({code}){detail}")
+def _read_arn(answer: dict) -> str:
+    return checked_text(answer["Arn"])
+
+
+def _read_serials(answer: dict) -> list[str]:
+    return [checked_text(device["SerialNumber"]) for device in answer["MFADevices"]]
+
+
+def read_credentials(answer: dict) -> Credentials:
+    """Credentials from an STS answer, each field checked (a damaged answer raises)."""
+    found = answer["Credentials"]
+    expiration = found["Expiration"]
+    if not isinstance(expiration, datetime) or expiration.tzinfo is None:
+        raise ValueError("no expiration")
+    return Credentials(
+        checked_text(found["AccessKeyId"]),
+        checked_text(found["SecretAccessKey"]),
+        checked_text(found["SessionToken"]),
+        expiration.astimezone(timezone.utc),
+    )

@@ -289,9 +289,23 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return errors.EXIT_FAILURE
     except Exception as exc:  # a bug: still one line unless asked for detail
-        if verbose:
-            import traceback
-
-            traceback.print_exc()
-        print(f"assume-role: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        print(f"assume-role: unexpected error: {_bug_report(exc, verbose)}", file=sys.stderr)
         return errors.EXIT_FAILURE
+
+
+def _bug_report(exc: BaseException, verbose: bool) -> str:
+    """The exception's type and where it happened, never its text.
+
+    An exception's text can quote whatever a library was handling, an AWS
+    answer full of credentials included. With -v the stack is printed: file,
+    line and source code only, no values.
+    """
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if verbose:
+        sys.stderr.write("Stack (most recent call last):\n" + "".join(traceback.format_list(frames)))
+    ours = [f for f in frames if "assume_role" in f.filename.replace("\\", "/").split("/")]
+    where = f" in {ours[-1].name} ({ours[-1].filename.rsplit('/', 1)[-1]}:{ours[-1].lineno})" if ours else ""
+    hint = "" if verbose else " (run with -v for details)"
+    return f"{type(exc).__name__}{where}{hint}"

@@ -28,3 +28,14 @@ def is_safe(url: str) -> bool:
     if parts.scheme == "https":
         return bool(parts.hostname)
     return parts.scheme == "http" and is_loopback(parts.hostname or "")
+
+
+def require_safe_endpoint(url: str) -> None:
+    """Refuse, in one line, to send credentials where ``is_safe`` says no."""
+    if not is_safe(url):
+        from assume_role.aws_errors import where
+        from assume_role.errors import UsageError
+
+        raise UsageError(
+            f"refusing to send credentials to {where(url)}: the endpoint must use https unless it is on loopback"
+        )

@@ -12,12 +12,13 @@ chaining and caps it at one hour:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from assume_role import devices, settings
 from assume_role.accounts import Account
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
+from assume_role.regions import partition  # noqa: F401 (also imported from here)
 from assume_role.store import Store
 
 # Asked only when a new MFA authentication is needed: (device serial,
@@ -26,8 +27,7 @@ CodeSource = Callable[[str, int], str]
 Log = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     account: Account
     role: str
     region: str
@@ -42,18 +42,10 @@ class Request:
         return f"arn:{partition(self.region)}:iam::{self.account.id}:role/{self.role}"
 
 
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 class Flow:
     def __init__(self, request: Request, bastion, store: Store, code_source: CodeSource, log: Log):
         self.request = request
-        self.bastion = bastion  # an assume_role.aws.Bastion for request.profile
+        self.bastion = bastion  # from assume_role.bastion.open_bastion(request.profile)
         self.store = store
         self.code_source = code_source
         self.log = log
@@ -97,16 +89,13 @@ class Flow:
 
     def _identify(self, keys: Credentials) -> tuple[str, str]:
         """The bastion IAM user's name and MFA device serial."""
-        from assume_role.aws import translated
-
         profile = self.request.profile
         remembered = self.remembered
         if remembered.get("access_key_id") == keys.access_key_id and remembered.get("user_name"):
             user_name = remembered["user_name"]
         else:
             self.log("calling sts:GetCallerIdentity to find the bastion user")
-            with translated("calling sts:GetCallerIdentity"):
-                arn = self.bastion.client("sts", keys).get_caller_identity()["Arn"]
+            arn = self.bastion.caller_arn(keys)
             if ":user/" not in arn:
                 raise CredentialsError(
                     f"the bastion profile {profile!r} must hold an IAM user's keys, but they belong to {arn}"
@@ -118,19 +107,16 @@ class Flow:
         return user_name, serial
 
     def _list_mfa_device(self, keys: Credentials, user_name: str) -> str:
-        from assume_role.aws import translated
-
         hint = f"set mfa_serial in profile {self.request.profile!r} or ASSUME_ROLE_MFA_SERIAL"
         try:
-            with translated("calling iam:ListMFADevices"):
-                found = self.bastion.client("iam", keys).list_mfa_devices(UserName=user_name)["MFADevices"]
+            found = self.bastion.mfa_serials(keys, user_name)
         except (MfaError, CredentialsError, NetworkError):
             raise
         except AssumeRoleError as exc:  # AccessDenied and friends: the serial can be configured instead
             raise MfaError(f"cannot look up the MFA device of {user_name} ({exc}); {hint}") from None
         if not found:
             raise MfaError(f"IAM user {user_name} has no MFA device; enable one, or {hint}")
-        serial = found[0]["SerialNumber"]
+        serial = found[0]
         self.log(f"found MFA device {serial} for {user_name}")
         return serial
 
@@ -147,27 +133,22 @@ class Flow:
             return self._new_mfa_session(keys, user_name, serial)
 
     def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str) -> MfaSession:
-        from assume_role.aws import translated
-
         code = self.code_source(serial, settings.MFA_SESSION_DURATION)
         self.log(f"calling sts:GetSessionToken with MFA device {serial}")
         try:
-            with translated("calling sts:GetSessionToken", with_mfa=True):
-                response = self.bastion.client("sts", keys).get_session_token(
-                    DurationSeconds=settings.MFA_SESSION_DURATION, SerialNumber=serial, TokenCode=code
-                )
+            credentials = self.bastion.session_token(keys, serial, code, settings.MFA_SESSION_DURATION)
         except MfaError:
-            devices.forget(self.request.profile)  # maybe the remembered device is gone
+            # AWS refused the code itself (a network failure is no reason to
+            # doubt the device): maybe the remembered device is gone.
+            devices.forget(self.request.profile)
             raise
-        session = MfaSession(Credentials.from_dict(response["Credentials"]), self.request.profile, serial, user_name)
+        session = MfaSession(credentials, self.request.profile, serial, user_name)
         self.store.save_mfa(session)
         return session
 
     # -- the role ------------------------------------------------------------
 
     def _assume(self, credentials: Credentials, user_name: str, **mfa) -> Credentials:
-        from assume_role.aws import translated
-
         request = self.request
         params = {"RoleArn": request.role_arn, "RoleSessionName": user_name, **mfa}
         if request.duration is not None:
@@ -176,9 +157,7 @@ class Flow:
             params["ExternalId"] = request.external_id
         length = f"{request.duration}s" if request.duration is not None else "AWS's default duration"
         self.log(f"calling sts:AssumeRole on {request.role_arn} for {length}")
-        with translated("calling sts:AssumeRole", role_arn=request.role_arn, with_mfa=bool(mfa)):
-            response = self.bastion.client("sts", credentials).assume_role(**params)
-        return Credentials.from_dict(response["Credentials"])
+        return self.bastion.assume_role(credentials, **params)
 
     def _assume_directly(self) -> Credentials:
         keys = self.bastion.credentials()

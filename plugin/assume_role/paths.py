@@ -29,3 +29,8 @@ def cache_dir() -> Path:
 
 def state_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / APP
+
+
+def data_dir() -> Path:
+    """Where `init` keeps the stable links to the shell plugin files."""
+    return _xdg("XDG_DATA_HOME", ".local/share") / APP

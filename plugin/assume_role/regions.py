@@ -58,3 +58,12 @@ PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 def name(code: str) -> str:
     """The region's name, or an empty string for a code not in the table."""
     return REGIONS.get(code, "")
+
+
+def partition(region: str) -> str:
+    """The partition (``aws``, ``aws-cn``, ``aws-us-gov``) that ``region`` belongs to."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

@@ -52,7 +52,6 @@ _PLACEHOLDER = r"\$(?:\{(saml_user|saml_password)\}|(saml_user|saml_password)(?!
 # IAM's pattern for a SAML provider name.
 _IDP_NAME = r"(?a)[\w._-]{1,128}"
 _CONTROL = r"[\x00-\x1f\x7f]"
-_THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 
 
 class Provider:
@@ -403,7 +402,7 @@ def saml_response(answer: bytes, where: str) -> str:
 
 
 def principal_arn(request, name: str) -> str:
-    from assume_role.flow import partition
+    from assume_role.regions import partition
 
     return f"arn:{partition(request.region)}:iam::{request.account.id}:saml-provider/{name}"
 
@@ -411,12 +410,10 @@ def principal_arn(request, name: str) -> str:
 def assume_role_with_saml(request, principal: str, assertion: str, log):
     """sts:AssumeRoleWithSAML, unsigned, sent once (the assertion may be single-use)."""
     import botocore
-    import botocore.exceptions as bx
     import botocore.session
     from botocore.config import Config
 
-    from assume_role.aws import require_safe_endpoint, translated
-    from assume_role.credentials import Credentials
+    from assume_role.aws import call, read_credentials, require_safe_endpoint, translated
 
     config = Config(
         signature_version=botocore.UNSIGNED,
@@ -426,27 +423,23 @@ def assume_role_with_saml(request, principal: str, assertion: str, log):
         user_agent_extra="assume-role",
     )
     log(f"calling sts:AssumeRoleWithSAML on {request.role_arn} with {principal}")
-    with translated("calling sts:AssumeRoleWithSAML"):
+    with translated("creating the sts client"):
         client = botocore.session.Session(profile=request.profile).create_client(
             "sts", region_name=request.region, config=config
         )
-        require_safe_endpoint(client.meta.endpoint_url)
-        try:
-            response = client.assume_role_with_saml(
-                RoleArn=request.role_arn,
-                PrincipalArn=principal,
-                SAMLAssertion=assertion,
-                DurationSeconds=request.duration,
-            )
-        except bx.ClientError as exc:
-            raise _aws_error(exc.response.get("Error", {}), request.role_arn, principal) from None
-    return Credentials.from_dict(response["Credentials"])
+    require_safe_endpoint(client.meta.endpoint_url)
+    return call(
+        client, "AssumeRoleWithSAML", read_credentials,
+        spent="the SAML assertion may have been used: run assume-role again to sign in afresh",
+        client_error=lambda code, message: _aws_error(code, message, request.role_arn, principal),
+        RoleArn=request.role_arn, PrincipalArn=principal, SAMLAssertion=assertion, DurationSeconds=request.duration,
+    )
 
 
-def _aws_error(error: dict, role_arn: str, principal: str):
-    code = str(error.get("Code", "Unknown"))
-    message = str(error.get("Message", ""))
-    if code in _THROTTLING:
+def _aws_error(code: str, message: str, role_arn: str, principal: str):
+    from assume_role.aws_errors import THROTTLING
+
+    if code in THROTTLING:
         return NetworkError(f"AWS throttled sts:AssumeRoleWithSAML ({code}); wait a moment and try again")
     if code == "ValidationError" and ("MaxSessionDuration" in message or "DurationSeconds" in message):
         return DeniedError(

@@ -12,6 +12,8 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_HTTP_TIMEOUT = 10
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_MFA_PROCESS_TIMEOUT = 60
+MAX_HTTP_TIMEOUT = 3600
+MAX_ATTEMPTS = 20
 
 # AWS counts AssumeRole from temporary credentials as role chaining and caps it
 # at one hour; longer sessions must be assumed with the long-term keys.
@@ -57,18 +59,18 @@ def mfa_serial_from_environment() -> str | None:
 
 
 def http_timeout() -> float:
-    return _positive_number("ASSUME_ROLE_HTTP_TIMEOUT", DEFAULT_HTTP_TIMEOUT)
+    return _positive_number("ASSUME_ROLE_HTTP_TIMEOUT", DEFAULT_HTTP_TIMEOUT, MAX_HTTP_TIMEOUT)
 
 
 def max_attempts() -> int:
-    return int(_positive_number("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+    return max(1, int(_positive_number("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS)))
 
 
 def mfa_process_timeout() -> float:
     return _positive_number("ASSUME_ROLE_MFA_PROCESS_TIMEOUT", DEFAULT_MFA_PROCESS_TIMEOUT)
 
 
-def _positive_number(name: str, default: float) -> float:
+def _positive_number(name: str, default: float, maximum: float = 86400) -> float:
     value = os.environ.get(name)
     if not value:
         return default
@@ -76,6 +78,7 @@ def _positive_number(name: str, default: float) -> float:
         number = float(value)
     except ValueError:
         number = -1
-    if number <= 0:
-        raise UsageError(f"{name} must be a positive number, got {value!r}")
+    # Not inf or nan either: timeouts become socket and thread waits.
+    if not 0 < number <= maximum:
+        raise UsageError(f"{name} must be a positive number up to {maximum:g}, got {value!r}")
     return number

@@ -34,6 +34,9 @@ def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
     assert ("production", "production  -- 111111111111") in groups["account"]
     assert ("sandbox", "sandbox     -- 012345678901") in groups["account"]
     assert [value for value, _ in groups["subcommand"]] == list(complete.SUBCOMMANDS)
+    # zsh lists the groups one under the other: one column for every description.
+    columns = {display.index(" -- ") for group in groups.values() for _, display in group if " -- " in display}
+    assert len(columns) == 1, groups
     # Without --shell: three tab-separated fields.
     assert "account\tproduction\t111111111111" in complete_lines(offline_env, "--", "")
 

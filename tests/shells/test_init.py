@@ -24,11 +24,18 @@ def test_checkout_files_are_found():
         assert shell_files.entry(shell).is_file()
 
 
-def test_installed_copy_wins(tmp_path, monkeypatch):
+def test_installed_copies_in_order(tmp_path, monkeypatch):
+    # An install: the wheel's data files under the prefix (a path pipx keeps
+    # when it rebuilds its venv) come before the copy inside the package.
     package = tmp_path / "site" / "assume_role"
-    (package / "shells" / "bash").mkdir(parents=True)
-    (package / "shells" / "bash" / "assume-role.bash").write_text("")
+    data = tmp_path / "prefix" / "share" / "assume-role" / "bash"
+    for directory in (package / "shells" / "bash", data):
+        directory.mkdir(parents=True)
+        (directory / "assume-role.bash").write_text("")
     monkeypatch.setattr(shell_files, "_PACKAGE", package)
+    monkeypatch.setattr(shell_files, "_data_prefixes", lambda: [tmp_path / "prefix"])
+    assert shell_files.locate("bash") == data
+    (data / "assume-role.bash").unlink()
     assert shell_files.locate("bash") == package / "shells" / "bash"
     with pytest.raises(shell_files.NotFound):
         shell_files.locate("zsh")
@@ -41,11 +48,10 @@ def test_init_sources_the_file(shell_name):
     assert "ASSUME_ROLE_COMMAND='/opt/it'\\''s/assume-role'" in text
 
 
-def test_init_fish_extends_the_paths():
+def test_init_fish_sources_init_fish():
     text = init_cmd.script("fish", ROOT / "fish", None)
     assert "ASSUME_ROLE_COMMAND" not in text
-    assert "fish_function_path" in text and "fish_complete_path" in text
-    assert "source $_assume_role_dir/conf.d/assume-role.fish" in text
+    assert f"source '{ROOT / 'fish' / 'init.fish'}'" in text
 
 
 def test_init_fish_pipes_into_source(offline_env):
@@ -70,9 +76,38 @@ def test_init_usage(offline_env):
     assert help_text.returncode == 0 and 'eval "$(assume-role init bash)"' in help_text.stdout
 
 
-def test_init_path(offline_env):
-    assert run_init(offline_env, "zsh", "--path").stdout == f"{ROOT / 'zsh'}\n"
-    assert run_init(offline_env, "fish", "--path").stdout == f"{ROOT / 'fish'}\n"
+def test_init_path_is_a_stable_link(offline_env):
+    data = Path(offline_env["XDG_DATA_HOME"]) / "assume-role"
+    for shell in ("zsh", "fish", "bash"):
+        result = run_init(offline_env, shell, "--path")
+        assert (result.stdout, result.stderr) == (f"{data / shell}\n", "")
+        assert (data / shell).is_symlink() and (data / shell).resolve() == ROOT / shell
+    # Printed again (or by another init): the same link, nothing else there.
+    assert run_init(offline_env, "zsh", "--path").stdout == f"{data / 'zsh'}\n"
+    assert sorted(p.name for p in data.iterdir()) == ["bash", "fish", "zsh"]
+
+
+def test_init_mends_a_broken_link(offline_env):
+    # As after pipx rebuilt its venv for a new Python under an old link.
+    data = Path(offline_env["XDG_DATA_HOME"]) / "assume-role"
+    data.mkdir(parents=True)
+    (data / "zsh").symlink_to(data / "gone" / "python3.11" / "zsh")
+    result = run_init(offline_env, "zsh")
+    assert result.stderr == ""
+    assert f". '{data / 'zsh' / 'assume-role.plugin.zsh'}'" in result.stdout
+    assert (data / "zsh").resolve() == ROOT / "zsh"
+
+
+def test_init_with_an_unwritable_data_directory(offline_env, tmp_path):
+    # A file where the directory should be: the plugin still loads, from
+    # where it is, with one line saying why.
+    blocker = tmp_path / "blocked"
+    blocker.write_text("")
+    env = {**offline_env, "XDG_DATA_HOME": str(blocker)}
+    result = run_init(env, "bash")
+    assert result.returncode == 0
+    assert f". '{ROOT / 'bash' / 'assume-role.bash'}'" in result.stdout
+    assert result.stderr.count("\n") == 1 and "cannot write" in result.stderr
 
 
 def test_starship_snippet_is_valid_toml(offline_env):

@@ -9,7 +9,7 @@ from helpers import ROOT, require
 
 BASH_FILES = sorted((ROOT / "bash").glob("*.bash"))
 ZSH_FILES = [ROOT / "zsh" / "assume-role.plugin.zsh", ROOT / "zsh" / "_assume-role"]
-FISH_FILES = sorted((ROOT / "fish").glob("*/*.fish"))
+FISH_FILES = sorted((ROOT / "fish").rglob("*.fish"))
 
 
 def _check(*command: str) -> None:
@@ -20,9 +20,11 @@ def _check(*command: str) -> None:
 def test_files_exist():
     assert BASH_FILES and FISH_FILES
     assert all(path.is_file() for path in ZSH_FILES)
-    layout = {path.parent.name for path in FISH_FILES}
-    # The layout fisher installs from: one directory per kind of file.
+    layout = {path.parent.name for path in FISH_FILES if path.name != "init.fish"}
+    # The layout fisher installs from: one directory per kind of file, and
+    # init.fish at the top, which loads that layout without fisher.
     assert layout == {"functions", "completions", "conf.d"}
+    assert ROOT / "fish" / "init.fish" in FISH_FILES
 
 
 @pytest.mark.parametrize("path", BASH_FILES, ids=lambda p: p.name)

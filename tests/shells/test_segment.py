@@ -209,7 +209,7 @@ def test_bash_prefix_keeps_the_users_prompt(tmp_path):
 
 @pytest.mark.parametrize(
     "setup",
-    ["STARSHIP_SHELL=bash", "PS1='$(assume_role_ps1) > '", "shopt -u promptvars"],
+    ["starship_precmd() { :; }", "PS1='$(assume_role_ps1) > '", "shopt -u promptvars"],
     ids=["starship", "own-segment", "no-promptvars"],
 )
 def test_bash_automatic_prefix_only_when_safe(tmp_path, setup):
@@ -269,13 +269,35 @@ def _zsh(tmp_path, script: str, strict: bool = True, **variables: str) -> str:
     return result.stdout
 
 
-def test_zsh_rprompt_is_taken_only_when_free(tmp_path):
+def test_zsh_rprompt_beside_what_is_there(tmp_path):
     script = (
         "_assume_role_precmd; print -r -- \"1 $RPROMPT\"\n"
         "RPROMPT='mine'; _assume_role_precmd; print -r -- \"2 $RPROMPT\"\n"
+        # Again, and after the file is sourced again: still once.
+        + load_lines("zsh")
+        + "_assume_role_precmd; _assume_role_precmd; print -r -- \"3 $RPROMPT\"\n"
+        "unset AWS_ACCOUNT_ROLE; _assume_role_precmd; print -r -- \"4 $RPROMPT\"\n"
     )
     out = _zsh(tmp_path, script, **ROLE).splitlines()
-    assert out == ["1 %F{green}production:read%f", "2 mine"]
+    assert out == [
+        "1 %F{green}production:read%f",
+        "2 %F{green}production:read%f mine",
+        "3 %F{green}production:read%f mine",
+        "4 mine",
+    ]
+
+
+def test_zsh_rprompt_rebuilt_by_a_theme_hook(tmp_path):
+    # A theme that sets RPROMPT in its own precmd hook, loaded after the
+    # plugin: from the next prompt on, the plugin's hook runs last.
+    script = (
+        "theme_hook() { RPROMPT='theme' }\nprecmd_functions+=(theme_hook)\n"
+        "for f in $precmd_functions; do $f; done; print -r -- \"1 $RPROMPT\"\n"
+        "for f in $precmd_functions; do $f; done; print -r -- \"2 $RPROMPT\"\n"
+        "print -r -- $precmd_functions\n"
+    )
+    out = _zsh(tmp_path, script, **ROLE).splitlines()
+    assert out == ["1 theme", "2 %F{green}production:read%f theme", "theme_hook _assume_role_precmd"]
 
 
 def test_zsh_rprompt_given_back_when_disabled(tmp_path):
@@ -309,10 +331,20 @@ def test_zsh_keeps_other_precmd_hooks(tmp_path):
     assert (result.stderr, result.stdout) == ("", "mine _assume_role_precmd\n")
 
 
-@pytest.mark.parametrize("framework", ["p10k() { :; }", "STARSHIP_SHELL=zsh"])
+@pytest.mark.parametrize(
+    "framework",
+    ["p10k() { :; }", "PROMPT='$(/usr/bin/starship prompt)'", "RPROMPT='$(assume_role_prompt_info)'"],
+    ids=["powerlevel10k", "starship", "own-placement"],
+)
 def test_zsh_leaves_prompt_frameworks_alone(tmp_path, framework):
     out = _zsh(tmp_path, f"{framework}\n_assume_role_precmd\nprint -r -- \"[$RPROMPT]\"\n", **ROLE)
-    assert out == "[]\n"
+    assert "%F{green}" not in out
+
+
+def test_zsh_inherited_starship_shell_is_not_starship(tmp_path):
+    # A parent shell ran starship; this one draws its own prompt.
+    out = _zsh(tmp_path, "_assume_role_precmd\nprint -r -- \"[$RPROMPT]\"\n", STARSHIP_SHELL="zsh", **ROLE)
+    assert out == "[%F{green}production:read%f]\n"
 
 
 def test_zsh_oh_my_zsh_theme_variables(tmp_path):
@@ -347,6 +379,36 @@ def test_zsh_powerlevel10k_segment(tmp_path):
     )
     out = _zsh(tmp_path, script, AWS_ACCOUNT_NAME="100%", AWS_ACCOUNT_ROLE="read", ASSUME_ROLE_EXPIRES_AT=str(_now() + 330))
     assert out == "segment|-s|EXPIRING|-f|yellow|-r|-i|AWS_ICON|-t|100%%:read 5m\ndone\n"
+
+
+def test_zsh_powerlevel10k_instant_prompt(tmp_path, monkeypatch):
+    # powerlevel10k records the calls instant_prompt_assume_role makes and, in
+    # a later shell, expands their -c and -e text with prompt_subst before
+    # this plugin is loaded. The stand-in records the calls in one shell and
+    # expands them the same way in another, which has only the environment.
+    monkeypatch.chdir(tmp_path)
+    record = "p10k() { print -r -- \"${(qq)@}\" }\ninstant_prompt_assume_role\n"
+    calls = _zsh(tmp_path, record).splitlines()
+    assert len(calls) == 1 and "-e" in calls[0]
+    replay = (
+        "setopt prompt_subst\n"
+        "show() { local c t; while (( $# )); do case $1 in (-c) c=$2; shift;; (-t) t=$2; shift;; esac; shift; done\n"
+        "  print -rP -v c -- \"$c\"; if [[ -n $c ]]; then print -rP -- \"[$t]\"; else print; fi }\n"
+        f"show {calls[0].split(' ', 1)[1]}\n"
+    )
+    def shown(**variables: str) -> str:
+        env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **KEYS, **variables}
+        result = run_strict("zsh", "set +u\n" + replay, env=env)
+        assert result.stderr == ""
+        return result.stdout
+    assert shown(**ROLE) == "[production:read]\n"
+    assert shown(AWS_ACCOUNT_ID="012345678901", AWS_ACCOUNT_ROLE="read") == "[012345678901:read]\n"
+    assert shown() == "\n"
+    # Credentials replaced by another tool: the label left behind is not shown.
+    assert shown(**ROLE, AWS_ACCESS_KEY_ID="AKIAOTHER") == "\n"
+    assert shown(**ROLE, AWS_ACCESS_KEY_ID="", ASSUME_ROLE_ACCESS_KEY_ID="") == "\n"
+    assert shown(AWS_ACCOUNT_NAME=HOSTILE + "\x1b", AWS_ACCOUNT_ROLE="r%%") == f"[{HOSTILE}?:r%%]\n"
+    assert not list(tmp_path.glob("pwned*"))
 
 
 @pytest.mark.parametrize("order", ["before", "after"])

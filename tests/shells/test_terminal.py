@@ -98,16 +98,66 @@ def test_disable_prompt(shell, offline_env, tmp_path):
         assert_no_segment(term)
 
 
-def test_existing_right_prompt_is_kept(offline_env, tmp_path):
+# Start-up files that already have a right prompt when the plugin loads: a
+# theme's, one built by a plugin like oh-my-zsh's aws plugin (a command
+# substitution, with prompt_subst), and fish's own function. The plugin is
+# loaded twice, as a re-sourced rc file would.
+RIGHT_PROMPTS = {
+    "zsh-theme": ("zsh", "RPROMPT='%F{blue}[theme]%f'\n", r"\[theme\]"),
+    "zsh-aws-plugin": (
+        "zsh",
+        "setopt prompt_subst\n"
+        "user_aws_info() { print -rn -- \"<aws=${AWS_REGION:-none}>\" }\n"
+        "RPROMPT='$(user_aws_info)'\"$RPROMPT\"\n",
+        r"<aws=(none|eu-west-1|us-east-1)>",
+    ),
+    "fish": ("fish", "function fish_right_prompt; set -l s $status; set_color blue; printf '[mine %s]' $s; set_color normal; end\n", r"\[mine \d+\]"),
+}
+
+
+@pytest.mark.parametrize("case", RIGHT_PROMPTS)
+def test_segment_beside_an_existing_right_prompt(case, aws_env, mfa_code, tmp_path):
+    shell, setup, theirs = RIGHT_PROMPTS[case]
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper), "TERM": "xterm-256color"}
+    start = setup + rc(shell, helper) + rc(shell, helper).split("\n", 1)[1]
+    if shell == "fish":
+        # config.fish runs before the first prompt, as a theme would.
+        start = rc(shell, helper) + setup + f"'{helper}' init fish | source\n"
+    with Terminal(shell, env, start, tmp_path) as term:
+        line = strip_ansi(term.prompt_line())
+        assert re.search(theirs, line) and "production" not in line, line
+        term.run(f"assume-role production read {mfa_code()}")
+        line = strip_ansi(term.prompt_line())
+        assert re.search(rf"production:read {TIME_LEFT} {theirs}\s*$", line), line
+        assert line.count("production:read") == 1
+        if shell == "fish":
+            # The user's right prompt still sees the status of the command.
+            term.type("false")
+            term.key("Enter")
+            term.wait_for(r"production:read \S+ \[mine 1\]\s*$")
+        term.run("ASSUME_ROLE_DISABLE_PROMPT=1" if shell == "zsh" else "set -g ASSUME_ROLE_DISABLE_PROMPT 1")
+        line = strip_ansi(term.prompt_line())
+        assert "production:read" not in line and re.search(theirs, line), line
+        # The functions for placing it by hand still work.
+        by_hand = 'print -P -- "($(assume_role_prompt_info))"' if shell == "zsh" else "echo \"(\"(assume_role_prompt)\")\""
+        assert re.search(rf"^\(production:read {TIME_LEFT}\)$", strip_ansi(term.run(by_hand)), re.M)
+
+
+def test_inherited_starship_shell_keeps_the_segment(shell, offline_env, tmp_path):
+    # A parent shell ran starship; this one draws its own prompt.
+    env = {**offline_env, **KEYS, "STARSHIP_SHELL": shell, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
+    with Terminal(shell, env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"]), tmp_path) as term:
+        assert_segment(term, "production:read")
+
+
+def test_fish_prompt_drawn_by_starship_is_left_alone(offline_env, tmp_path):
+    # starship's fish prompt runs `starship prompt` (here never reached).
     env = {**offline_env, **KEYS, "AWS_ACCOUNT_NAME": "production", "AWS_ACCOUNT_ROLE": "read"}
-    helper = offline_env["ASSUME_ROLE_COMMAND"]
-    with Terminal("zsh", env, rc("zsh", helper, "RPROMPT='mine'\n"), tmp_path) as term:
-        line = term.prompt_line()
-        assert line.rstrip().endswith("mine") and "production" not in line
-    extra = "function fish_right_prompt; printf mine; end\n"
-    with Terminal("fish", env, rc("fish", helper, extra), tmp_path) as term:
-        line = term.prompt_line()
-        assert line.rstrip().endswith("mine") and "production" not in line
+    extra = f"function fish_prompt; printf '{PROMPT} '; or starship prompt; end\n"
+    with Terminal("fish", env, rc("fish", offline_env["ASSUME_ROLE_COMMAND"], extra), tmp_path) as term:
+        term.run("true")
+        assert_no_segment(term)
 
 
 def test_hostile_alias_is_shown_not_run(shell, offline_env, tmp_path):

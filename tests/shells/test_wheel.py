@@ -8,6 +8,7 @@ and loads the output of that install's `assume-role init` in each shell.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -32,9 +33,9 @@ def wheel(tmp_path_factory) -> Path:
     return found
 
 
-@pytest.fixture(scope="module")
-def venv(wheel, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("venv") / "venv"
+def make_venv(path: Path, wheel: Path) -> Path:
+    """A venv at ``path`` with the wheel installed, reusing this interpreter's
+    packages for the dependencies, as pipx would make it."""
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(path)], check=True, timeout=300)
     result = subprocess.run(
         [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
@@ -46,13 +47,20 @@ def venv(wheel, tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory) -> Path:
+    return make_venv(tmp_path_factory.mktemp("venv") / "venv", wheel)
+
+
 def test_wheel_carries_every_plugin_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
+    data = f"assume_role-{__version__}.data/data/share/assume-role"
     for shell in ("bash", "zsh", "fish"):
         for path in (ROOT / shell).rglob("*"):
             if path.is_file():
-                inside = f"assume_role/shells/{path.relative_to(ROOT).as_posix()}"
-                assert inside in names, inside
+                relative = path.relative_to(ROOT).as_posix()
+                for inside in (f"assume_role/shells/{relative}", f"{data}/{relative}"):
+                    assert inside in names, inside
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -84,17 +92,13 @@ def test_init_from_the_install_loads_in_each_shell(venv, shell, tmp_path):
     (tmp_path / "accounts").write_text('{"production": "111111111111"}')
     init = subprocess.run([str(helper), "init", shell], capture_output=True, text=True, timeout=60, env=_env(tmp_path))
     assert init.returncode == 0, init.stderr
-    # One source of truth: the init output points at the installed copy and
-    # at this install's helper, and holds no plugin code itself.
-    site = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import assume_role, os; print(os.path.dirname(assume_role.__file__))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert f"{site}/shells/{shell}" in init.stdout
+    # One source of truth: the init output sources the stable link, which
+    # leads to the install's data files, and names this install's helper.
+    stable = tmp_path / ".local" / "share" / "assume-role" / shell
+    assert f"{stable}/" in init.stdout
+    assert stable.resolve() == (venv / "share" / "assume-role" / shell).resolve()
     assert str(helper) in init.stdout
-    assert len(init.stdout.splitlines()) <= 7
+    assert len(init.stdout.splitlines()) <= 3
 
     require(shell)
     script = SCRIPTS[shell].format(init=f"'{helper}' init {shell}")
@@ -103,10 +107,21 @@ def test_init_from_the_install_loads_in_each_shell(venv, shell, tmp_path):
     assert result.stdout.splitlines() == [FIRST[shell], f"assume-role {__version__}", "production", "name=unset"]
 
 
-def test_init_path_points_into_the_install(venv, tmp_path):
-    helper = venv / "bin" / "assume-role"
+def test_stable_path_survives_a_rebuilt_venv(wheel, tmp_path):
+    # pipx rebuilds a tool's venv at the same path, for a new Python; the
+    # path given to plugin managers must lead to the files again afterwards.
+    venv = make_venv(tmp_path / "pipx" / "venvs" / "assume-role", wheel)
+    env = _env(tmp_path)
+    paths = {}
     for shell in ("bash", "zsh", "fish"):
-        out = subprocess.run([str(helper), "init", shell, "--path"], capture_output=True, text=True, env=_env(tmp_path))
-        directory = Path(out.stdout.strip())
-        assert directory.parts[-2:] == ("shells", shell)
-        assert str(directory).startswith(str(venv))
+        out = subprocess.run([str(venv / "bin" / "assume-role"), "init", shell, "--path"], capture_output=True, text=True, env=env)
+        assert out.stderr == ""
+        paths[shell] = Path(out.stdout.strip())
+        assert paths[shell] == tmp_path / ".local" / "share" / "assume-role" / shell
+    shutil.rmtree(venv)
+    make_venv(venv, wheel)
+    for shell, path in paths.items():
+        # Not run again: the link written before still leads to the files.
+        entry = {"bash": "assume-role.bash", "zsh": "assume-role.plugin.zsh", "fish": "init.fish"}[shell]
+        assert (path / entry).is_file()
+        assert path.resolve() == (venv / "share" / "assume-role" / shell).resolve()

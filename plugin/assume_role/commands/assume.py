@@ -126,10 +126,10 @@ def obtain(
         log(f"reusing stored credentials for {role} in {account.alias} ({int(credentials.seconds_left() // 60)} min left)")
         return Assumed(account, role, region, credentials, store)
 
-    from assume_role.aws import Bastion
+    from assume_role.bastion import open_bastion
     from assume_role.flow import Flow, Request
 
-    bastion = Bastion(profile)
+    bastion = open_bastion(profile)
     # Asked only when nothing names one; without a terminal, the default.
     region = (
         region
@@ -167,9 +167,13 @@ def _missing(what: str, ask, default: str | None = None) -> str:
 
 
 def _code_source(code: str | None, bastion, log):
-    from assume_role import mfa_input
+    def ask(serial: str, seconds: int) -> str:
+        # Imported only when a code is needed: a role switch never asks.
+        from assume_role import mfa_input
 
-    return mfa_input.source(code, bastion.config, bastion.profile, log)
+        return mfa_input.source(code, bastion.config, bastion.profile, log)(serial, seconds)
+
+    return ask
 
 
 def _write(script: str) -> None:

@@ -146,13 +146,16 @@ def _zsh_lines(found: list[Candidate]) -> str:
     groups: dict[str, list[Candidate]] = {}
     for c in found:
         groups.setdefault(c.kind, []).append(c)
+    # One width for every block: zsh lists the blocks one under the other,
+    # so subcommands and accounts share the description column.
+    listed = [c for c in found if c.kind != "hint"]
+    width = min(max((len(c.value) for c in listed), default=0), 40)
     lines = []
     for kind, members in groups.items():
         lines.append(f"{kind}\t{len(members)}")
         if kind == "hint":
             lines += [_one_line(c.description) for c in members]
             continue
-        width = min(max(len(c.value) for c in members), 40)
         lines += [c.value for c in members]
         lines += [
             f"{c.value.ljust(width)}  -- {_one_line(c.description)}" if c.description else c.value for c in members

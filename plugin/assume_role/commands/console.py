@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
 
 def _configured_endpoint() -> str | None:
     """``ASSUME_ROLE_FEDERATION_ENDPOINT`` if set: HTTPS, or loopback for tests and the demo."""
-    from assume_role.aws import require_safe_endpoint
+    from assume_role.endpoints import require_safe_endpoint
 
     endpoint = os.environ.get(ENDPOINT_VARIABLE)
     if not endpoint:

@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     if importlib.util.find_spec("moto") is None:
         print(
             "assume-role demo: the local AWS emulator needs moto: "
-            "python3 -m pip install 'assume-role[demo]' (in a checkout: python3 -m pip install -e '.[demo]')",
+            "install assume-role with its demo extra (pipx install '.[demo]'), "
+            "or run `bash .ci/venv demo assume-role demo` in a checkout",
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -1,12 +1,15 @@
 """``assume-role init SHELL``: the lines that load the shell plugin.
 
-The output sources the plugin file from wherever this package is installed
-(wheel, pipx, editable checkout) instead of printing a copy of it, so there is
-one source of truth per shell and an upgrade takes effect in the next shell.
-It also records which ``assume-role`` program printed it, so the plugin keeps
-working when that program is not on ``PATH`` (a venv that is not activated).
+It first writes (or mends) the stable link ``$XDG_DATA_HOME/assume-role/SHELL``
+to the plugin files of this install, then prints code that sources them
+through it, so there is one source of truth per shell and an upgrade takes
+effect in the next shell. It also records which ``assume-role`` program
+printed it, so the plugin keeps working when that program is not on ``PATH``
+(a venv that is not activated).
 
-Runs at every shell start-up: imports nothing heavy.
+The rc lines in the README source the stable link directly, which costs no
+Python at start-up, and run ``init`` only when the link is missing or broken
+(the first time, or after the install moved), which mends it.
 """
 
 from __future__ import annotations
@@ -21,16 +24,21 @@ USAGE = """\
 usage: assume-role init bash|zsh|fish [--path]
        assume-role init starship
 
-Print the code that loads assume-role into your shell. Add to your rc file:
+Print the code that loads assume-role into your shell, after pointing
+$XDG_DATA_HOME/assume-role/SHELL (~/.local/share/assume-role/SHELL) at this
+install's plugin files. Add to your rc file:
 
-  bash  (~/.bashrc)                      eval "$(assume-role init bash)"
-  zsh   (~/.zshrc)                       eval "$(assume-role init zsh)"
-  fish  (~/.config/fish/config.fish)     assume-role init fish | source
+  bash  (~/.bashrc)     . ~/.local/share/assume-role/bash/assume-role.bash 2>/dev/null || eval "$(assume-role init bash)"
+  zsh   (~/.zshrc)      source ~/.local/share/assume-role/zsh/assume-role.plugin.zsh 2>/dev/null || eval "$(assume-role init zsh)"
+  fish  (config.fish)   source ~/.local/share/assume-role/fish/init.fish 2>/dev/null; or assume-role init fish | source
 
---path prints the directory holding that shell's plugin files instead, for
-plugin managers: oh-my-zsh (link it as $ZSH_CUSTOM/plugins/assume-role),
-antidote or zinit (load assume-role.plugin.zsh from it), fisher (install it as
-a local plugin).
+(with XDG_DATA_HOME set, that directory instead of ~/.local/share). A new
+shell then loads the plugin without running Python; `init` runs only when
+the link is missing.
+
+--path prints that stable directory instead, for plugin managers: oh-my-zsh
+(link it as $ZSH_CUSTOM/plugins/assume-role), antidote or zinit (load
+assume-role.plugin.zsh from it), fisher (install it as a local plugin).
 
 `init starship` prints a starship.toml snippet that shows account:role and the
 time left.
@@ -84,12 +92,29 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(STARSHIP)
         return 0
     try:
-        directory = shell_files.locate(shell)
+        directory = stable_directory(shell)
     except shell_files.NotFound as exc:
         sys.stderr.write(f"assume-role init: {exc}\n")
         return 1
     sys.stdout.write(f"{directory}\n" if want_path else script(shell, directory, helper_path()))
     return 0
+
+
+def stable_directory(shell: str) -> Path:
+    """The stable link to ``shell``'s plugin files, written or mended now.
+
+    When it cannot be written (a read-only home), the files are used where
+    they are, with a warning: the shell still gets its plugin.
+    """
+    try:
+        return shell_files.link(shell)
+    except OSError as exc:
+        located = shell_files.locate(shell)
+        reason = exc.strerror or str(exc)
+        sys.stderr.write(
+            f"assume-role init: cannot write {shell_files.stable(shell)} ({reason}); using {located}\n"
+        )
+        return located
 
 
 def script(shell: str, directory: Path, helper: str | None) -> str:
@@ -101,16 +126,7 @@ def script(shell: str, directory: Path, helper: str | None) -> str:
     if shell == "fish":
         if helper:
             lines.append(f"set -g ASSUME_ROLE_COMMAND {quote(helper)}")
-        lines += [
-            f"set -l _assume_role_dir {quote(str(directory))}",
-            # Appended, so functions in the user's own config still win, as
-            # they would over a plugin installed with fisher.
-            "contains -- $_assume_role_dir/functions $fish_function_path"
-            "; or set -g fish_function_path $fish_function_path $_assume_role_dir/functions",
-            "contains -- $_assume_role_dir/completions $fish_complete_path"
-            "; or set -g fish_complete_path $fish_complete_path $_assume_role_dir/completions",
-            "source $_assume_role_dir/conf.d/assume-role.fish",
-        ]
+        lines.append(f"source {quote(str(directory / shell_files.ENTRY[shell]))}")
     else:
         if helper:
             lines.append(f"ASSUME_ROLE_COMMAND={quote(helper)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 import time
 
 from assume_role import devices, settings
@@ -55,7 +56,9 @@ def main(argv: list[str]) -> int:
         print("no role assumed in this shell")
     _print_mfa_session(profile, remembered)
     if args.check and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
-        arn = _caller_arn()
+        arn = _check_with_aws(account, role)
+        if arn is None:
+            return EXIT_NOT_ASSUMED
         print(f"aws says:     {arn}")
         if assumed and not _is_role_session(arn, env.get("AWS_ACCOUNT_ID", ""), role):
             print(f"mismatch:     these credentials are not a session of {role} in {env.get('AWS_ACCOUNT_ID', '?')}")
@@ -91,16 +94,32 @@ def _print_mfa_session(profile: str, remembered: dict) -> None:
         print(f"MFA session:  {remaining(left)} left for profile {profile} ({serial}, kept in {store.name})")
 
 
-def _caller_arn() -> str:
-    import botocore.session
+def _check_with_aws(account: str, role: str) -> str | None:
+    """Who AWS says the exported credentials are; None if it no longer takes them.
 
-    from assume_role.aws import require_safe_endpoint, translated
+    Role credentials revoked at AWS (or ended early) would otherwise come back
+    from the store on the next run, until their stored expiry: they are
+    forgotten here, and the user is told how to get new ones.
+    """
+    from assume_role import aws
+    from assume_role import store as stores
 
-    with translated("calling sts:GetCallerIdentity"):
-        client = botocore.session.Session().create_client("sts")
-        # The exported role credentials get the same protection as the bastion's.
-        require_safe_endpoint(client.meta.endpoint_url)
-        return client.get_caller_identity()["Arn"]
+    try:
+        return aws.exported_caller_arn()
+    except aws.CredentialsRejected as exc:
+        print(f"aws says:     these credentials are no longer valid ({exc.code})")
+        try:
+            forgotten = stores.open_store().discard_role_credentials(os.environ.get("AWS_ACCESS_KEY_ID", ""))
+        except AssumeRoleError:
+            forgotten = 0
+        sys.stdout.flush()
+        print(
+            f"assume-role: AWS rejected this shell's role credentials ({exc.code}): they were revoked or ended early; "
+            + ("the stored copy is forgotten; " if forgotten else "")
+            + f"run assume-role --refresh {account} {role} for new ones",
+            file=sys.stderr,
+        )
+        return None
 
 
 def _epoch(value: str | None) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -76,6 +77,22 @@ class Control:
     def faults(self) -> list[dict]:
         return self._call("GET", "faults")["faults"]
 
+    def clear_faults(self) -> None:
+        """Drop pending faults, keeping the call counters."""
+        self._call("DELETE", "faults")
+
+    def in_flight(self) -> int:
+        """How many AWS requests the emulator is answering right now."""
+        return self._call("GET", "in-flight")["in_flight"]
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Return once no request is being answered (a delayed one finishes)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the emulator is still answering after {timeout}s")
+            time.sleep(0.05)
+
     def reset(self) -> None:
         """Clear pending faults, call counters and unspent minted MFA codes."""
         self._call("POST", "reset", {})
@@ -92,3 +109,12 @@ class Control:
     def sessions(self) -> list[dict]:
         """Issued temporary credentials, without secrets."""
         return self._call("GET", "sessions")["sessions"]
+
+    def revoke_sessions(self, kind: str | None = None, access_key_id: str | None = None) -> int:
+        """Make issued temporary credentials invalid (InvalidClientTokenId), as AWS does for revoked ones."""
+        payload = {k: v for k, v in {"kind": kind, "access_key_id": access_key_id}.items() if v}
+        return self._call("POST", "revoke-sessions", payload)["revoked"]
+
+    def issued_secrets(self) -> list[str]:
+        """Every access key id, secret and session token the emulator has issued or holds."""
+        return self._call("GET", "issued-secrets")["secrets"]

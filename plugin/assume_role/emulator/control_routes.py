@@ -1,8 +1,9 @@
 """The emulator's control API under /_strict/: JSON in, JSON out.
 
-Tests use it to get MFA codes, inject failures, read call counts and expire
-sessions. It is served by the same process as the emulated AWS endpoints so
-that it sees and changes the very state those endpoints use.
+Tests use it to get MFA codes, inject failures, read call counts, expire or
+revoke sessions, and list every secret issued (to look for leaks). It is
+served by the same process as the emulated AWS endpoints so that it sees and
+changes the very state those endpoints use.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qs
 
+from . import moto_state
 from .faults import Fault
 from .mfa import UnknownDevice
 
@@ -36,10 +38,14 @@ class ControlRoutes:
             ("GET", "totp"): self.totp,
             ("GET", "faults"): lambda q, b: {"faults": self.layer.faults.pending()},
             ("POST", "faults"): self.add_fault,
+            ("DELETE", "faults"): self.clear_faults,
             ("POST", "reset"): self.reset,
             ("GET", "calls"): self.calls,
+            ("GET", "in-flight"): lambda q, b: {"in_flight": self.layer.calls.in_flight()},
             ("POST", "expire-sessions"): self.expire_sessions,
+            ("POST", "revoke-sessions"): self.revoke_sessions,
             ("GET", "sessions"): lambda q, b: {"sessions": self.layer.sessions.summaries()},
+            ("GET", "issued-secrets"): self.issued_secrets,
         }
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -121,6 +127,10 @@ class ControlRoutes:
         self.layer.faults.add(fault)
         return {"faults": self.layer.faults.pending()}
 
+    def clear_faults(self, query: dict, payload: dict) -> dict:
+        self.layer.faults.clear()
+        return {"faults": []}
+
     def reset(self, query: dict, payload: dict) -> dict:
         self.layer.faults.clear()
         self.layer.calls.clear()
@@ -136,3 +146,13 @@ class ControlRoutes:
     def expire_sessions(self, query: dict, payload: dict) -> dict:
         count = self.layer.sessions.expire(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
         return {"expired": count}
+
+    def revoke_sessions(self, query: dict, payload: dict) -> dict:
+        count = self.layer.sessions.revoke(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
+        return {"revoked": count}
+
+    def issued_secrets(self, query: dict, payload: dict) -> dict:
+        # Only for leak checks in tests: the emulator's keys are worthless anywhere else.
+        long_term = [value for key in moto_state.user_keys() for value in (key.access_key_id, key.secret_access_key)]
+        admin = [self.layer.admin.access_key_id, self.layer.admin.secret_access_key]
+        return {"secrets": self.layer.sessions.secrets() + long_term + admin}

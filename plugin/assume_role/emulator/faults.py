@@ -64,6 +64,19 @@ class CallCounter:
         self._lock = threading.Lock()
         self._ok: Counter[str] = Counter()
         self._failed: Counter[str] = Counter()
+        self._in_flight = 0  # requests being answered right now (a delayed one, say)
+
+    def begin(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
 
     def record(self, action: str, succeeded: bool) -> None:
         with self._lock:

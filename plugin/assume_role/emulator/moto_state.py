@@ -84,6 +84,17 @@ def find_user_key(access_key_id: str) -> UserKey | None:
     return None
 
 
+def user_keys() -> list[UserKey]:
+    """Every IAM user's long-term access key, in every account."""
+    found = []
+    for _account_id, backend in _accounts():
+        for key_id in list(backend.access_keys):
+            key = find_user_key(key_id)
+            if key is not None:
+                found.append(key)
+    return found
+
+
 def _policy_document(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw

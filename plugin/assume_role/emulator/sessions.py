@@ -35,6 +35,7 @@ class TemporaryCredential:
     user_name: str | None = None  # IAM user behind an MFA session
     user_access_key_id: str | None = None  # long-term key that requested the MFA session
     role_arn: str | None = None
+    revoked: bool = False  # AWS no longer knows these credentials
     # How a role session was obtained: AssumeRole called with temporary
     # credentials (role chaining), and whether it named DurationSeconds. The
     # federation endpoint refuses chained sessions that named a duration.
@@ -130,6 +131,26 @@ class SessionRegistry:
                     credential.expiration = past
                 count += 1
         return count
+
+    def revoke(self, kind: str | None = None, access_key_id: str | None = None) -> int:
+        """Make matching credentials unknown to AWS, as a deleted role's sessions are; returns how many."""
+        count = 0
+        with self._lock:
+            for credential in self._by_key.values():
+                if (kind and credential.kind != kind) or (access_key_id and credential.access_key_id != access_key_id):
+                    continue
+                credential.revoked = True
+                count += 1
+        return count
+
+    def secrets(self) -> list[str]:
+        """Every key id, secret and token ever issued, for tests that look for leaks."""
+        with self._lock:
+            return [
+                value
+                for c in self._by_key.values()
+                for value in (c.access_key_id, c.secret_access_key, c.session_token)
+            ]
 
     def summaries(self) -> list[dict]:
         with self._lock:

@@ -196,6 +196,13 @@ class StrictLayer:
             # moto's own dashboard and reset API stay reachable for demos.
             return self.moto_app(environ, start_response)
 
+        self.calls.begin()
+        try:
+            return self._answer(environ, start_response)
+        finally:
+            self.calls.end()
+
+    def _answer(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         body = _read_body(environ)
         _replace_body(environ, body)
         request: AwsRequest | None = None
@@ -232,7 +239,7 @@ class StrictLayer:
 
         temporary = self.sessions.get(key_id)
         if temporary is not None:
-            if claim.security_token != temporary.session_token:
+            if claim.security_token != temporary.session_token or temporary.revoked:
                 raise AwsError(403, "InvalidClientTokenId", aws_errors.INVALID_TOKEN)
             if temporary.expired():
                 raise AwsError(403, "ExpiredToken", aws_errors.EXPIRED_TOKEN)

@@ -105,6 +105,20 @@ class Store:
     def save_role(self, key: str, credentials: Credentials, region: str) -> None:
         self.backend.write(key, {"credentials": credentials.to_dict(), "region": region})
 
+    def discard_role_credentials(self, access_key_id: str) -> int:
+        """Forget stored role credentials AWS no longer accepts (revoked); returns how many."""
+        if not access_key_id:
+            return 0
+        doomed = []
+        for key in self.backend.keys():
+            data = self.backend.read(key) if key.startswith("role|") else None
+            stored = data.get("credentials") if isinstance(data, dict) else None
+            if isinstance(stored, dict) and stored.get("AccessKeyId") == access_key_id:
+                doomed.append(key)
+        for key in doomed:
+            self.backend.delete(key)
+        return len(doomed)
+
     def forget(self, profile: str | None = None) -> int:
         """Delete every stored session of ``profile`` (or all); returns how many."""
         doomed = [k for k in self.backend.keys() if profile is None or key_profile(k) == profile]

@@ -1,0 +1,118 @@
+"""The bastion profile read the way botocore reads it, without importing botocore.
+
+Most bastion profiles are an IAM user's two keys in ``~/.aws/credentials`` and
+perhaps a region and ``mfa_serial`` in ``~/.aws/config``. For those, the hot
+path needs no credential provider chain, so this module reads both files with
+the same parser and merge rules as botocore (``configloader`` and
+``Session.full_config``). Anything else (SSO, ``credential_process``, roles,
+custom endpoints or CA bundles in the profile) is left to botocore:
+``plain_profile`` returns None and the caller opens a botocore session.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shlex
+from typing import NamedTuple
+
+# Keys that change how botocore finds credentials or reaches AWS. A profile
+# with any of them is botocore's to read: it follows rules this module does
+# not copy.
+_NOT_PLAIN = frozenset(
+    {
+        "role_arn",
+        "source_profile",
+        "credential_source",
+        "credential_process",
+        "web_identity_token_file",
+        "sso_session",
+        "sso_start_url",
+        "sso_account_id",
+        "sso_role_name",
+        "login_session",
+        "endpoint_url",
+        "services",
+        "use_fips_endpoint",
+        "use_dualstack_endpoint",
+        "sts_regional_endpoints",
+        "ignore_configured_endpoint_urls",
+    }
+)
+# The same settings as environment variables (the tool scrubs credentials and
+# AWS_PROFILE itself; these it leaves alone, so botocore must honour them).
+_NOT_PLAIN_ENVIRONMENT = (
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
+
+
+def _raw(path: str) -> dict[str, dict[str, str]] | None:
+    """Sections of one INI file; {} when absent, None when botocore must judge it."""
+    path = os.path.expanduser(os.path.expandvars(path))
+    if not os.path.isfile(path):
+        return {}
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read([path])
+    except (configparser.Error, UnicodeDecodeError, OSError):
+        return None
+    return {section: dict(parser.items(section)) for section in parser.sections()}
+
+
+def _profile_map(config: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    profiles: dict[str, dict[str, str]] = {}
+    for section, values in config.items():
+        if section.startswith("profile"):
+            try:
+                parts = shlex.split(section)
+            except ValueError:
+                continue
+            if len(parts) == 2:
+                profiles[parts[1]] = dict(values)
+        elif section == "default":
+            profiles[section] = dict(values)
+    return profiles
+
+
+class PlainProfile(NamedTuple):
+    settings: dict[str, str]  # config and credentials files merged, as botocore scopes them
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None
+
+
+def plain_profile(profile: str) -> PlainProfile | None:
+    """The profile when it is static keys botocore would read the same way, else None."""
+    if any(os.environ.get(name) for name in _NOT_PLAIN_ENVIRONMENT):
+        return None
+    config = _raw(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    credentials = _raw(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
+    if config is None or credentials is None:
+        return None
+    profiles = _profile_map(config)
+    from_config = dict(profiles.get(profile, {}))
+    for name, values in credentials.items():
+        profiles.setdefault(name, {}).update(values)
+    scoped = profiles.get(profile)
+    if not scoped or _NOT_PLAIN & scoped.keys():
+        return None
+    if any(value.startswith("\n") for value in scoped.values()):
+        return None  # a nested block: botocore's sub-section syntax
+    # botocore's order: the credentials file's section if it names a key
+    # (then it must hold both), else the config file's profile.
+    source = credentials.get(profile, {})
+    if not source.get("aws_access_key_id"):
+        source = from_config
+    key, secret = source.get("aws_access_key_id"), source.get("aws_secret_access_key")
+    if not (key and secret):
+        return None
+    token = source.get("aws_session_token") or source.get("aws_security_token") or None
+    return PlainProfile(scoped, key, secret, token)

@@ -1,0 +1,284 @@
+"""A small client for the AWS Query APIs on the hot path: STS and IAM.
+
+Importing botocore and building a client costs about 150 ms, many times the
+requests themselves. GetCallerIdentity, ListMFADevices, GetSessionToken and
+AssumeRole are each one signed form POST and one small XML answer, so for a
+bastion profile of plain keys (see ``profiles``) they are sent from here with
+the standard library, under the same rules as botocore's calls in ``aws``:
+
+* credentials go only over HTTPS, or to loopback (tests, demo);
+* each attempt has a total deadline and retries are decided by ``retry``:
+  a request that carries a one-time MFA code is sent again only if no
+  connection was made, others after network failures, 5xx and throttling;
+* failures are worded by ``aws_errors``; no answer body is ever shown.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from assume_role import __version__, retry, settings, sigv4
+from assume_role.aws_errors import CODE_MAY_BE_SPENT, Context, checked_text, may_retry_answer, where
+from assume_role.credentials import Credentials
+from assume_role.endpoints import require_safe_endpoint
+from assume_role.errors import AssumeRoleError
+from assume_role.regions import partition
+
+MAX_ANSWER_BYTES = 1 << 20  # STS and IAM answers are a few kB
+_VERSIONS = {"sts": "2011-06-15", "iam": "2010-05-08"}
+
+
+def endpoint(service: str, region: str) -> tuple[str, str]:
+    """The URL and signing region of ``service``, as botocore would choose them."""
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
+        for name in (f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_ENDPOINT_URL"):
+            if os.environ.get(name):
+                return os.environ[name], region
+    name = partition(region)
+    if service == "iam":  # a global service: one endpoint per partition
+        return {
+            "aws-cn": ("https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1"),
+            "aws-us-gov": ("https://iam.us-gov.amazonaws.com", "us-gov-west-1"),
+        }.get(name, ("https://iam.amazonaws.com", "us-east-1"))
+    suffix = "amazonaws.com.cn" if name == "aws-cn" else "amazonaws.com"
+    return f"https://{service}.{region}.{suffix}", region
+
+
+class _NoAnswer(Exception):
+    """No complete answer: ``sent`` is False only if no connection was made."""
+
+    def __init__(self, sent: bool, tls: bool = False):
+        super().__init__(sent)
+        self.sent, self.tls = sent, tls
+
+
+class _Unreadable(Exception):
+    """An answer that is not the XML AWS sends: a portal page, a cut-off body, garbage."""
+
+
+class _ErrorAnswer(Exception):
+    def __init__(self, code: str | None, message: str, status: int):
+        super().__init__(code)
+        self.code, self.message, self.status = code, message, status
+
+
+class QueryClient:
+    def __init__(self, service: str, region: str, credentials: Credentials, ca_bundle: str | None = None):
+        self.service = service
+        self.url, self.signing_region = endpoint(service, region)
+        require_safe_endpoint(self.url)
+        self.credentials = credentials
+        self.ca_bundle = ca_bundle
+
+    def call(self, action: str, params: dict, read, *, spent: str | None = None, role_arn: str | None = None):
+        """``read(<ActionResult> element)`` of the answer, or a one-line AssumeRoleError."""
+        context = Context(f"calling {self.service}:{action}", where(self.url), spent, role_arn)
+        body = sigv4.form_body({"Action": action, "Version": _VERSIONS[self.service], **_flatten(params)})
+
+        def attempt():
+            status, answer = self._post(body)
+            result = _result(action, status, answer)
+            try:
+                return read(result)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+                raise _Unreadable() from None
+
+        try:
+            return retry.send(
+                attempt,
+                attempts=settings.max_attempts(),
+                deadline=settings.http_timeout(),
+                may_retry=_never_sent if spent else _transient,
+            )
+        except AssumeRoleError:
+            raise
+        except _ErrorAnswer as exc:
+            raise context.answered(exc.code, exc.message, exc.status) from None
+        except _NoAnswer as exc:
+            if not exc.sent:
+                raise context.unreachable() from None
+            raise (context.tls_failed() if exc.tls else context.broken()) from None
+        except retry.DeadlineExceeded:
+            raise context.timed_out() from None
+        except _Unreadable:
+            raise context.unreadable() from None
+
+    def _post(self, body: bytes) -> tuple[int, bytes]:
+        import http.client
+        import ssl
+
+        credentials = self.credentials
+        headers = sigv4.sign_post(
+            self.url,
+            body,
+            access_key_id=credentials.access_key_id,
+            secret_access_key=credentials.secret_access_key,
+            session_token=credentials.session_token,
+            region=self.signing_region,
+            service=self.service,
+            now=datetime.now(timezone.utc),
+        )
+        headers["User-Agent"] = f"assume-role/{__version__}"
+        parts = urlsplit(self.url)
+        # retry.send bounds the whole attempt; this only bounds each wait.
+        timeout = settings.http_timeout()
+        if parts.scheme == "https":
+            connection = http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=timeout, context=_tls_context(self.ca_bundle)
+            )
+        else:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        try:
+            try:
+                connection.connect()
+            except ssl.SSLError:
+                raise _NoAnswer(sent=False, tls=True) from None
+            except OSError:
+                raise _NoAnswer(sent=False) from None
+            try:
+                connection.request("POST", parts.path or "/", body=body, headers=headers)
+                response = connection.getresponse()
+                answer = response.read(MAX_ANSWER_BYTES + 1)
+            except (OSError, http.client.HTTPException):
+                raise _NoAnswer(sent=True) from None
+            if len(answer) > MAX_ANSWER_BYTES:
+                raise _Unreadable()
+            return response.status, answer
+        finally:
+            connection.close()
+
+
+def _never_sent(exc: BaseException) -> bool:
+    return isinstance(exc, _NoAnswer) and not exc.sent
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, _ErrorAnswer):
+        return may_retry_answer(exc.code, exc.status)
+    if isinstance(exc, _NoAnswer):
+        return not exc.tls
+    return isinstance(exc, (retry.DeadlineExceeded, _Unreadable))
+
+
+def _tls_context(ca_bundle: str | None):
+    """botocore's trust: AWS_CA_BUNDLE, the profile's ca_bundle, certifi's bundle, else the system's."""
+    import ssl
+
+    cafile = os.environ.get("AWS_CA_BUNDLE") or ca_bundle
+    if not cafile:
+        try:
+            import certifi
+        except ImportError:
+            return ssl.create_default_context()
+        cafile = certifi.where()
+    return ssl.create_default_context(cafile=os.path.expanduser(cafile))
+
+
+def _flatten(params: dict) -> dict[str, str]:
+    """Query serialisation: scalars as they are, lists of structures as ``Name.member.N.Field``."""
+    flat: dict[str, str] = {}
+    for name, value in params.items():
+        if isinstance(value, list):
+            for index, item in enumerate(value, 1):
+                if isinstance(item, dict):
+                    for field, field_value in item.items():
+                        flat[f"{name}.member.{index}.{field}"] = str(field_value)
+                else:
+                    flat[f"{name}.member.{index}"] = str(item)
+        elif value is not None:
+            flat[name] = str(value)
+    return flat
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(element, name: str):
+    for child in element:
+        if _local(child.tag) == name:
+            return child
+    return None
+
+
+def _text(element, *path: str) -> str:
+    for name in path:
+        element = None if element is None else _child(element, name)
+    if element is None:
+        raise KeyError("/".join(path))
+    return checked_text((element.text or "").strip())
+
+
+def _result(action: str, status: int, answer: bytes):
+    from xml.etree.ElementTree import ParseError, fromstring
+
+    try:
+        root = fromstring(answer)
+    except (ParseError, ValueError):
+        if status >= 400:
+            raise _ErrorAnswer(None, "", status) from None
+        raise _Unreadable() from None
+    if _local(root.tag) == "ErrorResponse" or status >= 400:
+        error = _child(root, "Error")
+        code = _child(error, "Code") if error is not None else None
+        message = _child(error, "Message") if error is not None else None
+        raise _ErrorAnswer(
+            code.text.strip() if code is not None and code.text else None,
+            message.text or "" if message is not None else "",
+            status,
+        )
+    result = _child(root, f"{action}Result")
+    if _local(root.tag) != f"{action}Response" or result is None:
+        raise _Unreadable()
+    return result
+
+
+def _read_arn(result) -> str:
+    return _text(result, "Arn")
+
+
+def _read_serials(result) -> list[str]:
+    devices = _child(result, "MFADevices")
+    if devices is None:
+        raise KeyError("MFADevices")
+    return [_text(member, "SerialNumber") for member in devices]
+
+
+def _read_credentials(result) -> Credentials:
+    expiration = datetime.fromisoformat(_text(result, "Credentials", "Expiration").replace("Z", "+00:00"))
+    if expiration.tzinfo is None:
+        raise ValueError("no time zone")
+    return Credentials(
+        _text(result, "Credentials", "AccessKeyId"),
+        _text(result, "Credentials", "SecretAccessKey"),
+        _text(result, "Credentials", "SessionToken"),
+        expiration.astimezone(timezone.utc),
+    )
+
+
+class Client:
+    """The calls the flow makes, each answer checked before use (as ``aws.Bastion``'s are)."""
+
+    def __init__(self, region: str, ca_bundle: str | None = None):
+        self.region, self.ca_bundle = region, ca_bundle
+
+    def _query(self, service: str, credentials: Credentials) -> QueryClient:
+        return QueryClient(service, self.region, credentials, self.ca_bundle)
+
+    def caller_arn(self, credentials: Credentials) -> str:
+        return self._query("sts", credentials).call("GetCallerIdentity", {}, _read_arn)
+
+    def mfa_serials(self, keys: Credentials, user_name: str) -> list[str]:
+        return self._query("iam", keys).call("ListMFADevices", {"UserName": user_name}, _read_serials)
+
+    def session_token(self, keys: Credentials, serial: str, code: str, duration: int) -> Credentials:
+        params = {"DurationSeconds": duration, "SerialNumber": serial, "TokenCode": code}
+        return self._query("sts", keys).call("GetSessionToken", params, _read_credentials, spent=CODE_MAY_BE_SPENT)
+
+    def assume_role(self, credentials: Credentials, **params) -> Credentials:
+        spent = CODE_MAY_BE_SPENT if "TokenCode" in params else None
+        return self._query("sts", credentials).call(
+            "AssumeRole", params, _read_credentials, spent=spent, role_arn=params["RoleArn"]
+        )

@@ -1,0 +1,70 @@
+"""How one AWS request is sent: a deadline for each attempt, and retries only where safe.
+
+botocore's retries cannot tell a request that carries a one-time MFA code
+(which AWS spends on arrival) from one that can be sent again, and its
+timeouts bound each socket read, not the whole answer: an answer trickling in
+a byte at a time never times out. So the client sends exactly one attempt per
+call, and this module bounds it and decides whether to try again. It knows
+nothing of botocore: the caller says which failures may be retried.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+MAX_BACKOFF = 20.0  # seconds between attempts, at most
+
+
+class DeadlineExceeded(Exception):
+    """An attempt had no complete answer within its deadline."""
+
+
+def within(seconds: float, attempt: Callable[[], T]) -> T:
+    """``attempt()``, or DeadlineExceeded once ``seconds`` have passed.
+
+    The attempt runs in a worker thread, so the wait does not depend on how
+    the answer arrives. A late worker is abandoned (a daemon thread): nobody
+    reads its answer, and the process ends soon after. Ctrl-C interrupts the
+    wait as usual.
+    """
+    outcome: list[tuple[bool, object]] = []
+
+    def work() -> None:
+        try:
+            outcome.append((True, attempt()))
+        except BaseException as exc:  # handed to the waiting thread as it is
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=work, name="aws-request", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise DeadlineExceeded(seconds)
+    succeeded, value = outcome[0]
+    if succeeded:
+        return value  # type: ignore[return-value]
+    raise value  # type: ignore[misc]
+
+
+def send(attempt: Callable[[], T], *, attempts: int, deadline: float,
+         may_retry: Callable[[BaseException], bool]) -> T:
+    """Up to ``attempts`` bounded attempts, waiting longer after each failure."""
+    for number in range(1, attempts + 1):
+        try:
+            return within(deadline, attempt)
+        except Exception as exc:
+            if number >= attempts or not may_retry(exc):
+                raise
+        time.sleep(backoff(number))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def backoff(failures: int) -> float:
+    """Exponential with full jitter: up to 1 s after the first failure, then 2, 4 ..."""
+    return random.uniform(0, min(MAX_BACKOFF, 2.0 ** (failures - 1)))
