@@ -33,6 +33,10 @@ PASS_THROUGH = {
     "status": "assume_role.commands.status",
     "logout": "assume_role.commands.logout",
     "demo": "assume_role.commands.demo",
+    "exec": "assume_role.commands.exec_",
+    "credential-process": "assume_role.commands.credential_process",
+    "console": "assume_role.commands.console",
+    "__refresh": "assume_role.commands.refresh",
 }
 # Subcommands whose output is evaluated like the main command's.
 EVALUATED = {"clear"}
@@ -63,9 +67,24 @@ SUBCOMMAND_HELP = (
     ("status", "show the role assumed and its time left (exit 7 if none)"),
     ("logout", "forget stored MFA and role sessions"),
     ("demo", "try it against a local AWS emulator, no account needed"),
+    ("exec ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]", "run COMMAND with the role's credentials, this shell untouched"),
+    ("credential-process ACCOUNT ROLE", "print credential_process JSON for ~/.aws/config profiles\n"
+     "(--profiles [--write]: profiles for the accounts file)"),
+    ("console [ACCOUNT ROLE] [--service NAME] [--print]", "open the AWS console as the role (--print: print the URL)"),
 )
 
-EPILOG = "subcommands:\n" + "".join(f"  {usage:<19} {text}\n" for usage, text in SUBCOMMAND_HELP) + """
+
+def _subcommand_lines() -> str:
+    # A usage too long for its column gets a line of its own; "\n" in a text
+    # continues it under the column.
+    lines = []
+    for usage, text in SUBCOMMAND_HELP:
+        first, *more = text.split("\n")
+        lines.append(f"  {usage:<19} {first}" if len(usage) <= 19 else f"  {usage}\n  {'':<19} {first}")
+        lines += [f"  {'':<19} {line}" for line in more]
+    return "".join(line + "\n" for line in lines)
+
+EPILOG = "subcommands:\n" + _subcommand_lines() + """
 sessions longer than one hour:
   AWS counts AssumeRole from MFA session credentials as role chaining and caps
   it at 1 hour. With AWS_ROLE_SESSION_TIMEOUT above 3600, assume-role calls
@@ -88,6 +107,10 @@ environment:
   ASSUME_ROLE_MFA_PROCESS_TIMEOUT  seconds to wait for it (default: 60)
   ASSUME_ROLE_HTTP_TIMEOUT   seconds per AWS request (default: 10)
   AWS_MAX_ATTEMPTS           attempts per AWS request (default: 3)
+  ASSUME_ROLE_REFRESH_BEFORE seconds left at which the shell plugins renew the
+                             role before the next command (default: 600)
+  ASSUME_ROLE_AUTO_REFRESH   0: the shell plugins never renew the role
+  ASSUME_ROLE_FEDERATION_ENDPOINT  console sign-in endpoint (https or loopback)
 
 signing in through a SAML identity provider (AWS_ASSUME_ROLE_AUTH_SCHEME=saml):
   arguments are ACCOUNT ROLE [REGION]; the username and password come from

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from assume_role import devices, settings, validate
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
-from assume_role.regions import partition  # noqa: F401 (also imported from here)
 from assume_role.request import Request
 from assume_role.store import Store
 
@@ -55,7 +54,7 @@ class Flow:
         return named if isinstance(named, str) and named else self._keys().access_key_id
 
     def run(self) -> Credentials:
-        if self.request.duration > settings.ROLE_CHAINING_LIMIT:
+        if self.request.duration is not None and self.request.duration > settings.ROLE_CHAINING_LIMIT:
             self.log(
                 f"{self.request.duration}s is over the 1-hour role-chaining limit: "
                 "assuming the role directly with the long-term keys and MFA"
@@ -167,12 +166,14 @@ class Flow:
         params = {
             "RoleArn": request.role_arn,
             "RoleSessionName": request.session_name or validate.session_name(user_name),
-            "DurationSeconds": request.duration,
             **mfa,
         }
+        if request.duration is not None:
+            params["DurationSeconds"] = request.duration
         if request.external_id is not None:
             params["ExternalId"] = request.external_id
-        self.log(f"calling sts:AssumeRole on {request.role_arn} for {request.duration}s")
+        length = f"{request.duration}s" if request.duration is not None else "AWS's default duration"
+        self.log(f"calling sts:AssumeRole on {request.role_arn} for {length}")
         return self.bastion.assume_role(credentials, **params)
 
     def _assume_directly(self) -> Credentials:

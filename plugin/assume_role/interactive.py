@@ -60,10 +60,14 @@ from assume_role.errors import AssumeRoleError, Interrupted, UsageError
 TTY = "/dev/tty"
 
 
-def available() -> bool:
-    """Whether questions can be asked: stdin is a terminal and /dev/tty opens."""
+def available(require_stdin: bool = True) -> bool:
+    """Whether questions can be asked: stdin is a terminal and /dev/tty opens.
+
+    ``require_stdin=False``: /dev/tty alone will do, for a helper that a tool
+    started with pipes while a person sits at the terminal it came from.
+    """
     try:
-        if not os.isatty(0):
+        if require_stdin and not os.isatty(0):
             return False
         fd = os.open(TTY, os.O_RDWR | os.O_NOCTTY)
     except OSError:

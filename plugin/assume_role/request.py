@@ -15,7 +15,10 @@ class Request(NamedTuple):
     account: Account
     role: str  # the role name, with its IAM path if it has one: team/deploy
     region: str
-    duration: int
+    # None: AssumeRole without DurationSeconds, through the MFA session (the
+    # console's credentials: the federation endpoint refuses chained role
+    # sessions that named a duration).
+    duration: int | None
     profile: str
     external_id: str | None
     # ASSUME_ROLE_SESSION_NAME or AWS_USERNAME, already made valid; None

@@ -1,16 +1,29 @@
-"""The main command: resolve everything locally, run the STS flow, print code."""
+"""The main command: resolve everything locally, run the STS flow, print code.
+
+``obtain`` is the one path from a request to role credentials; ``exec``,
+``credential-process``, ``console`` and the shells' auto-refresh use it too.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import NamedTuple
 
 from assume_role import accounts, emitters, saml, settings, validate, variables
+from assume_role.accounts import Account
+from assume_role.credentials import Credentials
 from assume_role.errors import UsageError
 from assume_role.request import Request, partition
+from assume_role.store import ROLE_REUSE_MARGIN, Store
+
+Log = Callable[[str], None]
+# (the MFA_TOKEN argument or None, the Bastion, log) -> the flow's code source.
+CodeSourceFactory = Callable[..., Callable[[str, int], str]]
 
 
-def _logger(verbose: bool):
+def logger(verbose: bool) -> Log:
     from assume_role.safe_text import printable
 
     def log(message: str) -> None:
@@ -19,6 +32,16 @@ def _logger(verbose: bool):
             print(f"assume-role: {printable(message)}", file=sys.stderr)
 
     return log
+
+
+class Assumed(NamedTuple):
+    """A resolved request and the role credentials obtained for it."""
+
+    account: Account
+    role: str
+    region: str
+    credentials: Credentials
+    store: Store
 
 
 def main(args) -> int:
@@ -34,16 +57,70 @@ def main(args) -> int:
         # the scrollback: say how to load the function instead, before any
         # question or AWS call.
         raise UsageError(f"credentials are not printed on a terminal; {_how_to_load(shell)}")
-    log = _logger(args.verbose)
+    log = logger(args.verbose)
     # AWS_ASSUME_ROLE_AUTH_SCHEME=saml: ACCOUNT ROLE [REGION], signed in at an identity provider.
     provider = saml.configured(args)
-    code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
-    request = resolve(args, log)
+    assumed = obtain(
+        args.account, args.role, args.mfa_token, args.region, refresh=args.refresh, log=log, provider=provider
+    )
+
+    from assume_role import history
+
+    # All bookkeeping before the one write to stdout; each part of it only
+    # warns when it fails, so the credentials are never withheld or half-applied.
+    history.record(assumed.account.alias, assumed.account.id, assumed.role, assumed.region)
+    values = export_values(assumed)
+    script = emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME)
+    log(f"assumed {assumed.role} in {assumed.account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
+    _write(script)
+    return 0
+
+
+def export_values(assumed: Assumed) -> dict[str, str]:
+    """The variables a shell (or a command run by ``exec``) gets for the role."""
+    from assume_role import exports
+
+    account = assumed.account
+    values = exports.for_role(assumed.credentials, account.alias, account.id, assumed.role, assumed.region)
+    values.update(assumed.store.exports())
+    return values
+
+
+def obtain(
+    account_name: str | None,
+    role_name: str | None,
+    mfa_token: str | None = None,
+    region_name: str | None = None,
+    *,
+    log: Log,
+    refresh: bool = False,
+    min_seconds_left: float = ROLE_REUSE_MARGIN,
+    console: bool = False,
+    code_source: CodeSourceFactory | None = None,
+    provider: saml.Provider | None = None,
+) -> Assumed:
+    """Resolve a request and return the role's credentials, stored or new.
+
+    ``min_seconds_left``: stored credentials are reused only with more life
+    than that. ``console``: credentials the federation endpoint accepts
+    (AssumeRole without DurationSeconds, never stored).
+    ``code_source(given_code, bastion, log)`` says where a new MFA code comes
+    from (default: the argument, mfa_process, the terminal). ``provider``: the
+    SAML identity provider the main command signs in at instead of the
+    bastion; the other subcommands use the bastion only.
+    """
+    if provider is None and saml.enabled():
+        raise UsageError(
+            "exec, credential-process, console and the shells' auto-refresh use the bastion: "
+            "unset AWS_ASSUME_ROLE_AUTH_SCHEME for them"
+        )
+    code = validate.mfa_code(mfa_token) if mfa_token else None
+    request = resolve(account_name, role_name, region_name, log, console=console)
     if provider:
         # AssumeRoleWithSAML sends no ExternalId, and the assertion names the session.
         request = request._replace(external_id=None, session_name=None)
 
-    from assume_role import exports, history, store as stores
+    from assume_role import store as stores
 
     store = stores.open_store()
     role_key = stores.role_key(
@@ -57,11 +134,14 @@ def main(args) -> int:
     )
     # Role credentials do not depend on the region: a hit serves any region
     # of the same partition.
-    credentials = None if args.refresh else store.load_role(role_key)
+    credentials = None if refresh or console else store.load_role(role_key, min_seconds_left)
     code_used = False
     if credentials is not None:
         # A hit answers without botocore or the network.
-        log(f"reusing stored credentials for {request.role} in {request.account.alias} ({int(credentials.seconds_left() // 60)} min left)")
+        log(
+            f"reusing stored credentials for {request.role} in {request.account.alias} "
+            f"({int(credentials.seconds_left() // 60)} min left)"
+        )
         stored = "role credentials"
     elif provider:
         credentials = provider.assume(request, log)
@@ -72,50 +152,44 @@ def main(args) -> int:
 
         bastion = open_bastion(request.profile)
         bastion.region = request.region
-        given = _code_source(code, bastion, log)
+        given = (code_source or _code_source)(code, bastion, log)
 
-        def code_source(serial: str, seconds: int) -> str:
+        def counted(serial: str, seconds: int) -> str:
             nonlocal code_used
             code_used = True
             return given(serial, seconds)
 
-        credentials = Flow(request, bastion, store, code_source, log).run()
-        store.save_role(role_key, credentials)
+        credentials = Flow(request, bastion, store, counted, log).run()
+        if not console:
+            store.save_role(role_key, credentials)
         stored = "MFA session"
     if code is not None and not code_used:
         print(f"assume-role: used the stored {stored}; the MFA code given was not used", file=sys.stderr)
-
-    # All bookkeeping before the one write to stdout; each part of it only
-    # warns when it fails, so the credentials are never withheld or half-applied.
-    account = request.account
-    history.record(account.alias, account.id, request.role, request.region)
-    values = exports.for_role(credentials, account.alias, account.id, request.role, request.region)
-    values.update(store.exports())
-    script = emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME)
-    log(f"assumed {request.role} in {account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
-    _write(script)
-    return 0
+    return Assumed(request.account, request.role, request.region, credentials, store)
 
 
-def resolve(args, log=lambda message: None) -> Request:
+def resolve(
+    account_name: str | None, role_name: str | None, region_name: str | None, log: Log, *, console: bool = False
+) -> Request:
     """The whole request from arguments, files, environment and questions.
 
     Runs before the cache is asked, so a stored session and a new one are
     used with the same account, role and region. Imports nothing heavy.
+    ``console``: no DurationSeconds (see ``obtain``).
     """
     known = accounts.load()
-    account_name = args.account or _missing(
-        "ACCOUNT" if args.role else "ACCOUNT and ROLE", lambda ui: ui.ask_account(known)
+    account_name = account_name or _missing(
+        "ACCOUNT" if role_name else "ACCOUNT and ROLE", lambda ui: ui.ask_account(known)
     )
     account = accounts.resolve(account_name, known)
-    role = validate.role_name(args.role or _missing("ROLE", lambda ui: ui.ask_role(account)))
-    duration = settings.role_duration()
+    role = validate.role_name(role_name or _missing("ROLE", lambda ui: ui.ask_role(account)))
+    duration = None if console else settings.role_duration()
     profile = settings.bastion_profile()
-    log(f"account {account.alias} ({account.id}), role {role}, {duration}s")
+    log(f"account {account.alias} ({account.id}), role {role}, {'console' if console else f'{duration}s'}")
     return Request(
         account=account,
         role=role,
-        region=_region(args.region, account, profile),
+        region=_region(region_name, account, profile),
         duration=duration,
         profile=profile,
         external_id=settings.external_id(account.id),

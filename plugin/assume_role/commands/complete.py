@@ -41,8 +41,13 @@ SUBCOMMANDS = {
     "status": "Show the role assumed in this shell and the time left",
     "logout": "Forget stored MFA sessions and role credentials",
     "demo": "Try the tool against a local AWS emulator",
+    "exec": "Run one command as a role; this shell is not changed",
+    "credential-process": "Print credential_process JSON for an AWS config profile",
+    "console": "Open the AWS console as a role",
     "help": "Show help",
 }
+# Subcommands whose next words are ACCOUNT and ROLE, as for the main command.
+ROLE_SUBCOMMANDS = {"exec", "credential-process", "console"}
 
 # Options of the main command. A value of True means the option takes an argument.
 OPTIONS = {
@@ -194,6 +199,10 @@ def candidates(words: Sequence[str]) -> list[Candidate]:
             return [Candidate("shell", name, text) for name, text in INIT_TARGETS.items()]
         if subcommand == "help" and position == 1:
             return [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
+        if subcommand in ROLE_SUBCOMMANDS and position == 1:
+            return _first_word(current, subcommands=False)
+        if subcommand in ROLE_SUBCOMMANDS and position == 2:
+            return _roles(positionals[1])
         return []
     if position == 0:
         return _first_word(current, subcommands=not options_ended)

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from . import aws_errors, moto_state, saml_assertion, sigv4, trust
+from . import aws_errors, federation, moto_state, saml_assertion, sigv4, trust
 from .aws_errors import AwsError
 from .faults import CallCounter, FaultBoard
 from .mfa import MfaCodes
@@ -183,6 +183,7 @@ class StrictLayer:
         self.faults = FaultBoard()
         self.calls = CallCounter()
         self.control = ControlRoutes(self)
+        self.federation = federation.Federation(self.sessions, self.calls)
 
     # -- WSGI entry point -------------------------------------------------
 
@@ -190,6 +191,8 @@ class StrictLayer:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_strict/"):
             return self.control(environ, start_response)
+        if path == federation.PATH:
+            return self.federation(environ, start_response)
         if path.startswith("/moto-api"):
             # moto's own dashboard and reset API stay reachable for demos.
             return self.moto_app(environ, start_response)
@@ -408,7 +411,10 @@ class StrictLayer:
 
         status, headers, chunks = self._forward(request, identity)
         if status.startswith("2"):
-            self._remember_role_credentials(b"".join(chunks), role, bool(mfa_present), mfa_at)
+            self._remember_role_credentials(
+                b"".join(chunks), role, bool(mfa_present), mfa_at,
+                chained=identity.is_temporary, duration_requested=bool(params.get("DurationSeconds")),
+            )
         return status, headers, chunks
 
     def _assume_role_with_saml(self, request: AwsRequest):
@@ -455,7 +461,8 @@ class StrictLayer:
         return status, headers, chunks
 
     def _remember_role_credentials(
-        self, xml: bytes, role: moto_state.Role, mfa: bool, mfa_at: datetime | None
+        self, xml: bytes, role: moto_state.Role, mfa: bool, mfa_at: datetime | None, *,
+        chained: bool = False, duration_requested: bool = False,
     ) -> TemporaryCredential:
         ns = {"sts": _STS_XMLNS}
         root = ElementTree.fromstring(xml)
@@ -477,6 +484,8 @@ class StrictLayer:
             mfa=mfa,
             mfa_authenticated_at=mfa_at,
             role_arn=role.arn,
+            chained=chained,
+            duration_requested=duration_requested,
         )
         self.sessions.add(credential)
         return credential

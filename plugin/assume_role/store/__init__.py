@@ -108,11 +108,11 @@ class Store:
         """
         return self.backend.lock(mfa_key(profile, serial), waiting)
 
-    def load_role(self, key: str) -> Credentials | None:
-        """Stored role credentials with life left."""
+    def load_role(self, key: str, margin: float = ROLE_REUSE_MARGIN) -> Credentials | None:
+        """Stored role credentials with over ``margin`` seconds left."""
         data = self.backend.read(key)
         credentials = _parse(data, lambda d: Credentials.from_dict(d["credentials"]))
-        if credentials and credentials.seconds_left() > ROLE_REUSE_MARGIN:
+        if credentials and credentials.seconds_left() > margin:
             return credentials
         return None
 
