@@ -67,7 +67,7 @@ SUBCOMMAND_HELP = (
     ("status", "show the role assumed and its time left (exit 7 if none)"),
     ("logout", "forget stored MFA and role sessions"),
     ("demo", "try it against a local AWS emulator, no account needed"),
-    ("exec ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]", "run COMMAND with the role's credentials, this shell untouched"),
+    ("exec ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]", "run COMMAND as the role; this shell is untouched"),
     ("credential-process ACCOUNT ROLE", "print credential_process JSON for ~/.aws/config profiles\n"
      "(--profiles [--write]: profiles for the accounts file)"),
     ("console [ACCOUNT ROLE] [--service NAME] [--print]", "open the AWS console as the role (--print: print the URL)"),

@@ -133,9 +133,12 @@ class Flow:
             session = self.store.load_mfa(profile, serial, keys.access_key_id)
             if session is not None:
                 return session
-        # The code is asked with no lock held: a prompt left unanswered in one
-        # terminal must not stop the others.
-        code = self.code_source(serial, settings.MFA_SESSION_DURATION)
+        # A person is asked with no lock held: a prompt left unanswered in one
+        # terminal must not stop the others. A code given or printed by the
+        # MFA command is taken under the lock, so that parallel runs (a dozen
+        # SDK processes through credential-process) run that command once.
+        person = getattr(self.code_source, "person", lambda: True)()
+        code = self.code_source(serial, settings.MFA_SESSION_DURATION) if person else None
         # Concurrent runs queue here; all but the first find the session the
         # first one made, so one GetSessionToken serves every terminal.
         waiting = f"waiting for another assume-role that is getting an MFA session for {serial}"
@@ -144,6 +147,8 @@ class Flow:
             if session is not None:
                 self.log("another assume-role just made an MFA session; reusing it")
                 return session
+            if code is None:
+                code = self.code_source(serial, settings.MFA_SESSION_DURATION)
             return self._new_mfa_session(keys, user_name, serial, code)
 
     def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str, code: str) -> MfaSession:

@@ -142,6 +142,10 @@ def source(
         )
         raise UsageError(f"an MFA code for {serial} is needed and there is no terminal to ask on: {advice}")
 
+    # Whether a code would be asked of a person (not given, no MFA command):
+    # the flow asks a person with no lock held, and a program under the lock.
+    code_for.person = lambda: not given and configured(profile_config, profile) is None
+
     return code_for
 
 

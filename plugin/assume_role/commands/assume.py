@@ -159,6 +159,8 @@ def obtain(
             code_used = True
             return given(serial, seconds)
 
+        counted.person = getattr(given, "person", lambda: True)
+
         credentials = Flow(request, bastion, store, counted, log).run()
         if not console:
             store.save_role(role_key, credentials)
@@ -235,12 +237,16 @@ def _missing(what: str, ask, default: str | None = None) -> str:
 
 
 def _code_source(code: str | None, bastion, log):
-    def ask(serial: str, seconds: int) -> str:
+    def real():
         # Imported only when a code is needed: a role switch never asks.
         from assume_role import mfa_input
 
-        return mfa_input.source(code, bastion.config, bastion.profile, log)(serial, seconds)
+        return mfa_input.source(code, bastion.config, bastion.profile, log)
 
+    def ask(serial: str, seconds: int) -> str:
+        return real()(serial, seconds)
+
+    ask.person = lambda: real().person()
     return ask
 
 

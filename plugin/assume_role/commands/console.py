@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
             raise UsageError("no role is assumed in this shell: name one, as in assume-role console production read")
 
     from assume_role.commands import assume
-    from assume_role.flow import partition
+    from assume_role.regions import partition
 
     log = assume.logger(args.verbose)
     configured = _configured_endpoint()  # checked before any credentials exist
