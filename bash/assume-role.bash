@@ -161,6 +161,7 @@ _assume_role_ref='${_assume_role_prompt-}'
 # status of the user's command; it hands that status on unchanged.
 _assume_role_prompt_command() {
     local status=$?
+    _assume_role_refresh_armed=1 # see "Auto-refresh" below
     _assume_role_prompt=
     if _assume_role_auto_prompt; then
         _assume_role_format '(%s) '
@@ -343,3 +344,58 @@ _assume_role_complete() {
 
 complete -F _assume_role_complete assume-role
 _assume_role_install_hook
+
+# ---------------------------------------------------------------------------
+# Auto-refresh. Before a command runs, a role with less than
+# ASSUME_ROLE_REFRESH_BEFORE seconds left (default 600) is assumed again from
+# the MFA session, without a question, once per role session; the helper says
+# so in one line, or, when the MFA session has ended too, says once what to
+# run. While time remains this is shell arithmetic only: no process starts.
+# ASSUME_ROLE_AUTO_REFRESH=0 turns it off.
+#
+# "Before a command" is bash-preexec's preexec when that library is loaded,
+# else a DEBUG trap (only if no other one is set). The trap fires before every
+# simple command, so it acts only on the first one after a prompt: the prompt
+# hook above arms it, the trap disarms it.
+
+_assume_role_refresh() {
+    [[ ${ASSUME_ROLE_AUTO_REFRESH-1} != 0 && -n ${AWS_ACCOUNT_ROLE-} && -n $_assume_role_clock ]] || return 0
+    # Only while the credentials are the ones assume-role exported: keys
+    # another tool put in place since are not replaced behind its back.
+    [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 0
+    local expires=${ASSUME_ROLE_EXPIRES_AT-} before=${ASSUME_ROLE_REFRESH_BEFORE-600} now
+    # Globs, not =~: a regex is compiled at every use, and this runs per command.
+    [[ -n $expires && $expires != *[!0-9]* && ${#expires} -le 12 ]] || return 0
+    [[ $expires != "${_assume_role_refresh_tried-}" ]] || return 0
+    [[ -n $before && $before != *[!0-9]* && ${#before} -le 6 ]] || before=600
+    if [[ $_assume_role_clock == epochseconds ]]; then
+        now=$EPOCHSECONDS
+    else
+        printf -v now '%(%s)T' -1
+    fi
+    ((10#$expires - now < 10#$before)) || return 0
+    # Once per role session whatever the outcome: a failure is said once,
+    # not before every command.
+    _assume_role_refresh_tried=$expires
+    local _assume_role_code
+    _assume_role_code=$(_assume_role_helper __refresh --shell bash </dev/null) || return 0
+    eval "$_assume_role_code"
+}
+
+# $_ is handed in and out unchanged, so `cmd foo; echo $_` still works.
+_assume_role_refresh_trap() {
+    [[ -n ${_assume_role_refresh_armed-} ]] || return 0
+    _assume_role_refresh_armed=
+    _assume_role_refresh
+    : "$1"
+}
+
+_assume_role_install_refresh() {
+    if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+        [[ " ${preexec_functions[*]-} " == *" _assume_role_refresh "* ]] || preexec_functions+=(_assume_role_refresh)
+    elif [[ -z $(trap -p DEBUG) ]]; then
+        trap '_assume_role_refresh_trap "$_"' DEBUG
+    fi
+}
+
+[[ $- != *i* ]] || _assume_role_install_refresh

@@ -9,6 +9,7 @@ them, for:
   GetSessionToken with a code, AssumeRole;
 - a role switch that reuses the stored MFA session (one AssumeRole);
 - a cache hit: the role's stored credentials, no AWS call, no botocore;
+- the same for ``credential-process``, as an SDK runs it;
 - ``--help``.
 
 ``run()`` returns the numbers so a wider benchmark runner can import this.
@@ -53,7 +54,7 @@ def run(quick: bool = False) -> dict[str, float]:
 
     compile_package()
     samples: dict[str, list[float]] = {"full MFA flow": [], "role switch, MFA session reused": [],
-                                       "cache hit": [], "--help": []}
+                                       "cache hit": [], "credential-process, cache hit": [], "--help": []}
     with tempfile.TemporaryDirectory() as tmp, start_emulator() as emulator:
         world = seed_world(emulator.endpoint)
         env = write_sandbox(Path(tmp), world)
@@ -63,6 +64,7 @@ def run(quick: bool = False) -> dict[str, float]:
             samples["full MFA flow"].append(_timed(env, "production", "read", code))
             samples["role switch, MFA session reused"].append(_timed(env, "--refresh", "staging", "admin"))
             samples["cache hit"].append(_timed(env, "staging", "admin"))
+            samples["credential-process, cache hit"].append(_timed(env, "credential-process", "staging", "admin"))
             samples["--help"].append(_timed(env, "--help"))
     return {name: statistics.median(values) for name, values in samples.items()}
 

@@ -10,6 +10,8 @@ Prints medians for:
 - the processes each prompt starts (fork, vfork, clone without
   CLONE_THREAD, execve), counted with strace over the same loop: the count
   for N prompts minus the count for none, which is 0 when nothing forks;
+- the same two for the auto-refresh check each shell runs before a command,
+  while the role has time left;
 - the time `assume-role __complete` takes with 10 and with 10,000 account
   aliases, for the first word (every alias) and for a role.
 
@@ -46,6 +48,16 @@ PROMPT_WORK = {
     "bash": '_assume_role_prompt_command; _p="${PS1@P}"',
     "zsh": "_assume_role_precmd; _p=${(%)RPROMPT}",
     "fish": "set _p (assume_role_prompt)",
+}
+
+
+# What the auto-refresh hook does before each command while the role has time
+# left (the environment below gives it 42 minutes): bash's DEBUG trap armed by
+# the prompt, zsh's preexec function, fish's fish_preexec handler.
+REFRESH_WORK = {
+    "bash": '_assume_role_refresh_armed=1; _assume_role_refresh_trap "$_"',
+    "zsh": "_assume_role_refresh",
+    "fish": "__assume_role_refresh",
 }
 
 
@@ -88,10 +100,10 @@ def _timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def segment_cost(shell: str, iterations: int = 2000, repeats: int = 5) -> float:
-    """Median seconds the segment adds to one prompt in ``shell``."""
+def segment_cost(shell: str, iterations: int = 2000, repeats: int = 5, work: dict[str, str] = PROMPT_WORK) -> float:
+    """Median seconds the segment (or other ``work``) adds to one prompt in ``shell``."""
     env = _env()
-    work = _command(shell, _script(shell, iterations, PROMPT_WORK[shell]))
+    work = _command(shell, _script(shell, iterations, work[shell]))
     idle = _command(shell, _script(shell, iterations, ":" if shell != "fish" else "true"))
     samples = []
     for _ in range(repeats):
@@ -115,13 +127,13 @@ def _spawns(command: list[str], env: dict[str, str]) -> int:
         return sum(1 for line in log if _SPAWN.search(line) and "CLONE_THREAD" not in line)
 
 
-def forks_per_prompt(shell: str, iterations: int = 500) -> float | None:
+def forks_per_prompt(shell: str, iterations: int = 500, work: dict[str, str] = PROMPT_WORK) -> float | None:
     """Processes started per prompt (0.0 proves the segment forks nothing); None without strace."""
     if not shutil.which("strace"):
         return None
     env = _env()
-    base = _spawns(_command(shell, _script(shell, 0, PROMPT_WORK[shell])), env)
-    loaded = _spawns(_command(shell, _script(shell, iterations, PROMPT_WORK[shell])), env)
+    base = _spawns(_command(shell, _script(shell, 0, work[shell])), env)
+    loaded = _spawns(_command(shell, _script(shell, iterations, work[shell])), env)
     return (loaded - base) / iterations
 
 
@@ -209,12 +221,15 @@ def interpreter_startup(repeats: int = 11) -> float:
 def run(quick: bool = False) -> dict:
     iterations = 300 if quick else 2000
     repeats = 3 if quick else 5
-    results: dict = {"segment_us": {}, "forks_per_prompt": {}, "completion_ms": {}}
+    results: dict = {"segment_us": {}, "forks_per_prompt": {}, "refresh_us": {}, "forks_per_command": {},
+                     "completion_ms": {}}
     for shell in SHELLS:
         if not shutil.which(shell):
             continue
         results["segment_us"][shell] = segment_cost(shell, iterations, repeats) * 1e6
         results["forks_per_prompt"][shell] = forks_per_prompt(shell, 100 if quick else 500)
+        results["refresh_us"][shell] = segment_cost(shell, iterations, repeats, REFRESH_WORK) * 1e6
+        results["forks_per_command"][shell] = forks_per_prompt(shell, 100 if quick else 500, REFRESH_WORK)
     for count in (10, 10_000):
         results["completion_ms"][f"{count} aliases, first word"] = completion_cost(count, ("",)) * 1e3
         results["completion_ms"][f"{count} aliases, role"] = completion_cost(count, ("account-00001", "")) * 1e3
@@ -240,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     for shell, micros in results["segment_us"].items():
         forks = results["forks_per_prompt"][shell]
         proof = "strace unavailable" if forks is None else f"{forks:g} processes started per prompt"
+        print(f"  {shell:5} {micros:8.1f} us   {proof}")
+    print("auto-refresh check, per command while time remains (median):")
+    for shell, micros in results["refresh_us"].items():
+        forks = results["forks_per_command"][shell]
+        proof = "strace unavailable" if forks is None else f"{forks:g} processes started per command"
         print(f"  {shell:5} {micros:8.1f} us   {proof}")
     print("completion, one `assume-role __complete` run (median):")
     for case, millis in results["completion_ms"].items():

@@ -4,13 +4,13 @@
 
 Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
 reusing the MFA session, a cache hit, --help) and the shell benchmarks
-(bench_shells: completion with 10 and 10,000 aliases, the prompt segment in
-each shell), the start-up benchmarks (bench_startup: what the README's line
-for each shell adds to a new shell), assume-role beside awsume on the same
-emulator (bench_peers) and the scale benchmarks (bench_scale: Tab, the picker
-and an assume with 10 to 100,000 aliases) one after the other on the same
-machine, then prints tables of medians and a description of the machine.
---update-readme also writes them
+(bench_shells: completion with 10 and 10,000 aliases, the prompt segment and
+the auto-refresh check in each shell), the start-up benchmarks (bench_startup:
+what the README's line for each shell adds to a new shell), assume-role beside
+awsume on the same emulator (bench_peers) and the scale benchmarks
+(bench_scale: Tab, the picker and an assume with 10 to 100,000 aliases) one
+after the other on the same machine, then prints tables of medians and a
+description of the machine. --update-readme also writes them
 into README.md between its bench markers.
 
 Times are wall-clock medians over fresh processes, interpreter start-up
@@ -50,6 +50,8 @@ def rows(core: dict, shells: dict, startup: dict | None = None) -> list[tuple[st
         ("role switch, MFA session reused", _ms(core["role switch, MFA session reused"]),
          "one AssumeRole, no MFA code"),
         ("cache hit", _ms(core["cache hit"]), "stored role credentials: no AWS call, no botocore"),
+        ("credential-process, cache hit", _ms(core["credential-process, cache hit"]),
+         "what an SDK waits for with a `credential_process` profile"),
     ]
     completion = shells["completion_ms"]
     for count in ("10", "10,000"):
@@ -69,6 +71,13 @@ def rows(core: dict, shells: dict, startup: dict | None = None) -> list[tuple[st
         else:
             proof = f"per prompt; {forks:g} processes started"
         table.append((f"prompt segment, {shell}", f"{micros:.0f} µs", proof))
+    for shell, micros in shells["refresh_us"].items():
+        forks = shells["forks_per_command"].get(shell)
+        if forks is None:
+            proof = "per command while time remains (strace not installed: processes not counted)"
+        else:
+            proof = f"per command while time remains; {forks:g} processes started"
+        table.append((f"auto-refresh check, {shell}", f"{micros:.0f} µs", proof))
     for shell, added in (startup or {}).get("readme", {}).items():
         table.append((
             f"start-up, {shell}: README line", f"+{added:.1f} ms",

@@ -206,3 +206,20 @@ def test_assume_by_alias_and_by_id_through_the_index(aws_env, world, mfa_code, t
     moved = run_cli(aws_env, "--shell", "bash", "production", "read")
     assert moved.returncode == 0, moved.stderr
     assert f"export AWS_ACCOUNT_ID='{world.staging_account_id}'" in moved.stdout
+
+
+def test_a_file_of_100000_detailed_aliases_is_within_the_bound(files, tmp_path):
+    # Object entries with roles and a region, as people indent them: about
+    # 13 MB, beyond the 8 MiB that bounds the tool's other files.
+    table = {
+        f"org-account-{n:06d}": {"id": f"{300000000000 + n:012d}", "roles": ["read", "admin"], "region": "eu-west-1"}
+        for n in range(100_000)
+    }
+    files.write_text(json.dumps(table, indent=2))
+    old = time.time() - 60
+    os.utime(files, (old, old))
+    assert files.stat().st_size > 8 * 1024 * 1024
+    found = accounts.find("org-account-099999")
+    assert found == accounts.Account("org-account-099999", "300000099999", ("read", "admin"), "eu-west-1")
+    assert index_files(tmp_path)  # and later runs read it through the index
+    assert accounts.find("300000000042").alias == "org-account-000042"

@@ -178,7 +178,7 @@ def test_an_account_outside_any_organisation_is_a_clear_denial(aws_env, mfa_code
     assert_clean_failure(run, 5, "ListAccounts", "not in an AWS Organization")
 
 
-@pytest.mark.parametrize("via", ["production", "production:", ":read", "production:bad/role"])
+@pytest.mark.parametrize("via", ["production", "production:", ":read", "production:bad*role"])
 def test_a_malformed_via_is_a_usage_error(aws_env, emulator, via):
     run = sync(aws_env, "--via", via)
     assert_clean_failure(run, 2)

@@ -84,7 +84,7 @@ def test_readable_entries_are_refused(aws_env, emulator, mfa_code):
         path.chmod(0o644)
     run = assume(aws_env, "production", "read", mfa_code())
     assert run.returncode == 0, run.stderr
-    assert "refusing cache entry" in run.stderr and "others can read it" in run.stderr
+    assert "ignoring cache entry" in run.stderr and "others can read it" in run.stderr
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in entries(aws_env, "mfa"))
 
 

@@ -271,7 +271,7 @@ def test_region_is_asked_only_when_nothing_names_one(terminal, aws_env, world, m
     term.run("assume-role production read")
     child.expect_exact("Region [us-east-1]")
     child.send("eu-west\r")
-    child.expect(r"is not a region code")
+    child.expect_exact("3 regions match 'eu-west'")
     # Typing filters by name as well; one region left is the answer.
     child.send("\x15london\r")
     child.expect_exact("MFA code for")
@@ -520,17 +520,28 @@ def test_role_order_recent_first_then_configured(monkeypatch, tmp_path):
     assert interactive.role_order(account) == ["admin", "read", "billing"]
 
 
+def _judge_account(text: str, known: dict) -> interactive.Verdict:
+    return interactive.choose(
+        text,
+        list(known),
+        lambda alias: interactive._account_matches(known[alias], text),
+        valid=interactive.accounts_module.ACCOUNT_ID.fullmatch,
+        noun="account",
+        invalid=lambda: interactive._account_problem(text, known),
+        new=lambda: "new",
+    )
+
+
 def test_account_answers():
     known = {"production": Account("production", "111111111111"), "prod-eu": Account("prod-eu", "333333333333"),
              "staging": Account("staging", "222222222222")}
-    answer = interactive._account_answer
-    assert answer("staging", known) == "staging"
-    assert answer("stag", known) == "staging"  # the only match
-    assert answer("prod", known) is None  # two matches
-    assert answer("3333", known) == "prod-eu"  # by id prefix
-    assert answer("444444444444", known) == "444444444444"  # any literal id
-    assert "2 accounts match" in interactive._account_problem("prod", known)
-    assert "12 digits" in interactive._account_problem("12345", known)
+    assert _judge_account("staging", known).value == "staging"
+    assert _judge_account("stag", known).value == "staging"  # the only match
+    assert _judge_account("prod", known) == (None, "2 accounts match 'prod': type more or pick one with the arrow keys", False)
+    assert _judge_account("3333", known).value == "prod-eu"  # by id prefix
+    assert _judge_account("333333333333", known).value == "prod-eu"  # a known id
+    assert _judge_account("444444444444", known) == ("444444444444", "new: press Enter again to use it", True)
+    assert "12 digits" in _judge_account("12345", known).problem
 
 
 @pytest.mark.parametrize(

@@ -181,10 +181,14 @@ def test_picture_is_the_capture_rendered(tmp_path):
 
 def test_benchmark_table_matches_the_benchmark():
     bench_run = load(ROOT / "bench" / "run.py")
-    core = dict.fromkeys(["full MFA flow", "role switch, MFA session reused", "cache hit", "--help"], 0.1)
+    core = dict.fromkeys(
+        ["full MFA flow", "role switch, MFA session reused", "cache hit", "credential-process, cache hit", "--help"], 0.1
+    )
     shells = {
         "segment_us": {"bash": 1.0, "zsh": 1.0, "fish": 1.0},
         "forks_per_prompt": {"bash": 0.0, "zsh": 0.0, "fish": 0.0},
+        "refresh_us": {"bash": 1.0, "zsh": 1.0, "fish": 1.0},
+        "forks_per_command": {"bash": 0.0, "zsh": 0.0, "fish": 0.0},
         "completion_ms": {
             f"{n} aliases, {case}": 1.0 for n in (10, 10_000) for case in ("first word", "role", "bash prefix")
         },

@@ -220,3 +220,31 @@ _assume_role_precmd() {
 
 # add-zsh-hook appends to precmd_functions, once: other hooks are kept.
 add-zsh-hook precmd _assume_role_precmd
+
+# ---------------------------------------------------------------------------
+# Auto-refresh. Before a command runs (preexec), a role with less than
+# ASSUME_ROLE_REFRESH_BEFORE seconds left (default 600) is assumed again from
+# the MFA session, without a question, once per role session; the helper says
+# so in one line, or, when the MFA session has ended too, says once what to
+# run. While time remains this is arithmetic on EPOCHSECONDS only: no process
+# starts. ASSUME_ROLE_AUTO_REFRESH=0 turns it off.
+
+_assume_role_refresh() {
+  emulate -L zsh
+  [[ ${ASSUME_ROLE_AUTO_REFRESH-1} != 0 && -n ${AWS_ACCOUNT_ROLE-} && -n ${EPOCHSECONDS-} ]] || return 0
+  # Only while the credentials are the ones assume-role exported: keys
+  # another tool put in place since are not replaced behind its back.
+  [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 0
+  local expires=${ASSUME_ROLE_EXPIRES_AT-} before=${ASSUME_ROLE_REFRESH_BEFORE-600}
+  [[ $expires == <-> && ${#expires} -le 12 && $expires != ${_assume_role_refresh_tried-} ]] || return 0
+  [[ $before == <-> && ${#before} -le 6 ]] || before=600
+  (( 10#$expires - EPOCHSECONDS < 10#$before )) || return 0
+  # Once per role session whatever the outcome: a failure is said once, not
+  # before every command.
+  typeset -g _assume_role_refresh_tried=$expires
+  local _assume_role_code
+  _assume_role_code=$(_assume_role_helper __refresh --shell zsh </dev/null) || return 0
+  eval "$_assume_role_code"
+}
+
+add-zsh-hook preexec _assume_role_refresh

@@ -46,3 +46,9 @@ end
 function __assume_role_status --argument-names code
     return $code
 end
+
+# Auto-refresh before each command: see functions/__assume_role_refresh.fish.
+# An event handler must exist at start-up; the check itself is autoloaded.
+function __assume_role_on_preexec --on-event fish_preexec
+    __assume_role_refresh
+end

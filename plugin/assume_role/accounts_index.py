@@ -43,7 +43,7 @@ from assume_role import accounts, paths
 
 INDEX_THRESHOLD = 256 * 1024  # bytes of accounts file; ~5,000 aliases
 HEADER_SIZE = 512
-FORMAT = 2
+FORMAT = 3  # 3: ids that are JSON numbers are indexed; ASCII digits only
 FRESH_SECONDS = 2.0  # a file younger than this is not indexed (see above)
 MISSING = object()
 

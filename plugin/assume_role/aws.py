@@ -13,6 +13,7 @@ is classified here and worded by ``aws_errors``, as the other client's are.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -62,13 +63,27 @@ def _config() -> Config:
     )
 
 
+def _require_plain_files() -> None:
+    """botocore would block on a FIFO config file, or read a device forever."""
+    from assume_role.state_files import UnsafeFile, check_foreign
+
+    for variable, default in (("AWS_CONFIG_FILE", "~/.aws/config"), ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")):
+        path = os.path.expanduser(os.environ.get(variable) or default)
+        try:
+            check_foreign(path)
+        except UnsafeFile as exc:
+            raise UsageError(f"cannot use {path} ({variable}): {exc}") from None
+
+
 class Bastion:
     """The bastion profile: its config, long-term credentials, and the calls made with it."""
 
     def __init__(self, profile: str, region: str | None = None):
         scrub_environment()
         self.profile = profile
-        # An explicit profile makes botocore ignore credential variables too.
+        _require_plain_files()
+        # A profile passed to the Session, unlike one named by AWS_PROFILE,
+        # makes botocore skip the credential variables.
         self._session = botocore.session.Session(profile=profile)
         try:
             with translated("reading the AWS config"):

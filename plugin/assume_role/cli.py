@@ -34,6 +34,10 @@ PASS_THROUGH = {
     "logout": "assume_role.commands.logout",
     "demo": "assume_role.commands.demo",
     "accounts": "assume_role.commands.accounts",
+    "exec": "assume_role.commands.exec_",
+    "credential-process": "assume_role.commands.credential_process",
+    "console": "assume_role.commands.console",
+    "__refresh": "assume_role.commands.refresh",
 }
 # Subcommands whose output is evaluated like the main command's.
 EVALUATED = {"clear"}
@@ -56,16 +60,34 @@ neither the account entry, AWS_REGION, AWS_DEFAULT_REGION nor the profile
 names one. Without a terminal, a missing value is an error.
 """
 
-EPILOG = """\
-subcommands:
-  clear               unset every variable assume-role exported (also --unset)
-  init SHELL          print the line to add to your shell's rc file
-  status              show what is assumed and how long it lasts
-  logout              forget stored MFA and role sessions
-  accounts list       every alias, its id, roles, region and stored sessions
-  accounts sync       add the accounts of an AWS Organization to the accounts
-                      file (--via ACCOUNT:ROLE the first time)
+# One line per subcommand, shown by --help; a test checks that every
+# subcommand above has one.
+SUBCOMMAND_HELP = (
+    ("clear", "unset every variable assume-role exported (also --unset)"),
+    ("init SHELL", "print the line to add to your shell's rc file"),
+    ("status", "show the role assumed and its time left (exit 7 if none)"),
+    ("logout", "forget stored MFA and role sessions"),
+    ("demo", "try it against a local AWS emulator, no account needed"),
+    ("exec ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]", "run COMMAND as the role; this shell is untouched"),
+    ("credential-process ACCOUNT ROLE", "print credential_process JSON for ~/.aws/config profiles\n"
+     "(--profiles [--write]: profiles for the accounts file)"),
+    ("console [ACCOUNT ROLE] [--service NAME] [--print]", "open the AWS console as the role (--print: print the URL)"),
+    ("accounts list|sync", "list aliases and stored sessions (--json), or add an\n"
+     "AWS Organization's accounts (sync --via ACCOUNT:ROLE)"),
+)
 
+
+def _subcommand_lines() -> str:
+    # A usage too long for its column gets a line of its own; "\n" in a text
+    # continues it under the column.
+    lines = []
+    for usage, text in SUBCOMMAND_HELP:
+        first, *more = text.split("\n")
+        lines.append(f"  {usage:<19} {first}" if len(usage) <= 19 else f"  {usage}\n  {'':<19} {first}")
+        lines += [f"  {'':<19} {line}" for line in more]
+    return "".join(line + "\n" for line in lines)
+
+EPILOG = "subcommands:\n" + _subcommand_lines() + """
 sessions longer than one hour:
   AWS counts AssumeRole from MFA session credentials as role chaining and caps
   it at 1 hour. With AWS_ROLE_SESSION_TIMEOUT above 3600, assume-role calls
@@ -79,6 +101,8 @@ environment:
   ASSUME_ROLE_ACCOUNTS_FILE  accounts file (default: ~/.aws/accounts)
   ASSUME_ROLE_MFA_SERIAL     MFA device ARN, if not in the profile's mfa_serial
   ASSUME_ROLE_EXTERNAL_ID    ExternalId: account (default), none, or a value
+  ASSUME_ROLE_SESSION_NAME   role session name (also AWS_USERNAME; default:
+                             the bastion IAM user's name)
   ASSUME_ROLE_CACHE          where sessions are kept: file (default), keyring,
                              env or none
   ASSUME_ROLE_MFA_PROCESS    command that prints the MFA code (also the
@@ -86,6 +110,10 @@ environment:
   ASSUME_ROLE_MFA_PROCESS_TIMEOUT  seconds to wait for it (default: 60)
   ASSUME_ROLE_HTTP_TIMEOUT   seconds per AWS request (default: 10)
   AWS_MAX_ATTEMPTS           attempts per AWS request (default: 3)
+  ASSUME_ROLE_REFRESH_BEFORE seconds left at which the shell plugins renew the
+                             role before the next command (default: 600)
+  ASSUME_ROLE_AUTO_REFRESH   0: the shell plugins never renew the role
+  ASSUME_ROLE_FEDERATION_ENDPOINT  console sign-in endpoint (https or loopback)
 
 signing in through a SAML identity provider (AWS_ASSUME_ROLE_AUTH_SCHEME=saml):
   arguments are ACCOUNT ROLE [REGION]; the username and password come from

@@ -39,7 +39,10 @@ class Credentials(NamedTuple):
         if isinstance(expiration, str):
             expiration = datetime.fromisoformat(expiration.replace("Z", "+00:00"))
         if isinstance(expiration, datetime):
+            # OverflowError for a date near year 1 or 9999 in another zone.
             expiration = expiration.astimezone(timezone.utc)
+        elif expiration is not None:
+            raise TypeError("Expiration must be a date")
         return cls(
             access_key_id=data["AccessKeyId"],
             secret_access_key=data["SecretAccessKey"],
@@ -55,6 +58,9 @@ class MfaSession(NamedTuple):
     profile: str
     serial: str
     user_name: str
+    # The bastion access key that made it: the session is someone else's
+    # once the profile holds another user's keys.
+    bastion_key_id: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -62,6 +68,7 @@ class MfaSession(NamedTuple):
             "profile": self.profile,
             "serial": self.serial,
             "user_name": self.user_name,
+            "bastion_key_id": self.bastion_key_id,
         }
 
     @classmethod
@@ -71,4 +78,5 @@ class MfaSession(NamedTuple):
             profile=str(data["profile"]),
             serial=str(data["serial"]),
             user_name=str(data["user_name"]),
+            bastion_key_id=data.get("bastion_key_id") if isinstance(data.get("bastion_key_id"), str) else None,
         )

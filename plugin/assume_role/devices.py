@@ -1,13 +1,17 @@
 """Remembered identity of the bastion user: name and MFA device per profile.
 
 Saves GetCallerIdentity and iam:ListMFADevices on later runs. Not secret, but
-kept private like everything else the tool writes.
+kept private like everything else the tool writes; a file that cannot be read
+or written is a warning, and the lookups are simply made again.
 """
 
 from __future__ import annotations
 
 from assume_role import paths
-from assume_role.state_files import read_json, write_json_atomic
+from assume_role.state_files import load_optional, save_optional
+
+WHAT = "remembered MFA devices file"
+FIELDS = ("access_key_id", "user_name", "serial")
 
 
 def _path():
@@ -15,27 +19,26 @@ def _path():
 
 
 def _load() -> dict:
-    return read_json(_path())
+    return load_optional(_path(), WHAT)
 
 
 def recall(profile: str) -> dict:
+    """What was remembered for ``profile``: only string fields, the rest is dropped."""
     entry = _load().get(profile)
-    return entry if isinstance(entry, dict) else {}
+    if not isinstance(entry, dict):
+        return {}
+    return {k: entry[k] for k in FIELDS if isinstance(entry.get(k), str) and entry[k]}
 
 
 def remember(profile: str, access_key_id: str, user_name: str, serial: str) -> None:
-    try:
-        data = _load()
-        data[profile] = {"access_key_id": access_key_id, "user_name": user_name, "serial": serial}
-        write_json_atomic(_path(), data)
-    except OSError:
-        pass
+    data = _load()
+    entry = {"access_key_id": access_key_id, "user_name": user_name, "serial": serial}
+    if data.get(profile) != entry:
+        data[profile] = entry
+        save_optional(_path(), data)
 
 
 def forget(profile: str) -> None:
-    try:
-        data = _load()
-        if data.pop(profile, None) is not None:
-            write_json_atomic(_path(), data)
-    except OSError:
-        pass
+    data = _load()
+    if data.pop(profile, None) is not None:
+        save_optional(_path(), data)

@@ -12,34 +12,17 @@ chaining and caps it at one hour:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
-from assume_role import devices, settings
-from assume_role.accounts import Account
+from assume_role import devices, settings, validate
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
-from assume_role.regions import partition  # noqa: F401 (also imported from here)
+from assume_role.request import Request
 from assume_role.store import Store
 
 # Asked only when a new MFA authentication is needed: (device serial,
 # seconds the resulting session will last) -> a validated 6-digit code.
 CodeSource = Callable[[str, int], str]
 Log = Callable[[str], None]
-
-
-class Request(NamedTuple):
-    account: Account
-    role: str
-    region: str
-    duration: int
-    profile: str
-    external_id: str | None
-    source_identity: bool = False  # send the IAM user name as SourceIdentity
-    tags: tuple[tuple[str, str], ...] = ()  # session tags
-
-    @property
-    def role_arn(self) -> str:
-        return f"arn:{partition(self.region)}:iam::{self.account.id}:role/{self.role}"
 
 
 class Flow:
@@ -51,9 +34,27 @@ class Flow:
         self.log = log
         # The bastion user and MFA device found on an earlier run, read once.
         self.remembered = devices.recall(request.profile)
+        self._bastion_keys: Credentials | None = None
+
+    def _keys(self) -> Credentials:
+        """The bastion's long-term keys, read once."""
+        if self._bastion_keys is None:
+            self._bastion_keys = self.bastion.credentials()
+        return self._bastion_keys
+
+    def _bastion_key_id(self) -> str:
+        """The access key the profile holds now.
+
+        Keys written in the profile are read from it as they stand, without
+        the credential chain; only a profile whose keys come from a
+        credential_process has to run it to know which keys it gives.
+        """
+        config = self.bastion.config
+        named = None if config.get("credential_process") else config.get("aws_access_key_id")
+        return named if isinstance(named, str) and named else self._keys().access_key_id
 
     def run(self) -> Credentials:
-        if self.request.duration > settings.ROLE_CHAINING_LIMIT:
+        if self.request.duration is not None and self.request.duration > settings.ROLE_CHAINING_LIMIT:
             self.log(
                 f"{self.request.duration}s is over the 1-hour role-chaining limit: "
                 "assuming the role directly with the long-term keys and MFA"
@@ -82,7 +83,9 @@ class Flow:
         serial = self._known_serial()
         if not serial:
             return None
-        session = self.store.load_mfa(self.request.profile, serial)
+        # Only a session made with the keys the profile holds now: after a
+        # switch to another IAM user's keys, the old user's session is not theirs.
+        session = self.store.load_mfa(self.request.profile, serial, self._bastion_key_id())
         if session is not None:
             self.log(f"reusing the MFA session for {serial} ({int(session.credentials.seconds_left() // 60)} min left)")
         return session
@@ -121,19 +124,34 @@ class Flow:
         return serial
 
     def _mfa_session(self) -> MfaSession:
-        keys = self.bastion.credentials()
+        keys = self._keys()
         user_name, serial = self._identify(keys)
+        profile = self.request.profile
+        if serial != self._known_serial():
+            # The device was only found now: its session may be stored (say, from
+            # before the profile held another user's keys for a while).
+            session = self.store.load_mfa(profile, serial, keys.access_key_id)
+            if session is not None:
+                return session
+        # A person is asked with no lock held: a prompt left unanswered in one
+        # terminal must not stop the others. A code given or printed by the
+        # MFA command is taken under the lock, so that parallel runs (a dozen
+        # SDK processes through credential-process) run that command once.
+        person = getattr(self.code_source, "person", lambda: True)()
+        code = self.code_source(serial, settings.MFA_SESSION_DURATION) if person else None
         # Concurrent runs queue here; all but the first find the session the
-        # first one made, so one MFA code serves every terminal.
-        with self.store.lock_mfa(self.request.profile, serial):
-            session = self.store.load_mfa(self.request.profile, serial)
+        # first one made, so one GetSessionToken serves every terminal.
+        waiting = f"waiting for another assume-role that is getting an MFA session for {serial}"
+        with self.store.lock_mfa(profile, serial, waiting):
+            session = self.store.load_mfa(profile, serial, keys.access_key_id)
             if session is not None:
                 self.log("another assume-role just made an MFA session; reusing it")
                 return session
-            return self._new_mfa_session(keys, user_name, serial)
+            if code is None:
+                code = self.code_source(serial, settings.MFA_SESSION_DURATION)
+            return self._new_mfa_session(keys, user_name, serial, code)
 
-    def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str) -> MfaSession:
-        code = self.code_source(serial, settings.MFA_SESSION_DURATION)
+    def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str, code: str) -> MfaSession:
         self.log(f"calling sts:GetSessionToken with MFA device {serial}")
         try:
             credentials = self.bastion.session_token(keys, serial, code, settings.MFA_SESSION_DURATION)
@@ -142,7 +160,7 @@ class Flow:
             # doubt the device): maybe the remembered device is gone.
             devices.forget(self.request.profile)
             raise
-        session = MfaSession(credentials, self.request.profile, serial, user_name)
+        session = MfaSession(credentials, self.request.profile, serial, user_name, keys.access_key_id)
         self.store.save_mfa(session)
         return session
 
@@ -152,10 +170,11 @@ class Flow:
         request = self.request
         params = {
             "RoleArn": request.role_arn,
-            "RoleSessionName": user_name,
-            "DurationSeconds": request.duration,
+            "RoleSessionName": request.session_name or validate.session_name(user_name),
             **mfa,
         }
+        if request.duration is not None:
+            params["DurationSeconds"] = request.duration
         if request.external_id is not None:
             params["ExternalId"] = request.external_id
         # Opt-in traceability (each needs its own permission in the trust policy).
@@ -163,11 +182,12 @@ class Flow:
             params["SourceIdentity"] = user_name
         if request.tags:
             params["Tags"] = [{"Key": key, "Value": value} for key, value in request.tags]
-        self.log(f"calling sts:AssumeRole on {request.role_arn} for {request.duration}s")
+        length = f"{request.duration}s" if request.duration is not None else "AWS's default duration"
+        self.log(f"calling sts:AssumeRole on {request.role_arn} for {length}")
         return self.bastion.assume_role(credentials, **params)
 
     def _assume_directly(self) -> Credentials:
-        keys = self.bastion.credentials()
+        keys = self._keys()
         user_name, serial = self._identify(keys)
         code = self.code_source(serial, self.request.duration)
         try:

@@ -1,43 +1,53 @@
 """What the user assumed before: roles per account and the last choices.
 
 Feeds completion (roles assumed before) and the interactive pickers (last
-choices first). Losing this file loses nothing important, so every read error
-is treated as "no history".
+choices first). Losing this file loses nothing important, so a file that
+cannot be read, or is damaged, is one warning and reads as "no history".
 """
 
 from __future__ import annotations
 
 from assume_role import paths
-from assume_role.state_files import read_json, write_json_atomic
+from assume_role.state_files import load_optional, save_optional, warn_damaged
 
 MAX_ROLES_PER_ACCOUNT = 20
+WHAT = "history file"
 
 
 def _path():
     return paths.state_dir() / "history.json"
 
 
+def _sound(data: dict) -> bool:
+    roles, last = data.get("roles", {}), data.get("last", {})
+    return (
+        isinstance(roles, dict)
+        and all(isinstance(v, list) and all(isinstance(r, str) for r in v) for v in roles.values())
+        and isinstance(last, dict)
+        and all(isinstance(v, str) for v in last.values())
+    )
+
+
 def load() -> dict:
-    return read_json(_path())
+    data = load_optional(_path(), WHAT)
+    if not _sound(data):
+        warn_damaged(_path(), WHAT)
+        return {}
+    return data
 
 
 def roles_for(account_id: str, data: dict | None = None) -> list[str]:
-    roles = (data if data is not None else load()).get("roles", {}).get(account_id, [])
-    return [r for r in roles if isinstance(r, str)]
+    return list((data if data is not None else load()).get("roles", {}).get(account_id, []))
 
 
 def last_choice(data: dict | None = None) -> dict:
-    last = (data if data is not None else load()).get("last", {})
-    return last if isinstance(last, dict) else {}
+    return dict((data if data is not None else load()).get("last", {}))
 
 
 def record(account_alias: str, account_id: str, role: str, region: str) -> None:
-    """Remember a successful assume; never fails the command."""
-    try:
-        data = load()
-        roles = [r for r in roles_for(account_id, data) if r != role]
-        data.setdefault("roles", {})[account_id] = ([role] + roles)[:MAX_ROLES_PER_ACCOUNT]
-        data["last"] = {"account": account_alias, "role": role, "region": region}
-        write_json_atomic(_path(), data)
-    except OSError:
-        pass
+    """Remember a successful assume; a failure is a warning, never the command's."""
+    data = load()
+    roles = [r for r in roles_for(account_id, data) if r != role]
+    data.setdefault("roles", {})[account_id] = ([role] + roles)[:MAX_ROLES_PER_ACCOUNT]
+    data["last"] = {"account": account_alias, "role": role, "region": region}
+    save_optional(_path(), data)

@@ -15,21 +15,26 @@ The questions:
 
 * account: a filter-as-you-type list of the aliases in the accounts file,
   each shown with its id, the last account first; typing narrows by alias or
-  by id prefix, a literal 12-digit id is accepted, and Enter on a filter that
-  leaves one account picks it. Enter on an empty line takes the default shown
-  in brackets.
+  by id prefix. Enter on an empty line takes the default shown in brackets.
 * role: the roles assumed before in that account (most recent first), then
-  the ones listed for it in the accounts file; any valid role name may be
-  typed.
+  the ones listed for it in the accounts file (with their IAM path, if any).
 * region: asked only when nothing else names one (argument, the account's
   region, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the bastion profile);
   the default is the region picked last time, else us-east-1. Typing filters
-  by code or by name ("ireland"); any well-formed code is accepted.
+  by code or by name ("ireland").
 * SAML username and password (``AWS_ASSUME_ROLE_AUTH_SCHEME=saml``): what
   the SAML file does not hold; the password in a hidden field.
 * MFA code: a hidden field that accepts exactly six digits (spaces are
   ignored, as authenticator apps group them) and says which device it is for
   and how long the resulting session lasts.
+
+The three lists answer Enter the same way (``choose``): a value of the list
+typed in full, the only one the filter leaves, or else the only one that
+starts with the typed text, is taken; a well-formed
+value that is not in the list (a 12-digit id, a role name, a region code) is
+taken only after the person confirms it with a second Enter, so a filter
+such as ``ad`` is never sent as a role. Problems are shown on the question's
+own line, right after the typed text.
 
 Ctrl-C, Ctrl-D on an empty field or Esc at any question raise
 ``errors.Interrupted`` (exit 130); prompt_toolkit restores the terminal mode
@@ -44,6 +49,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from assume_role import accounts as accounts_module
 from assume_role import history, paths, settings, validate
@@ -55,10 +61,14 @@ TTY = "/dev/tty"
 MAX_SUGGESTIONS = 200  # accounts shown in the picker's menu at once
 
 
-def available() -> bool:
-    """Whether questions can be asked: stdin is a terminal and /dev/tty opens."""
+def available(require_stdin: bool = True) -> bool:
+    """Whether questions can be asked: stdin is a terminal and /dev/tty opens.
+
+    ``require_stdin=False``: /dev/tty alone will do, for a helper that a tool
+    started with pipes while a person sits at the terminal it came from.
+    """
     try:
-        if not os.isatty(0):
+        if require_stdin and not os.isatty(0):
             return False
         fd = os.open(TTY, os.O_RDWR | os.O_NOCTTY)
     except OSError:
@@ -74,16 +84,23 @@ def ask_account(known: dict[str, Account]) -> str:
     """An alias from ``known`` or a literal 12-digit account id."""
     last = history.last_choice().get("account")
     ordered = account_order(known, last)
-    default = last if isinstance(last, str) and _account_answer(last, known) else None
+    default = last if isinstance(last, str) and (last in known or accounts_module.ACCOUNT_ID.fullmatch(last)) else None
     if default is None and len(ordered) == 1:
         default = ordered[0].alias
 
-    def check(text: str) -> bool | str:
-        if _account_answer(text, known) is not None:
-            return True
-        if not text.strip():
-            return "type an account alias or a 12-digit account id"
-        return _account_problem(text, known)
+    def judge(text: str) -> Verdict:
+        text = text.strip()
+        if not text:
+            return Verdict(default) if default else Verdict(None, "type an account alias or a 12-digit account id")
+        return choose(
+            text,
+            [account.alias for account in ordered],
+            lambda alias: _account_matches(known[alias], text),
+            valid=accounts_module.ACCOUNT_ID.fullmatch,
+            noun="account",
+            invalid=lambda: _account_problem(text, known),
+            new=lambda: f"{text} is not in {paths.accounts_file()}",
+        )
 
     def complete(text: str) -> Iterable[tuple[str, str]]:
         # prompt_toolkit takes every suggestion before drawing the menu; with
@@ -101,8 +118,7 @@ def ask_account(known: dict[str, Account]) -> str:
         "Account" if known else "Account id",
         default=default,
         complete=complete,
-        check=check,
-        resolve=lambda text: _account_answer(text, known),
+        judge=judge,
         what="account",
         open_menu=bool(known),
     )
@@ -111,27 +127,32 @@ def ask_account(known: dict[str, Account]) -> str:
 def ask_role(account: Account) -> str:
     """A valid IAM role name, known roles for ``account`` offered first."""
     roles = role_order(account)
+    label = account.alias if account.alias == account.id else f"{account.alias} ({account.id})"
 
-    def check(text: str) -> bool | str:
-        if not text.strip():
-            return "type the name of the role to assume"
-        try:
-            validate.role_name(text.strip())
-        except AssumeRoleError as exc:
-            return str(exc)
-        return True
+    def judge(text: str) -> Verdict:
+        text = text.strip()
+        if not text:
+            return Verdict(roles[0]) if roles else Verdict(None, "type the name of the role to assume")
+        return choose(
+            text,
+            roles,
+            lambda role: _role_matches(role, text),
+            valid=_valid_role,
+            noun="role",
+            invalid=lambda: _role_problem(text),
+            new=lambda: f"{text!r} is not a role offered for {account.alias}",
+        )
 
     def complete(text: str) -> Iterable[tuple[str, str]]:
         for role in roles:
-            if text.strip().casefold() in role.casefold():
+            if _role_matches(role, text):
                 yield role, ""
 
-    label = account.alias if account.alias == account.id else f"{account.alias} ({account.id})"
     return _free_text(
         f"Role in {label}",
         default=roles[0] if roles else None,
         complete=complete,
-        check=check,
+        judge=judge,
         what="role",
         open_menu=bool(roles),
     )
@@ -143,67 +164,125 @@ def ask_region() -> str:
     default = last if isinstance(last, str) and _valid_region(last) else settings.DEFAULT_REGION
     regions = [default] + [r for r in known_regions() if r != default]
 
-    def check(text: str) -> bool | str:
-        if _valid_region(text.strip()):
-            return True
-        return f"{text.strip()!r} is not a region code such as us-east-1"
+    def judge(text: str) -> Verdict:
+        text = text.strip()
+        if not text:
+            return Verdict(default)
+        # A well-formed code missing from the table (a region newer than
+        # it) is still possible, once confirmed.
+        return choose(
+            text,
+            regions,
+            lambda region: _region_matches(region, text),
+            valid=_valid_region,
+            noun="region",
+            invalid=lambda: f"{text!r} is not a region code such as us-east-1",
+            new=lambda: f"{text} is not a region this version knows",
+        )
 
     def complete(text: str) -> Iterable[tuple[str, str]]:
         for region in regions:
             if _region_matches(region, text):
                 yield region, region_names.name(region)
 
-    def resolve(text: str) -> str:
-        # A well-formed code is taken as typed (a region newer than the
-        # table); otherwise a filter that leaves one region means it.
-        text = text.strip()
-        matches = [region for region in regions if _region_matches(region, text)]
-        return matches[0] if not _valid_region(text) and len(matches) == 1 else text
-
-    return _free_text("Region", default=default, complete=complete, check=check, resolve=resolve, what="region")
+    return _free_text("Region", default=default, complete=complete, judge=judge, what="region")
 
 
 def ask_mfa_code(serial: str, seconds: int) -> str:
     """Six digits typed into a hidden field."""
 
-    def check(text: str) -> bool | str:
+    def judge(text: str) -> Verdict:
+        code = _without_spaces(text)
         # The message never repeats the input: it may be a password typed by mistake.
-        return True if validate.is_mfa_code(_without_spaces(text)) else "the MFA code is 6 digits"
+        return Verdict(code) if validate.is_mfa_code(code) else Verdict(None, "the MFA code is 6 digits")
 
     message = f"MFA code for {serial} (session lasts {describe_duration(seconds)})"
 
     def build(questionary, **io):
-        return questionary.password(message, validate=check, validate_while_typing=False, **io)
+        return questionary.password(message, **io)
 
-    code = _without_spaces(_run(build, "MFA code"))
-    return validate.mfa_code(code)
+    return validate.mfa_code(_run(build, "MFA code", judge=judge))
+
+
+# -- what Enter does -----------------------------------------------------------------
+
+
+class Verdict(NamedTuple):
+    """What Enter on the typed text means."""
+
+    value: str | None  # the answer; None keeps the question open
+    problem: str = ""  # shown next to the typed text
+    new: bool = False  # not one of the values offered: a second Enter confirms it
+
+
+def choose(
+    text: str,
+    offered: list[str],
+    matches: Callable[[str], bool],
+    *,
+    valid: Callable[[str], object],
+    noun: str,
+    invalid: Callable[[], str],
+    new: Callable[[], str],
+) -> Verdict:
+    """The one rule of every question with a list (accounts, roles, regions).
+
+    Enter takes an offered value typed in full, or the only one the typed
+    filter leaves, or else the only one that starts with it. Anything else that is well formed is never sent at once
+    while there is a list: the person is told, and Enter again on the same
+    text confirms it.
+    """
+    if text in offered:
+        return Verdict(text)
+    found = [value for value in offered if matches(value)]
+    if len(found) == 1:
+        return Verdict(found[0])
+    # "ad" matches both read and admin, but only admin starts with it.
+    starting = [value for value in found if value.casefold().startswith(text.casefold())]
+    if len(starting) == 1:
+        return Verdict(starting[0])
+    if not valid(text):
+        if found:
+            return Verdict(None, f"{len(found)} {noun}s match {text!r}: type more or pick one with the arrow keys")
+        return Verdict(None, invalid())
+    if not offered:
+        return Verdict(text)
+    if found:
+        return Verdict(
+            text, f"{len(found)} {noun}s match: pick one with the arrow keys, or Enter again for {text!r} itself", new=True
+        )
+    return Verdict(text, f"{new()}: press Enter again to use it", new=True)
 
 
 def ask_saml_username() -> str:
     """The identity provider's username, typed visibly."""
     from assume_role import saml
 
-    def check(text: str) -> bool | str:
-        return True if text.strip() and not saml.has_control(text) else "type your identity provider username"
+    def judge(text: str) -> Verdict:
+        if text.strip() and not saml.has_control(text):
+            return Verdict(text.strip())
+        return Verdict(None, "type your identity provider username")
 
     def build(questionary, **io):
-        return questionary.text("SAML username", validate=check, validate_while_typing=False, **io)
+        return questionary.text("SAML username", **io)
 
-    return saml.check_typed(_run(build, "SAML username").strip(), "SAML username")
+    return saml.check_typed(_run(build, "SAML username", judge=judge).strip(), "SAML username")
 
 
 def ask_saml_password(user: str) -> str:
     """The identity provider's password, in a hidden field."""
     from assume_role import saml
 
-    def check(text: str) -> bool | str:
+    def judge(text: str) -> Verdict:
         # The message never repeats the input.
-        return True if text and not saml.has_control(text) else "type your identity provider password"
+        if text and not saml.has_control(text):
+            return Verdict(text)
+        return Verdict(None, "type your identity provider password")
 
     def build(questionary, **io):
-        return questionary.password(f"SAML password for {user}", validate=check, validate_while_typing=False, **io)
+        return questionary.password(f"SAML password for {user}", **io)
 
-    return saml.check_typed(_run(build, "SAML password"), "SAML password")
+    return saml.check_typed(_run(build, "SAML password", judge=judge), "SAML password")
 
 
 # -- ordering and matching -------------------------------------------------------
@@ -247,18 +326,13 @@ def _account_matches(account: Account, text: str) -> bool:
     return text.casefold() in account.alias.casefold() or (text.isdigit() and account.id.startswith(text))
 
 
+def _role_matches(role: str, text: str) -> bool:
+    return text.strip().casefold() in role.casefold()
+
+
 def _region_matches(region: str, text: str) -> bool:
     typed = text.strip().casefold()
     return typed in region or typed in region_names.name(region).casefold()
-
-
-def _account_answer(text: str, known: dict[str, Account]) -> str | None:
-    """What the typed text stands for: an alias, an id, or the one match of a filter."""
-    text = text.strip()
-    if text in known or accounts_module.ACCOUNT_ID.fullmatch(text):
-        return text
-    matches = [account for account in known.values() if _account_matches(account, text)]
-    return matches[0].alias if len(matches) == 1 else None
 
 
 def _account_problem(text: str, known: dict[str, Account]) -> str:
@@ -271,6 +345,14 @@ def _account_problem(text: str, known: dict[str, Account]) -> str:
     if text.isdigit():
         return f"an account id has 12 digits ({len(text)} typed)"
     return f"no account matches {text!r}"
+
+
+def _role_problem(text: str) -> str:
+    try:
+        validate.role_name(text)
+    except AssumeRoleError as exc:
+        return str(exc)
+    return ""
 
 
 def _without_spaces(text: str) -> str:
@@ -301,24 +383,18 @@ def _free_text(
     *,
     default: str | None,
     complete: Callable[[str], Iterable[tuple[str, str]]],
-    check: Callable[[str], bool | str],
+    judge: Callable[[str], Verdict],
     what: str,
-    resolve: Callable[[str], str | None] | None = None,
     open_menu: bool = True,
 ) -> str:
     """A line of text with a filtered menu of suggestions.
 
-    On Enter an empty line becomes ``default`` and ``resolve`` may turn the
-    typed text into what it stands for, before ``check`` judges it, so the
-    answered question shows the value really used.
+    On Enter ``judge`` decides; the typed text is replaced by what it stands
+    for before the question is answered, so the answered question shows the
+    value really used.
     """
     if default:
         message = f"{message} [{default}]"
-
-    def accepted(text: str) -> str | None:
-        if not text.strip():
-            return default
-        return resolve(text) if resolve else text.strip()
 
     def build(questionary, **io):
         from prompt_toolkit.completion import Completer, Completion
@@ -329,11 +405,9 @@ def _free_text(
                 for value, meta in complete(typed):
                     yield Completion(value, start_position=-len(typed), display_meta=meta)
 
-        return questionary.autocomplete(
-            message, choices=[], completer=Suggestions(), validate=check, validate_while_typing=False, **io
-        )
+        return questionary.autocomplete(message, choices=[], completer=Suggestions(), **io)
 
-    return _run(build, what, open_menu=open_menu, on_enter=accepted).strip()
+    return _run(build, what, open_menu=open_menu, judge=judge).strip()
 
 
 @contextmanager
@@ -363,15 +437,15 @@ def _run(
     build: Callable[..., object],
     what: str,
     *,
+    judge: Callable[[str], Verdict],
     open_menu: bool = False,
-    on_enter: Callable[[str], str | None] | None = None,
 ) -> str:
     import questionary
 
     with _terminal() as io:
         application = build(questionary, **io).application
         buffer = application.current_buffer
-        _add_bindings(application, buffer, on_enter)
+        _add_bindings(application, buffer, judge)
 
         def show_menu() -> None:
             if open_menu:
@@ -386,10 +460,29 @@ def _run(
     return answer
 
 
-def _add_bindings(application, buffer, on_enter: Callable[[str], str | None] | None) -> None:
-    """Esc cancels; Enter may first replace the typed text with what it means."""
-    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+def _add_bindings(application, buffer, judge: Callable[[str], Verdict]) -> None:
+    """Esc cancels; Enter asks ``judge``, and a problem is shown beside the text.
 
+    prompt_toolkit's own validation message sits at the bottom of the space
+    reserved for the menu, which is the terminal's last row: far from the
+    question. Here it follows the typed text on the question's own line.
+    """
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+    from prompt_toolkit.layout.processors import AfterInput
+
+    state = {"problem": "", "confirm": None}
+    control = application.layout.current_control
+    control.input_processors = [
+        *(control.input_processors or []),
+        AfterInput(lambda: f"  {state['problem']}" if state["problem"] else "", style="class:assume-role-problem fg:ansired"),
+    ]
+
+    def typed(_buffer) -> None:
+        # Any change takes back a pending confirmation with the message.
+        state["problem"] = ""
+        state["confirm"] = None
+
+    buffer.on_text_changed += typed
     bindings = KeyBindings()
 
     # eager: do not wait to see whether Esc starts an Alt- key combination.
@@ -397,15 +490,20 @@ def _add_bindings(application, buffer, on_enter: Callable[[str], str | None] | N
     def _cancel(event) -> None:
         event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
 
-    if on_enter is not None:
-
-        @bindings.add("enter")
-        def _accept(event) -> None:
-            value = on_enter(buffer.text)
-            if value is not None and value != buffer.text:
-                buffer.text = value
-                buffer.cursor_position = len(value)
+    @bindings.add("enter")
+    def _accept(event) -> None:
+        text = buffer.text
+        verdict = judge(text)
+        if verdict.value is not None and (not verdict.new or state["confirm"] == text):
+            if verdict.value != text:
+                buffer.text = verdict.value
+                buffer.cursor_position = len(verdict.value)
+            state["problem"] = ""
+            buffer.complete_state = None
             buffer.validate_and_handle()
+            return
+        state["confirm"] = text if verdict.new else None
+        state["problem"] = verdict.problem
 
     # Later bindings win, so these take precedence over questionary's own.
     existing = [application.key_bindings] if application.key_bindings is not None else []

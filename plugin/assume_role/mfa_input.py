@@ -115,8 +115,16 @@ def run(command: Command, seconds: float | None = None) -> str:
         raise MfaError(f"{what} must print only the 6-digit code, but printed something else") from None
 
 
-def source(given: str | None, profile_config: dict, profile: str, log: Log) -> CodeSource:
-    """The flow's callback: (device serial, session seconds) -> code."""
+def source(
+    given: str | None, profile_config: dict, profile: str, log: Log, *, stdin_terminal: bool = True,
+    otherwise: str | None = None,
+) -> CodeSource:
+    """The flow's callback: (device serial, session seconds) -> code.
+
+    ``stdin_terminal=False`` asks on the controlling terminal even when stdin
+    is not one (a tool that started us with pipes). ``otherwise`` replaces the
+    advice given when there is no way at all to get a code.
+    """
 
     def code_for(serial: str, seconds: int) -> str:
         if given:
@@ -127,12 +135,16 @@ def source(given: str | None, profile_config: dict, profile: str, log: Log) -> C
             return run(command)
         from assume_role import interactive
 
-        if interactive.available():
+        if interactive.available(require_stdin=stdin_terminal):
             return interactive.ask_mfa_code(serial, seconds)
-        raise UsageError(
-            f"an MFA code for {serial} is needed and there is no terminal to ask on: pass it as "
-            f"MFA_TOKEN, or set {ENVIRONMENT} or {PROFILE_SETTING} in the profile to a command that prints it"
+        advice = otherwise or (
+            f"pass it as MFA_TOKEN, or set {ENVIRONMENT} or {PROFILE_SETTING} in the profile to a command that prints it"
         )
+        raise UsageError(f"an MFA code for {serial} is needed and there is no terminal to ask on: {advice}")
+
+    # Whether a code would be asked of a person (not given, no MFA command):
+    # the flow asks a person with no lock held, and a program under the lock.
+    code_for.person = lambda: not given and configured(profile_config, profile) is None
 
     return code_for
 

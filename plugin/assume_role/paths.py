@@ -17,7 +17,8 @@ def _xdg(var: str, fallback: str) -> Path:
 
 
 def accounts_file() -> Path:
-    explicit = os.environ.get("ASSUME_ROLE_ACCOUNTS_FILE")
+    # ACCOUNTS_FILE is the original tool's name for it.
+    explicit = os.environ.get("ASSUME_ROLE_ACCOUNTS_FILE") or os.environ.get("ACCOUNTS_FILE")
     if explicit:
         return Path(explicit).expanduser()
     return Path.home() / ".aws" / "accounts"

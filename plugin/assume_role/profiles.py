@@ -16,6 +16,8 @@ import os
 import shlex
 from typing import NamedTuple
 
+from assume_role.errors import UsageError
+
 # Keys that change how botocore finds credentials or reaches AWS. A profile
 # with any of them is botocore's to read: it follows rules this module does
 # not copy.
@@ -55,14 +57,25 @@ _NOT_PLAIN_ENVIRONMENT = (
 
 
 def _raw(path: str) -> dict[str, dict[str, str]] | None:
-    """Sections of one INI file; {} when absent, None when botocore must judge it."""
+    """Sections of one INI file; {} when absent, None when botocore must judge it.
+
+    Read through the tool's one safe reader: a FIFO, a device or a huge file
+    at the path is a usage error, not a hang and not "no file".
+    """
+    from assume_role.errors import UsageError
+    from assume_role.state_files import UnsafeFile, read_text
+
     path = os.path.expanduser(os.path.expandvars(path))
-    if not os.path.isfile(path):
+    try:
+        text = read_text(path)
+    except UnsafeFile as exc:
+        raise UsageError(f"cannot use {path}: {exc}") from None
+    if text is None:
         return {}
     parser = configparser.RawConfigParser()
     try:
-        parser.read([path])
-    except (configparser.Error, UnicodeDecodeError, OSError):
+        parser.read_string(text, source=path)
+    except configparser.Error:
         return None
     return {section: dict(parser.items(section)) for section in parser.sections()}
 
@@ -82,6 +95,37 @@ def _profile_map(config: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]
     return profiles
 
 
+def _files() -> tuple[str, str]:
+    return (
+        os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config",
+        os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials",
+    )
+
+
+def profile_region(profile: str) -> str | None:
+    """The profile's ``region`` as botocore scopes it (the credentials file's wins).
+
+    The region is resolved before the role cache is asked, and a cache hit
+    must not import botocore; a file botocore would refuse is refused here.
+    """
+    parsed = []
+    for path in _files():
+        sections = _raw(path)
+        if sections is None:
+            # Never the parser's message: it quotes lines, which may hold keys.
+            raise UsageError(f"cannot parse the AWS file {path}: it is not in the INI format botocore reads")
+        parsed.append(sections)
+    config, credentials = parsed
+    profiles = _profile_map(config)
+    for name, values in credentials.items():
+        profiles.setdefault(name, {}).update(values)
+    region = profiles.get(profile, {}).get("region")
+    # An indented block is a nested section in botocore, never a region.
+    if not region or region.startswith("\n"):
+        return None
+    return region
+
+
 class PlainProfile(NamedTuple):
     settings: dict[str, str]  # config and credentials files merged, as botocore scopes them
     access_key_id: str
@@ -93,8 +137,8 @@ def plain_profile(profile: str) -> PlainProfile | None:
     """The profile when it is static keys botocore would read the same way, else None."""
     if any(os.environ.get(name) for name in _NOT_PLAIN_ENVIRONMENT):
         return None
-    config = _raw(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
-    credentials = _raw(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
+    config_file, credentials_file = _files()
+    config, credentials = _raw(config_file), _raw(credentials_file)
     if config is None or credentials is None:
         return None
     profiles = _profile_map(config)

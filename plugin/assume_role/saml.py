@@ -219,34 +219,16 @@ def read_credentials_file(path: Path) -> dict[str, str] | None:
     The file holds a password, so it is trusted only if it is a regular file
     of this user that nobody else can read or change.
     """
-    import stat
+    from assume_role.state_files import UnsafeFile, read_text
 
     try:
-        # O_NONBLOCK: opening a FIFO planted at the path must not hang.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-    except FileNotFoundError:
+        # Symbolic links are followed (dotfiles); what they name is checked.
+        text = read_text(path, owned=True, secret=True, limit=MAX_FILE_BYTES)
+    except UnsafeFile as exc:
+        fix = f"; run: chmod 600 {path}" if exc.mode else ""
+        raise UsageError(f"refusing {FILE} {path}: {exc}{fix}") from None
+    if text is None:
         return None
-    except OSError as exc:
-        raise UsageError(f"cannot read {FILE} {path}: {exc.strerror}") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise UsageError(f"refusing {FILE} {path}: it is not a regular file")
-    with os.fdopen(fd, "rb") as handle:
-        if info.st_uid != os.geteuid():
-            raise UsageError(f"refusing {FILE} {path}: it belongs to another user (uid {info.st_uid})")
-        if info.st_mode & 0o077:
-            raise UsageError(
-                f"refusing {FILE} {path}: it holds a password and others can read or change it "
-                f"(mode {stat.S_IMODE(info.st_mode):o}); run: chmod 600 {path}"
-            )
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise UsageError(f"refusing {FILE} {path}: larger than {MAX_FILE_BYTES // 1024} KiB")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"refusing {FILE} {path}: it is not UTF-8 text") from None
     return parse_credentials(text, path)
 
 

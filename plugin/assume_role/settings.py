@@ -46,6 +46,19 @@ def external_id(account_id: str) -> str | None:
     return value
 
 
+def session_name() -> str | None:
+    """The role session name asked for, if any, made valid for AWS.
+
+    ``ASSUME_ROLE_SESSION_NAME``, else ``AWS_USERNAME`` (the original tool's
+    name for it); without either, the bastion IAM user's name is used.
+    """
+    for name in ("ASSUME_ROLE_SESSION_NAME", "AWS_USERNAME"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return validate.session_name(value)
+    return None
+
+
 def region_from_environment() -> str | None:
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         value = os.environ.get(name)

@@ -30,6 +30,8 @@ MFA_SESSION = "ASSUME_ROLE_MFA_SESSION"
 
 EXPORTED = CREDENTIALS + IDENTITY + (MFA_SESSION,)
 
-# Unset on every assume: botocore prefers a named profile over the exported
-# credentials, so a leftover AWS_PROFILE would silently win.
+# Unset on every assume. The AWS CLI and boto3 (botocore) keep using the
+# exported keys when AWS_PROFILE is set, but the JavaScript SDK v3 lets the
+# profile win and would silently run as the bastion user; other settings of
+# that profile (its region for one) would leak into every tool as well.
 UNSET_ON_ASSUME = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")

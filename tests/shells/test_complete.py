@@ -31,8 +31,10 @@ def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
     # zsh: a header per kind, then each value with its description aligned.
     groups = zsh_groups(lines)
     assert list(groups) == ["subcommand", "account"]
-    assert ("production", "production  -- 111111111111") in groups["account"]
-    assert ("sandbox", "sandbox     -- 012345678901") in groups["account"]
+    # Padded to the longest value listed, subcommands included.
+    width = max(len(value) for group in groups.values() for value, _ in group)
+    assert ("production", f"{'production':{width}}  -- 111111111111") in groups["account"]
+    assert ("sandbox", f"{'sandbox':{width}}  -- 012345678901") in groups["account"]
     assert [value for value, _ in groups["subcommand"]] == list(complete.SUBCOMMANDS)
     # zsh lists the groups one under the other: one column for every description.
     columns = {display.index(" -- ") for group in groups.values() for _, display in group if " -- " in display}

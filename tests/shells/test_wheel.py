@@ -125,3 +125,29 @@ def test_stable_path_survives_a_rebuilt_venv(wheel, tmp_path):
         entry = {"bash": "assume-role.bash", "zsh": "assume-role.plugin.zsh", "fish": "init.fish"}[shell]
         assert (path / entry).is_file()
         assert path.resolve() == (venv / "share" / "assume-role" / shell).resolve()
+
+
+# The original tool's rc line, `source $(which assume-role)`, with the
+# installed program on PATH: bash and zsh load the plugin from it, under
+# strict flags; another shell is told what the file is.
+SOURCED = {
+    "bash": "source \"$(command -v assume-role)\"\ntype -t assume-role\nassume-role --version\n",
+    "zsh": "source \"$(command -v assume-role)\"\nprint -r -- ${+functions[assume-role]}\nassume-role --version\n",
+}
+
+
+@pytest.mark.parametrize("shell", sorted(SOURCED))
+def test_the_original_rc_line_sources_the_program(venv, shell, tmp_path):
+    require(shell)
+    env = dict(_env(tmp_path), PATH=f"{venv / 'bin'}:/usr/bin:/bin")
+    result = subprocess.run([*STRICT[shell], SOURCED[shell]], env=env, capture_output=True, text=True, timeout=60)
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [FIRST[shell], f"assume-role {__version__}"]
+
+
+def test_sourcing_the_program_in_sh_says_what_it_is(venv, tmp_path):
+    env = dict(_env(tmp_path), PATH=f"{venv / 'bin'}:/usr/bin:/bin")
+    result = subprocess.run(["sh", "-c", '. "$(command -v assume-role)"; echo "rc=$?"'], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout == "rc=2\n"
+    assert result.stderr == "assume-role: this is a program, not a file to source; see assume-role init --help\n"

@@ -1,106 +1,231 @@
-"""The main command: resolve everything locally, run the STS flow, print code."""
+"""The main command: resolve everything locally, run the STS flow, print code.
+
+``obtain`` is the one path from a request to role credentials; ``exec``,
+``credential-process``, ``console`` and the shells' auto-refresh use it too.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
+from typing import NamedTuple
 
 from assume_role import accounts, emitters, saml, settings, validate, variables
+from assume_role.accounts import Account
+from assume_role.credentials import Credentials
 from assume_role.errors import UsageError
+from assume_role.request import Request, partition
+from assume_role.store import ROLE_REUSE_MARGIN, Store
+
+Log = Callable[[str], None]
+# (the MFA_TOKEN argument or None, the Bastion, log) -> the flow's code source.
+CodeSourceFactory = Callable[..., Callable[[str, int], str]]
 
 
-def _logger(verbose: bool):
+def logger(verbose: bool) -> Log:
+    from assume_role.safe_text import printable
+
     def log(message: str) -> None:
         if verbose:
-            print(f"assume-role: {message}", file=sys.stderr)
+            # Aliases and role names may hold escape sequences: shown as ?.
+            print(f"assume-role: {printable(message)}", file=sys.stderr)
 
     return log
+
+
+class Assumed(NamedTuple):
+    """A resolved request and the role credentials obtained for it."""
+
+    account: Account
+    role: str
+    region: str
+    credentials: Credentials
+    store: Store
 
 
 def main(args) -> int:
     from assume_role.detect import calling_shell
 
-    emitter = emitters.for_shell(args.shell or calling_shell())
+    shell = args.shell or calling_shell()
+    emitter = emitters.for_shell(shell)
     if args.unset:
         _write(emitter.script(unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME))
         return 0
-    log = _logger(args.verbose)
+    if args.shell is None and os.isatty(1):
+        # Printed on a terminal, credentials would change nothing and stay in
+        # the scrollback: say how to load the function instead, before any
+        # question or AWS call.
+        raise UsageError(f"credentials are not printed on a terminal; {_how_to_load(shell)}")
+    log = logger(args.verbose)
     # AWS_ASSUME_ROLE_AUTH_SCHEME=saml: ACCOUNT ROLE [REGION], signed in at an identity provider.
     provider = saml.configured(args)
-
-    # Everything that can be checked without the network is checked first.
-    account_name = args.account or _missing(
-        "ACCOUNT" if args.role else "ACCOUNT and ROLE", lambda ui: ui.ask_account(accounts.choices())
+    assumed = obtain(
+        args.account, args.role, args.mfa_token, args.region, refresh=args.refresh, log=log, provider=provider
     )
-    # Only the entry named is read (a large file through its index).
-    account = accounts.find(account_name)
-    role = validate.role_name(args.role or _missing("ROLE", lambda ui: ui.ask_role(account)))
-    code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
-    duration = settings.role_duration()
-    region = args.region and validate.region(args.region)
-    region = region or account.region or settings.region_from_environment()
-    log(f"account {account.alias} ({account.id}), role {role}, {duration}s")
 
-    from assume_role import exports, history
+    from assume_role import history
 
-    credentials, region, store = role_credentials(
-        account, role, region, code, refresh=args.refresh, log=log, provider=provider
-    )
-    values = exports.for_role(credentials, account.alias, account.id, role, region)
-    values.update(store.exports())
-    _write(emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME))
-    history.record(account.alias, account.id, role, region)
-    log(f"assumed {role} in {account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
+    # All bookkeeping before the one write to stdout; each part of it only
+    # warns when it fails, so the credentials are never withheld or half-applied.
+    history.record(assumed.account.alias, assumed.account.id, assumed.role, assumed.region)
+    values = export_values(assumed)
+    script = emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME)
+    log(f"assumed {assumed.role} in {assumed.account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
+    _write(script)
     return 0
 
 
-def role_credentials(account, role: str, region: str | None, code: str | None, *, refresh: bool, log, provider=None):
-    """The role's credentials, from the store, the STS flow or the SAML ``provider``;
-    also the region and the store.
+def export_values(assumed: Assumed) -> dict[str, str]:
+    """The variables a shell (or a command run by ``exec``) gets for the role."""
+    from assume_role import exports
 
-    Shared by every command that acts as a role (the main command, accounts sync).
+    account = assumed.account
+    values = exports.for_role(assumed.credentials, account.alias, account.id, assumed.role, assumed.region)
+    values.update(assumed.store.exports())
+    return values
+
+
+def obtain(
+    account_name: str | None,
+    role_name: str | None,
+    mfa_token: str | None = None,
+    region_name: str | None = None,
+    *,
+    log: Log,
+    refresh: bool = False,
+    min_seconds_left: float = ROLE_REUSE_MARGIN,
+    console: bool = False,
+    code_source: CodeSourceFactory | None = None,
+    provider: saml.Provider | None = None,
+) -> Assumed:
+    """Resolve a request and return the role's credentials, stored or new.
+
+    ``min_seconds_left``: stored credentials are reused only with more life
+    than that. ``console``: credentials the federation endpoint accepts
+    (AssumeRole without DurationSeconds, never stored).
+    ``code_source(given_code, bastion, log)`` says where a new MFA code comes
+    from (default: the argument, mfa_process, the terminal). ``provider``: the
+    SAML identity provider the main command signs in at instead of the
+    bastion; the other subcommands use the bastion only.
     """
+    if provider is None and saml.enabled():
+        raise UsageError(
+            "exec, credential-process, console and the shells' auto-refresh use the bastion: "
+            "unset AWS_ASSUME_ROLE_AUTH_SCHEME for them"
+        )
+    code = validate.mfa_code(mfa_token) if mfa_token else None
+    request = resolve(account_name, role_name, region_name, log, console=console)
+    if provider:
+        # AssumeRoleWithSAML sends no ExternalId, and the assertion names the
+        # session; SourceIdentity and session tags go with the bastion's AssumeRole only.
+        request = request._replace(external_id=None, session_name=None, source_identity=False, tags=())
+
     from assume_role import store as stores
 
-    profile = settings.bastion_profile()
-    duration = settings.role_duration()
-    external_id = None if provider else settings.external_id(account.id)
-    # SourceIdentity and session tags go with the bastion's AssumeRole only.
-    source_identity = False if provider else settings.source_identity_enabled()
-    tags = () if provider else tuple(sorted(settings.session_tags().items()))
     store = stores.open_store()
     role_key = stores.role_key(
-        provider.cache_profile if provider else profile, account.id, role, duration, external_id,
-        traced=(source_identity, tags),
+        provider.cache_profile if provider else request.profile,
+        request.account.id,
+        request.role,
+        request.duration,
+        request.external_id,
+        request.session_name,
+        partition(request.region),
+        traced=(request.source_identity, request.tags),
     )
-    cached = None if refresh else store.load_role(role_key)
-    if cached is not None and region in (None, cached[1]):
+    # Role credentials do not depend on the region: a hit serves any region
+    # of the same partition.
+    credentials = None if refresh or console else store.load_role(role_key, min_seconds_left)
+    code_used = False
+    if credentials is not None:
         # A hit answers without botocore or the network.
-        credentials, region = cached
-        log(f"reusing stored credentials for {role} in {account.alias} ({int(credentials.seconds_left() // 60)} min left)")
-        return credentials, region, store
-    from assume_role.bastion import open_bastion
-    from assume_role.flow import Flow, Request
-
-    bastion = open_bastion(profile)
-    # Asked only when nothing names one; without a terminal, the default.
-    region = (
-        region
-        or _config_region(bastion)
-        or _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
-    )
-    bastion.region = region
-    request = Request(account, role, region, duration, profile, external_id, source_identity, tags)
-    if provider:
+        log(
+            f"reusing stored credentials for {request.role} in {request.account.alias} "
+            f"({int(credentials.seconds_left() // 60)} min left)"
+        )
+        stored = "role credentials"
+    elif provider:
         credentials = provider.assume(request, log)
+        store.save_role(role_key, credentials)
     else:
-        credentials = Flow(request, bastion, store, _code_source(code, bastion, log), log).run()
-    store.save_role(role_key, credentials, region)
-    return credentials, region, store
+        from assume_role.bastion import open_bastion
+        from assume_role.flow import Flow
+
+        bastion = open_bastion(request.profile)
+        bastion.region = request.region
+        given = (code_source or _code_source)(code, bastion, log)
+
+        def counted(serial: str, seconds: int) -> str:
+            nonlocal code_used
+            code_used = True
+            return given(serial, seconds)
+
+        counted.person = getattr(given, "person", lambda: True)
+
+        credentials = Flow(request, bastion, store, counted, log).run()
+        if not console:
+            store.save_role(role_key, credentials)
+        stored = "MFA session"
+    if code is not None and not code_used:
+        print(f"assume-role: used the stored {stored}; the MFA code given was not used", file=sys.stderr)
+    return Assumed(request.account, request.role, request.region, credentials, store)
 
 
-def _config_region(bastion) -> str | None:
-    region = bastion.config_region()
-    return validate.region(region) if region else None
+def resolve(
+    account_name: str | None, role_name: str | None, region_name: str | None, log: Log, *, console: bool = False
+) -> Request:
+    """The whole request from arguments, files, environment and questions.
+
+    Runs before the cache is asked, so a stored session and a new one are
+    used with the same account, role and region. Imports nothing heavy.
+    ``console``: no DurationSeconds (see ``obtain``).
+    """
+    account_name = account_name or _missing(
+        "ACCOUNT" if role_name else "ACCOUNT and ROLE", lambda ui: ui.ask_account(accounts.choices())
+    )
+    # Only the entry named is read (a large file through its index), so a
+    # problem with another entry never stops this one.
+    account = accounts.find(account_name)
+    role = validate.role_name(role_name or _missing("ROLE", lambda ui: ui.ask_role(account)))
+    duration = None if console else settings.role_duration()
+    profile = settings.bastion_profile()
+    log(f"account {account.alias} ({account.id}), role {role}, {'console' if console else f'{duration}s'}")
+    return Request(
+        account=account,
+        role=role,
+        region=_region(region_name, account, profile),
+        duration=duration,
+        profile=profile,
+        external_id=settings.external_id(account.id),
+        session_name=settings.session_name(),
+        source_identity=settings.source_identity_enabled(),
+        tags=tuple(sorted(settings.session_tags().items())),
+    )
+
+
+def _region(argument: str | None, account: accounts.Account, profile: str) -> str:
+    """Argument, the account's entry, AWS_REGION/AWS_DEFAULT_REGION, the
+    bastion profile, then a question (without a terminal, the default)."""
+    if argument:
+        return validate.region(argument)
+    found = account.region or settings.region_from_environment()
+    if found:
+        return found
+    from assume_role import profiles
+
+    configured = profiles.profile_region(profile)
+    if configured:
+        return validate.region(configured)
+    return _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
+
+
+def _how_to_load(shell: str) -> str:
+    if shell == "fish":
+        return "load the shell function first: assume-role init fish | source"
+    if shell in ("bash", "zsh"):
+        return f'load the shell function first: eval "$(assume-role init {shell})"'
+    return 'this shell has no plugin: run eval "$(assume-role --shell sh ACCOUNT ROLE)"'
 
 
 def _missing(what: str, ask, default: str | None = None) -> str:
@@ -117,12 +242,16 @@ def _missing(what: str, ask, default: str | None = None) -> str:
 
 
 def _code_source(code: str | None, bastion, log):
-    def ask(serial: str, seconds: int) -> str:
+    def real():
         # Imported only when a code is needed: a role switch never asks.
         from assume_role import mfa_input
 
-        return mfa_input.source(code, bastion.config, bastion.profile, log)(serial, seconds)
+        return mfa_input.source(code, bastion.config, bastion.profile, log)
 
+    def ask(serial: str, seconds: int) -> str:
+        return real()(serial, seconds)
+
+    ask.person = lambda: real().person()
     return ask
 
 

@@ -43,8 +43,13 @@ SUBCOMMANDS = {
     "logout": "Forget stored MFA sessions and role credentials",
     "accounts": "List the accounts file, or sync it from AWS Organizations",
     "demo": "Try the tool against a local AWS emulator",
+    "exec": "Run one command as a role; this shell is not changed",
+    "credential-process": "Print credential_process JSON for an AWS config profile",
+    "console": "Open the AWS console as a role",
     "help": "Show help",
 }
+# Subcommands whose next words are ACCOUNT and ROLE, as for the main command.
+ROLE_SUBCOMMANDS = {"exec", "credential-process", "console"}
 
 # Options of the main command. A value of True means the option takes an argument.
 OPTIONS = {
@@ -194,6 +199,10 @@ def candidates(words: Sequence[str], prefix_only: bool = False, limit: int | Non
             return [Candidate("subcommand", name, text) for name, text in ACCOUNTS_ACTIONS.items()]
         if subcommand == "help" and position == 1:
             return [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
+        if subcommand in ROLE_SUBCOMMANDS and position == 1:
+            return _first_word(current, subcommands=False)
+        if subcommand in ROLE_SUBCOMMANDS and position == 2:
+            return _roles(positionals[1])
         return []
     if position == 0:
         return _first_word(current, prefix_only, limit, subcommands=not options_ended)
@@ -232,7 +241,9 @@ def _first_word(
 
 
 def _roles(account_word: str) -> list[Candidate]:
-    from assume_role import history
+    from assume_role import history, state_files
+
+    state_files.warnings_enabled = False  # see the module's doc: no stderr on Tab
 
     alias, value = _account(account_word)
     account_id = id_of(value)

@@ -159,6 +159,8 @@ def banner(lab, shell: str, code: str) -> str:
         (f"assume-role production read {code}", f"MFA code {code} works once"),
         ("assume-role staging admin", "no code: the MFA session is reused"),
         ("assume-role status", "what is assumed, for how long"),
+        ("assume-role exec production read -- assume-role status", "one command as another role"),
+        ("assume-role console --print", "a console sign-in URL, no code"),
         ("assume-role <Tab>", "completes accounts, then roles"),
         ("demo-mfa-code", "prints a fresh MFA code"),
         ("exit", "stops the emulator, deletes the sandbox"),

@@ -137,7 +137,7 @@ def script(shell: str, directory: Path, helper: str | None) -> str:
 def helper_path() -> str | None:
     """The ``assume-role`` program running now, if it can be found.
 
-    Started as the console script, that is ``argv[0]``; started as
+    Started as the installed program, that is ``argv[0]``; started as
     ``python -m assume_role``, it is the script next to this interpreter (a
     venv or pipx installs both in the same ``bin``). The path is kept as found,
     not resolved, so that a pipx link survives upgrades.

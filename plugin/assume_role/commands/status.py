@@ -16,6 +16,7 @@ import time
 
 from assume_role import devices, settings
 from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
+from assume_role.safe_text import printable
 
 
 def remaining(seconds: float) -> str:
@@ -26,8 +27,29 @@ def remaining(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 
+DESCRIPTION = """\
+Show the role assumed in this shell (account, role, region, time left) and
+the stored MFA session of the bastion profile. Reads only the environment and
+the session store; --check also asks AWS who the exported credentials are.
+"""
+
+EPILOG = """\
+exit codes:
+  0  a role is assumed and its credentials are still valid
+  7  no role is assumed in this shell: none was, its credentials have
+     expired, another tool replaced them, or (--check) AWS does not
+     recognise them as the role's
+
+"""
+
+
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="assume-role status", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="assume-role status",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--check", action="store_true", help="also ask AWS who the exported credentials belong to")
     parser.add_argument("--json", action="store_true", help="one JSON object for scripts (schema in the README)")
     args = parser.parse_args(argv)
@@ -55,9 +77,13 @@ def main(argv: list[str]) -> int:
         )
     elif assumed:
         left = expires - now
-        print(f"{account}:{role} ({env.get('AWS_ACCOUNT_ID', '?')}) in {env.get('AWS_REGION', '?')}")
-        user = remembered.get("user_name", "?")
-        print(f"identity:     arn:aws:sts::{env.get('AWS_ACCOUNT_ID', '?')}:assumed-role/{role}/{user}")
+        # The variables may hold anything, escape sequences too: shown as ?.
+        account, role = printable(account), printable(role)
+        account_id, region = printable(env.get("AWS_ACCOUNT_ID", "?")), printable(env.get("AWS_REGION", "?"))
+        print(f"{account}:{role} ({account_id}) in {region}")
+        session = printable(settings.session_name() or remembered.get("user_name", "?"))
+        # The assumed-role ARN names the role without its IAM path.
+        print(f"identity:     arn:aws:sts::{account_id}:assumed-role/{role.rsplit('/', 1)[-1]}/{session}")
         print(f"role session: {remaining(left)}" + (f" left (until {_clock(expires)})" if left > 0 else ""))
     else:
         print("no role assumed in this shell")
@@ -68,7 +94,7 @@ def main(argv: list[str]) -> int:
             return EXIT_NOT_ASSUMED
         print(f"aws says:     {arn}")
         if assumed and not _is_role_session(arn, env.get("AWS_ACCOUNT_ID", ""), role):
-            print(f"mismatch:     these credentials are not a session of {role} in {env.get('AWS_ACCOUNT_ID', '?')}")
+            print(f"mismatch:     these credentials are not a session of {role} in {account_id}")
             return EXIT_NOT_ASSUMED
     return 0 if assumed and expires > now else EXIT_NOT_ASSUMED
 
@@ -120,7 +146,8 @@ def _mfa_session(profile: str, remembered: dict):
     serial = settings.mfa_serial_from_environment() or remembered.get("serial")
     try:
         store = stores.open_store()
-        session = store.load_mfa(profile, serial) if serial else None
+        # The keys last seen for the profile stand in for reading them (that needs botocore).
+        session = store.load_mfa(profile, serial, remembered.get("access_key_id")) if serial else None
     except AssumeRoleError:
         store, session = None, None
     return serial, session, store
@@ -129,10 +156,11 @@ def _mfa_session(profile: str, remembered: dict):
 def _print_mfa_session(profile: str, remembered: dict) -> None:
     serial, session, store = _mfa_session(profile, remembered)
     if session is None:
-        print(f"MFA session:  none for profile {profile} (the next assume-role asks for a code)")
+        print(f"MFA session:  none for profile {printable(profile)} (the next assume-role asks for a code)")
     else:
         left = session.credentials.seconds_left()
-        print(f"MFA session:  {remaining(left)} left for profile {profile} ({serial}, kept in {store.name})")
+        where = f"{printable(serial)}, kept in {store.name}"
+        print(f"MFA session:  {remaining(left)} left for profile {printable(profile)} ({where})")
 
 
 def _check_with_aws(account: str, role: str) -> str | None:
@@ -163,11 +191,23 @@ def _check_with_aws(account: str, role: str) -> str | None:
         return None
 
 
+# Later than any session can end (year 9999); a larger value is not a time.
+_LATEST = 253402300799
+
+
 def _epoch(value: str | None) -> float | None:
+    """The end of the role session, if the variable holds a plausible one.
+
+    ``inf``, ``nan`` and ``1e20`` parse as floats but are no time of day.
+    """
     try:
-        return float(value) if value else None
+        # float() also takes other scripts' digits: only ASCII is a time we wrote.
+        epoch = float(value) if value and value.isascii() else None
     except ValueError:
         return None
+    if epoch is None or not math.isfinite(epoch) or not 0 <= epoch <= _LATEST:
+        return None
+    return epoch
 
 
 def _clock(epoch: float) -> str:

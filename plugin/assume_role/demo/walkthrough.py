@@ -201,6 +201,20 @@ class Walkthrough:
             raise StepFailed(f"expected one GetSessionToken call in all, the emulator counted {calls}")
         self.ok("the MFA session from step 5 was reused: still one GetSessionToken call in all")
 
+        out.step("Run one command as production:read with exec; this shell keeps staging:admin")
+        checked = self.sh("assume-role exec production read -- assume-role status --check")
+        self.expect(checked, rf"aws says: +{re.escape(arn)}", arn)
+        self.expect(self.sh(shells.SHOW_ROLE[shell]), r"^staging:admin in ", "staging:admin still")
+        self.ok("the command ran as production:read; the shell's variables did not change")
+
+        out.step("A console sign-in URL for the role this shell holds, without an MFA code")
+        url = self.sh("assume-role console --print")
+        self.expect(url, r"^http://127\.0\.0\.1:\d+/federation\?Action=login&.*SigninToken=", "a sign-in URL")
+        calls = self.get_session_token_calls()
+        if calls != 1:
+            raise StepFailed(f"expected one GetSessionToken call in all, the emulator counted {calls}")
+        self.ok("a sign-in token from the federation endpoint, for a role session assumed without DurationSeconds")
+
         out.step("What Tab offers: after `assume-role st`, then after `assume-role staging `")
         self.expect(self.sh("assume-role __complete --shell bash -- st"), r"^staging$", "staging")
         roles = self.sh("assume-role __complete --shell bash -- staging ''")

@@ -48,6 +48,8 @@ def write_sandbox(root: Path, world: World, *, endpoint: str | None = None) -> d
         "AWS_CONFIG_FILE": str(config_file),
         "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file),
         "AWS_ENDPOINT_URL": endpoint or world.endpoint,
+        # `assume-role console` signs in through the emulator's federation endpoint.
+        "ASSUME_ROLE_FEDERATION_ENDPOINT": f"{endpoint or world.endpoint}/federation",
         "AWS_EC2_METADATA_DISABLED": "true",
         "ASSUME_ROLE_ACCOUNTS_FILE": str(accounts_file),
         "XDG_CACHE_HOME": str(xdg["cache"]),

@@ -36,6 +36,11 @@ class TemporaryCredential:
     user_access_key_id: str | None = None  # long-term key that requested the MFA session
     role_arn: str | None = None
     revoked: bool = False  # AWS no longer knows these credentials
+    # How a role session was obtained: AssumeRole called with temporary
+    # credentials (role chaining), and whether it named DurationSeconds. The
+    # federation endpoint refuses chained sessions that named a duration.
+    chained: bool = False
+    duration_requested: bool = False
 
     def expired(self, now: datetime | None = None) -> bool:
         return (now or utcnow()) >= self.expiration

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from . import aws_errors, moto_state, saml_assertion, sigv4, trust
+from . import aws_errors, federation, moto_state, saml_assertion, sigv4, trust
 from .aws_errors import AwsError
 from .faults import AssumedRoles, CallCounter, FaultBoard
 from .mfa import MfaCodes
@@ -40,7 +40,8 @@ MFA_SESSION_STS_ACTIONS = {"AssumeRole", "GetCallerIdentity"}
 # IAM actions that default UserName to the calling user; moto needs it spelled out.
 USER_DEFAULTING_IAM_ACTIONS = {"GetUser", "ListMFADevices", "ListAccessKeys", "ListSigningCertificates",
                                "ListSSHPublicKeys", "ListServiceSpecificCredentials"}
-_ROLE_SESSION_NAME = re.compile(r"^[\w+=,.@-]*$")
+# AWS documents the pattern with Java's \w, which is ASCII only.
+_ROLE_SESSION_NAME = re.compile(r"[\w+=,.@-]*", re.ASCII)
 _STS_XMLNS = aws_errors.NAMESPACES["sts"]
 
 
@@ -159,7 +160,7 @@ def _check_role_session_name(name: str | None) -> None:
         raise aws_errors.validation_error("roleSessionName", name, "Member must have length greater than or equal to 2")
     if len(name) > 64:
         raise aws_errors.validation_error("roleSessionName", name, "Member must have length less than or equal to 64")
-    if not _ROLE_SESSION_NAME.match(name):
+    if not _ROLE_SESSION_NAME.fullmatch(name):
         raise aws_errors.validation_error(
             "roleSessionName", name, r"Member must satisfy regular expression pattern: [\w+=,.@-]*"
         )
@@ -215,6 +216,7 @@ class StrictLayer:
         self.calls = CallCounter()
         self.assumed = AssumedRoles()
         self.control = ControlRoutes(self)
+        self.federation = federation.Federation(self.sessions, self.calls)
 
     # -- WSGI entry point -------------------------------------------------
 
@@ -222,6 +224,8 @@ class StrictLayer:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_strict/"):
             return self.control(environ, start_response)
+        if path == federation.PATH:
+            return self.federation(environ, start_response)
         if path.startswith("/moto-api"):
             # moto's own dashboard and reset API stay reachable for demos.
             return self.moto_app(environ, start_response)
@@ -464,7 +468,10 @@ class StrictLayer:
 
         status, headers, chunks = self._forward(request, identity)
         if status.startswith("2"):
-            self._remember_role_credentials(b"".join(chunks), role, bool(mfa_present), mfa_at)
+            self._remember_role_credentials(
+                b"".join(chunks), role, bool(mfa_present), mfa_at,
+                chained=identity.is_temporary, duration_requested=bool(params.get("DurationSeconds")),
+            )
             self.assumed.record(role.arn, params.get("RoleSessionName", ""), source_identity, tags)
         return status, headers, chunks
 
@@ -512,7 +519,8 @@ class StrictLayer:
         return status, headers, chunks
 
     def _remember_role_credentials(
-        self, xml: bytes, role: moto_state.Role, mfa: bool, mfa_at: datetime | None
+        self, xml: bytes, role: moto_state.Role, mfa: bool, mfa_at: datetime | None, *,
+        chained: bool = False, duration_requested: bool = False,
     ) -> TemporaryCredential:
         ns = {"sts": _STS_XMLNS}
         root = ElementTree.fromstring(xml)
@@ -534,6 +542,8 @@ class StrictLayer:
             mfa=mfa,
             mfa_authenticated_at=mfa_at,
             role_arn=role.arn,
+            chained=chained,
+            duration_requested=duration_requested,
         )
         self.sessions.add(credential)
         return credential

@@ -20,12 +20,12 @@ nothing heavy, because a role-credential hit must not import botocore.
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import AbstractContextManager
 from typing import Protocol
 
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import UsageError
+from assume_role.state_files import warn
 
 # A session this close to its end is not reused: the role session assumed
 # from it could not outlive it by much, and clocks drift.
@@ -48,13 +48,11 @@ class Backend(Protocol):
 
     def keys(self) -> list[str]: ...
 
-    def lock(self, key: str) -> AbstractContextManager: ...
+    def lock(self, key: str, waiting: str | None = None) -> AbstractContextManager: ...
+
+    def forget_leftovers(self) -> None: ...
 
     def exports(self) -> dict[str, str]: ...
-
-
-def warn(message: str) -> None:
-    print(f"assume-role: warning: {message}", file=sys.stderr)
 
 
 def mfa_key(profile: str, serial: str) -> str:
@@ -62,11 +60,20 @@ def mfa_key(profile: str, serial: str) -> str:
 
 
 def role_key(
-    profile: str, account_id: str, role: str, duration: int, external_id: str | None, traced: tuple = (False, ())
+    profile: str,
+    account_id: str,
+    role: str,
+    duration: int,
+    external_id: str | None,
+    session_name: str | None = None,
+    partition: str = "aws",
+    traced: tuple = (False, ()),
 ) -> str:
     """``traced``: (SourceIdentity sent, session tags); a session assumed with other
     ones is another session, so switching them on never reuses an untraced one."""
-    key = f"role|{profile}|{account_id}|{role}|{duration}|{external_id or ''}"
+    # No region: role credentials are valid in every region of their
+    # partition (aws, aws-cn, aws-us-gov), and only there.
+    key = f"role|{profile}|{account_id}|{role}|{duration}|{external_id or ''}|{session_name or ''}|{partition}"
     source_identity, tags = traced
     if source_identity or tags:
         key += f"|{int(bool(source_identity))}|{','.join(f'{k}={v}' for k, v in tags)}"
@@ -76,7 +83,7 @@ def role_key(
 def parse_role_key(key: str) -> tuple[str, str, str] | None:
     """(profile, account id, role) of a role key, None for other keys."""
     parts = key.split("|")
-    if len(parts) < 6 or parts[0] != "role":
+    if len(parts) < 8 or parts[0] != "role":
         return None
     return parts[1], parts[2], parts[3]
 
@@ -93,10 +100,13 @@ class Store:
     def name(self) -> str:
         return self.backend.name
 
-    def load_mfa(self, profile: str, serial: str) -> MfaSession | None:
+    def load_mfa(self, profile: str, serial: str, bastion_key_id: str | None) -> MfaSession | None:
+        """The stored MFA session, if it has life left and was made with ``bastion_key_id``."""
         data = self.backend.read(mfa_key(profile, serial))
         session = _parse(data, MfaSession.from_dict)
-        if session and session.credentials.seconds_left() > MFA_REUSE_MARGIN:
+        if session is None or session.bastion_key_id != bastion_key_id or bastion_key_id is None:
+            return None
+        if session.credentials.seconds_left() > MFA_REUSE_MARGIN:
             return session
         return None
 
@@ -106,20 +116,23 @@ class Store:
     def discard_mfa(self, profile: str, serial: str) -> None:
         self.backend.delete(mfa_key(profile, serial))
 
-    def lock_mfa(self, profile: str, serial: str) -> AbstractContextManager:
-        """Held while asking for MFA, so concurrent runs authenticate once."""
-        return self.backend.lock(mfa_key(profile, serial))
+    def lock_mfa(self, profile: str, serial: str, waiting: str | None = None) -> AbstractContextManager:
+        """Held around GetSessionToken, so concurrent runs authenticate once.
 
-    def load_role(self, key: str) -> tuple[Credentials, str] | None:
-        """Stored role credentials with life left, and the region they were for."""
+        ``waiting`` is said once on stderr if another run holds it.
+        """
+        return self.backend.lock(mfa_key(profile, serial), waiting)
+
+    def load_role(self, key: str, margin: float = ROLE_REUSE_MARGIN) -> Credentials | None:
+        """Stored role credentials with over ``margin`` seconds left."""
         data = self.backend.read(key)
         credentials = _parse(data, lambda d: Credentials.from_dict(d["credentials"]))
-        if credentials and credentials.seconds_left() > ROLE_REUSE_MARGIN:
-            return credentials, str(data.get("region") or "")
+        if credentials and credentials.seconds_left() > margin:
+            return credentials
         return None
 
-    def save_role(self, key: str, credentials: Credentials, region: str) -> None:
-        self.backend.write(key, {"credentials": credentials.to_dict(), "region": region})
+    def save_role(self, key: str, credentials: Credentials) -> None:
+        self.backend.write(key, {"credentials": credentials.to_dict()})
 
     def stored_roles(self, profile: str) -> list[tuple[str, str, Credentials]]:
         """(account id, role, credentials) of every stored role session of ``profile``, expired or not."""
@@ -152,6 +165,8 @@ class Store:
         doomed = [k for k in self.backend.keys() if profile is None or key_profile(k) == profile]
         for key in doomed:
             self.backend.delete(key)
+        # Half-written entries of killed runs may hold a session too.
+        self.backend.forget_leftovers()
         return len(doomed)
 
     def exports(self) -> dict[str, str]:
@@ -162,10 +177,21 @@ def _parse(data: dict | None, parse):
     if data is None:
         return None
     try:
-        return parse(data)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        warn("ignoring a damaged cache entry; it will be rebuilt")
+        parsed = parse(data)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+        _warn_damaged()
         return None
+    credentials = parsed.credentials if isinstance(parsed, MfaSession) else parsed
+    parts = (credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+    # Every stored session is temporary: one without a token or an end (null) is damaged.
+    if not all(isinstance(part, str) for part in parts) or credentials.expiration is None:
+        _warn_damaged()
+        return None
+    return parsed
+
+
+def _warn_damaged() -> None:
+    warn("ignoring a damaged cache entry; it will be rebuilt")
 
 
 def backend_name() -> str:

@@ -29,7 +29,7 @@ class EnvBackend:
             return None
         try:
             entry = json.loads(base64.b64decode(self._value, validate=True))
-        except (ValueError, binascii.Error):
+        except (ValueError, binascii.Error, RecursionError):
             return None  # damaged or from another version: ask for MFA again
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
@@ -46,8 +46,11 @@ class EnvBackend:
     def keys(self) -> list[str]:
         return []
 
-    def lock(self, key: str):
+    def lock(self, key: str, waiting: str | None = None):
         return nullcontext()
+
+    def forget_leftovers(self) -> None:
+        pass
 
     def exports(self) -> dict[str, str]:
         return dict(self._exports)
@@ -68,8 +71,11 @@ class NullBackend:
     def keys(self) -> list[str]:
         return []
 
-    def lock(self, key: str):
+    def lock(self, key: str, waiting: str | None = None):
         return nullcontext()
+
+    def forget_leftovers(self) -> None:
+        pass
 
     def exports(self) -> dict[str, str]:
         return {}

@@ -1,21 +1,29 @@
 """The default backend: one private JSON file per entry.
 
-Entries are trusted only if this user owns them and nobody else can read
-them; a damaged entry is ignored and rebuilt. Writes are atomic (a temporary
-file renamed into place), so a reader never sees half an entry.
+Entries are trusted only if they are regular files this user owns and nobody
+else can read (``state_files.read_text``); a damaged entry is ignored and
+rebuilt. Writes are atomic (a temporary file renamed into place), so a reader
+never sees half an entry. The cache is optional: a directory that cannot be
+used or written (read-only, full, not ours) is one warning, and the session
+just made is kept for this run only.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import stat
 from contextlib import contextmanager
 
 from assume_role import paths
-from assume_role.state_files import write_json_atomic
-from assume_role.store import warn
+from assume_role.state_files import (
+    UnsafeFile,
+    parse_json,
+    private_directory,
+    read_text,
+    sweep_temporary,
+    warn,
+    warn_damaged,
+    write_json_atomic,
+)
 from assume_role.store.locking import exclusive
 
 FORMAT = 1
@@ -31,7 +39,9 @@ class FileBackend:
     def _ready(self) -> bool:
         """Create the directory 0700, or refuse it if others could get in."""
         if self._usable is None:
-            self._usable = _private_directory(self.directory)
+            self._usable = private_directory(self.directory)
+            if self._usable:
+                sweep_temporary(self.directory)
         return self._usable
 
     def _path(self, key: str):
@@ -39,87 +49,70 @@ class FileBackend:
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         return self.directory / f"{key.split('|')[0]}-{digest}.json"
 
+    def _entry(self, path) -> dict | None:
+        """The entry stored at ``path`` if it is sound; a warning otherwise."""
+        try:
+            text = read_text(path, ours=True, secret=True)
+            entry = None if text is None else parse_json(text)
+        except UnsafeFile as exc:
+            warn(f"ignoring cache entry {path}: {exc}")
+            return None
+        if entry is not None and not (isinstance(entry, dict) and entry.get("format") == FORMAT):
+            warn_damaged(path, "cache entry")
+            return None
+        return entry
+
     def read(self, key: str) -> dict | None:
         if not self._ready():
             return None
         path = self._path(key)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            warn(f"ignoring cache entry {path}: {exc.strerror}")
-            return None
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if info.st_uid != os.geteuid():
-                warn(f"refusing cache entry {path}: it belongs to another user")
-                return None
-            if info.st_mode & 0o077:
-                warn(f"refusing cache entry {path}: others can read it (mode {stat.S_IMODE(info.st_mode):o})")
-                return None
-            try:
-                entry = json.loads(handle.read())
-            except ValueError:
-                warn(f"ignoring damaged cache entry {path}; it will be rebuilt")
-                return None
-        if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key:
-            warn(f"ignoring damaged cache entry {path}; it will be rebuilt")
+        entry = self._entry(path)
+        if entry is None:
             return None
         data = entry.get("data")
-        return data if isinstance(data, dict) else None
+        if entry.get("key") != key or not isinstance(data, dict):
+            warn_damaged(path, "cache entry")
+            return None
+        return data
 
     def write(self, key: str, data: dict) -> None:
         if not self._ready():
             return
-        write_json_atomic(self._path(key), {"format": FORMAT, "key": key, "data": data})
+        try:
+            write_json_atomic(self._path(key), {"format": FORMAT, "key": key, "data": data})
+        except OSError as exc:
+            warn(f"cannot keep sessions in {self.directory}: {exc.strerror or exc}; this one lasts for this run only")
 
     def delete(self, key: str) -> None:
-        _unlink(self._path(key))
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            warn(f"cannot delete from {self.directory}: {exc.strerror}")
 
     def keys(self) -> list[str]:
         if not self._ready():
             return []
         found = []
-        for path in self.directory.glob("*-*.json"):
-            try:
-                key = json.loads(path.read_text(encoding="utf-8")).get("key")
-            except (OSError, ValueError, AttributeError):
-                continue
+        # Only entries: the directory also holds lock files, temporary files and
+        # the keyring backend's index.
+        for path in [*self.directory.glob("mfa-*.json"), *self.directory.glob("role-*.json")]:
+            entry = self._entry(path)
+            key = entry.get("key") if entry else None
             if isinstance(key, str) and self._path(key) == path:
                 found.append(key)
         return found
 
+    def forget_leftovers(self) -> None:
+        if self._ready():
+            sweep_temporary(self.directory, older_than=0)
+
     @contextmanager
-    def lock(self, key: str):
+    def lock(self, key: str, waiting: str | None = None):
         if not self._ready():
             yield
             return
-        with exclusive(self._path(key).with_suffix(".lock")):
+        with exclusive(self._path(key).with_suffix(".lock"), waiting=waiting):
             yield
 
     def exports(self) -> dict[str, str]:
         return {}
-
-
-def _private_directory(directory) -> bool:
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        info = os.stat(directory, follow_symlinks=False)
-    except OSError as exc:
-        warn(f"not caching sessions: cannot create {directory}: {exc.strerror}")
-        return False
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-        warn(f"not caching sessions: {directory} is not a directory owned by you")
-        return False
-    if info.st_mode & 0o077:
-        # Ours but too open (an old umask, a copied home): close it, don't trust it blindly.
-        os.chmod(directory, 0o700)
-    return True
-
-
-def _unlink(path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -1,7 +1,11 @@
 """Sessions in the system keyring (macOS Keychain, Secret Service, Windows).
 
 The keyring API cannot list entries, so the keys (no secrets in them) are
-indexed in a private file beside the file backend's, for ``logout``.
+indexed in a private file beside the file backend's, for ``logout``. Every
+keyring access and index update happens under one lock file: keyring backends
+such as keyrings.alt's files rewrite one file per change, and the index is
+read, changed and written, so unlocked parallel runs would lose each other's
+entries (and their sessions, and then ask AWS again).
 """
 
 from __future__ import annotations
@@ -10,11 +14,11 @@ import json
 from contextlib import contextmanager
 
 from assume_role import paths
-from assume_role.state_files import read_json, write_json_atomic
-from assume_role.store import warn
+from assume_role.state_files import load_optional, private_directory, save_optional, sweep_temporary, warn
 from assume_role.store.locking import exclusive
 
 SERVICE = "assume-role"
+WHAT = "keyring index"
 
 
 class KeyringBackend:
@@ -30,57 +34,115 @@ class KeyringBackend:
             raise UsageError("ASSUME_ROLE_CACHE=keyring needs the keyring package: pip install 'assume-role[keyring]'") from None
         self._keyring = keyring
         self._errors = keyring.errors
-        self._index = paths.cache_dir() / "keyring-index.json"
+        self._directory = paths.cache_dir()
+        self._index = self._directory / "keyring-index.json"
+        self._usable: bool | None = None
+        # One run touches the keyring several times: one warning is enough,
+        # and with no keyring at all there is nothing more to try.
+        self._warned = False
+        self._missing = False
+
+    def _trouble(self, action: str, exc: Exception) -> None:
+        if isinstance(exc, self._errors.NoKeyringError):
+            self._missing = True
+            message = (
+                "no system keyring is available for ASSUME_ROLE_CACHE=keyring: sessions are not kept; "
+                "install a keyring backend or set ASSUME_ROLE_CACHE=file"
+            )
+        else:
+            # The library's text can run over several lines: keep its first.
+            detail = "".join(c if c.isprintable() else " " for c in (str(exc).splitlines() or [""])[0])[:160]
+            message = f"cannot {action} the keyring ({type(exc).__name__}: {detail}); going on without it"
+        if not self._warned:
+            self._warned = True
+            warn(message)
+
+    def _ready(self) -> bool:
+        if self._usable is None:
+            self._usable = private_directory(self._directory)
+        return self._usable
+
+    @contextmanager
+    def _access(self):
+        """Held for each keyring access and index update (see the module's doc)."""
+        if not self._ready():
+            yield
+            return
+        with exclusive(self._directory / "keyring-access.lock"):
+            yield
 
     def read(self, key: str) -> dict | None:
+        if self._missing:
+            return None
         try:
-            raw = self._keyring.get_password(SERVICE, key)
+            with self._access():
+                raw = self._keyring.get_password(SERVICE, key)
         except self._errors.KeyringError as exc:
-            warn(f"cannot read the keyring ({exc}); asking AWS again")
+            self._trouble("read", exc)
             return None
         if raw is None:
             return None
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             warn("ignoring a damaged keyring entry; it will be rebuilt")
             return None
         return data if isinstance(data, dict) else None
 
     def write(self, key: str, data: dict) -> None:
-        try:
-            self._keyring.set_password(SERVICE, key, json.dumps(data))
-        except self._errors.KeyringError as exc:
-            warn(f"cannot store the session in the keyring: {exc}")
+        if self._missing:
             return
-        self._reindex(add=key)
+        with self._access():
+            # Indexed first: an entry that logout could not find must not exist.
+            if not self._reindex(add=key):
+                warn("not keeping the session in the keyring: logout could not find it; this one lasts for this run only")
+                return
+            try:
+                self._keyring.set_password(SERVICE, key, json.dumps(data))
+            except self._errors.KeyringError as exc:
+                self._trouble("write to", exc)
 
     def delete(self, key: str) -> None:
-        try:
-            self._keyring.delete_password(SERVICE, key)
-        except self._errors.PasswordDeleteError:
-            pass
-        except self._errors.KeyringError as exc:
-            warn(f"cannot delete a keyring entry: {exc}")
-        self._reindex(remove=key)
+        if self._missing:
+            return
+        with self._access():
+            try:
+                self._keyring.delete_password(SERVICE, key)
+            except self._errors.PasswordDeleteError:
+                pass
+            except self._errors.KeyringError as exc:
+                self._trouble("delete from", exc)
+                return
+            self._reindex(remove=key)
 
     def keys(self) -> list[str]:
-        return [k for k in read_json(self._index, list) if isinstance(k, str)]
+        with self._access():
+            return self._indexed()
+
+    def _indexed(self) -> list[str]:
+        if not self._ready():
+            return []
+        return [k for k in load_optional(self._index, WHAT, list) if isinstance(k, str)]
+
+    def forget_leftovers(self) -> None:
+        if self._ready():
+            sweep_temporary(self._directory, older_than=0)
 
     @contextmanager
-    def lock(self, key: str):
-        self._index.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with exclusive(self._index.with_name("keyring.lock")):
+    def lock(self, key: str, waiting: str | None = None):
+        if not self._ready():
+            yield
+            return
+        with exclusive(self._directory / "keyring.lock", waiting=waiting):
             yield
 
-    def _reindex(self, add: str | None = None, remove: str | None = None) -> None:
-        keys = [k for k in self.keys() if k not in (add, remove)]
+    def _reindex(self, add: str | None = None, remove: str | None = None) -> bool:
+        if not self._ready():
+            return False
+        keys = [k for k in self._indexed() if k not in (add, remove)]
         if add:
             keys.append(add)
-        try:
-            write_json_atomic(self._index, keys)
-        except OSError as exc:
-            warn(f"cannot update {self._index}: {exc.strerror}")
+        return save_optional(self._index, keys)
 
     def exports(self) -> dict[str, str]:
         return {}

@@ -1,34 +1,56 @@
-"""An exclusive lock file, so concurrent runs ask for MFA at most once."""
+"""An exclusive lock file, so concurrent runs ask AWS for an MFA session once.
+
+The lock only saves work, so it never fails a run: a lock file that cannot be
+made (read-only directory, a symbolic link planted at its path) is a warning
+and the run goes on unlocked, as it does when the holder takes too long.
+"""
 
 from __future__ import annotations
 
 import errno
 import fcntl
 import os
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from assume_role.errors import AssumeRoleError
+from assume_role.safe_text import printable
+from assume_role.state_files import warn
 
-LOCK_TIMEOUT = 300  # long enough for a person to find their MFA device
+# Held only around AWS calls (never while a person is asked for a code), so a
+# holder is done within a request's time bound unless it is stuck.
+LOCK_TIMEOUT = 120
 
 
 @contextmanager
-def exclusive(path: Path, timeout: float = LOCK_TIMEOUT):
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+def exclusive(path: Path, timeout: float = LOCK_TIMEOUT, waiting: str | None = None):
+    """Hold ``path`` locked; ``waiting`` is said once on stderr if another run holds it."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        reason = "a symbolic link is in its place" if exc.errno == errno.ELOOP else exc.strerror
+        warn(f"cannot lock {path} ({reason}); going on without the lock")
+        yield
+        return
     try:
         deadline = time.monotonic() + timeout
+        said = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-            # Polling rather than a blocking flock keeps Ctrl-C responsive.
+                    warn(f"cannot lock {path} ({exc.strerror}); going on without the lock")
+                    break
+            if waiting and not said:
+                print(f"assume-role: {printable(waiting)}", file=sys.stderr)
+                said = True
             if time.monotonic() > deadline:
-                raise AssumeRoleError(f"another assume-role has held {path} for {timeout}s; try again")
+                warn(f"another assume-role has held {path} for {timeout:g}s; going on without the lock")
+                break
+            # Polling rather than a blocking flock keeps Ctrl-C responsive.
             time.sleep(0.05)
         yield
     finally:

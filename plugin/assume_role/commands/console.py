@@ -1,0 +1,200 @@
+"""``assume-role console [ACCOUNT ROLE] [--service NAME] [--print]``: the AWS console as the role.
+
+Signs in through AWS's federation endpoint: ``getSigninToken`` turns role
+credentials into a sign-in token, and a ``login`` URL on the partition's
+sign-in host takes the browser to the console, in the request's region. With
+no ACCOUNT and ROLE it is the role this shell holds.
+
+The federation endpoint refuses role credentials that came from AssumeRole
+with DurationSeconds called with temporary credentials, which is how the
+main command chains from the MFA session. The console therefore gets its own
+role session, assumed from the MFA session without DurationSeconds (AWS's
+default hour) and never stored; no MFA code is asked while that session is
+valid.
+
+The URL is a bearer secret for the console session. It is never logged, not
+even with -v. ``--print`` (or a machine without a display) prints it on
+stdout. Otherwise the browser is opened on a one-time loopback address that
+redirects to it, so the URL never appears on a command line (the browser's),
+where every user of the machine could read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import sys
+import urllib.error
+import urllib.request
+from urllib.parse import quote, urlencode
+
+from assume_role.errors import DeniedError, NetworkError, UsageError
+
+ENDPOINT_VARIABLE = "ASSUME_ROLE_FEDERATION_ENDPOINT"
+ISSUER = "assume-role"
+# Sign-in and console hosts per partition.
+HOSTS = {
+    "aws": ("signin.aws.amazon.com", "console.aws.amazon.com"),
+    "aws-us-gov": ("signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com"),
+    "aws-cn": ("signin.amazonaws.cn", "console.amazonaws.cn"),
+}
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+_SIGNIN_TOKEN = re.compile(r"[A-Za-z0-9_.~+/=-]{1,8192}")
+# How long the one-time redirect waits for the browser to come.
+BROWSER_WAIT = 120
+
+
+def _parser() -> argparse.ArgumentParser:
+    from assume_role.cli import _Parser
+
+    parser = _Parser(
+        prog="assume-role console",
+        usage="assume-role console [-v] [ACCOUNT ROLE [MFA_TOKEN]] [--service NAME] [--region REGION] [--print]",
+        description="Open the AWS console as ROLE in ACCOUNT (default: the role this shell holds).",
+    )
+    parser.add_argument("account", nargs="?", metavar="ACCOUNT")
+    parser.add_argument("role", nargs="?", metavar="ROLE")
+    parser.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN")
+    parser.add_argument("--service", default="console", help="console page to open, e.g. s3 or ec2 (default: home)")
+    parser.add_argument("--region", help="region to open the console in (default: the shell's, as for assume)")
+    parser.add_argument("--print", action="store_true", help="print the sign-in URL on stdout instead of opening it")
+    parser.add_argument("-v", "--verbose", action="store_true", help="explain each step on stderr (never the URL)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if not _SERVICE.fullmatch(args.service):
+        raise UsageError(f"--service must be a console service name such as s3 or ec2, not {args.service!r}")
+    account, role, region = args.account, args.role, args.region
+    if account and not role:
+        raise UsageError("console takes ACCOUNT and ROLE together, or neither for the role this shell holds")
+    if not account:
+        account = os.environ.get("AWS_ACCOUNT_NAME") or os.environ.get("AWS_ACCOUNT_ID")
+        role = os.environ.get("AWS_ACCOUNT_ROLE")
+        region = region or os.environ.get("AWS_REGION") or None  # where this shell works
+        if not (account and role):
+            raise UsageError("no role is assumed in this shell: name one, as in assume-role console production read")
+
+    from assume_role.commands import assume
+    from assume_role.regions import partition
+
+    log = assume.logger(args.verbose)
+    configured = _configured_endpoint()  # checked before any credentials exist
+    assumed = assume.obtain(account, role, args.mfa_token, region, log=log, console=True)
+    signin_host, console_host = HOSTS[partition(assumed.region)]
+    endpoint = configured or f"https://{signin_host}/federation"
+    log(f"asking the federation endpoint for a sign-in token for {assumed.role} in {assumed.account.alias}")
+    token = _signin_token(endpoint, assumed.credentials)
+    destination = f"https://{console_host}/{args.service}/home?region={quote(assumed.region)}"
+    url = f"{endpoint}?" + urlencode(
+        {"Action": "login", "Issuer": ISSUER, "Destination": destination, "SigninToken": token}
+    )
+    if args.print or not _has_display():
+        sys.stdout.write(url + "\n")
+        sys.stdout.flush()
+        return 0
+    if not _open_in_browser(url):
+        print("assume-role: could not start a browser; printing the sign-in URL instead", file=sys.stderr)
+        sys.stdout.write(url + "\n")
+        sys.stdout.flush()
+        return 0
+    print(f"assume-role: opened the console as {assumed.role} in {assumed.account.alias}", file=sys.stderr)
+    return 0
+
+
+def _configured_endpoint() -> str | None:
+    """``ASSUME_ROLE_FEDERATION_ENDPOINT`` if set: HTTPS, or loopback for tests and the demo."""
+    from assume_role.endpoints import require_safe_endpoint
+
+    endpoint = os.environ.get(ENDPOINT_VARIABLE)
+    if not endpoint:
+        return None
+    if any(ord(c) < 33 or c in "?#" for c in endpoint):
+        raise UsageError(f"{ENDPOINT_VARIABLE} must be a URL without spaces, query or fragment")
+    require_safe_endpoint(endpoint)
+    return endpoint
+
+
+def _signin_token(endpoint: str, credentials) -> str:
+    from assume_role import settings
+
+    session = json.dumps(
+        {
+            "sessionId": credentials.access_key_id,
+            "sessionKey": credentials.secret_access_key,
+            "sessionToken": credentials.session_token,
+        }
+    )
+    request = urllib.request.Request(f"{endpoint}?" + urlencode({"Action": "getSigninToken", "Session": session}))
+    try:
+        with urllib.request.urlopen(request, timeout=settings.http_timeout()) as response:
+            body = response.read(65536)
+    except urllib.error.HTTPError as exc:
+        # The body is not shown: it is the endpoint's text, not ours.
+        raise DeniedError(
+            f"the federation endpoint refused the role's credentials (HTTP {exc.code}); "
+            "check that the role may be used for console sign-in"
+        ) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise NetworkError(f"cannot reach the federation endpoint ({type(reason).__name__}); check your network") from None
+    try:
+        token = json.loads(body)["SigninToken"]
+    except (ValueError, KeyError, TypeError):
+        token = None
+    if not isinstance(token, str) or not _SIGNIN_TOKEN.fullmatch(token):
+        raise NetworkError("the federation endpoint answered without a usable sign-in token")
+    return token
+
+
+def _has_display() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _open_in_browser(url: str) -> bool:
+    """Open ``url`` through a one-time loopback redirect; False if no browser started."""
+    import http.server
+    import threading
+    import webbrowser
+
+    path = "/" + secrets.token_urlsafe(24)
+    served = threading.Event()
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the name http.server calls)
+            if self.path != path or served.is_set():
+                self.send_error(404)
+                return
+            served.set()
+            self.send_response(303)
+            self.send_header("Location", url)
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.end_headers()
+
+        def log_message(self, *args):  # the request line holds the one-time path
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    # Served from a thread: some browser launchers wait for the page to load.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    try:
+        try:
+            opened = webbrowser.open(f"http://127.0.0.1:{server.server_port}{path}")
+        except webbrowser.Error:
+            opened = False
+        if not (opened or served.is_set()):
+            return False
+        if not served.wait(BROWSER_WAIT):
+            raise NetworkError(f"the browser did not come for the sign-in within {BROWSER_WAIT} s; try --print")
+        return True
+    finally:
+        server.shutdown()
+        server.server_close()

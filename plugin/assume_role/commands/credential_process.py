@@ -1,0 +1,136 @@
+"""``assume-role credential-process ACCOUNT ROLE``: the role for every AWS SDK and tool.
+
+A profile in the AWS config file such as::
+
+    [profile production-read]
+    credential_process = assume-role credential-process production read
+
+makes the AWS CLI, the SDKs, terraform and IDE plugins run this command
+whenever they need credentials for the profile, and again shortly before the
+ones they hold expire. It prints the ``credential_process`` JSON (``Version``
+1, the keys, the token and ``Expiration``) on stdout and nothing else there.
+
+The tool that starts it usually gives it no terminal on stdin. A new MFA code
+then comes from MFA_TOKEN, the MFA command (``mfa_process``), or a question
+on the controlling terminal (``/dev/tty``) when there is one; otherwise the
+command fails with one line on stderr that says what to run. Concurrent runs
+share one MFA session through the store's lock: a dozen tools started at once
+ask for one code and make one GetSessionToken call. Stored role credentials
+answer without botocore or the network.
+
+``--profiles`` prints such profiles for every account and role of the accounts
+file, to paste; ``--profiles --write`` merges them into the AWS config file
+(see ``assume_role.aws_config``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import sys
+
+from assume_role.errors import UsageError
+
+# SDKs refresh credential_process credentials 15 minutes before they expire
+# (botocore: advisory 15, mandatory 10 minutes). Anything shorter-lived than
+# this would be asked for again at once, or refused as already expired.
+MIN_SECONDS_LEFT = 15 * 60 + 60
+
+
+def _parser() -> argparse.ArgumentParser:
+    from assume_role.cli import _Parser
+
+    parser = _Parser(
+        prog="assume-role credential-process",
+        usage="assume-role credential-process [-v] [--region REGION] ACCOUNT ROLE [MFA_TOKEN]\n"
+        "       assume-role credential-process --profiles [--write] [--command COMMAND]",
+        description="Print AWS credential_process JSON for ROLE in ACCOUNT, or write profiles that use it.",
+    )
+    parser.add_argument("account", nargs="?", metavar="ACCOUNT")
+    parser.add_argument("role", nargs="?", metavar="ROLE")
+    parser.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN")
+    parser.add_argument("--region", help="region of the request (default: as for the main command)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="explain each step on stderr (never secrets)")
+    parser.add_argument(
+        "--profiles", action="store_true", help="print a profile for each account and role in the accounts file"
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="with --profiles: merge them into the AWS config file (a backup is kept)"
+    )
+    parser.add_argument(
+        "--command", metavar="COMMAND", help="with --profiles: how tools should run assume-role (default: its full path)"
+    )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.profiles:
+        return _profiles(args)
+    if args.write or args.command:
+        raise UsageError("--write and --command go with --profiles")
+    if not (args.account and args.role):
+        raise UsageError("credential-process needs ACCOUNT and ROLE (or --profiles)")
+
+    from assume_role.commands import assume
+
+    log = assume.logger(args.verbose)
+    advice = (
+        f"run `assume-role {shlex.quote(args.account)} {shlex.quote(args.role)}` in a terminal to start an MFA "
+        "session (it lasts 12 hours), or set mfa_process in the bastion profile"
+    )
+
+    def code_source(given, bastion, log):
+        from assume_role import mfa_input
+
+        return mfa_input.source(given, bastion.config, bastion.profile, log, stdin_terminal=False, otherwise=advice)
+
+    assumed = assume.obtain(
+        args.account, args.role, args.mfa_token, args.region,
+        log=log, min_seconds_left=MIN_SECONDS_LEFT, code_source=code_source,
+    )
+    sys.stdout.write(json.dumps(document(assumed.credentials)) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def document(credentials) -> dict:
+    """The JSON object the AWS config file's credential_process must print."""
+    expiration = credentials.expiration.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return {
+        "Version": 1,
+        "AccessKeyId": credentials.access_key_id,
+        "SecretAccessKey": credentials.secret_access_key,
+        "SessionToken": credentials.session_token,
+        "Expiration": expiration,
+    }
+
+
+def _profiles(args) -> int:
+    from assume_role import accounts, aws_config, paths
+
+    if args.account or args.role:
+        raise UsageError("--profiles writes every account and role of the accounts file; give no ACCOUNT or ROLE")
+    known = accounts.load()
+    command = args.command or _own_command()
+    sections = aws_config.credential_process_profiles(known.values(), command)
+    if not sections:
+        raise UsageError(f"no account in {paths.accounts_file()} lists its roles: add \"roles\": [...] to an entry")
+    if not args.write:
+        sys.stdout.write(aws_config.render(sections))
+        return 0
+    report = aws_config.merge_into_config(sections)
+    for line in report:
+        print(f"assume-role: {line}", file=sys.stderr)
+    return 0
+
+
+def _own_command() -> str:
+    """This program as a tool should start it: its full path when it is on PATH."""
+    found = shutil.which("assume-role")
+    if found and os.access(found, os.X_OK):
+        return shlex.quote(found)
+    return "assume-role"

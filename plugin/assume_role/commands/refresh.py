@@ -1,0 +1,56 @@
+"""``assume-role __refresh --shell SHELL``: the shell plugins' auto-refresh.
+
+The plugins run it before a command when the role this shell holds has less
+than ``ASSUME_ROLE_REFRESH_BEFORE`` seconds left. It assumes the same role
+again (account, role and region read from the shell's variables), always
+with new credentials rather than stored ones, and prints the shell code to
+apply them and one short line on stderr. It never asks for an MFA code: when
+the MFA session has ended too, it fails with one line saying what to run, and
+the shell stays as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+
+from assume_role import accounts, emitters, variables
+from assume_role.errors import MfaError, UsageError
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="assume-role __refresh")
+    parser.add_argument("--shell", choices=["bash", "zsh", "fish", "sh"], required=True)
+    args = parser.parse_args(argv)
+    env = os.environ
+    account = env.get("AWS_ACCOUNT_NAME") or env.get("AWS_ACCOUNT_ID")
+    role = env.get("AWS_ACCOUNT_ROLE")
+    if account and account not in accounts.load():
+        # The alias left the accounts file since: the id still names the account.
+        account = env.get("AWS_ACCOUNT_ID") or account
+    if not (account and role):
+        raise UsageError("no role is assumed in this shell; nothing to refresh")
+    command = f"assume-role {shlex.quote(account)} {shlex.quote(role)}"
+
+    def no_code(given, bastion, log):
+        def refuse(serial: str, seconds: int) -> str:
+            raise MfaError(f"{account}:{role} expires soon and the MFA session has ended: run `{command}` to renew it")
+
+        return refuse
+
+    from assume_role.commands import assume
+
+    assumed = assume.obtain(
+        account, role, None, env.get("AWS_REGION") or None, log=assume.logger(False), refresh=True, code_source=no_code
+    )
+    script = emitters.for_shell(args.shell).script(
+        exports=assume.export_values(assumed), unsets=variables.UNSET_ON_ASSUME
+    )
+    minutes = int(assumed.credentials.seconds_left() // 60)
+    print(f"assume-role: renewed {assumed.account.alias}:{assumed.role} ({minutes} min left)", file=sys.stderr)
+    # Last, in one write: a failure before this leaves the shell as it was.
+    sys.stdout.write(script)
+    sys.stdout.flush()
+    return 0

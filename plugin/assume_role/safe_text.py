@@ -1,0 +1,13 @@
+"""Text from outside (files, the environment) made safe to show on a terminal."""
+
+from __future__ import annotations
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or other non-printable character shown as ``?``.
+
+    Aliases, role names and paths may hold terminal escape sequences (which can
+    retitle the window, clear the screen or fake output) or bidirectional
+    overrides; the shell prompt segment shows them the same way.
+    """
+    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)

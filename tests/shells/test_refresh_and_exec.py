@@ -1,0 +1,171 @@
+"""In real interactive shells (tmux): auto-refresh before a command, and exec leaving the shell alone."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from helpers import Terminal, load_lines, run_strict, write_helper
+from test_terminal import FINGERPRINT, rc
+
+# A 900 s role renewed when under 890 s are left: ten seconds after assuming,
+# the next command sees new credentials, and the one after does not renew again.
+SESSION = 900
+WINDOW = 890
+
+
+def _running(command_line: str) -> bool:
+    found = subprocess.run(["pgrep", "-f", "-x", command_line], capture_output=True)
+    return found.returncode == 0
+
+
+def setting(shell: str, name: str, value: str) -> str:
+    return f"set -g {name} {value}" if shell == "fish" else f"{name}={value}"
+
+
+def test_auto_refresh(shell, aws_env, mfa_code, emulator, tmp_path):
+    helper = write_helper(tmp_path / "bin")
+    env = {
+        **aws_env,
+        "ASSUME_ROLE_COMMAND": str(helper),
+        "AWS_ROLE_SESSION_TIMEOUT": str(SESSION),
+        "ASSUME_ROLE_REFRESH_BEFORE": str(WINDOW),
+    }
+    with Terminal(shell, env, rc(shell, helper), tmp_path) as term:
+        term.run(f"assume-role production read {mfa_code()}")
+        assumed_at = time.monotonic()
+        first = term.run("echo key=$AWS_ACCESS_KEY_ID")
+        assert "renewed" not in first
+        time.sleep(max(0.0, SESSION - WINDOW + 1 - (time.monotonic() - assumed_at)))
+
+        renewed = term.run("echo key=$AWS_ACCESS_KEY_ID")
+        assert "assume-role: renewed production:read" in renewed
+        assert renewed.count("assume-role:") == 1
+        key = renewed.split("key=")[1].split()[0]
+        assert key.startswith("ASIA") and f"key={key}" not in first
+        again = term.run("echo key=$AWS_ACCESS_KEY_ID")
+        assert again.strip() == f"key={key}"
+        assert emulator.control.calls(outcome="ok").get("GetSessionToken") == 1
+
+        # Turned off: nothing happens even inside the window.
+        term.run(setting(shell, "ASSUME_ROLE_AUTO_REFRESH", "0"))
+        term.run(setting(shell, "ASSUME_ROLE_REFRESH_BEFORE", "100000"))
+        assert term.run("echo key=$AWS_ACCESS_KEY_ID").strip() == f"key={key}"
+
+        # The MFA session has ended too: said once, no question, the shell unchanged.
+        emulator.control.expire_sessions(kind="session")
+        before = term.run(FINGERPRINT)
+        term.run(setting(shell, "ASSUME_ROLE_AUTO_REFRESH", "1"))
+        told = term.run("echo key=$AWS_ACCESS_KEY_ID")
+        assert "MFA session has ended" in told and "assume-role production read" in told
+        assert told.count("assume-role:") == 1
+        assert f"key={key}" in told
+        assert term.run(FINGERPRINT) == before
+        assert "assume-role" not in term.run("echo quiet")
+
+
+def test_exec_leaves_the_shell_alone(shell, aws_env, mfa_code, tmp_path):
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper)}
+    with Terminal(shell, env, rc(shell, helper), tmp_path) as term:
+        clean = term.run(FINGERPRINT)
+        shown = term.run(f"assume-role exec production read {mfa_code()} -- sh -c 'echo $AWS_ACCOUNT_NAME:$AWS_ACCOUNT_ROLE'")
+        assert shown.strip() == "production:read"
+        assert term.run(FINGERPRINT) == clean
+        # Ctrl-C reaches the command; the shell gets its prompt back.
+        status = "$status" if shell == "fish" else "$?"
+        term.type("assume-role exec production read -- sleep 37.25")
+        term.key("Enter")
+        deadline = time.monotonic() + 60
+        while not _running("sleep 37.25"):  # the helper has become the command
+            assert time.monotonic() < deadline, "the command never started"
+            time.sleep(0.1)
+        term.key("C-c")
+        shown = term.run(f"echo status={status}").strip()
+        assert not _running("sleep 37.25")
+        # The command's 130 reaches bash; zsh and fish report their own status
+        # for a function that Ctrl-C interrupted (2 and 1), never success.
+        assert shown.endswith({"bash": "status=130", "zsh": "status=2", "fish": "status=1"}[shell]), shown
+        # An exit status passes through the function unchanged.
+        assert term.run(f"assume-role exec production read -- sh -c 'exit 42'; echo status={status}").strip() == (
+            "status=42"
+        )
+        assert term.run(FINGERPRINT) == clean
+
+
+# -- the check itself, called as each shell's hook calls it -----------------------
+
+# Stands in for the helper's __refresh: logs the call, prints code that renews
+# the role for an hour, or fails as told.
+FAKE_REFRESH = r"""#!/bin/sh
+printf '%s\n' "$*" >> "$FAKE_LOG"
+[ "${FAKE_EXIT:-0}" = 0 ] || { echo "assume-role: cannot renew" >&2; exit "$FAKE_EXIT"; }
+later=$(( $(date +%s) + 3600 ))
+case "$3" in
+  fish) echo "set -gx AWS_ACCESS_KEY_ID NEW; set -gx ASSUME_ROLE_ACCESS_KEY_ID NEW; set -gx ASSUME_ROLE_EXPIRES_AT $later" ;;
+  *) echo "export AWS_ACCESS_KEY_ID=NEW ASSUME_ROLE_ACCESS_KEY_ID=NEW ASSUME_ROLE_EXPIRES_AT=$later" ;;
+esac
+"""
+
+HOOK = {
+    "bash": '_assume_role_refresh_armed=1; _assume_role_refresh_trap "$_"\n',
+    "zsh": "_assume_role_refresh\n",
+    "fish": "__assume_role_refresh\n",
+}
+
+
+def refresh_script(shell: str, hooks: int) -> str:
+    return load_lines(shell) + HOOK[shell] * hooks + 'echo "key=$AWS_ACCESS_KEY_ID"\n'
+
+
+@pytest.fixture
+def refresh_env(tmp_path):
+    fake = tmp_path / "fake-assume-role"
+    fake.write_text(FAKE_REFRESH)
+    fake.chmod(0o755)
+    return {
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "ASSUME_ROLE_COMMAND": str(fake),
+        "FAKE_LOG": str(tmp_path / "calls.log"),
+        "AWS_ACCOUNT_NAME": "production",
+        "AWS_ACCOUNT_ROLE": "read",
+        "AWS_ACCESS_KEY_ID": "OLD",
+        "ASSUME_ROLE_ACCESS_KEY_ID": "OLD",
+    }
+
+
+def calls(env) -> list[str]:
+    log = Path(env["FAKE_LOG"])
+    return log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.mark.parametrize(
+    "left, settings, renewed",
+    [
+        (3600, {}, False),  # time remains: nothing runs
+        (300, {}, True),  # under the default 600 s
+        (300, {"ASSUME_ROLE_REFRESH_BEFORE": "200"}, False),
+        (300, {"ASSUME_ROLE_AUTO_REFRESH": "0"}, False),
+        (-60, {}, True),  # already expired: renewed all the same
+        (300, {"ASSUME_ROLE_REFRESH_BEFORE": "$(touch pwned)"}, True),  # nonsense: the default
+        (300, {"ASSUME_ROLE_ACCESS_KEY_ID": "ASIAOTHER"}, False),  # another tool's keys: left alone
+    ],
+)
+def test_refresh_check(shell, refresh_env, tmp_path, left, settings, renewed):
+    env = {**refresh_env, **settings, "ASSUME_ROLE_EXPIRES_AT": str(int(time.time()) + left)}
+    result = run_strict(shell, f"cd '{tmp_path}'\n" + refresh_script(shell, 3), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ("key=NEW\n" if renewed else "key=OLD\n")
+    assert calls(env) == ([f"__refresh --shell {shell}"] if renewed else [])
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_failed_refresh_is_tried_once_and_changes_nothing(shell, refresh_env):
+    env = {**refresh_env, "FAKE_EXIT": "4", "ASSUME_ROLE_EXPIRES_AT": str(int(time.time()) + 100)}
+    result = run_strict(shell, refresh_script(shell, 3), env=env)
+    assert result.stdout == "key=OLD\n"
+    assert result.stderr == "assume-role: cannot renew\n"
+    assert calls(env) == [f"__refresh --shell {shell}"]

@@ -1,0 +1,141 @@
+"""``assume-role console``: a sign-in URL from the (emulated) federation endpoint, no second MFA code."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from support import assert_clean_failure, run_cli
+from test_assume import exports_of
+
+
+
+def federation(emulator) -> str:
+    return f"{emulator.endpoint}/federation"
+
+
+def fetch(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def signin_token(emulator, credentials: dict) -> tuple[int, dict]:
+    session = json.dumps({"sessionId": credentials["AWS_ACCESS_KEY_ID"],
+                          "sessionKey": credentials["AWS_SECRET_ACCESS_KEY"],
+                          "sessionToken": credentials["AWS_SESSION_TOKEN"]})
+    return fetch(f"{federation(emulator)}?" + urlencode({"Action": "getSigninToken", "Session": session}))
+
+
+@pytest.fixture
+def console_env(aws_env, emulator):
+    env = {**aws_env, "ASSUME_ROLE_FEDERATION_ENDPOINT": federation(emulator)}
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+def test_print_gives_a_sign_in_url_without_a_second_code(console_env, emulator, world, mfa_code):
+    assumed = run_cli(console_env, "--shell", "bash", "production", "read", mfa_code())
+    assert assumed.returncode == 0, assumed.stderr
+
+    run = run_cli(console_env, "console", "production", "read", "--service", "s3", "--print", "-v")
+    assert run.returncode == 0, run.stderr
+    url = run.stdout.strip()
+    assert run.stdout.count("\n") == 1 and url.startswith(federation(emulator) + "?")
+    query = parse_qs(urlsplit(url).query)
+    assert query["Action"] == ["login"]
+    assert query["Destination"] == [f"https://console.aws.amazon.com/s3/home?region={world.region}"]
+    token = query["SigninToken"][0]
+    # The URL is a bearer secret: -v explains the steps, never the token.
+    assert token not in run.stderr and "SigninToken" not in run.stderr and "federation" in run.stderr
+    status, body = fetch(url)
+    assert status == 200
+    assert body["signed_in_as"] == f"arn:aws:sts::{world.production_account_id}:assumed-role/read/{world.user_name}"
+    calls = emulator.control.calls(outcome="ok")
+    assert calls.get("GetSessionToken") == 1 and calls.get("getSigninToken") == 1
+
+
+def test_the_role_this_shell_holds_and_no_display(console_env, world, mfa_code):
+    values = exports_of(run_cli(console_env, "--shell", "bash", "staging", "admin", mfa_code(), "eu-west-1").stdout)
+    env = {**console_env, **values}
+    run = run_cli(env, "console")  # no --print: without a display the URL is printed
+    assert run.returncode == 0, run.stderr
+    query = parse_qs(urlsplit(run.stdout.strip()).query)
+    assert query["Destination"] == ["https://console.aws.amazon.com/console/home?region=eu-west-1"]
+    assert fetch(run.stdout.strip())[1]["signed_in_as"].endswith("assumed-role/admin/" + world.user_name)
+
+
+def test_the_browser_gets_a_one_time_address_not_the_token(console_env, mfa_code, tmp_path):
+    # A "browser" that records its command line and follows the address once.
+    seen = tmp_path / "browser"
+    browser = tmp_path / "browser.py"
+    browser.write_text(
+        "import sys, urllib.request\n"
+        "class Stop(urllib.request.HTTPRedirectHandler):\n"
+        "    def redirect_request(self, req, fp, code, msg, headers, newurl):\n"
+        f"        open({str(seen)!r}, 'w').write(sys.argv[1] + '\\n' + newurl)\n"
+        "        return None\n"
+        "try:\n"
+        "    urllib.request.build_opener(Stop).open(sys.argv[1])\n"
+        "except Exception:\n"
+        "    pass\n"
+    )
+    env = {**console_env, "DISPLAY": ":99", "BROWSER": f"{sys.executable} {browser} %s"}
+    run = run_cli(env, "console", "production", "read", mfa_code())
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""
+    argv_url, location = seen.read_text().splitlines()
+    assert argv_url.startswith("http://127.0.0.1:") and "SigninToken" not in argv_url
+    assert "SigninToken=" in location and "Action=login" in location
+    with pytest.raises(urllib.error.URLError):  # gone, or refused: one time only
+        urllib.request.urlopen(argv_url, timeout=5)
+
+
+def test_federation_refuses_chained_sessions_that_named_a_duration(console_env, emulator, mfa_code):
+    # What the main command exports: AssumeRole from the MFA session, with DurationSeconds.
+    values = exports_of(run_cli(console_env, "--shell", "bash", "production", "read", mfa_code()).stdout)
+    status, body = signin_token(emulator, values)
+    assert status == 400 and "role chaining" in body["error"]
+    session = next(s for s in emulator.control.sessions() if s["access_key_id"] == values["AWS_ACCESS_KEY_ID"])
+    assert session["chained"] and session["duration_requested"]
+
+
+def test_federation_refuses_mfa_sessions_and_expired_roles(console_env, emulator, world, mfa_code):
+    import boto3
+
+    sts = boto3.client("sts", endpoint_url=emulator.endpoint, region_name=world.region,
+                       aws_access_key_id=world.access_key_id, aws_secret_access_key=world.secret_access_key)
+    mfa = sts.get_session_token(SerialNumber=world.mfa_serial, TokenCode=mfa_code())["Credentials"]
+    as_env = lambda c: {"AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+                        "AWS_SESSION_TOKEN": c["SessionToken"]}
+    assert signin_token(emulator, as_env(mfa))[0] == 403
+    chained = boto3.client("sts", endpoint_url=emulator.endpoint, region_name=world.region,
+                           aws_access_key_id=mfa["AccessKeyId"], aws_secret_access_key=mfa["SecretAccessKey"],
+                           aws_session_token=mfa["SessionToken"])
+    role = chained.assume_role(RoleArn=f"arn:aws:iam::{world.production_account_id}:role/read",
+                               RoleSessionName="alice", ExternalId=world.production_account_id)["Credentials"]
+    status, body = signin_token(emulator, as_env(role))
+    assert status == 200 and body["SigninToken"]
+    emulator.control.expire_sessions(kind="role", access_key_id=role["AccessKeyId"])
+    assert signin_token(emulator, as_env(role))[0] == 403
+
+
+def test_endpoint_must_be_https_or_loopback(console_env):
+    env = {**console_env, "ASSUME_ROLE_FEDERATION_ENDPOINT": "http://example.com/federation"}
+    assert_clean_failure(run_cli(env, "console", "production", "read", "--print"), 2, "https")
+
+
+def test_console_needs_a_role(console_env):
+    assert_clean_failure(run_cli(console_env, "console", "--print"), 2, "no role is assumed")
+    assert_clean_failure(run_cli(console_env, "console", "production", "--print"), 2, "together")
+    assert_clean_failure(run_cli(console_env, "console", "production", "read", "--service", "../x"), 2, "--service")
+
+

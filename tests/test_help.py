@@ -1,0 +1,44 @@
+"""Help that tells the whole truth, and warnings that say it once."""
+
+from __future__ import annotations
+
+import re
+
+from support import run_cli
+from test_assume import exports_of
+
+from assume_role import cli
+
+
+def _subcommand_lines(text: str) -> dict[str, str]:
+    block = text.split("subcommands:\n", 1)[1].split("\n\n", 1)[0]
+    return {line.split()[0]: line for line in block.splitlines()}
+
+
+def test_help_lists_every_subcommand_on_one_line(aws_env):
+    run = run_cli(aws_env, "--help")
+    assert run.returncode == 0
+    listed = _subcommand_lines(run.stdout)
+    public = {name for name in [*cli.PASS_THROUGH, *cli.EVALUATED] if not name.startswith("_")}
+    assert public <= set(listed), public - set(listed)
+    assert "demo" in listed
+    for line in run.stdout.splitlines():
+        assert len(line) <= 80, line
+
+
+def test_status_help_is_clean_and_names_exit_7(aws_env):
+    run = run_cli(aws_env, "status", "--help")
+    assert run.returncode == 0
+    assert "``" not in run.stdout and "`" not in run.stdout
+    assert re.search(r"^\s+7\s+no role is assumed", run.stdout, re.MULTILINE)
+
+
+def test_keyring_without_a_backend_warns_once_on_one_line(aws_env, emulator, mfa_code):
+    aws_env.update(ASSUME_ROLE_CACHE="keyring", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    run = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
+    assert run.returncode == 0, run.stderr
+    assert exports_of(run.stdout)["AWS_ACCOUNT_ROLE"] == "read"
+    assert run.stderr.splitlines() == [
+        "assume-role: warning: no system keyring is available for ASSUME_ROLE_CACHE=keyring: "
+        "sessions are not kept; install a keyring backend or set ASSUME_ROLE_CACHE=file"
+    ]
