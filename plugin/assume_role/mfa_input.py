@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from assume_role import settings, validate
 from assume_role.errors import MfaError, UsageError
@@ -44,8 +43,7 @@ CodeSource = Callable[[str, int], str]
 Log = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     argv: tuple[str, ...]
     origin: str  # where it was configured, for messages
 
@@ -78,6 +76,8 @@ def configured(profile_config: dict, profile: str) -> Command | None:
 
 def run(command: Command, seconds: float | None = None) -> str:
     """Run the command and return the 6-digit code it printed."""
+    import subprocess  # only when a command is configured: a given code needs none
+
     seconds = settings.mfa_process_timeout() if seconds is None else seconds
     what = f"the MFA command {command.name!r} (from {command.origin})"
     try:
