@@ -184,28 +184,15 @@ def call(client, operation: str, read: Callable[[dict], T], *, spent: str | None
     method = getattr(client, xform_name(operation))
     context = Context(action, where(client.meta.endpoint_url), spent, role_arn, client_error)
 
-    def attempt() -> T:
-        answer = method(**params)
-        try:
-            return read(answer)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-            raise _Unreadable() from None
-
     try:
-        return retry.send(
-            attempt,
-            attempts=settings.max_attempts(),
-            deadline=settings.http_timeout(),
-            may_retry=_never_sent if spent else _transient,
+        return retry.request(
+            lambda: method(**params), read,
+            carries_code=spent is not None, never_sent=_never_sent, transient=_transient,
         )
     except AssumeRoleError:
         raise
     except Exception as exc:
         raise _translate(exc, context) from None
-
-
-class _Unreadable(Exception):
-    """A complete answer that does not hold what the call returns (a portal page, nothing)."""
 
 
 def _never_sent(exc: BaseException) -> bool:
@@ -218,7 +205,7 @@ def _transient(exc: BaseException) -> bool:
         return may_retry_answer(exc.response.get("Error", {}).get("Code"), _status(exc))
     # An answer that cannot be read may be a proxy's passing hiccup; one that
     # carries no code can be asked for again.
-    transient = (retry.DeadlineExceeded, bx.ConnectionError, bx.HTTPClientError, ResponseParserError, _Unreadable)
+    transient = (retry.DeadlineExceeded, bx.ConnectionError, bx.HTTPClientError, ResponseParserError, retry.Unreadable)
     return isinstance(exc, transient) and not isinstance(exc, bx.SSLError)
 
 
@@ -239,7 +226,7 @@ def _translate(exc: BaseException, context: Context) -> AssumeRoleError:
         return context.tls_failed()
     if isinstance(exc, bx.HTTPClientError):
         return context.broken()
-    if isinstance(exc, (ResponseParserError, _Unreadable)):
+    if isinstance(exc, (ResponseParserError, retry.Unreadable)):
         return context.unreadable()
     return library_error(exc, context.action)
 

@@ -54,10 +54,6 @@ class _NoAnswer(Exception):
         self.sent, self.tls = sent, tls
 
 
-class _Unreadable(Exception):
-    """An answer that is not the XML AWS sends: a portal page, a cut-off body, garbage."""
-
-
 class _ErrorAnswer(Exception):
     def __init__(self, code: str | None, message: str, status: int):
         super().__init__(code)
@@ -77,20 +73,12 @@ class QueryClient:
         context = Context(f"calling {self.service}:{action}", where(self.url), spent, role_arn)
         body = sigv4.form_body({"Action": action, "Version": _VERSIONS[self.service], **_flatten(params)})
 
-        def attempt():
-            status, answer = self._post(body)
-            result = _result(action, status, answer)
-            try:
-                return read(result)
-            except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-                raise _Unreadable() from None
+        def ask():
+            return _result(action, *self._post(body))
 
         try:
-            return retry.send(
-                attempt,
-                attempts=settings.max_attempts(),
-                deadline=settings.http_timeout(),
-                may_retry=_never_sent if spent else _transient,
+            return retry.request(
+                ask, read, carries_code=spent is not None, never_sent=_never_sent, transient=_transient
             )
         except AssumeRoleError:
             raise
@@ -102,7 +90,7 @@ class QueryClient:
             raise (context.tls_failed() if exc.tls else context.broken()) from None
         except retry.DeadlineExceeded:
             raise context.timed_out() from None
-        except _Unreadable:
+        except retry.Unreadable:
             raise context.unreadable() from None
 
     def _post(self, body: bytes) -> tuple[int, bytes]:
@@ -144,7 +132,7 @@ class QueryClient:
             except (OSError, http.client.HTTPException):
                 raise _NoAnswer(sent=True) from None
             if len(answer) > MAX_ANSWER_BYTES:
-                raise _Unreadable()
+                raise retry.Unreadable()
             return response.status, answer
         finally:
             connection.close()
@@ -159,7 +147,7 @@ def _transient(exc: BaseException) -> bool:
         return may_retry_answer(exc.code, exc.status)
     if isinstance(exc, _NoAnswer):
         return not exc.tls
-    return isinstance(exc, (retry.DeadlineExceeded, _Unreadable))
+    return isinstance(exc, (retry.DeadlineExceeded, retry.Unreadable))
 
 
 def _tls_context(ca_bundle: str | None):
@@ -219,7 +207,7 @@ def _result(action: str, status: int, answer: bytes):
     except (ParseError, ValueError):
         if status >= 400:
             raise _ErrorAnswer(None, "", status) from None
-        raise _Unreadable() from None
+        raise retry.Unreadable() from None
     if _local(root.tag) == "ErrorResponse" or status >= 400:
         error = _child(root, "Error")
         code = _child(error, "Code") if error is not None else None
@@ -231,7 +219,7 @@ def _result(action: str, status: int, answer: bytes):
         )
     result = _child(root, f"{action}Result")
     if _local(root.tag) != f"{action}Response" or result is None:
-        raise _Unreadable()
+        raise retry.Unreadable()
     return result
 
 

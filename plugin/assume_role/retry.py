@@ -17,12 +17,17 @@ from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 MAX_BACKOFF = 20.0  # seconds between attempts, at most
 
 
 class DeadlineExceeded(Exception):
     """An attempt had no complete answer within its deadline."""
+
+
+class Unreadable(Exception):
+    """A complete answer that does not hold what the call returns (a portal page, nothing)."""
 
 
 def within(seconds: float, attempt: Callable[[], T]) -> T:
@@ -68,3 +73,28 @@ def send(attempt: Callable[[], T], *, attempts: int, deadline: float,
 def backoff(failures: int) -> float:
     """Exponential with full jitter: up to 1 s after the first failure, then 2, 4 ..."""
     return random.uniform(0, min(MAX_BACKOFF, 2.0 ** (failures - 1)))
+
+
+def request(ask: Callable[[], A], read: Callable[[A], T], *, carries_code: bool,
+            never_sent: Callable[[BaseException], bool], transient: Callable[[BaseException], bool]) -> T:
+    """One AWS call as both clients make it: ``read(ask())``, bounded and retried.
+
+    An answer ``read`` cannot take apart is ``Unreadable``. A call that
+    carries a one-time code is tried again only if ``never_sent`` says it
+    cannot have reached AWS; others whenever ``transient`` says so.
+    """
+    from assume_role import settings
+
+    def attempt() -> T:
+        answer = ask()
+        try:
+            return read(answer)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise Unreadable() from None
+
+    return send(
+        attempt,
+        attempts=settings.max_attempts(),
+        deadline=settings.http_timeout(),
+        may_retry=never_sent if carries_code else transient,
+    )
