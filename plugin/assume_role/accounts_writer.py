@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from assume_role.errors import AssumeRoleError
+from assume_role.state_files import write_atomic
 
 BACKUP_SUFFIX = ".bak"
 
@@ -64,20 +64,7 @@ def replace(path: Path, text: str, *, expected: bytes | None) -> Path | None:
 
 
 def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, data, mode=mode, prefix=f".{path.name}.", suffix=".tmp")
     try:
         directory = os.open(path.parent, os.O_RDONLY)
     except OSError:

@@ -208,15 +208,27 @@ def private_directory(directory: Path, *, create: bool = True) -> bool:
 
 
 def write_json_atomic(path: Path, data) -> None:
-    """Write so that readers never see half a file; created 0600 by mkstemp."""
+    """Write so that readers never see half a file; private (0600)."""
+    write_atomic(path, json.dumps(data).encode("utf-8"))
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o600, prefix: str = TEMPORARY_PREFIX,
+                 suffix: str = ".json") -> None:
+    """Replace ``path`` with ``data`` in one rename, through a temporary file beside it.
+
+    The temporary file is private from its creation (mkstemp) until ``mode``
+    is set; a crash leaves at most that file, named ``prefix``..., which
+    ``sweep_temporary`` removes when the prefix is the tool's own.
+    """
     import tempfile  # only writers pay for it; completion and cache hits only read
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=".json")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
             handle.flush()
-            # On disk before the rename, so a crash cannot leave an empty entry.
+            # On disk before the rename, so a crash cannot leave an empty file.
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
