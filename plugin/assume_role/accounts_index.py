@@ -76,16 +76,7 @@ class View:
         that of them all, so a shell inserts the same text for the sample as
         it would for every match.
         """
-        found, total, last = [], 0, None
-        for pair in self.pairs(typed, prefix=prefix):
-            total += 1
-            if total < limit:
-                found.append(pair)
-            else:
-                last = pair
-        if last is not None:
-            found.append(last)
-        return found, total
+        return _first_and_last(self.pairs(typed, prefix=prefix), limit)
 
 
     def id_sample(self, typed: str, *, prefix: bool = False, limit: int) -> tuple[list[tuple[str, str]], int]:
@@ -360,22 +351,11 @@ class IndexView(View):
             steps = b"".join(b"[^%c\\t\\n]*+%c" % (c, c) for c in typed.encode("ascii"))
             pattern = re.compile(b"\\n(?=" + steps + b")(\\d{12}\\t[^\\n]*)")
             lines = (m.group(1) for m in pattern.finditer(self.data, self.id_start - 1, self.id_end))
-        found, total, last = [], 0, None
-        for line in lines:
-            total += 1
-            account_id, encoded = line.split(b"\t", 1)
-            pair = (account_id.decode("ascii"), _alias(encoded.decode("ascii")))
-            if total < limit:
-                found.append(pair)
-            else:
-                last = pair
-        if last is not None:
-            found.append(last)
-        return found, total
+        pairs = (_split_id_line(line) for line in lines)
+        return _first_and_last(pairs, limit)
 
     def _id_pair(self, number: int) -> tuple[str, str]:
-        account_id, encoded = self.ids.line(number).split(b"\t", 1)
-        return account_id.decode("ascii"), _alias(encoded.decode("ascii"))
+        return _split_id_line(self.ids.line(number))
 
     def _prefixed(self, typed: str) -> Iterator[tuple[str, str]]:
         start = json.dumps(typed)[:-1].encode("ascii")  # the opening quote and the escaped prefix
@@ -398,3 +378,23 @@ _encode = json.encoder.encode_basestring_ascii
 
 def _alias(encoded: str) -> str:
     return encoded[1:-1] if "\\" not in encoded else json.loads(encoded)
+
+
+def _split_id_line(line: bytes) -> tuple[str, str]:
+    """(account id, alias) from an index line ``ID<TAB>encoded alias``."""
+    account_id, encoded = line.split(b"\t", 1)
+    return account_id.decode("ascii"), _alias(encoded.decode("ascii"))
+
+
+def _first_and_last(pairs, limit: int) -> tuple[list[tuple[str, str]], int]:
+    """The first ``limit - 1`` pairs and the last one, and how many there were."""
+    found, total, last = [], 0, None
+    for pair in pairs:
+        total += 1
+        if total < limit:
+            found.append(pair)
+        else:
+            last = pair
+    if last is not None:
+        found.append(last)
+    return found, total
