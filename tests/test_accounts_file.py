@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from support import assert_clean_failure, run_cli
-from test_assume import exports_of, shell_session
+from test_assume import eval_line, exports_of, shell_session
 from test_interactive import terminal  # noqa: F401 (fixture)
 
 
@@ -22,8 +22,7 @@ def test_a_twelve_digit_number_is_an_account_id(shell, aws_env, world, mfa_code)
     Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text(
         f'{{"dev": {world.production_account_id}, "staging": {{"id": {world.staging_account_id}}}}}\n'
     )
-    call = f"{__import__('sys').executable} -m assume_role --shell {shell} dev read {mfa_code()}"
-    line = f"{call} | source" if shell == "fish" else f'eval "$({call})"'
+    line = eval_line(shell, "dev", "read", mfa_code())
     result = shell_session(shell, aws_env, [line, 'echo "$AWS_ACCOUNT_NAME $AWS_ACCOUNT_ID"'])
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"dev {world.production_account_id}\n"

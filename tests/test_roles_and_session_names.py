@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from support import assert_clean_failure, run_cli
-from test_assume import CALLER_ARN, exports_of, shell_session
+from test_assume import CALLER_ARN, eval_line, exports_of, shell_session
 from test_interactive import terminal  # noqa: F401 (fixture)
 
 from assume_role import validate
@@ -34,17 +34,12 @@ def team_deploy(emulator, world) -> str:
     return f"arn:aws:iam::{world.production_account_id}:role/team/deploy"
 
 
-def _eval(shell: str, *args: str) -> str:
-    call = " ".join([sys.executable, "-m", "assume_role", "--shell", shell, *args])
-    return f"{call} | source" if shell == "fish" else f'eval "$({call})"'
-
-
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_role_with_a_path_is_assumed(shell, team_deploy, aws_env, world, mfa_code):
     result = shell_session(
         shell,
         aws_env,
-        [_eval(shell, "production", "team/deploy", mfa_code()), f"{sys.executable} -c '{CALLER_ARN}'",
+        [eval_line(shell, "production", "team/deploy", mfa_code()), f"{sys.executable} -c '{CALLER_ARN}'",
          'echo "$AWS_ACCOUNT_NAME:$AWS_ACCOUNT_ROLE"'],
     )
     assert result.returncode == 0, result.stderr
