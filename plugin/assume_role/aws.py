@@ -65,9 +65,10 @@ def _config() -> Config:
 
 def _require_plain_files() -> None:
     """botocore would block on a FIFO config file, or read a device forever."""
+    from assume_role.profiles import FILES
     from assume_role.state_files import UnsafeFile, check_foreign
 
-    for variable, default in (("AWS_CONFIG_FILE", "~/.aws/config"), ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")):
+    for variable, default in FILES:
         path = os.path.expanduser(os.environ.get(variable) or default)
         try:
             check_foreign(path)

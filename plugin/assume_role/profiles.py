@@ -95,11 +95,13 @@ def _profile_map(config: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]
     return profiles
 
 
+# botocore's two files: the variable naming each, and its default.
+FILES = (("AWS_CONFIG_FILE", "~/.aws/config"), ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"))
+
+
 def _files() -> tuple[str, str]:
-    return (
-        os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config",
-        os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials",
-    )
+    config, credentials = (os.environ.get(variable) or default for variable, default in FILES)
+    return config, credentials
 
 
 def profile_region(profile: str) -> str | None:
