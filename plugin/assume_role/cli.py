@@ -222,9 +222,9 @@ class _Output:
     demo's terminal UI and any child process follow too.
     """
 
-    def __init__(self, options: argparse.Namespace):
-        self.shell = options.shell
-        self.fd = options.output_fd
+    def __init__(self, shell: str | None = None, fd: int | None = None):
+        self.shell = shell
+        self.fd = fd
         self.moved = False
 
     def for_people(self) -> None:
@@ -266,7 +266,7 @@ def _output_for(argv: list[str]) -> _Output:
     parser = _Parser(add_help=False)
     _output_options(parser)
     options, _ = parser.parse_known_args(argv[: argv.index("--")] if "--" in argv else argv)
-    return _Output(options)
+    return _Output(options.shell, options.output_fd)
 
 
 def run(argv: list[str]) -> int:
@@ -280,14 +280,16 @@ def run(argv: list[str]) -> int:
 
         return assume.main(args)
     # Not shell code. Only the options before the subcommand are the main
-    # command's; they are checked, and decide where the output goes.
-    output = _output_for(argv[:where])
-    parser = build_parser(output)
-    parser.parse_args(argv[:where])
-    output.for_people()
-    if argv[where] == "help":
-        parser.print_help()
-        return 0
+    # command's; they are checked, and decide where the output goes. Tab and
+    # the shell hooks put none there, and pay for no parser.
+    if where or argv[where] == "help":
+        output = _output_for(argv[:where])
+        parser = build_parser(output)
+        parser.parse_args(argv[:where])
+        output.for_people()
+        if argv[where] == "help":
+            parser.print_help()
+            return 0
     module = importlib.import_module(PASS_THROUGH[argv[where]])
     return module.main(argv[where + 1 :])
 
