@@ -196,7 +196,10 @@ def view(path: Path | None = None) -> View:
     table = accounts.read_table(path)
     if index_path is not None:
         _build(index_path, path, info, table)
-    return TableView(table)
+        # Answered from the new index at once: sorting 100,000 aliases for a
+        # picker again here would cost as much as the build.
+        found = _open_index(index_path, _stamp(path, info))
+    return found or TableView(table)
 
 
 # -- the index file ----------------------------------------------------------------
