@@ -12,7 +12,7 @@ import pytest
 from support import run_cli
 
 from assume_role import accounts, accounts_index
-from assume_role.accounts_index import MISSING, IndexView, TableView
+from assume_role.accounts_index import CASELESS, LOOSE, MISSING, PREFIX, IndexView, TableView
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugin"
 
@@ -77,16 +77,43 @@ def test_index_answers_like_the_file(files, tmp_path):
     for account_id in ["012345678906", "099999999999", "200000000004", "000000000000"]:
         assert index.alias_of_id(account_id) == plain.alias_of_id(account_id)
     assert index.alias_of_id("099999999999") == "dup-a"  # the first in the file, as resolve() says
-    for typed in ["", "team-0001", "Prod", "prod", "pe", "ü", 'quote"', "back\\", "t5", "zzz"]:
-        for prefix in (True, False):
-            assert sorted(index.pairs(typed, prefix=prefix)) == sorted(plain.pairs(typed, prefix=prefix)), (typed, prefix)
+    assert sorted(index.pairs()) == sorted(plain.pairs())
+    for typed in ["", "team-0001", "Prod", "prod", "PROD", "pe", "ü", "Ü", 'quote"', "back\\", "t5", "zzz", "ß", "2000"]:
+        for match in (PREFIX, CASELESS, LOOSE):
+            for limit in (None, 3):
+                found, total = index.sample(typed, match, limit=limit)
+                expected, expected_total = plain.sample(typed, match, limit=limit)
+                if match == PREFIX:  # sorted by the alias as JSON, not as text: see the next test
+                    if limit:
+                        assert len(found) == min(limit, expected_total), typed
+                        continue
+                    found, expected = sorted(found), sorted(expected)
+                assert (found, total) == (expected, expected_total), (typed, match, limit)
+                assert all(accounts_index.selects(typed, match, alias) for alias, _ in found)
+        for limit in (1, 40):
+            assert index.ordered(typed, limit=limit) == plain.ordered(typed, limit=limit), typed
+
+
+def test_picker_order_ignores_case_and_digits_find_ids(files):
+    table = {**big_table(100), "Zeta": "111111111111", "alpha": "111111111112", "Éclair": "111111111113",
+             "éa": "111111111114", "straße": "111111111115"}
+    write(files, {**table, **{f"pad-{n}": f"{300000000000 + n}" for n in range(12000)}})
+    for view in (indexed(files), TableView(json.loads(files.read_text()))):
+        first, total = view.ordered(limit=3)
+        assert [alias for alias, _ in first] == ["", "alpha", "back\\slash"] and total == 12115
+        assert view.ordered("ZET", limit=5) == ([("Zeta", "111111111111")], 1)
+        assert [a for a, _ in view.ordered("é", limit=5)[0]] == ["éa", "Éclair"]
+        assert view.sample("STRASS", CASELESS, limit=None) == ([("straße", "111111111115")], 1)
+        # Digits select aliases holding them and ids starting with them.
+        found, total = view.ordered("20000000001", limit=100)
+        assert {a for a, _ in found} == {f"team-{n:05d}" for n in range(10, 20)} and total == 10
 
 
 def test_samples_keep_the_common_prefix(files):
     write(files, big_table())
     index = indexed(files)
-    everything = sorted(index.pairs("team-0", prefix=True))
-    sample, total = index.sample("team-0", prefix=True, limit=50)
+    everything = sorted(pair for pair in index.pairs() if pair[0].startswith("team-0"))
+    sample, total = index.sample("team-0", PREFIX, limit=50)
     assert total == len(everything) == 10000 and len(sample) == 50
     assert sample[0] == everything[0] and sample[-1] == everything[-1]
     assert os.path.commonprefix([a for a, _ in sample]) == os.path.commonprefix([a for a, _ in everything])

@@ -23,6 +23,7 @@ import pytest
 
 from assume_role import interactive
 from assume_role.accounts import Account
+from assume_role.accounts_index import TableView
 from support import Run, assert_clean_failure, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -507,13 +508,6 @@ def _isolated_history(monkeypatch, tmp_path, data: dict) -> None:
     path.write_text(json.dumps(data))
 
 
-def test_account_order_puts_the_last_one_first():
-    known = {name: Account(name, f"{i:012d}") for i, name in enumerate(["beta", "Alpha", "gamma"])}
-    assert [a.alias for a in interactive.account_order(known)] == ["Alpha", "beta", "gamma"]
-    assert [a.alias for a in interactive.account_order(known, "gamma")] == ["gamma", "Alpha", "beta"]
-    assert [a.alias for a in interactive.account_order(known, "gone")] == ["Alpha", "beta", "gamma"]
-
-
 def test_role_order_recent_first_then_configured(monkeypatch, tmp_path):
     _isolated_history(monkeypatch, tmp_path, {"roles": {"111111111111": ["admin", "bad role"]}})
     account = Account("production", "111111111111", roles=("read", "admin", "billing"))
@@ -521,20 +515,19 @@ def test_role_order_recent_first_then_configured(monkeypatch, tmp_path):
 
 
 def _judge_account(text: str, known: dict) -> interactive.Verdict:
+    view = TableView(known)
     return interactive.choose(
         text,
-        list(known),
-        lambda alias: interactive._account_matches(known[alias], text),
+        interactive._AccountsOffered(view, lambda typed, limit: view.ordered(typed, limit=limit)),
         valid=interactive.accounts_module.ACCOUNT_ID.fullmatch,
         noun="account",
-        invalid=lambda: interactive._account_problem(text, known),
+        invalid=lambda: interactive._account_problem(text, len(known)),
         new=lambda: "new",
     )
 
 
 def test_account_answers():
-    known = {"production": Account("production", "111111111111"), "prod-eu": Account("prod-eu", "333333333333"),
-             "staging": Account("staging", "222222222222")}
+    known = {"production": "111111111111", "prod-eu": "333333333333", "staging": "222222222222"}
     assert _judge_account("staging", known).value == "staging"
     assert _judge_account("stag", known).value == "staging"  # the only match
     assert _judge_account("prod", known) == (None, "2 accounts match 'prod': type more or pick one with the arrow keys", False)

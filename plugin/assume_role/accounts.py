@@ -174,11 +174,11 @@ def _alike(alias: str, name: str, start: int) -> bool:
     return abs(len(alias) - len(name)) <= 2 and alias[:start].casefold() == name[:start].casefold()
 
 
-def choices(path: Path | None = None) -> dict[str, Account]:
-    """Alias to account (id only) of every usable entry, for pickers."""
+def choices(path: Path | None = None) -> accounts_index.View:
+    """The accounts file as the pickers read it: one menu at a time (see accounts_index.View.ordered)."""
     from assume_role import accounts_index
 
-    return {alias: Account(alias, account_id) for alias, account_id in accounts_index.view(path).pairs()}
+    return accounts_index.view(path)
 
 
 def _id_problem(alias: str, value: object) -> str:

@@ -19,10 +19,12 @@ file is therefore read once into an index, and later runs binary-search it:
 Smaller files are parsed directly (a few milliseconds). Both cases answer
 through the same ``View`` interface. Layout of an index file::
 
-    header line (JSON, padded to HEADER_SIZE): stamp, section offsets, counts
+    header line (JSON, padded to HEADER_SIZE): stamp, each section's place and count
     alias lines   "alias as JSON" TAB id-or-empty TAB entry as JSON, sorted
     id lines      id TAB "alias as JSON", sorted, the first alias of each id
-    alias offsets, id offsets: native uint32 each, for the bisection
+    folded lines  "alias ignoring case, as JSON" TAB alias line number TAB id,
+                  sorted: the picker's order, and case-insensitive prefixes
+    offset tables, one per section: native uint32 each, for the bisection
 """
 
 from __future__ import annotations
@@ -35,20 +37,31 @@ import re
 import struct
 import time
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from assume_role import accounts, paths
 
 INDEX_THRESHOLD = 256 * 1024  # bytes of accounts file; ~5,000 aliases
 HEADER_SIZE = 512
-FORMAT = 3  # 3: ids that are JSON numbers are indexed; ASCII digits only
+FORMAT = 4  # 4: the folded section (picker order, case-insensitive prefixes)
 FRESH_SECONDS = 2.0  # a file younger than this is not indexed (see above)
 MISSING = object()
 
 
+# How typed text selects aliases, from strictest to loosest (see View.sample).
+PREFIX = "prefix"  # the alias starts with it
+CASELESS = "caseless"  # the alias starts with it, ignoring case
+LOOSE = "loose"  # the alias holds its characters in order, ignoring case
+
+
 class View:
-    """What completion, the pickers and the main command ask of the accounts file."""
+    """What completion, the pickers and the main command ask of the accounts file.
+
+    Only entries with a valid account id are ever offered (``pairs``,
+    ``sample``, ``ordered``); ``entry`` answers for any alias, so that the
+    main command can say what is wrong with a bad one.
+    """
 
     def entry(self, alias: str):
         """The raw JSON value of ``alias`` (never a reserved key), or MISSING."""
@@ -58,25 +71,30 @@ class View:
         """The first alias in the file whose entry has this id."""
         raise NotImplementedError
 
-    def pairs(self, typed: str = "", *, prefix: bool = False) -> Iterator[tuple[str, str]]:
-        """(alias, id) of each entry with a valid id (file order, or sorted from an index).
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        """(alias, id) of every entry with a valid id."""
+        raise NotImplementedError
 
-        ``typed`` narrows them: to aliases starting with it when ``prefix``,
-        else to those holding its characters in order, ignoring case (a
-        superset of what the shells' own matching accepts).
+    def sample(self, typed: str = "", match: str = PREFIX, *, limit: int | None) -> tuple[list[tuple[str, str]], int]:
+        """At most ``limit`` (alias, id) pairs that ``typed`` selects under ``match``, and how many there are.
+
+        PREFIX answers in sorted order; when there are more than ``limit``,
+        the sample is the first ``limit - 1`` and the last: the common prefix
+        of the first and the last is that of them all, so a shell inserts the
+        same text for the sample as it would for every match. CASELESS and
+        LOOSE answer in picker order (see ``ordered``) and may include a few
+        more than their rule accepts, never fewer: the shell decides.
         """
         raise NotImplementedError
 
-    def sample(self, typed: str = "", *, prefix: bool = False, limit: int) -> tuple[list[tuple[str, str]], int]:
-        """At most ``limit`` of ``pairs(typed, prefix=prefix)``, and how many there are.
+    def ordered(self, contains: str = "", *, limit: int) -> tuple[list[tuple[str, str]], int]:
+        """The picker's list: the first ``limit`` pairs in picker order that ``contains`` selects, and how many.
 
-        When there are more, the sample is the first ``limit - 1`` and the
-        last: in sorted order the common prefix of the first and the last is
-        that of them all, so a shell inserts the same text for the sample as
-        it would for every match.
+        Picker order is by alias ignoring case (``fold_key``). An alias is
+        selected when it holds ``contains`` ignoring case or, for digits, when
+        its account id starts with them: ``matches`` is the rule.
         """
-        return _first_and_last(self.pairs(typed, prefix=prefix), limit)
-
+        raise NotImplementedError
 
     def id_sample(self, typed: str, *, prefix: bool = False, limit: int) -> tuple[list[tuple[str, str]], int]:
         """Like ``sample``, for account ids: (id, its first alias) sorted by id."""
@@ -84,10 +102,7 @@ class View:
         for alias, account_id in self.pairs():
             if account_id.startswith(typed) or (not prefix and loose_match(typed, account_id)):
                 ids.setdefault(account_id, alias)
-        items = sorted(ids.items())
-        if len(items) <= limit:
-            return items, len(items)
-        return [*items[: limit - 1], items[-1]], len(items)
+        return _first_and_last(sorted(ids.items()), limit)
 
 
 def loose_match(typed: str, value: str) -> bool:
@@ -105,11 +120,31 @@ def loose_match(typed: str, value: str) -> bool:
     return all(ch in rest for ch in typed)
 
 
+def matches(contains: str, alias: str, account_id: str) -> bool:
+    """The picker's rule: the alias holds ``contains`` ignoring case, or the id starts with its digits."""
+    return contains.casefold() in alias.casefold() or (contains.isdigit() and account_id.startswith(contains))
+
+
+def selects(typed: str, match: str, alias: str) -> bool:
+    """Whether ``typed`` selects ``alias`` under ``match`` (PREFIX, CASELESS or LOOSE)."""
+    if match == PREFIX:
+        return alias.startswith(typed)
+    if match == CASELESS:
+        return alias.casefold().startswith(typed.casefold())
+    return loose_match(typed, alias)
+
+
+def fold_key(alias: str) -> bytes:
+    """The picker's sort key: the alias ignoring case, as the index stores it (JSON text, UTF-8)."""
+    return _encode_utf8(alias.casefold()).encode("utf-8", "surrogatepass")
+
+
 class TableView(View):
     """A parsed accounts file (small files, or when no index can be kept)."""
 
     def __init__(self, table: dict):
         self.table = table
+        self._folded: list[tuple[str, str]] | None = None
 
     def entry(self, alias: str):
         if accounts.is_reserved(alias):
@@ -122,15 +157,26 @@ class TableView(View):
                 return alias
         return None
 
-    def pairs(self, typed: str = "", *, prefix: bool = False) -> Iterator[tuple[str, str]]:
-        for alias in self.table:
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        for alias, value in self.table.items():
             if accounts.is_reserved(alias):
                 continue
-            if typed and not (alias.startswith(typed) if prefix else loose_match(typed, alias)):
-                continue
-            account_id = accounts.id_of(self.table[alias])
+            account_id = accounts.id_of(value)
             if account_id:
                 yield alias, account_id
+
+    def _in_picker_order(self) -> list[tuple[str, str]]:
+        if self._folded is None:
+            self._folded = sorted(self.pairs(), key=lambda pair: (fold_key(pair[0]), _encode(pair[0])))
+        return self._folded
+
+    def sample(self, typed: str = "", match: str = PREFIX, *, limit: int | None) -> tuple[list[tuple[str, str]], int]:
+        ordered = sorted(self.pairs()) if match == PREFIX else self._in_picker_order()
+        return _first_and_last((pair for pair in ordered if selects(typed, match, pair[0])), limit)
+
+    def ordered(self, contains: str = "", *, limit: int) -> tuple[list[tuple[str, str]], int]:
+        found = [pair for pair in self._in_picker_order() if matches(contains, *pair)]
+        return found[:limit], len(found)
 
 
 def view(path: Path | None = None) -> View:
@@ -185,7 +231,7 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
         return
     if _stamp(path, after) != _stamp(path, before) or time.time() - after.st_mtime < FRESH_SECONDS:
         return
-    alias_lines, first_alias = [], {}
+    records, first_alias = [], {}
     for alias, value in table.items():
         if accounts.is_reserved(alias):
             continue
@@ -195,26 +241,35 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
             first_alias.setdefault(account_id, encoded)
         # The plain form (an id string) is most entries: encoded without json.dumps's overhead.
         entry = _encode(value) if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-        alias_lines.append(f"{encoded}\t{account_id}\t{entry}\n".encode("ascii"))
-    alias_lines.sort()
+        records.append((f"{encoded}\t{account_id}\t{entry}\n".encode("ascii"), alias, account_id))
+    records.sort()  # by line: aliases are unique, so by alias
+    alias_lines = [line for line, _, _ in records]
     id_lines = sorted(f"{i}\t{a}\n".encode("ascii") for i, a in first_alias.items())
-    alias_blob, id_blob = b"".join(alias_lines), b"".join(id_lines)
-    text_end = HEADER_SIZE + len(alias_blob) + len(id_blob)
-    padding = b"\n" * (-text_end % 4)  # the offset tables start 4-byte aligned
-    alias_offsets, id_offsets = _offsets(alias_lines, HEADER_SIZE), _offsets(id_lines, HEADER_SIZE + len(alias_blob))
-    header = {
-        "format": FORMAT,
-        "stamp": _stamp(path, before),
-        "aliases": [HEADER_SIZE, len(alias_lines)],
-        "ids": [HEADER_SIZE + len(alias_blob), len(id_lines)],
-        "alias_offsets": text_end + len(padding),
-        "id_end": text_end,
-    }
-    header["id_offsets"] = header["alias_offsets"] + len(alias_offsets)
+    folded_lines = sorted(
+        b"%s\t%08d\t%s\n" % (fold_key(alias), number, account_id.encode("ascii"))
+        for number, (_, alias, account_id) in enumerate(records)
+        if account_id
+    )
+    if len(records) >= 10**8:
+        return  # line numbers are 8 digits; the accounts file's own bound is far below
+    header: dict = {"format": FORMAT, "stamp": _stamp(path, before)}
+    texts, tables, position = [], [], HEADER_SIZE
+    for name, lines in (("aliases", alias_lines), ("ids", id_lines), ("folded", folded_lines)):
+        offsets = _offsets(lines, position)
+        header[name] = [position, len(lines)]
+        texts.append(b"".join(lines))
+        tables.append(offsets)
+        position += len(texts[-1])
+    header["text_end"] = position
+    padding = b"\n" * (-position % 4)  # the offset tables start 4-byte aligned
+    position += len(padding)
+    for name, offsets in zip(("aliases", "ids", "folded"), tables):
+        header[name].append(position)
+        position += len(offsets)
     header_line = json.dumps(header).encode("utf-8")
-    if len(header_line) >= HEADER_SIZE or header["id_offsets"] + len(id_offsets) >= 2**32:
+    if len(header_line) >= HEADER_SIZE or position >= 2**32:
         return
-    data = header_line.ljust(HEADER_SIZE - 1) + b"\n" + alias_blob + id_blob + padding + alias_offsets + id_offsets
+    data = b"".join([header_line.ljust(HEADER_SIZE - 1), b"\n", *texts, padding, *tables])
     try:
         import tempfile  # here only: most runs read an index and never write one
 
@@ -252,7 +307,8 @@ def _open_index(index_path: Path, stamp: list) -> IndexView | None:
         header = json.loads(os.pread(fd, HEADER_SIZE, 0))
         if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("stamp") != stamp:
             return None
-        if info.st_size != header["id_offsets"] + 4 * header["ids"][1]:
+        _, count, offsets_at = header["folded"]
+        if info.st_size != offsets_at + 4 * count:
             return None  # cut short: a crash mid-write, or a full disk
         data = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         return IndexView(data, header)
@@ -262,11 +318,11 @@ def _open_index(index_path: Path, stamp: list) -> IndexView | None:
         os.close(fd)
 
 
-class _Keys:
-    """The sorted keys of one section, indexable for ``bisect``."""
+class _Section:
+    """One sorted section of the index: its lines, indexable by key for ``bisect``."""
 
-    def __init__(self, data: mmap.mmap, offsets: memoryview):
-        self.data, self.offsets = data, offsets
+    def __init__(self, data: mmap.mmap, start: int, end: int, offsets: memoryview):
+        self.data, self.start, self.end, self.offsets = data, start, end, offsets
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -279,105 +335,117 @@ class _Keys:
         start = self.offsets[number]
         return self.data[start : self.data.find(b"\n", start)]
 
+    def range(self, key_prefix: bytes) -> range:
+        """The numbers of the lines whose key starts with ``key_prefix``."""
+        # 0xff follows every byte of UTF-8 text, so this bounds every continuation.
+        return range(bisect_left(self, key_prefix), bisect_left(self, key_prefix + b"\xff"))
+
+    def find(self, key: bytes) -> int | None:
+        number = bisect_left(self, key)
+        return number if number < len(self) and self[number] == key else None
+
+    def scan(self, pattern: re.Pattern) -> list:
+        """``pattern.findall`` over the section's text, each line preceded by its newline."""
+        return pattern.findall(self.data, self.start - 1, self.end)
+
 
 class IndexView(View):
     def __init__(self, data: mmap.mmap, header: dict):
         self.data = data
-        (self.alias_start, alias_count), (self.id_start, id_count) = header["aliases"], header["ids"]
-        offsets = memoryview(data)
-        self.aliases = _Keys(data, offsets[header["alias_offsets"] : header["alias_offsets"] + 4 * alias_count].cast("I"))
-        self.ids = _Keys(data, offsets[header["id_offsets"] : header["id_offsets"] + 4 * id_count].cast("I"))
-        self.id_end = header["id_end"]
-
-    @staticmethod
-    def _find(keys: _Keys, key: bytes) -> int | None:
-        number = bisect_left(keys, key)
-        return number if number < len(keys) and keys[number] == key else None
+        memory = memoryview(data)
+        ends = {"aliases": header["ids"][0], "ids": header["folded"][0], "folded": header["text_end"]}
+        sections = {}
+        for name, end in ends.items():
+            start, count, offsets_at = header[name]
+            offsets = memory[offsets_at : offsets_at + 4 * count].cast("I")
+            sections[name] = _Section(data, start, end, offsets)
+        # Alias lines: "alias as JSON" TAB id-or-empty TAB entry as JSON, sorted.
+        self.aliases = sections["aliases"]
+        # Id lines: id TAB "first alias with it, as JSON", sorted.
+        self.ids = sections["ids"]
+        # Folded lines: fold_key(alias) TAB alias line number (8 digits) TAB id,
+        # for every alias with a valid id, sorted: picker order.
+        self.folded = sections["folded"]
 
     def entry(self, alias: str):
-        number = self._find(self.aliases, json.dumps(alias).encode("ascii"))
+        number = self.aliases.find(_encode(alias).encode("ascii"))
         if number is None:
             return MISSING
         return json.loads(self.aliases.line(number).split(b"\t", 2)[2])
 
     def alias_of_id(self, account_id: str) -> str | None:
-        number = self._find(self.ids, account_id.encode("ascii", "replace"))
+        number = self.ids.find(account_id.encode("ascii", "replace"))
         return None if number is None else json.loads(self.ids.line(number).split(b"\t", 1)[1])
 
-    def pairs(self, typed: str = "", *, prefix: bool = False) -> Iterator[tuple[str, str]]:
-        if typed and prefix:
-            yield from self._prefixed(typed)
-            return
-        if typed and typed.isascii() and typed.isprintable() and '"' not in typed and "\\" not in typed:
-            # Characters in order, ignoring case, within the alias part of a
-            # line; each line starts after a newline, a literal the regex
-            # engine finds fast, and possessive steps never backtrack. Run on
-            # the mapped file itself: nothing is copied but the matches.
-            steps = "".join(f"[^{re.escape(c)}\\t\\n]*+{re.escape(c)}" for c in typed).encode("ascii")
-            pattern = re.compile(b'\n("' + steps + b'[^\\t\\n]*)\t(\\d{12})\t', re.I)
-            for match in pattern.finditer(self.data, self.alias_start - 1, self.id_start):
-                yield _alias(match.group(1).decode("ascii")), match.group(2).decode("ascii")
-            return
-        text = self.data[self.alias_start - 1 : self.id_start].decode("ascii")
-        for encoded, account_id in _WITH_ID.findall(text):  # one pass in C, then only the matches
-            alias = _alias(encoded)
-            if not typed or loose_match(typed, alias):
-                yield alias, account_id
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        text = self.data[self.aliases.start - 1 : self.aliases.end].decode("ascii")
+        for encoded, account_id in _WITH_ID.findall(text):  # one pass in C
+            yield _alias(encoded), account_id
 
-    def sample(self, typed: str = "", *, prefix: bool = False, limit: int) -> tuple[list[tuple[str, str]], int]:
-        if typed and not prefix:
-            return super().sample(typed, prefix=prefix, limit=limit)
-        # A prefix (or nothing) is a range of the sorted lines: found by
-        # bisection, sampled without reading the rest.
-        start = json.dumps(typed)[:-1].encode("ascii")
-        low = bisect_left(self.aliases, start)
-        high = bisect_left(self.aliases, start + b"\x80")  # past every ASCII continuation
-        numbers = range(low, high) if high - low <= limit else [*range(low, low + limit - 1), high - 1]
-        found, total = [], 0
-        for number in numbers:
-            encoded, account_id, _ = self.aliases.line(number).split(b"\t", 2)
-            if account_id:
-                found.append((_alias(encoded.decode("ascii")), account_id.decode("ascii")))
-        # Entries without a valid id are few; counting them out exactly is not worth a scan.
-        total = high - low if high - low > limit else len(found)
-        return found, total
+    def sample(self, typed: str = "", match: str = PREFIX, *, limit: int | None) -> tuple[list[tuple[str, str]], int]:
+        if match == PREFIX:
+            # A range of the sorted alias lines, found by bisection; lines
+            # without a valid id are few, and counting them out is not worth a scan.
+            numbers = self.aliases.range(_encode(typed)[:-1].encode("ascii"))
+            found = [pair for pair in map(self._alias_pair, _first_and_last(numbers, limit)[0]) if pair[1]]
+            return found, len(numbers) if limit is not None and len(numbers) > limit else len(found)
+        if match == CASELESS:
+            numbers = self.folded.range(fold_key(typed)[:-1])
+            chosen, total = _first_and_last(numbers, limit)
+            return [self._folded_pair(n) for n in chosen], total
+        # LOOSE: the typed characters in order within the folded key, found
+        # by one regex pass over the section; possessive steps never backtrack.
+        steps = b""
+        for unit in _units(typed.casefold()):
+            if len(unit) == 1:
+                steps += b"[^%s\\t\\n]*+%s" % (re.escape(unit), re.escape(unit))
+            else:
+                steps += b"[^\\t\\n]*?" + re.escape(unit)
+        numbers = self.folded.scan(re.compile(b'\n"' + steps + b"[^\\t\\n]*\\t(\\d{8})\\t"))
+        chosen, total = _first_and_last(numbers, limit)
+        return [self._alias_pair(int(n)) for n in chosen], total
+
+    def ordered(self, contains: str = "", *, limit: int) -> tuple[list[tuple[str, str]], int]:
+        if not contains:
+            return [self._folded_pair(n) for n in range(min(limit, len(self.folded)))], len(self.folded)
+        inside = re.escape(b"".join(_units(contains.casefold())))
+        if contains.isdigit():
+            pattern = b"\\n(?=[^\\t\\n]*?%s|[^\\t\\n]*\\t\\d{8}\\t%s)[^\\t\\n]*\\t(\\d{8})\\t" % (inside, inside)
+        else:
+            # Starting with the literal lets the regex engine skip ahead fast;
+            # the rest keeps the match inside the key (keys hold no tab).
+            pattern = inside + b"[^\\t\\n]*\\t(\\d{8})\\t"
+        numbers = self.folded.scan(re.compile(pattern))
+        return [self._alias_pair(int(n)) for n in numbers[:limit]], len(numbers)
 
     def id_sample(self, typed: str, *, prefix: bool = False, limit: int) -> tuple[list[tuple[str, str]], int]:
         if prefix or not typed.isdigit():
-            key = typed.encode("ascii", "replace")
-            low, high = bisect_left(self.ids, key), bisect_left(self.ids, key + b"\x80")
-            if high - low > limit:  # sampled like ``sample``; the count is exact
-                found = [self._id_pair(n) for n in [*range(low, low + limit - 1), high - 1]]
-                return found, high - low
-            return [self._id_pair(n) for n in range(low, high)], high - low
-        else:
-            # The typed digits in order within the id (ids are exactly 12 digits).
-            steps = b"".join(b"[^%c\\t\\n]*+%c" % (c, c) for c in typed.encode("ascii"))
-            pattern = re.compile(b"\\n(?=" + steps + b")(\\d{12}\\t[^\\n]*)")
-            lines = (m.group(1) for m in pattern.finditer(self.data, self.id_start - 1, self.id_end))
-        pairs = (_split_id_line(line) for line in lines)
-        return _first_and_last(pairs, limit)
+            numbers = self.ids.range(typed.encode("ascii", "replace"))
+            chosen, _ = _first_and_last(numbers, limit)
+            return [_split_id_line(self.ids.line(n)) for n in chosen], len(numbers)
+        # The typed digits in order within the id (ids are exactly 12 digits).
+        steps = b"".join(b"[^%c\\t\\n]*+%c" % (c, c) for c in typed.encode("ascii"))
+        lines = self.ids.scan(re.compile(b"\\n(?=" + steps + b")(\\d{12}\\t[^\\n]*)"))
+        return _first_and_last(map(_split_id_line, lines), limit)
 
-    def _id_pair(self, number: int) -> tuple[str, str]:
-        return _split_id_line(self.ids.line(number))
+    def _alias_pair(self, number: int) -> tuple[str, str]:
+        encoded, account_id, _ = self.aliases.line(number).split(b"\t", 2)
+        return _alias(encoded.decode("ascii")), account_id.decode("ascii")
 
-    def _prefixed(self, typed: str) -> Iterator[tuple[str, str]]:
-        start = json.dumps(typed)[:-1].encode("ascii")  # the opening quote and the escaped prefix
-        number = bisect_left(self.aliases, start)
-        while number < len(self.aliases):
-            line = self.aliases.line(number)
-            if not line.startswith(start):
-                return
-            encoded, account_id, _ = line.split(b"\t", 2)
-            if account_id:
-                yield _alias(encoded.decode("ascii")), account_id.decode("ascii")
-            number += 1
+    def _folded_pair(self, number: int) -> tuple[str, str]:
+        return self._alias_pair(int(self.folded.line(number).split(b"\t", 2)[1]))
 
 
 # An alias line whose entry has a valid id: the encoded alias and the id.
 _WITH_ID = re.compile(r'\n("[^\t\n]*")\t(\d{12})\t')
-# JSON's own string encoder (C), with every non-ASCII character escaped.
+# JSON's own string encoders (C): every non-ASCII character escaped, or kept.
 _encode = json.encoder.encode_basestring_ascii
+_encode_utf8 = json.encoder.encode_basestring
+
+
+def _units(text: str) -> list[bytes]:
+    """Each character of ``text`` as it appears in a folded key: JSON-escaped, UTF-8."""
+    return [_encode_utf8(ch)[1:-1].encode("utf-8", "surrogatepass") for ch in text]
 
 
 def _alias(encoded: str) -> str:
@@ -390,15 +458,20 @@ def _split_id_line(line: bytes) -> tuple[str, str]:
     return account_id.decode("ascii"), _alias(encoded.decode("ascii"))
 
 
-def _first_and_last(pairs, limit: int) -> tuple[list[tuple[str, str]], int]:
-    """The first ``limit - 1`` pairs and the last one, and how many there were."""
+def _first_and_last(items: Iterable, limit: int | None) -> tuple[list, int]:
+    """The first ``limit - 1`` items and the last one (all when ``limit`` is None), and how many there were."""
+    if limit is None:
+        found = list(items)
+        return found, len(found)
+    if isinstance(items, (list, range)):
+        return (list(items) if len(items) <= limit else [*items[: limit - 1], items[-1]]), len(items)
     found, total, last = [], 0, None
-    for pair in pairs:
+    for item in items:
         total += 1
         if total < limit:
-            found.append(pair)
+            found.append(item)
         else:
-            last = pair
+            last = item
     if last is not None:
         found.append(last)
     return found, total

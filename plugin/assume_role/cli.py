@@ -229,8 +229,8 @@ def run(argv: list[str]) -> int:
 
         return assume.main(args)
     # Not shell code. Only the options before the subcommand are the main
-    # command's; they are checked, and decide where the output goes. With
-    # none there is nothing to check, and output stays where it is.
+    # command's; they are checked, and decide where the output goes. Tab and
+    # the shell hooks put none there, and pay for no parser (nor argparse).
     if where or argv[where] == "help":
         output = _output_for(argv[:where])
         parser = build_parser(output)

@@ -52,6 +52,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from assume_role import accounts as accounts_module
+from assume_role import accounts_index
 from assume_role import history, paths, settings, validate
 from assume_role import regions as region_names
 from assume_role.accounts import Account
@@ -80,13 +81,26 @@ def available(require_stdin: bool = True) -> bool:
 # -- the questions -------------------------------------------------------------
 
 
-def ask_account(known: dict[str, Account]) -> str:
-    """An alias from ``known`` or a literal 12-digit account id."""
+def ask_account(view: accounts_index.View) -> str:
+    """An alias from the accounts file (``view``) or a literal 12-digit account id.
+
+    The file is read through ``view`` one menu at a time: with 100,000
+    aliases, building every choice before the question shows would cost
+    more than everything else together.
+    """
     last = history.last_choice().get("account")
-    ordered = account_order(known, last)
-    default = last if isinstance(last, str) and (last in known or accounts_module.ACCOUNT_ID.fullmatch(last)) else None
-    if default is None and len(ordered) == 1:
-        default = ordered[0].alias
+    last_id = _listed_id(view, last)
+    first, total = view.ordered(limit=2)
+    default = last if last_id or (isinstance(last, str) and accounts_module.ACCOUNT_ID.fullmatch(last)) else None
+    if default is None and total == 1:
+        default = first[0][0]
+
+    def listed(text: str, limit: int) -> tuple[list[tuple[str, str]], int]:
+        # The picker's order (by alias, ignoring case), the last one used first.
+        found, count = view.ordered(text, limit=limit)
+        if last_id and accounts_index.matches(text, last, last_id):
+            found = [(last, last_id), *[pair for pair in found if pair[0] != last]][:limit]
+        return found, count
 
     def judge(text: str) -> Verdict:
         text = text.strip()
@@ -94,34 +108,35 @@ def ask_account(known: dict[str, Account]) -> str:
             return Verdict(default) if default else Verdict(None, "type an account alias or a 12-digit account id")
         return choose(
             text,
-            [account.alias for account in ordered],
-            lambda alias: _account_matches(known[alias], text),
+            _AccountsOffered(view, listed),
             valid=accounts_module.ACCOUNT_ID.fullmatch,
             noun="account",
-            invalid=lambda: _account_problem(text, known),
+            invalid=lambda: _account_problem(text, total),
             new=lambda: f"{text} is not in {paths.accounts_file()}",
         )
 
     def complete(text: str) -> Iterable[tuple[str, str]]:
-        # prompt_toolkit takes every suggestion before drawing the menu; with
-        # 100,000 aliases that would lag each key press, and nobody scrolls
-        # past a few hundred: typing narrows the list instead.
-        shown = 0
-        for account in ordered:
-            if _account_matches(account, text):
-                yield account.alias, "" if account.alias == account.id else account.id
-                shown += 1
-                if shown == MAX_SUGGESTIONS:
-                    return
+        # prompt_toolkit takes every suggestion before drawing the menu, and
+        # nobody scrolls past a few hundred: typing narrows the list instead.
+        for alias, account_id in listed(text.strip(), MAX_SUGGESTIONS)[0]:
+            yield alias, "" if alias == account_id else account_id
 
     return _free_text(
-        "Account" if known else "Account id",
+        "Account" if total else "Account id",
         default=default,
         complete=complete,
         judge=judge,
         what="account",
-        open_menu=bool(known),
+        open_menu=bool(total),
     )
+
+
+def _listed_id(view: accounts_index.View, alias: object) -> str | None:
+    """The account id of ``alias`` if the file lists it with a valid one."""
+    if not isinstance(alias, str):
+        return None
+    value = view.entry(alias)
+    return None if value is accounts_index.MISSING else accounts_module.id_of(value)
 
 
 def ask_role(account: Account) -> str:
@@ -135,8 +150,7 @@ def ask_role(account: Account) -> str:
             return Verdict(roles[0]) if roles else Verdict(None, "type the name of the role to assume")
         return choose(
             text,
-            roles,
-            lambda role: _role_matches(role, text),
+            Offered(roles, lambda role: _role_matches(role, text)),
             valid=_valid_role,
             noun="role",
             invalid=lambda: _role_problem(text),
@@ -172,8 +186,7 @@ def ask_region() -> str:
         # it) is still possible, once confirmed.
         return choose(
             text,
-            regions,
-            lambda region: _region_matches(region, text),
+            Offered(regions, lambda region: _region_matches(region, text)),
             valid=_valid_region,
             noun="region",
             invalid=lambda: f"{text!r} is not a region code such as us-east-1",
@@ -215,10 +228,57 @@ class Verdict(NamedTuple):
     new: bool = False  # not one of the values offered: a second Enter confirms it
 
 
+class Offered:
+    """What a question offers, as ``choose`` asks about it: a short list of values."""
+
+    def __init__(self, values: list[str], matches: Callable[[str], bool]):
+        self.values, self.matches = values, matches
+
+    @property
+    def empty(self) -> bool:
+        return not self.values
+
+    def has(self, text: str) -> bool:
+        return text in self.values
+
+    def matching(self, text: str) -> tuple[list[str], int]:
+        """Values the typed filter leaves (up to a few), and how many."""
+        found = [value for value in self.values if self.matches(value)]
+        return found[:2], len(found)
+
+    def starting(self, text: str) -> tuple[list[str], int]:
+        """Of those, values that start with ``text`` ignoring case (up to a few), and how many."""
+        found = [value for value in self.values if self.matches(value) and value.casefold().startswith(text.casefold())]
+        return found[:2], len(found)
+
+
+class _AccountsOffered(Offered):
+    """The accounts file, asked through its view instead of a list of every alias."""
+
+    def __init__(self, view: accounts_index.View, listed: Callable[[str, int], tuple[list[tuple[str, str]], int]]):
+        self.view, self.listed = view, listed
+
+    @property
+    def empty(self) -> bool:
+        return not self.view.ordered(limit=1)[1]
+
+    def has(self, text: str) -> bool:
+        return _listed_id(self.view, text) is not None
+
+    def matching(self, text: str) -> tuple[list[str], int]:
+        found, total = self.listed(text, 2)
+        return [alias for alias, _ in found], total
+
+    def starting(self, text: str) -> tuple[list[str], int]:
+        found, total = self.view.sample(text, accounts_index.CASELESS, limit=2)
+        # CASELESS may hold a few more than a plain prefix ignoring case (see View.sample).
+        exact = [alias for alias, _ in found if alias.casefold().startswith(text.casefold())]
+        return exact, total if len(exact) == len(found) else len(exact)
+
+
 def choose(
     text: str,
-    offered: list[str],
-    matches: Callable[[str], bool],
+    offered: Offered,
     *,
     valid: Callable[[str], object],
     noun: str,
@@ -232,24 +292,24 @@ def choose(
     while there is a list: the person is told, and Enter again on the same
     text confirms it.
     """
-    if text in offered:
+    if offered.has(text):
         return Verdict(text)
-    found = [value for value in offered if matches(value)]
-    if len(found) == 1:
+    found, total = offered.matching(text)
+    if total == 1:
         return Verdict(found[0])
     # "ad" matches both read and admin, but only admin starts with it.
-    starting = [value for value in found if value.casefold().startswith(text.casefold())]
-    if len(starting) == 1:
+    starting, count = offered.starting(text)
+    if count == 1:
         return Verdict(starting[0])
     if not valid(text):
-        if found:
-            return Verdict(None, f"{len(found)} {noun}s match {text!r}: type more or pick one with the arrow keys")
+        if total:
+            return Verdict(None, f"{total} {noun}s match {text!r}: type more or pick one with the arrow keys")
         return Verdict(None, invalid())
-    if not offered:
+    if offered.empty:
         return Verdict(text)
-    if found:
+    if total:
         return Verdict(
-            text, f"{len(found)} {noun}s match: pick one with the arrow keys, or Enter again for {text!r} itself", new=True
+            text, f"{total} {noun}s match: pick one with the arrow keys, or Enter again for {text!r} itself", new=True
         )
     return Verdict(text, f"{new()}: press Enter again to use it", new=True)
 
@@ -288,15 +348,6 @@ def ask_saml_password(user: str) -> str:
 # -- ordering and matching -------------------------------------------------------
 
 
-def account_order(known: dict[str, Account], last: object = None) -> list[Account]:
-    """Aliases sorted case-insensitively, the last one used first."""
-    ordered = sorted(known.values(), key=lambda account: (account.alias.casefold(), account.alias))
-    if isinstance(last, str) and last in known:
-        ordered.remove(known[last])
-        ordered.insert(0, known[last])
-    return ordered
-
-
 def role_order(account: Account) -> list[str]:
     """Roles assumed before in this account (newest first), then configured ones."""
     roles: list[str] = []
@@ -321,11 +372,6 @@ def describe_duration(seconds: int) -> str:
     return f"{max(minutes, 1)}m"
 
 
-def _account_matches(account: Account, text: str) -> bool:
-    text = text.strip()
-    return text.casefold() in account.alias.casefold() or (text.isdigit() and account.id.startswith(text))
-
-
 def _role_matches(role: str, text: str) -> bool:
     return text.strip().casefold() in role.casefold()
 
@@ -335,13 +381,10 @@ def _region_matches(region: str, text: str) -> bool:
     return typed in region or typed in region_names.name(region).casefold()
 
 
-def _account_problem(text: str, known: dict[str, Account]) -> str:
-    text = text.strip()
-    if not known and not text.isdigit():
+def _account_problem(text: str, listed: int) -> str:
+    """Why ``text`` is no account, when nothing in the file matches it."""
+    if not listed and not text.isdigit():
         return f"no account aliases in {paths.accounts_file()}: type a 12-digit account id"
-    matches = sum(1 for account in known.values() if _account_matches(account, text))
-    if matches:
-        return f"{matches} accounts match {text!r}: type more or pick one with the arrow keys"
     if text.isdigit():
         return f"an account id has 12 digits ({len(text)} typed)"
     return f"no account matches {text!r}"

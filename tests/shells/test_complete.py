@@ -43,19 +43,42 @@ def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
     assert "account\tproduction\t111111111111" in complete_lines(offline_env, "--", "")
 
 
-@pytest.mark.parametrize("typed", ["prod", "PROD", "duct", "p-r", "pdn"])
-def test_zsh_and_fish_get_every_plausible_match(offline_env, typed):
-    # Thinned to values holding the typed characters in order, ignoring case:
-    # whatever zsh's matchers or fish's fuzzy matching would still accept.
+CASE_LIST = "m:{a-zA-Z}={A-Za-z}"  # oh-my-zsh's first matcher-list entry
+
+
+@pytest.mark.parametrize(
+    ("shell", "matcher", "typed", "expected"),
+    [
+        # zsh without a matcher-list, or trying its '' entry: prefixes only.
+        ("zsh", "", "pr", ["pre-release", "production"]),
+        ("zsh", "", "PROD", []),
+        ("zsh", "", "duct", []),
+        # A matcher that maps case: prefixes in any case.
+        ("zsh", CASE_LIST, "PROD", ["production"]),
+        ("zsh", "m:{a-z}={A-Z} m:{[:lower:]}={[:upper:]}", "Pr", ["pre-release", "production"]),
+        # Anything else may match inside the alias: the typed characters in order.
+        ("zsh", "r:|=*", "duct", ["production"]),
+        ("zsh", "l:|=* r:|=*", "p-r", ["pre-release"]),
+        ("zsh", f"{CASE_LIST} r:|[._-]=*", "pdn", ["production"]),
+        # fish: prefix matches in any case when there are some, else fuzzy ones.
+        ("fish", "", "prod", ["production"]),
+        ("fish", "", "PROD", ["production"]),
+        ("fish", "", "duct", ["production"]),
+        ("fish", "", "pdn", ["production"]),
+        ("fish", "", "p-r", ["pre-release"]),
+        ("fish", "", "g", ["staging"]),
+    ],
+)
+def test_zsh_and_fish_get_what_their_matching_could_show(offline_env, shell, matcher, typed, expected):
     Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"]).write_text(
         json.dumps({"production": "111111111111", "pre-release": "222222222222", "staging": "333333333333"})
     )
-    fish = [line.split("\t")[0] for line in complete_lines(offline_env, "--shell", "fish", "--", typed)]
-    zsh = [value for value, _ in zsh_groups(complete_lines(offline_env, "--shell", "zsh", "--", typed))["account"]]
-    assert fish == zsh
-    assert "staging" not in fish
-    if typed != "p-r":
-        assert "production" in fish
+    lines = complete_lines(offline_env, "--shell", shell, "--matcher", matcher, "--", typed)
+    if shell == "fish":
+        found = [line.split("\t")[0] for line in lines]
+    else:
+        found = [value for value, _ in zsh_groups(lines).get("account", [])]
+    assert sorted(set(found) - set(complete.SUBCOMMANDS)) == expected
 
 
 def zsh_groups(lines: list[str]) -> dict[str, list[tuple[str, str]]]:
@@ -126,8 +149,8 @@ def test_after_double_dash_the_first_word_is_an_account(offline_env):
     # As the command reads it: `assume-role -- status read` names an alias.
     accounts = Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"])
     accounts.write_text(json.dumps({"status": {"id": "111111111111", "roles": ["read"]}, "stage": "222222222222"}))
-    assert complete_lines(offline_env, "--shell", "bash", "--", "sta") == ["status", "status", "stage"]
-    assert complete_lines(offline_env, "--shell", "bash", "--", "--", "sta") == ["status", "stage"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "sta") == ["status", "stage", "status"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "--", "sta") == ["stage", "status"]
     assert complete_lines(offline_env, "--shell", "bash", "--", "-v", "--", "status", "") == ["read"]
     assert complete_lines(offline_env, "--shell", "bash", "--", "status", "") == []
 

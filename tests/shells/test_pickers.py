@@ -9,8 +9,10 @@ written on the question's own row, never on the terminal's last row.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,33 @@ def test_an_unknown_account_id_needs_a_second_enter(picker_env, tmp_path):
         term.wait_for(r"\? Role in 444444444444")
         term.key("Escape")
         term.wait_for_prompt()
+
+
+def test_a_large_file_opens_in_order_with_the_last_one_first(picker_env, world, mfa_code, tmp_path):
+    # 20,000 aliases, read through the index one menu at a time: the menu
+    # opens with the last account used, then the aliases ignoring case.
+    table = {f"team-{n:05d}": f"{200000000000 + n:012d}" for n in range(20000)}
+    table.update({"Alpha": "100000000001", "beta": "100000000002", "Gamma": "100000000003"})
+    table.update({alias: {"id": account_id, "roles": ["read"]} for alias, account_id in world.accounts.items()})
+    accounts = Path(picker_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    accounts.write_text(json.dumps(table))
+    old = time.time() - 60  # a file in use: indexed (see accounts_index)
+    os.utime(accounts, (old, old))
+    with _open("bash", picker_env, tmp_path) as term:
+        term.type(f"assume-role staging read {mfa_code()}")
+        term.key("Enter")
+        term.wait_for_prompt()
+        term.type("assume-role")
+        term.key("Enter")
+        term.wait_for(r"\? Account \[staging\]")
+        menu = [line.split()[0] for line in _visible(term) if re.match(r"\s+\S+\s+\d{12}\s*$", line)]
+        assert menu[:5] == ["staging", "Alpha", "beta", "Gamma", "production"], menu
+        term.type("TEAM-1999")  # filtering ignores case
+        term.wait_for(r"team-19999\s+200000019999")
+        assert "Alpha" not in "\n".join(_visible(term))
+        term.type("9")
+        term.key("Enter")  # the only match
+        term.wait_for(r"\? Role in team-19999 \(200000019999\)")
+        term.key("Escape")
+        term.wait_for_prompt()
+    assert list((Path(picker_env["XDG_CACHE_HOME"]) / "assume-role").glob("accounts-*.idx"))

@@ -9,6 +9,7 @@ The end-to-end test assumes roles against the strict AWS emulator.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -69,6 +70,48 @@ def test_tab_completes_alias_and_role(shell, offline_env, tmp_path):
         term.key("Tab")
         term.wait_for(rf"{PROMPT} assume-role staging deploy(?: |$)")
         term.clear_line()
+
+
+# oh-my-zsh's matcher-list: any case first, then a prefix of a part, then anywhere.
+ZSH_MATCHERS = "zstyle ':completion:*' matcher-list 'm:{a-zA-Z}={A-Za-z}' 'r:|[._-]=* r:|=*' 'l:|=* r:|=*'\n"
+
+
+@pytest.mark.parametrize("matchers", [True, False], ids=["matcher-list", "plain"])
+def test_tab_in_a_large_file_matches_as_the_shell_does(shell, offline_env, tmp_path, matchers):
+    # 20,000 aliases: the helper looks up only what the shell's own matching
+    # could show (prefixes, any case, or inside the alias), through the index.
+    if shell != "zsh" and not matchers:
+        pytest.skip("only zsh's matching depends on its configuration")
+    accounts = Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    table = {f"team-{n:05d}": f"{200000000000 + n:012d}" for n in range(20000)}
+    table.update({"production": "111111111111", "Payments-EU": "222222222222", "prod-archive": "333333333333"})
+    accounts.write_text(json.dumps(table))
+    old = time.time() - 60  # a file in use: indexed (see accounts_index)
+    os.utime(accounts, (old, old))
+    extra = ZSH_MATCHERS if shell == "zsh" and matchers else ""
+    with Terminal(shell, offline_env, rc(shell, offline_env["ASSUME_ROLE_COMMAND"], extra), tmp_path) as term:
+        term.type("assume-role Pay")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role Payments-EU(?: |$)")
+        term.clear_line()
+        if shell == "bash" or not matchers:
+            # A true prefix only: "pay" is not one of "Payments-EU", nor "duction" of "production".
+            for typed in ("pay", "duction"):
+                term.type(f"assume-role {typed}")
+                term.key("Tab")
+                term.type("X")  # typed after the Tab: shows the line was left as it was
+                term.wait_for(rf"{PROMPT} assume-role {typed}X\s*$")
+                term.clear_line()
+            return
+        term.type("assume-role PAY")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role Payments-EU(?: |$)")
+        term.clear_line()
+        term.type("assume-role duction")
+        term.key("Tab")
+        term.wait_for(rf"{PROMPT} assume-role production(?: |$)")
+        term.clear_line()
+    assert list((Path(offline_env["XDG_CACHE_HOME"]) / "assume-role").glob("accounts-*.idx"))
 
 
 def test_prompt_states_and_clear(shell, offline_env, tmp_path):

@@ -4,7 +4,7 @@ The shells hand over the words typed so far and this module works out what
 may come next, so the rules (which position is the account, which flag takes a
 value) live in one place instead of three shell dialects::
 
-    assume-role __complete [--shell bash|zsh|fish] -- WORD... CURRENT
+    assume-role __complete [--shell bash|zsh|fish] [--matcher SPEC] -- WORD... CURRENT
 
 ``CURRENT`` is the word under the cursor (possibly empty). The output is one
 candidate per line, in the form that shell consumes most cheaply:
@@ -16,9 +16,9 @@ candidate per line, in the form that shell consumes most cheaply:
   is given and has nowhere to show a description;
 - no ``--shell``: ``kind<TAB>value<TAB>description``.
 
-For zsh and fish the candidates are thinned to those holding the typed
-characters in order (ignoring case): a superset of what their matching rules
-accept, much smaller than 10,000 aliases once anything is typed.
+For zsh and fish the candidates are thinned to a superset of what their
+matching rules accept (see ``match_for``), much smaller than 100,000 aliases
+once anything is typed.
 
 This runs on every Tab, so it imports nothing heavy (no boto3, botocore or
 questionary), and it never writes to stderr: a message printed in the middle
@@ -27,13 +27,14 @@ of a command line would garble it.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
 
 from assume_role import accounts_index
 from assume_role.accounts import id_of
-from assume_role.accounts_index import loose_match
+from assume_role.accounts_index import CASELESS, LOOSE, PREFIX, loose_match
 from assume_role.errors import UsageError
 
 SUBCOMMANDS = {
@@ -102,21 +103,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["__complete"]:
         args = args[1:]
-    shell = None
-    if args[:1] == ["--shell"] and len(args) > 1:
-        shell, args = args[1], args[2:]
-    elif args[:1] and args[0].startswith("--shell="):
-        shell, args = args[0].split("=", 1)[1], args[1:]
+    settings = {"--shell": None, "--matcher": ""}
+    while args[:1] and args[0] in settings and len(args) > 1:
+        settings[args[0]], args = args[1], args[2:]
+    shell = settings["--shell"]
     if args[:1] == ["--"]:
         args = args[1:]
     try:
-        # bash shows only true prefix matches, which the index finds by bisection.
-        found = candidates(args, prefix_only=shell == "bash", limit=MAX_ACCOUNT_CANDIDATES if shell else None)
+        found = candidates(args, match=match_for(shell, settings["--matcher"]),
+                           limit=MAX_ACCOUNT_CANDIDATES if shell else None)
         text = render(found, current=args[-1] if args else "", shell=shell)
     except Exception:  # completion must stay silent whatever is wrong
         return 1
     sys.stdout.write(text)
     return 0
+
+
+# Which aliases a shell would show for what is typed, so that only those are
+# looked up (with 100,000 aliases a loose scan costs more than the rest of a Tab):
+# - bash inserts what it is given: true prefixes only;
+# - zsh matches by prefix unless a matcher (the matcher-list entry being tried,
+#   passed as --matcher) says otherwise; one that only maps letters to
+#   capitals is a case-insensitive prefix, anything else may match inside;
+# - fish shows prefix matches (any case) when there are some, and only then
+#   anything holding the typed characters in order (FISH_TIERS).
+FISH_TIERS = "tiers"
+_CASE_MAP = re.compile(r"[mM]:\{(?:a-z|A-Z|\[:lower:\]|\[:upper:\])+\}=\{(?:a-z|A-Z|\[:lower:\]|\[:upper:\])+\}")
+
+
+def match_for(shell: str | None, matcher: str = "") -> str:
+    if shell == "bash":
+        return PREFIX
+    if shell == "fish":
+        return FISH_TIERS
+    if shell == "zsh":
+        specs = matcher.split()
+        if not specs:
+            return PREFIX
+        return CASELESS if all(_CASE_MAP.fullmatch(spec) for spec in specs) else LOOSE
+    return LOOSE
 
 
 def render(found: Iterable[Candidate], current: str, shell: str | None) -> str:
@@ -165,7 +190,7 @@ def _zsh_lines(found: list[Candidate]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def candidates(words: Sequence[str], prefix_only: bool = False, limit: int | None = None) -> list[Candidate]:
+def candidates(words: Sequence[str], match: str = LOOSE, limit: int | None = None) -> list[Candidate]:
     """What may be typed at the last of ``words`` (the words after the command name)."""
     *before, current = list(words) or [""]
     positionals: list[str] = []
@@ -209,7 +234,7 @@ def candidates(words: Sequence[str], prefix_only: bool = False, limit: int | Non
             return _roles(positionals[1])
         return []
     if position == 0:
-        return _first_word(current, prefix_only, limit, subcommands=not options_ended)
+        return _first_word(current, match, limit, subcommands=not options_ended)
     if position == 1:
         return _roles(positionals[0])
     if position in (2, 3):
@@ -222,25 +247,25 @@ def candidates(words: Sequence[str], prefix_only: bool = False, limit: int | Non
     return []
 
 
-def _first_word(
-    current: str, prefix_only: bool = False, limit: int | None = None, subcommands: bool = True
-) -> list[Candidate]:
+def _first_word(current: str, match: str = LOOSE, limit: int | None = None, subcommands: bool = True) -> list[Candidate]:
     found = [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items() if subcommands]
     view = _accounts()
     if current[:1].isdigit():
         # Typing digits means an account id: offer the ids, described by alias.
-        ids, total = view.id_sample(current, prefix=prefix_only, limit=limit or 10**9)
+        ids, total = view.id_sample(current, prefix=match == PREFIX, limit=limit or 10**9)
         found += [Candidate("account-id", i, alias) for i, alias in ids]
         if limit and total > limit:
             found.append(Candidate("hint", "", f"{total:,} account ids match: type more digits to narrow"))
-    elif limit:
-        # Narrowed here already: with 100,000 aliases, building every candidate costs more than the rest.
-        pairs, total = view.sample(current, prefix=prefix_only, limit=limit)
-        found += [Candidate("account", alias, i) for alias, i in pairs]
-        if total > limit:
-            found.append(Candidate("hint", "", f"{total:,} accounts match: type more of the alias to narrow"))
+        return found
+    if match == FISH_TIERS:
+        pairs, total = view.sample(current, CASELESS, limit=limit)
+        if not total:
+            pairs, total = view.sample(current, LOOSE, limit=limit)
     else:
-        found += [Candidate("account", alias, i) for alias, i in view.pairs(current, prefix=prefix_only)]
+        pairs, total = view.sample(current, match, limit=limit)
+    found += [Candidate("account", alias, i) for alias, i in pairs]
+    if limit and total > limit:
+        found.append(Candidate("hint", "", f"{total:,} accounts match: type more of the alias to narrow"))
     return found
 
 
