@@ -25,18 +25,19 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "plugin"))
 
 from assume_role.emulator import seed_world, start_emulator  # noqa: E402
 from assume_role.emulator.sandbox import write_sandbox  # noqa: E402
+from program import compile_package, install  # noqa: E402
 
-CLI = [sys.executable, "-m", "assume_role", "--shell", "bash"]
 
-
-def _timed(env: dict, *args: str) -> float:
+def _timed(program: Path, env: dict, *args: str) -> float:
     start = time.perf_counter()
-    result = subprocess.run([*CLI, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    result = subprocess.run([program, "--shell", "bash", *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"assume-role {' '.join(args)} failed: {result.stderr.strip()}")
@@ -50,22 +51,21 @@ def _forget_sessions(env: dict) -> None:
 
 def run(quick: bool = False) -> dict[str, float]:
     repeats = 5 if quick else 15
-    from bench_peers import compile_package
-
     compile_package()
     samples: dict[str, list[float]] = {"full MFA flow": [], "role switch, MFA session reused": [],
                                        "cache hit": [], "credential-process, cache hit": [], "--help": []}
     with tempfile.TemporaryDirectory() as tmp, start_emulator() as emulator:
         world = seed_world(emulator.endpoint)
         env = write_sandbox(Path(tmp), world)
+        program = install(Path(tmp) / "bin")
         for _ in range(repeats):
             _forget_sessions(env)
             code = emulator.control.mfa_code(world.mfa_serial)
-            samples["full MFA flow"].append(_timed(env, "production", "read", code))
-            samples["role switch, MFA session reused"].append(_timed(env, "--refresh", "staging", "admin"))
-            samples["cache hit"].append(_timed(env, "staging", "admin"))
-            samples["credential-process, cache hit"].append(_timed(env, "credential-process", "staging", "admin"))
-            samples["--help"].append(_timed(env, "--help"))
+            samples["full MFA flow"].append(_timed(program, env, "production", "read", code))
+            samples["role switch, MFA session reused"].append(_timed(program, env, "--refresh", "staging", "admin"))
+            samples["cache hit"].append(_timed(program, env, "staging", "admin"))
+            samples["credential-process, cache hit"].append(_timed(program, env, "credential-process", "staging", "admin"))
+            samples["--help"].append(_timed(program, env, "--help"))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

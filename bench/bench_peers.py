@@ -29,14 +29,16 @@ import time
 import venv
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "plugin"))
 
 from assume_role.emulator import seed_world, start_emulator  # noqa: E402
 from assume_role.emulator.sandbox import write_sandbox  # noqa: E402
+from program import compile_package, install  # noqa: E402
 
 AWSUME = "awsume==4.5.4"
-OURS = [sys.executable, "-m", "assume_role", "--shell", "bash"]
 
 
 def awsume_python() -> Path:
@@ -51,16 +53,6 @@ def awsume_python() -> Path:
         subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", AWSUME], check=True)
         marker.touch()
     return python
-
-
-def compile_package() -> None:
-    """Byte-compile the package first, as pip does on install.
-
-    Without it, every sample would compile the modules again where
-    PYTHONDONTWRITEBYTECODE is set (awsume's venv was compiled by pip).
-    """
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "plugin")], check=True,
-                   stdout=subprocess.DEVNULL)
 
 
 def _awsume_profiles(env: dict, world) -> None:
@@ -100,18 +92,19 @@ def run(quick: bool = False) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp, start_emulator() as emulator:
         world = seed_world(emulator.endpoint)
         env = write_sandbox(Path(tmp), world)
+        ours = [str(install(Path(tmp) / "bin")), "--shell", "bash"]
         _awsume_profiles(env, world)
         code = lambda: emulator.control.mfa_code(world.mfa_serial)  # noqa: E731
         # awsume writes its config.yaml on the first run; keep that out of the samples.
         _timed([*awsume, "production-read", "--mfa-token", code(), "-s"], env)
         for _ in range(repeats):
             _forget(env)
-            samples["assume-role"]["cold flow"].append(_timed([*OURS, "production", "read", code()], env))
+            samples["assume-role"]["cold flow"].append(_timed([*ours, "production", "read", code()], env))
             samples["awsume"]["cold flow"].append(
                 _timed([*awsume, "production-read", "--mfa-token", code(), "-s"], env))
-            samples["assume-role"]["role switch"].append(_timed([*OURS, "--refresh", "staging", "admin"], env))
+            samples["assume-role"]["role switch"].append(_timed([*ours, "--refresh", "staging", "admin"], env))
             samples["awsume"]["role switch"].append(_timed([*awsume, "staging-admin", "-s"], env))
-            samples["assume-role"]["cache hit"].append(_timed([*OURS, "staging", "admin"], env))
+            samples["assume-role"]["cache hit"].append(_timed([*ours, "staging", "admin"], env))
             samples["assume-role"]["python -c pass"].append(_timed([sys.executable, "-c", "pass"], env))
     return {tool: {name: statistics.median(v) for name, v in by_name.items() if v}
             for tool, by_name in samples.items()}

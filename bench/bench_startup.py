@@ -24,8 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PLUGIN_DIR = ROOT / "plugin"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from program import PLUGIN_DIR, compile_package, install  # noqa: E402
+
 SHELLS = ("bash", "zsh", "fish")
 
 # The per-start form, for comparison: Python runs at every shell start.
@@ -46,23 +50,15 @@ def rc_lines(readme: Path = ROOT / "README.md") -> dict[str, str]:
     return found
 
 
-def write_helper(directory: Path) -> Path:
-    """An `assume-role` on PATH that runs this checkout's package."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "assume-role"
-    path.write_text(f"#!/bin/sh\nPYTHONPATH='{PLUGIN_DIR}' exec '{sys.executable}' -m assume_role \"$@\"\n")
-    path.chmod(0o755)
-    return path
-
-
 def sandbox(root: Path) -> dict[str, str]:
-    """A home with no start-up files of the user's, and the helper on PATH."""
+    """A home with no start-up files of the user's, and the program on PATH."""
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)
-    write_helper(root / "bin")
+    install(root / "bin")
     return {
         "HOME": str(home),
         "PATH": f"{root / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "PYTHONPATH": str(PLUGIN_DIR),
         "TERM": "dumb",
         "LANG": "C.UTF-8",
         "ZDOTDIR": str(home),
@@ -120,6 +116,7 @@ def run(quick: bool = False) -> dict[str, dict[str, float]]:
     """{"readme": {shell: ms}, "eval": {shell: ms}} for every shell installed."""
     import shutil
 
+    compile_package()
     runs = 15 if quick else 61
     lines = rc_lines()
     result: dict[str, dict[str, float]] = {"readme": {}, "eval": {}}

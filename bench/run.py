@@ -1,6 +1,6 @@
 """Every benchmark in one run, as one markdown table, with the machine it ran on.
 
-    python3 bench/run.py [--quick] [--update-readme]
+    .venv/bin/python bench/run.py [--quick] [--update-readme]
 
 Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
 reusing the MFA session, a cache hit, --help) and the shell benchmarks
@@ -16,6 +16,13 @@ into README.md between its bench markers.
 Times are wall-clock medians over fresh processes, interpreter start-up
 included, against the local strict emulator on loopback: they compare the
 paths with each other, not with real AWS, where each call adds a round trip.
+
+Run it with the project's virtual environment's interpreter, as above (made
+by ``bash .ci/venv demo``), which is how the README installs the tool: the
+benchmarks start the program with the interpreter that runs them, and a
+system python3 may load site-packages ``.pth`` hooks that add tens of
+milliseconds to every start. The machine description names the interpreter
+and its bare start-up.
 """
 
 from __future__ import annotations
@@ -153,8 +160,8 @@ def _os_name() -> str:
     return platform.platform()
 
 
-def machine() -> str:
-    """One paragraph: CPU, cores, OS, Python and shell versions, date."""
+def machine(python_startup_ms: float | None = None) -> str:
+    """One paragraph: CPU, cores, OS, the interpreter and its start-up, shell versions, date."""
     versions = []
     for shell, command in (("bash", ["bash", "-c", "echo $BASH_VERSION"]), ("zsh", ["zsh", "--version"]),
                            ("fish", ["fish", "--version"])):
@@ -171,11 +178,22 @@ def machine() -> str:
     cores = os.cpu_count() or "?"
     # Other work on the machine slows every row alike; the load says how much.
     load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    startup = f", `python -c pass` {python_startup_ms:.0f} ms" if python_startup_ms is not None else ""
     return (
         f"Machine: {_cpu_model()}, {cores} cores{load}, {_os_name()}; "
-        f"Python {platform.python_version()}; {', '.join(versions) or 'no shells found'}{moto}; "
+        f"Python {platform.python_version()} ({_interpreter()}{startup}); "
+        f"{', '.join(versions) or 'no shells found'}{moto}; "
         f"{datetime.date.today().isoformat()}.\n"
     )
+
+
+def _interpreter() -> str:
+    """The interpreter that ran the benchmarks, and the program in them; relative when in the checkout."""
+    path = Path(sys.executable)
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def update_readme(text: str, path: Path = README) -> None:
@@ -204,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     print("running the scale benchmarks...", file=sys.stderr, flush=True)
     scale = bench_scale.run(quick)
     text = (markdown(rows(core, shells, startup)) + "\n" + bench_peers.markdown(peers) + "\n"
-            + scale_markdown(scale) + "\n" + machine())
+            + scale_markdown(scale) + "\n" + machine(shells["python_startup_ms"]))
     print(text, end="")
     if "--update-readme" in argv:
         update_readme(text)

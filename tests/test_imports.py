@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
+from assume_role import accounts_index
+
 HEAVY = ("botocore", "boto3", "questionary", "prompt_toolkit", "keyring", "moto")
 
+# Standard modules a Tab has no use for, each a few milliseconds of every Tab
+# (argparse brings locale and shutil; hashlib loads OpenSSL).
+NOT_ON_TAB = ("argparse", "locale", "shutil", "typing", "tempfile", "hashlib")
+
+# What the run loaded, not what the interpreter's start-up had loaded already.
 PROBE = """
 import runpy, sys
+before = set(sys.modules)
 sys.argv = ["assume-role", *{args!r}]
 try:
     runpy.run_module("assume_role", run_name="__main__")
 except SystemExit:
     pass
-print("LOADED:", *sorted({{m.split(".")[0] for m in sys.modules}} & set({heavy!r})), file=sys.stderr)
+print("LOADED:", *sorted({{m.split(".")[0] for m in set(sys.modules) - before}} & set({watch!r})), file=sys.stderr)
 """
 
 
-def loaded(env: dict, *args: str) -> set[str]:
+def loaded(env: dict, *args: str, watch: tuple[str, ...] = HEAVY) -> set[str]:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE.format(args=list(args), heavy=HEAVY)],
+        [sys.executable, "-c", PROBE.format(args=list(args), watch=watch)],
         env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
     )
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("LOADED:")]
@@ -59,3 +71,18 @@ def test_other_bastion_profiles_use_botocore_but_no_ui(aws_env, mfa_code):
     # A setting the standard-library client does not follow sends the flow to botocore.
     env = dict(aws_env, AWS_STS_REGIONAL_ENDPOINTS="regional")
     assert loaded(env, "--shell", "bash", "production", "read", mfa_code()) == {"botocore"}
+
+
+@pytest.mark.parametrize("words", [[""], ["team-00001", ""]], ids=["first word", "role"])
+def test_tab_loads_no_standard_module_it_does_not_need(words, aws_env, tmp_path):
+    # A file large enough to be read through its index, as the shells run it.
+    path = Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    path.write_text(json.dumps({f"team-{n:05d}": {"id": f"{200000000000 + n:012d}", "roles": ["read"]}
+                                for n in range(10000)}))
+    assert path.stat().st_size > accounts_index.INDEX_THRESHOLD
+    old = time.time() - 60  # a file just written is not indexed
+    os.utime(path, (old, old))
+    tab = ["__complete", "--shell", "zsh", "--", *words]
+    loaded(aws_env, *tab)  # builds the index, as the first Tab after a change does
+    assert list(Path(aws_env["XDG_CACHE_HOME"], "assume-role").glob("accounts-*.idx"))
+    assert loaded(aws_env, *tab, watch=NOT_ON_TAB + HEAVY) == set()

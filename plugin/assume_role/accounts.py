@@ -19,7 +19,7 @@ This module imports nothing heavy: completion and prompts use it.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections import namedtuple
 from pathlib import Path
 
 from assume_role import paths, validate
@@ -40,13 +40,16 @@ def is_reserved(key: str) -> bool:
 MAX_BYTES = 32 * 1024 * 1024
 
 
-# A NamedTuple rather than a dataclass: completion imports this module on
-# every Tab, and dataclasses costs more to import than the rest of it.
-class Account(NamedTuple):
+# collections.namedtuple rather than typing.NamedTuple or a dataclass:
+# completion imports this module on every Tab, and typing or dataclasses
+# costs more to import than the rest of it (collections is loaded already).
+# The annotations only document the fields' types.
+class Account(namedtuple("Account", ["alias", "id", "roles", "region"], defaults=((), None))):
+    __slots__ = ()
     alias: str
     id: str
-    roles: tuple[str, ...] = ()
-    region: str | None = None
+    roles: tuple[str, ...]
+    region: str | None
 
 
 def read_table(path: Path | None = None) -> dict:

@@ -35,7 +35,6 @@ import mmap
 import os
 import re
 import struct
-import tempfile
 import time
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
@@ -210,7 +209,7 @@ def _stamp(path: Path, info: os.stat_result) -> list:
 
 
 def _index_path(path: Path) -> Path | None:
-    import hashlib
+    import zlib
 
     directory = paths.cache_dir()
     try:
@@ -220,8 +219,11 @@ def _index_path(path: Path) -> Path | None:
         return None
     if info.st_uid != os.geteuid() or info.st_mode & 0o077 or not os.path.isdir(directory):
         return None
-    digest = hashlib.sha256(os.path.realpath(path).encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    return directory / f"accounts-{digest}.idx"
+    # Only a name: the header records the real path (in the stamp), so two
+    # files whose paths share a checksum merely rebuild each other's index.
+    # A CRC costs nothing to import, where hashlib loads OpenSSL on every Tab.
+    checksum = zlib.crc32(os.path.realpath(path).encode("utf-8", "surrogateescape"))
+    return directory / f"accounts-{checksum:08x}.idx"
 
 
 def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) -> None:
@@ -277,6 +279,8 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
         return
     data = b"".join([header_line.ljust(HEADER_SIZE - 1), b"\n", *texts, padding, *tables])
     try:
+        import tempfile  # here only: most runs read an index and never write one
+
         fd, tmp = tempfile.mkstemp(dir=index_path.parent, prefix=".tmp-accounts-", suffix=".idx")
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -13,12 +13,13 @@ stderr. The plugins therefore evaluate whatever stdout holds and never look at
 the arguments themselves; see ``_Output``.
 
 Only the network path imports botocore; ``--help``, ``init``, completion,
-``clear`` and the prompt helpers stay cheap.
+``clear`` and the prompt helpers stay cheap. A subcommand with no option
+before it (how the plugins run ``__complete`` on every Tab) is dispatched
+without building a parser, so argparse is not even imported.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
@@ -132,67 +133,13 @@ exit codes:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that fails with one line and prints help where people read it."""
+def build_parser(output: _Output | None = None):
+    """The main command's parser (an ``arguments.Parser``)."""
+    import argparse
 
-    def __init__(self, *args, output: _Output | None = None, **kwargs):
-        super().__init__(*args, allow_abbrev=False, **kwargs)
-        self.output = output
+    from assume_role.arguments import Parser, output_options
 
-    def _print_message(self, message, file=None):
-        if not message:
-            return
-        if file in (None, sys.stdout) and self.output is not None:
-            # Help and version: text for people, never the eval channel.
-            self.output.for_people()
-            file = sys.stdout
-        (file or sys.stderr).write(message)
-
-    def error(self, message):
-        raise errors.UsageError(f"{message} (see assume-role --help)")
-
-
-class _Once(argparse.Action):
-    """An option that may be given only once.
-
-    The shell plugins pass --shell and --output-fd themselves; the same
-    option typed again by the user must not change what is evaluated.
-    """
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        if getattr(namespace, self.dest, None) is not None:
-            parser.error(f"{option_string} given more than once")
-        setattr(namespace, self.dest, values)
-
-
-def _descriptor(text: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        raise argparse.ArgumentTypeError(f"not a file descriptor: {text!r}")
-    fd = int(text)
-    if fd < 2:
-        raise argparse.ArgumentTypeError("must be 2 or more (0 is input, 1 carries the code)")
-    try:
-        os.fstat(fd)
-    except OSError:
-        raise argparse.ArgumentTypeError(f"{fd} is not open") from None
-    return fd
-
-
-def _output_options(parser: argparse.ArgumentParser) -> None:
-    """The options that decide where output goes, shared by both parsers."""
-    parser.add_argument(
-        "--shell",
-        choices=["bash", "zsh", "fish", "sh"],
-        action=_Once,
-        help="syntax of the printed code (default: the calling shell); stdout then carries only code",
-    )
-    # For the shell plugins: with --shell, text for people (status, help,
-    # init, the demo) goes to this descriptor instead of stderr.
-    parser.add_argument("--output-fd", type=_descriptor, action=_Once, metavar="FD", help=argparse.SUPPRESS)
-
-
-def build_parser(output: _Output | None = None) -> _Parser:
-    parser = _Parser(
+    parser = Parser(
         prog="assume-role",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -203,7 +150,7 @@ def build_parser(output: _Output | None = None) -> _Parser:
     parser.add_argument("role", nargs="?", metavar="ROLE")
     parser.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN")
     parser.add_argument("region", nargs="?", metavar="REGION")
-    _output_options(parser)
+    output_options(parser)
     parser.add_argument("--unset", action="store_true", help="print code that unsets every exported variable")
     parser.add_argument("--refresh", action="store_true", help="do not reuse stored role credentials")
     parser.add_argument("-v", "--verbose", action="store_true", help="explain each step on stderr (never secrets)")
@@ -263,8 +210,10 @@ def _subcommand(argv: list[str]) -> int | None:
 def _output_for(argv: list[str]) -> _Output:
     """Read --shell and --output-fd before anything prints (help and version
     print while the full parse is still going)."""
-    parser = _Parser(add_help=False)
-    _output_options(parser)
+    from assume_role.arguments import Parser, output_options
+
+    parser = Parser(add_help=False)
+    output_options(parser)
     options, _ = parser.parse_known_args(argv[: argv.index("--")] if "--" in argv else argv)
     return _Output(options.shell, options.output_fd)
 
@@ -281,7 +230,7 @@ def run(argv: list[str]) -> int:
         return assume.main(args)
     # Not shell code. Only the options before the subcommand are the main
     # command's; they are checked, and decide where the output goes. Tab and
-    # the shell hooks put none there, and pay for no parser.
+    # the shell hooks put none there, and pay for no parser (nor argparse).
     if where or argv[where] == "help":
         output = _output_for(argv[:where])
         parser = build_parser(output)

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
 from assume_role import accounts_index
 from assume_role.accounts import id_of
@@ -89,10 +89,14 @@ MAX_ACCOUNT_CANDIDATES = 1000
 MFA_HINT = "MFA code: the 6 digits your device shows now"
 
 
-class Candidate(NamedTuple):
+# A collections.namedtuple: typing, for NamedTuple, would cost this module
+# more to import than all the rest on every Tab. The annotations only
+# document the fields' types.
+class Candidate(namedtuple("Candidate", ["kind", "value", "description"], defaults=("",))):
+    __slots__ = ()
     kind: str  # subcommand, account, account-id, role, region, shell, option, hint
     value: str
-    description: str = ""
+    description: str
 
 
 def main(argv: Sequence[str] | None = None) -> int:

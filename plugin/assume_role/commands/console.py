@@ -48,9 +48,9 @@ BROWSER_WAIT = 120
 
 
 def _parser() -> argparse.ArgumentParser:
-    from assume_role.cli import _Parser
+    from assume_role.arguments import Parser
 
-    parser = _Parser(
+    parser = Parser(
         prog="assume-role console",
         usage="assume-role console [-v] [ACCOUNT ROLE [MFA_TOKEN]] [--service NAME] [--region REGION] [--print]",
         description="Open the AWS console as ROLE in ACCOUNT (default: the role this shell holds).",

@@ -41,9 +41,9 @@ MIN_SECONDS_LEFT = 15 * 60 + 60
 
 
 def _parser() -> argparse.ArgumentParser:
-    from assume_role.cli import _Parser
+    from assume_role.arguments import Parser
 
-    parser = _Parser(
+    parser = Parser(
         prog="assume-role credential-process",
         usage="assume-role credential-process [-v] [--region REGION] ACCOUNT ROLE [MFA_TOKEN]\n"
         "       assume-role credential-process --profiles [--write] [--command COMMAND]",

@@ -27,9 +27,9 @@ EXIT_CANNOT_RUN = 126
 
 
 def _parser() -> argparse.ArgumentParser:
-    from assume_role.cli import _Parser
+    from assume_role.arguments import Parser
 
-    parser = _Parser(
+    parser = Parser(
         prog="assume-role exec",
         usage=USAGE,
         description=__doc__.split("\n\n")[1],
