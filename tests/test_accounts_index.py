@@ -12,7 +12,7 @@ import pytest
 from support import run_cli
 
 from assume_role import accounts, accounts_index
-from assume_role.accounts_index import CASELESS, LOOSE, MISSING, PREFIX, IndexView, TableView
+from assume_role.accounts_index import CASELESS, HEADER_SIZE as HEADER, LOOSE, MISSING, PREFIX, IndexView, TableView
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugin"
 
@@ -250,3 +250,20 @@ def test_a_file_of_100000_detailed_aliases_is_within_the_bound(files, tmp_path):
     assert found == accounts.Account("org-account-099999", "300000099999", ("read", "admin"), "eu-west-1")
     assert index_files(tmp_path)  # and later runs read it through the index
     assert accounts.find("300000000042").alias == "org-account-000042"
+
+
+def test_a_rebuild_removes_older_indexes_of_the_same_file_only(files, tmp_path):
+    write(files, big_table())
+    other = tmp_path / "other-accounts"
+    write(other, big_table(12000))
+    indexed(files)
+    indexed(other)
+    [mine] = [p for p in index_files(tmp_path) if str(files) in p.read_bytes()[:HEADER].decode()]
+    # An index of the same file under an older name (an earlier version named them by sha256).
+    older = mine.with_name("accounts-" + "ab" * 12 + ".idx")
+    older.write_bytes(mine.read_bytes())
+    older.chmod(0o600)
+    write(files, {**big_table(), "new-alias": "123456789012"})
+    assert indexed(files).entry("new-alias") == "123456789012"
+    assert not older.exists()
+    assert len(index_files(tmp_path)) == 2  # this file's new index and the other file's

@@ -278,21 +278,34 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
     if len(header_line) >= HEADER_SIZE or position >= 2**32:
         return
     data = b"".join([header_line.ljust(HEADER_SIZE - 1), b"\n", *texts, padding, *tables])
-    try:
-        import tempfile  # here only: most runs read an index and never write one
+    from assume_role.state_files import write_atomic  # here only: most runs read an index, never write one
 
-        fd, tmp = tempfile.mkstemp(dir=index_path.parent, prefix=".tmp-accounts-", suffix=".idx")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())  # whole before it is renamed into place
-            os.replace(tmp, index_path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+    try:
+        write_atomic(index_path, data, suffix=".idx")
     except OSError:
-        pass  # only a cache: the next run tries again
+        return  # only a cache: the next run tries again
+    _remove_older_indexes(index_path, header["stamp"][0])
+
+
+def _remove_older_indexes(current: Path, real_path: str) -> None:
+    """Delete other indexes of the same accounts file: older formats, or named another way.
+
+    Each is as big as the file's aliases (10 MB for 100,000), and nothing
+    would ever read them again. Indexes of other accounts files are kept.
+    """
+    for other in current.parent.glob("accounts-*.idx"):
+        if other == current:
+            continue
+        try:
+            fd = os.open(other, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                header = json.loads(os.pread(fd, HEADER_SIZE, 0))
+            finally:
+                os.close(fd)
+            if isinstance(header, dict) and header.get("stamp", [None])[0] == real_path:
+                other.unlink()
+        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            continue
 
 
 def _offsets(lines: list[bytes], start: int) -> bytes:
