@@ -1,13 +1,15 @@
 """How the accounts file's size affects the paths that read it: 10 to 100,000 aliases.
 
-    python bench/bench_scale.py [--quick]
+    .venv/bin/python bench/bench_scale.py [--quick]
 
 For each size it measures, as medians:
 
 - one Tab in bash, zsh and fish, end to end (the shell's completion function
   and the helper it starts, as in bench_shells.tab_cost): a prefix
   (``assume-role account-0001<Tab>``), every account (``assume-role <Tab>``),
-  and a role (``assume-role account-00001 <Tab>``);
+  a role (``assume-role account-00001 <Tab>``), and text found only inside
+  aliases (``assume-role ccount-0001<Tab>``) in zsh with a matcher-list entry
+  that matches anywhere and in fish (the slowest lookup: a scan of the index);
 - the account picker: from starting ``assume-role`` with no argument in a
   terminal until its menu shows the first account, and one key press of
   filtering (the suggestions the menu asks for, in the process);
@@ -39,6 +41,9 @@ from program import compile_package, install  # noqa: E402
 
 SIZES = (10, 1_000, 10_000, 100_000)
 TABS = {"prefix": "assume-role account-0001", "first word": "assume-role ", "role": "assume-role account-00001 "}
+# Typed text found only inside aliases: zsh with a matcher-list entry that
+# matches anywhere, and fish, whose fuzzy matching then looks inside too.
+INSIDE = ("inside", "assume-role ccount-0001", "l:|=* r:|=*")
 
 
 def _env(tmp: Path, count: int) -> dict[str, str]:
@@ -124,6 +129,10 @@ def run(quick: bool = False) -> dict:
             for label, line in TABS.items():
                 row[f"tab {shell} {label}"] = bench_shells.tab_cost(shell, count, line, tabs=3 if quick else 5,
                                                                     repeats=repeats) * 1e3
+            label, line, matcher = INSIDE
+            if shell != "bash":  # bash offers prefixes only
+                row[f"tab {shell} {label}"] = bench_shells.tab_cost(shell, count, line, tabs=3 if quick else 5,
+                                                                    repeats=repeats, zsh_matcher=matcher) * 1e3
         for name, seconds in picker_cost(count, repeats).items():
             row[f"picker {name}"] = seconds * 1e3
         for name, seconds in assume_cost(count, repeats).items():

@@ -180,9 +180,14 @@ TAB = {
 }
 
 
-def tab_cost(shell: str, aliases: int, line: str, tabs: int = 10, repeats: int = 5) -> float:
-    """Median seconds for one Tab on ``line`` in ``shell``, helper included."""
+def tab_cost(shell: str, aliases: int, line: str, tabs: int = 10, repeats: int = 5, zsh_matcher: str = "") -> float:
+    """Median seconds for one Tab on ``line`` in ``shell``, helper included.
+
+    ``zsh_matcher``: the matcher-list entry zsh is trying (none: prefixes only).
+    """
     setup, body = (part.format(line=line) for part in TAB[shell])
+    if shell == "zsh" and zsh_matcher:
+        setup += f"_matcher='{zsh_matcher}'\n"
     with tempfile.TemporaryDirectory() as tmp:
         env = {**_completion_env(tmp, aliases), "TERM": "xterm-256color"}
         env["ASSUME_ROLE_COMMAND"] = str(install(Path(tmp) / "bin"))

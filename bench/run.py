@@ -110,6 +110,8 @@ def markdown(table: list[tuple[str, str, str]]) -> str:
 SCALE_ROWS = [
     *((f"tab {shell} {case}", f"Tab, {shell}: {label}") for shell in ("bash", "zsh", "fish")
       for case, label in (("prefix", "`account-0001`"), ("first word", "every account"), ("role", "a role"))),
+    ("tab zsh inside", "Tab, zsh, matching inside aliases: `ccount-0001`"),
+    ("tab fish inside", "Tab, fish: `ccount-0001` (fuzzy)"),
     ("picker opens", "account picker: start to menu shown"),
     ("picker key press", "account picker: filtering one key press"),
     ("assume find", "assume: reading one entry"),
