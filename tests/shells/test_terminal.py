@@ -76,12 +76,14 @@ def test_tab_completes_alias_and_role(shell, offline_env, tmp_path):
 ZSH_MATCHERS = "zstyle ':completion:*' matcher-list 'm:{a-zA-Z}={A-Za-z}' 'r:|[._-]=* r:|=*' 'l:|=* r:|=*'\n"
 
 
-@pytest.mark.parametrize("matchers", [True, False], ids=["matcher-list", "plain"])
+# Only zsh's matching depends on its configuration.
+@pytest.mark.parametrize(
+    ("shell", "matchers"), [("bash", False), ("zsh", True), ("zsh", False), ("fish", True)],
+    ids=["bash", "zsh-matcher-list", "zsh-plain", "fish"],
+)
 def test_tab_in_a_large_file_matches_as_the_shell_does(shell, offline_env, tmp_path, matchers):
     # 20,000 aliases: the helper looks up only what the shell's own matching
     # could show (prefixes, any case, or inside the alias), through the index.
-    if shell != "zsh" and not matchers:
-        pytest.skip("only zsh's matching depends on its configuration")
     accounts = Path(offline_env["ASSUME_ROLE_ACCOUNTS_FILE"])
     table = {f"team-{n:05d}": f"{200000000000 + n:012d}" for n in range(20000)}
     table.update({"production": "111111111111", "Payments-EU": "222222222222", "prod-archive": "333333333333"})
@@ -94,7 +96,7 @@ def test_tab_in_a_large_file_matches_as_the_shell_does(shell, offline_env, tmp_p
         term.key("Tab")
         term.wait_for(rf"{PROMPT} assume-role Payments-EU(?: |$)")
         term.clear_line()
-        if shell == "bash" or not matchers:
+        if not matchers:
             # A true prefix only: "pay" is not one of "Payments-EU", nor "duction" of "production".
             for typed in ("pay", "duction"):
                 term.type(f"assume-role {typed}")
