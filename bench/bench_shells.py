@@ -175,7 +175,7 @@ TAB = {
         "autoload -Uz _assume-role; compadd() {{ : }}; _wanted() {{ : }}; _message() {{ : }}\n"
         "words=(${{(z)${{:-{line!r}}}}}); [[ {line!r} == *' ' ]] && words+=('')\n"
         "CURRENT=$#words; PREFIX=$words[-1]\n",
-        "_assume-role",
+        "_assume-role || :",  # no match is a result too
     ),
 }
 
