@@ -46,6 +46,7 @@ INDEX_THRESHOLD = 256 * 1024  # bytes of accounts file; ~5,000 aliases
 HEADER_SIZE = 512
 FORMAT = 4  # 4: the folded section (picker order, case-insensitive prefixes)
 FRESH_SECONDS = 2.0  # a file younger than this is not indexed (see above)
+SECTIONS = ("aliases", "ids", "folded")  # in file order; see the layout above
 MISSING = object()
 
 
@@ -262,7 +263,7 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
         return  # line numbers are 8 digits; the accounts file's own bound is far below
     header: dict = {"format": FORMAT, "stamp": _stamp(path, before)}
     texts, tables, position = [], [], HEADER_SIZE
-    for name, lines in (("aliases", alias_lines), ("ids", id_lines), ("folded", folded_lines)):
+    for name, lines in zip(SECTIONS, (alias_lines, id_lines, folded_lines)):
         offsets = _offsets(lines, position)
         header[name] = [position, len(lines)]
         texts.append(b"".join(lines))
@@ -271,7 +272,7 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
     header["text_end"] = position
     padding = b"\n" * (-position % 4)  # the offset tables start 4-byte aligned
     position += len(padding)
-    for name, offsets in zip(("aliases", "ids", "folded"), tables):
+    for name, offsets in zip(SECTIONS, tables):
         header[name].append(position)
         position += len(offsets)
     header_line = json.dumps(header).encode("utf-8")
@@ -299,13 +300,21 @@ def _remove_older_indexes(current: Path, real_path: str) -> None:
         try:
             fd = os.open(other, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:
-                header = json.loads(os.pread(fd, HEADER_SIZE, 0))
+                header = _header(fd)
             finally:
                 os.close(fd)
-            if isinstance(header, dict) and header.get("stamp", [None])[0] == real_path:
+            if header.get("stamp", [None])[0] == real_path:
                 other.unlink()
-        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+        except (OSError, ValueError, TypeError, IndexError):
             continue
+
+
+def _header(fd: int) -> dict:
+    """An index file's header line, parsed; ValueError if it is not a JSON object."""
+    header = json.loads(os.pread(fd, HEADER_SIZE, 0))
+    if not isinstance(header, dict):
+        raise ValueError("not an index header")
+    return header
 
 
 def _offsets(lines: list[bytes], start: int) -> bytes:
@@ -325,10 +334,10 @@ def _open_index(index_path: Path, stamp: list) -> IndexView | None:
         info = os.fstat(fd)
         if info.st_uid != os.geteuid() or info.st_mode & 0o077 or info.st_size < HEADER_SIZE:
             return None
-        header = json.loads(os.pread(fd, HEADER_SIZE, 0))
-        if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("stamp") != stamp:
+        header = _header(fd)
+        if header.get("format") != FORMAT or header.get("stamp") != stamp:
             return None
-        _, count, offsets_at = header["folded"]
+        _, count, offsets_at = header[SECTIONS[-1]]
         if info.st_size != offsets_at + 4 * count:
             return None  # cut short: a crash mid-write, or a full disk
         data = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
@@ -374,9 +383,10 @@ class IndexView(View):
     def __init__(self, data: mmap.mmap, header: dict):
         self.data = data
         memory = memoryview(data)
-        ends = {"aliases": header["ids"][0], "ids": header["folded"][0], "folded": header["text_end"]}
+        # Each section's text ends where the next one starts.
+        ends = [header[name][0] for name in SECTIONS[1:]] + [header["text_end"]]
         sections = {}
-        for name, end in ends.items():
+        for name, end in zip(SECTIONS, ends):
             start, count, offsets_at = header[name]
             offsets = memory[offsets_at : offsets_at + 4 * count].cast("I")
             sections[name] = _Section(data, start, end, offsets)
