@@ -267,3 +267,14 @@ def test_a_rebuild_removes_older_indexes_of_the_same_file_only(files, tmp_path):
     assert indexed(files).entry("new-alias") == "123456789012"
     assert not older.exists()
     assert len(index_files(tmp_path)) == 2  # this file's new index and the other file's
+
+
+@pytest.mark.parametrize("header", [b'{"stamp": {}}', b'{"stamp": []}', b'{"stamp": 5}', b"[1]", b"\xff"])
+def test_a_rebuild_passes_over_unreadable_index_files(files, tmp_path, header):
+    write(files, big_table())
+    indexed(files)
+    odd = index_files(tmp_path)[0].with_name("accounts-odd.idx")
+    odd.write_bytes(header.ljust(HEADER, b" "))
+    write(files, {**big_table(), "new-alias": "123456789012"})
+    assert indexed(files).entry("new-alias") == "123456789012"
+    assert odd.exists()

@@ -305,8 +305,8 @@ def _remove_older_indexes(current: Path, real_path: str) -> None:
                 os.close(fd)
             if header.get("stamp", [None])[0] == real_path:
                 other.unlink()
-        except (OSError, ValueError, TypeError, IndexError):
-            continue
+        except (OSError, ValueError, TypeError, IndexError, KeyError):
+            continue  # not an index this version can read: left alone
 
 
 def _header(fd: int) -> dict:
