@@ -71,20 +71,16 @@ def rows(core: dict, shells: dict, startup: dict | None = None) -> list[tuple[st
             (f"completion, {count} aliases: bash prefix", f"{completion[f'{key} aliases, bash prefix']:.0f} ms",
              "`assume-role account-0001<Tab>` in bash"),
         ]
-    for shell, micros in shells["segment_us"].items():
-        forks = shells["forks_per_prompt"].get(shell)
-        if forks is None:
-            proof = "per prompt (strace not installed: processes not counted)"
-        else:
-            proof = f"per prompt; {forks:g} processes started"
-        table.append((f"prompt segment, {shell}", f"{micros:.0f} µs", proof))
-    for shell, micros in shells["refresh_us"].items():
-        forks = shells["forks_per_command"].get(shell)
-        if forks is None:
-            proof = "per command while time remains (strace not installed: processes not counted)"
-        else:
-            proof = f"per command while time remains; {forks:g} processes started"
-        table.append((f"auto-refresh check, {shell}", f"{micros:.0f} µs", proof))
+    for what, times, processes, per in (("prompt segment", "segment_us", "forks_per_prompt", "per prompt"),
+                                        ("auto-refresh check", "refresh_us", "forks_per_command",
+                                         "per command while time remains")):
+        for shell, micros in shells[times].items():
+            forks = shells[processes].get(shell)
+            if forks is None:
+                proof = f"{per} (strace not installed: processes not counted)"
+            else:
+                proof = f"{per}; {forks:g} processes started"
+            table.append((f"{what}, {shell}", f"{micros:.0f} µs", proof))
     for shell, added in (startup or {}).get("readme", {}).items():
         table.append((
             f"start-up, {shell}: README line", f"+{added:.1f} ms",
