@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from support import run_cli
 from test_assume import eval_line, exports_of, shell_session
+from test_imports import probe
 
 
 def cache_dir(env) -> Path:
@@ -152,15 +152,9 @@ def test_unknown_backend_is_a_usage_error(aws_env):
 
 def test_cache_hit_imports_no_botocore(aws_env, mfa_code):
     assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
-    probe = (
-        "import sys, runpy; sys.argv = ['assume-role', '--shell', 'bash', 'production', 'read'];\n"
-        "try: runpy.run_module('assume_role', run_name='__main__')\n"
-        "except SystemExit: pass\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3', 'questionary')), file=sys.stderr)"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], env=aws_env, capture_output=True, text=True, timeout=60)
-    assert "export AWS_ACCESS_KEY_ID=" in result.stdout
-    assert result.stderr.strip() == "[]"
+    stdout, heavy = probe(aws_env, "--shell", "bash", "production", "read")
+    assert "export AWS_ACCESS_KEY_ID=" in stdout
+    assert heavy == set()
 
 
 def test_status_and_logout(aws_env, mfa_code, world):

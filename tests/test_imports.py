@@ -32,13 +32,18 @@ print("LOADED:", *sorted({{m.split(".")[0] for m in set(sys.modules) - before}} 
 """
 
 
-def loaded(env: dict, *args: str, watch: tuple[str, ...] = HEAVY) -> set[str]:
+def probe(env: dict, *args: str, watch: tuple[str, ...] = HEAVY) -> tuple[str, set[str]]:
+    """Run ``assume-role ARGS``: what it printed on stdout, and which of ``watch`` it loaded."""
     result = subprocess.run(
         [sys.executable, "-c", PROBE.format(args=list(args), watch=watch)],
         env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
     )
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("LOADED:")]
-    return set(line.split()[1:])
+    return result.stdout, set(line.split()[1:])
+
+
+def loaded(env: dict, *args: str, watch: tuple[str, ...] = HEAVY) -> set[str]:
+    return probe(env, *args, watch=watch)[1]
 
 
 @pytest.mark.parametrize(

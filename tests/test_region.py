@@ -14,6 +14,7 @@ import pytest
 
 from support import assert_clean_failure, run_cli
 from test_assume import exports_of, shell_session
+from test_imports import probe
 
 from assume_role import profiles
 from assume_role.errors import UsageError
@@ -108,17 +109,9 @@ def test_same_order_on_a_hit_and_a_miss(cached, aws_env, world, mfa_code):
 def test_cache_hit_reads_the_profile_region_without_botocore(aws_env, mfa_code):
     assert run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code()).returncode == 0
     Path(aws_env["AWS_CONFIG_FILE"]).write_text("[default]\nregion = eu-central-2\n")
-    probe = (
-        "import sys, runpy; sys.argv = ['assume-role', '--shell', 'bash', 'production', 'read']\n"
-        "try:\n    runpy.run_module('assume_role', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "print('botocore' in sys.modules, file=sys.stderr)\n"
-    )
-    import subprocess
-
-    result = subprocess.run([sys.executable, "-c", probe], env=aws_env, capture_output=True, text=True, timeout=60)
-    assert "export AWS_REGION='eu-central-2'" in result.stdout
-    assert result.stderr.strip().splitlines()[-1] == "False"
+    stdout, heavy = probe(aws_env, "--shell", "bash", "production", "read")
+    assert "export AWS_REGION='eu-central-2'" in stdout
+    assert "botocore" not in heavy
 
 
 def test_unparsable_config_file_is_one_line_without_its_content(aws_env):
