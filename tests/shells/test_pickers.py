@@ -147,6 +147,7 @@ def test_a_large_file_opens_in_order_with_the_last_one_first(picker_env, world, 
         term.type("assume-role")
         term.key("Enter")
         term.wait_for(r"\? Account \[staging\]")
+        term.wait_for(r"production\s+\d{12}")  # the menu is drawn after the question
         menu = [line.split()[0] for line in _visible(term) if re.match(r"\s+\S+\s+\d{12}\s*$", line)]
         assert menu[:5] == ["staging", "Alpha", "beta", "Gamma", "production"], menu
         term.type("TEAM-1999")  # filtering ignores case
