@@ -66,7 +66,8 @@ def assume_cost(count: int, repeats: int) -> dict[str, float]:
     code = f"""
 import os, statistics, sys, time
 from pathlib import Path
-from assume_role import accounts, accounts_index
+from assume_role import accounts
+from assume_role.accounts import index as accounts_index
 path = Path(os.environ["ASSUME_ROLE_ACCOUNTS_FILE"])
 cold = []
 for _ in range({repeats}):

@@ -11,8 +11,9 @@ import pytest
 
 from support import run_cli
 
-from assume_role import accounts, accounts_index
-from assume_role.accounts_index import CASELESS, HEADER_SIZE as HEADER, LOOSE, MISSING, PREFIX, IndexView, TableView
+from assume_role import accounts
+from assume_role.accounts import index as accounts_index
+from assume_role.accounts.index import CASELESS, HEADER_SIZE as HEADER, LOOSE, MISSING, PREFIX, IndexView, TableView
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugin"
 

@@ -208,7 +208,7 @@ def test_a_member_account_may_not_list_the_organisation(aws_env, org, mfa_code):
 
 
 def test_a_sync_never_overwrites_an_edit_made_meanwhile(tmp_path):
-    from assume_role import accounts_writer
+    from assume_role.accounts import writer as accounts_writer
     from assume_role.errors import AssumeRoleError
 
     path = tmp_path / "accounts"
@@ -234,7 +234,7 @@ def test_a_sync_never_overwrites_an_edit_made_meanwhile(tmp_path):
 )
 def test_alias_from_a_name(name, taken, alias):
     from assume_role import cli
-    from assume_role.org_sync import new_alias
+    from assume_role.accounts.sync import new_alias
 
     forbidden = set(cli.PASS_THROUGH) | set(cli.EVALUATED) | {"help"}
     assert new_alias(name, "210987654321", taken, forbidden) == alias

@@ -14,7 +14,7 @@ import pytest
 from support import assert_clean_failure, run_cli
 from test_emitters import require
 
-from assume_role import emitters
+from assume_role.shell import emitters
 
 CALLER_ARN = 'import boto3; print(boto3.client("sts").get_caller_identity()["Arn"])'
 

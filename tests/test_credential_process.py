@@ -15,7 +15,7 @@ import pytest
 from support import assert_clean_failure, run_cli
 from test_imports import loaded
 
-from assume_role import aws_config
+from assume_role.aws import config_file as aws_config
 from assume_role.accounts import Account
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugin"

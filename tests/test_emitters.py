@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assume_role import emitters
+from assume_role.shell import emitters
 
 SHELL_COMMANDS = {
     "bash": ["bash", "--norc", "--noprofile", "-eu"],

@@ -24,8 +24,8 @@ import pytest
 from support import assert_clean_failure, run_cli
 from test_assume import exports_of
 
-from assume_role.store import mfa_key
-from assume_role.store.file import FileBackend
+from assume_role.state.store import mfa_key
+from assume_role.state.store.file import FileBackend
 
 ARABIC_INDIC = "".join(chr(0x0660 + int(d)) for d in "1234567890")  # "١٢٣٤٥٦٧٨٩٠"
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="chown and mount need root")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assume_role import accounts_index
+from assume_role.accounts import index as accounts_index
 
 HEAVY = ("botocore", "boto3", "questionary", "prompt_toolkit", "keyring", "moto")
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assume_role import mfa_input, settings
+from assume_role import settings
+from assume_role.signin import mfa_codes as mfa_input
 from assume_role.errors import MfaError, UsageError
 from support import assert_clean_failure, run_cli
 

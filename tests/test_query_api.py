@@ -18,7 +18,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from assume_role import profiles, query_api, sigv4
+from assume_role.aws import profiles
+from assume_role.aws import query as query_api
+from assume_role.aws import sigv4
 from assume_role.emulator.sandbox import write_sandbox
 from support import assert_clean_failure, run_cli
 from test_failures import CASES

@@ -16,7 +16,7 @@ from support import assert_clean_failure, run_cli
 from test_assume import exports_of, shell_session
 from test_imports import probe
 
-from assume_role import profiles
+from assume_role.aws import profiles
 from assume_role.errors import UsageError
 
 REGION_LINE = 'echo "region=$AWS_REGION/$AWS_DEFAULT_REGION"'

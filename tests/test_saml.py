@@ -22,7 +22,7 @@ from support import assert_clean_failure, run_cli
 from test_assume import CALLER_ARN, eval_line, exports_of, shell_session
 from test_imports import loaded
 
-from assume_role import saml
+from assume_role.signin import saml
 
 
 @pytest.fixture
@@ -431,7 +431,7 @@ def test_fill_escapes_for_json_in_one_pass():
 
 
 def test_loopback_rule():
-    from assume_role import endpoints
+    from assume_role.aws import endpoints
 
     assert endpoints.is_safe("https://idp.example.com/sso")
     assert endpoints.is_safe("http://127.0.0.1:8080/sso") and endpoints.is_safe("http://[::1]/sso")

@@ -17,8 +17,8 @@ from support import run_cli
 from test_assume import exports_of
 
 from assume_role.emulator import seed_world
-from assume_role.store import mfa_key
-from assume_role.store.file import FileBackend
+from assume_role.state.store import mfa_key
+from assume_role.state.store.file import FileBackend
 
 CALLER_ARN = 'import boto3; print(boto3.client("sts").get_caller_identity()["Arn"])'
 

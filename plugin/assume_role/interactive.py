@@ -52,9 +52,11 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from assume_role import accounts as accounts_module
-from assume_role import accounts_index
-from assume_role import history, paths, settings, validate
-from assume_role import regions as region_names
+from assume_role.accounts import index as accounts_index
+from assume_role import settings, validate
+from assume_role.state import history
+from assume_role.state import paths
+from assume_role.aws import regions as region_names
 from assume_role.accounts import Account
 from assume_role.errors import AssumeRoleError, Interrupted, UsageError
 
@@ -316,7 +318,7 @@ def choose(
 
 def ask_saml_username() -> str:
     """The identity provider's username, typed visibly."""
-    from assume_role import saml
+    from assume_role.signin import saml
 
     def judge(text: str) -> Verdict:
         if text.strip() and not saml.has_control(text):
@@ -331,7 +333,7 @@ def ask_saml_username() -> str:
 
 def ask_saml_password(user: str) -> str:
     """The identity provider's password, in a hidden field."""
-    from assume_role import saml
+    from assume_role.signin import saml
 
     def judge(text: str) -> Verdict:
         # The message never repeats the input.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from assume_role.accounts import Account
-from assume_role.regions import partition
+from assume_role.aws.regions import partition
 
 
 class Request(NamedTuple):

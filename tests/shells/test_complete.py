@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import PLUGIN_DIR, load_lines, run_strict
 
-from assume_role import regions
+from assume_role.aws import regions
 from assume_role.commands import complete
 
 

@@ -118,7 +118,7 @@ def test_stdin_and_stderr_stay_with_the_helper(shell, fake):
 
 def test_clear_unsets_every_variable(shell, offline_env):
     # The real helper: `clear` and `--unset` print code that unsets all it exports.
-    from assume_role import variables
+    from assume_role.shell import variables
 
     names = [*variables.EXPORTED, *variables.UNSET_ON_ASSUME]
     if shell == "fish":
@@ -195,7 +195,7 @@ def test_fish_source_then_and(aws_env, mfa_code):
 def test_code_is_applied_byte_for_byte(shell, tmp_path):
     # Whatever the values hold, the function applies exactly the code the
     # helper printed (fish reads it from a pipe: no byte may be lost there).
-    from assume_role import emitters
+    from assume_role.shell import emitters
 
     values = ["a\\b\\\\c", "it's \"q\"", "line\nbreak\n\n", "  lead and trail  ", "\t$HOME`x`$(y)", "ünï ✓", ""]
     names = [f"V{i}" for i in range(len(values))]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, STRICT, require
 
-from assume_role import shell_files
+from assume_role.shell import plugin_files as shell_files
 from assume_role.commands import init as init_cmd
 
 

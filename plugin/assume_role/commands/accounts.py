@@ -6,7 +6,7 @@
 ``list`` reads only the accounts file and the session store (no botocore).
 ``sync`` assumes ROLE in ACCOUNT like the main command does (same MFA session
 and stored credentials), lists the organisation's accounts and merges them
-into the accounts file under the rules of ``assume_role.org_sync``. The
+into the accounts file under the rules of ``assume_role.accounts.sync``. The
 ``--via`` given is remembered in the file's ``"#sync"`` entry, so a plain
 ``accounts sync`` repeats it.
 """
@@ -18,7 +18,8 @@ import json
 import sys
 import time
 
-from assume_role import accounts, paths, settings, validate
+from assume_role import accounts, settings, validate
+from assume_role.state import paths
 from assume_role.errors import AssumeRoleError, UsageError
 
 JSON_SCHEMA = 1
@@ -60,9 +61,9 @@ def main(argv: list[str]) -> int:
 
 
 def list_accounts(as_json: bool) -> int:
-    from assume_role import store as stores
+    from assume_role.state import store as stores
 
-    from assume_role import saml
+    from assume_role.signin import saml
 
     table = accounts.read_table()
     # The sessions of the scheme in use, as logout counts them.
@@ -132,7 +133,9 @@ def _log(verbose: bool):
 
 
 def sync(args) -> int:
-    from assume_role import accounts_writer, cli, org_sync
+    from assume_role import cli
+    from assume_role.accounts import writer as accounts_writer
+    from assume_role.accounts import sync as org_sync
 
     log = _log(args.verbose)
     path = paths.accounts_file()
@@ -178,10 +181,10 @@ def _parse_via(via: str) -> tuple:
 
 
 def _list_organization(account, role: str, code: str | None, log) -> list:
-    from assume_role import saml
-    from assume_role.aws import Bastion
+    from assume_role.signin import saml
+    from assume_role.aws.sdk import Bastion
     from assume_role.commands.assume import obtain
-    from assume_role.org_sync import OrgAccount
+    from assume_role.accounts.sync import OrgAccount
 
     # The usual way in: the SAML identity provider when that scheme is chosen.
     provider = saml.configured(argparse.Namespace(mfa_token=code, region=None))

@@ -11,12 +11,15 @@ import sys
 from collections.abc import Callable
 from typing import NamedTuple
 
-from assume_role import accounts, emitters, saml, settings, validate, variables
+from assume_role import accounts, settings, validate
+from assume_role.shell import emitters
+from assume_role.signin import saml
+from assume_role.shell import variables
 from assume_role.accounts import Account
 from assume_role.credentials import Credentials
 from assume_role.errors import UsageError
 from assume_role.request import Request, partition
-from assume_role.store import ROLE_REUSE_MARGIN, Store
+from assume_role.state.store import ROLE_REUSE_MARGIN, Store
 
 Log = Callable[[str], None]
 # (the MFA_TOKEN argument or None, the Bastion, log) -> the flow's code source.
@@ -45,7 +48,7 @@ class Assumed(NamedTuple):
 
 
 def main(args) -> int:
-    from assume_role.detect import calling_shell
+    from assume_role.shell.detect import calling_shell
 
     shell = args.shell or calling_shell()
     emitter = emitters.for_shell(shell)
@@ -64,7 +67,7 @@ def main(args) -> int:
         args.account, args.role, args.mfa_token, args.region, refresh=args.refresh, log=log, provider=provider
     )
 
-    from assume_role import history
+    from assume_role.state import history
 
     # All bookkeeping before the one write to stdout; each part of it only
     # warns when it fails, so the credentials are never withheld or half-applied.
@@ -78,7 +81,7 @@ def main(args) -> int:
 
 def export_values(assumed: Assumed) -> dict[str, str]:
     """The variables a shell (or a command run by ``exec``) gets for the role."""
-    from assume_role import exports
+    from assume_role.shell import exports
 
     account = assumed.account
     values = exports.for_role(assumed.credentials, account.alias, account.id, assumed.role, assumed.region)
@@ -121,7 +124,7 @@ def obtain(
         # session; SourceIdentity and session tags go with the bastion's AssumeRole only.
         request = request._replace(external_id=None, session_name=None, source_identity=False, tags=())
 
-    from assume_role import store as stores
+    from assume_role.state import store as stores
 
     store = stores.open_store()
     role_key = stores.role_key(
@@ -149,8 +152,8 @@ def obtain(
         credentials = provider.assume(request, log)
         store.save_role(role_key, credentials)
     else:
-        from assume_role.bastion import open_bastion
-        from assume_role.flow import Flow
+        from assume_role.signin.bastion import open_bastion
+        from assume_role.signin.mfa_flow import Flow
 
         bastion = open_bastion(request.profile)
         bastion.region = request.region
@@ -212,7 +215,7 @@ def _region(argument: str | None, account: accounts.Account, profile: str) -> st
     found = account.region or settings.region_from_environment()
     if found:
         return found
-    from assume_role import profiles
+    from assume_role.aws import profiles
 
     configured = profiles.profile_region(profile)
     if configured:
@@ -244,7 +247,7 @@ def _missing(what: str, ask, default: str | None = None) -> str:
 def _code_source(code: str | None, bastion, log):
     def real():
         # Imported only when a code is needed: a role switch never asks.
-        from assume_role import mfa_input
+        from assume_role.signin import mfa_codes as mfa_input
 
         return mfa_input.source(code, bastion.config, bastion.profile, log)
 

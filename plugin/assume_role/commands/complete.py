@@ -32,9 +32,9 @@ import sys
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
 
-from assume_role import accounts_index
+from assume_role.accounts import index as accounts_index
 from assume_role.accounts import id_of
-from assume_role.accounts_index import CASELESS, LOOSE, PREFIX, loose_match
+from assume_role.accounts.index import CASELESS, LOOSE, PREFIX, loose_match
 from assume_role.errors import UsageError
 
 SUBCOMMANDS = {
@@ -238,7 +238,7 @@ def candidates(words: Sequence[str], match: str = LOOSE, limit: int | None = Non
     if position == 1:
         return _roles(positionals[0])
     if position in (2, 3):
-        from assume_role import saml
+        from assume_role.signin import saml
 
         # The SAML scheme takes no MFA code: its third word is the region.
         if saml.chosen():
@@ -270,7 +270,8 @@ def _first_word(current: str, match: str = LOOSE, limit: int | None = None, subc
 
 
 def _roles(account_word: str) -> list[Candidate]:
-    from assume_role import history, state_files
+    from assume_role.state import history
+    from assume_role.state import files as state_files
 
     state_files.warnings_enabled = False  # see the module's doc: no stderr on Tab
 
@@ -288,7 +289,7 @@ def _roles(account_word: str) -> list[Candidate]:
 
 
 def _regions(account_word: str) -> list[Candidate]:
-    from assume_role import regions
+    from assume_role.aws import regions
 
     alias, value = _account(account_word)
     default = _field(value, "region", str)

@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
             raise UsageError("no role is assumed in this shell: name one, as in assume-role console production read")
 
     from assume_role.commands import assume
-    from assume_role.regions import partition
+    from assume_role.aws.regions import partition
 
     log = assume.logger(args.verbose)
     configured = _configured_endpoint()  # checked before any credentials exist
@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
 
 def _configured_endpoint() -> str | None:
     """``ASSUME_ROLE_FEDERATION_ENDPOINT`` if set: HTTPS, or loopback for tests and the demo."""
-    from assume_role.endpoints import require_safe_endpoint
+    from assume_role.aws.endpoints import require_safe_endpoint
 
     endpoint = os.environ.get(ENDPOINT_VARIABLE)
     if not endpoint:

@@ -20,7 +20,7 @@ answer without botocore or the network.
 
 ``--profiles`` prints such profiles for every account and role of the accounts
 file, to paste; ``--profiles --write`` merges them into the AWS config file
-(see ``assume_role.aws_config``).
+(see ``assume_role.aws.config_file``).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     )
 
     def code_source(given, bastion, log):
-        from assume_role import mfa_input
+        from assume_role.signin import mfa_codes as mfa_input
 
         return mfa_input.source(given, bastion.config, bastion.profile, log, stdin_terminal=False, otherwise=advice)
 
@@ -110,7 +110,9 @@ def document(credentials) -> dict:
 
 
 def _profiles(args) -> int:
-    from assume_role import accounts, aws_config, paths
+    from assume_role import accounts
+    from assume_role.aws import config_file as aws_config
+    from assume_role.state import paths
 
     if args.account or args.role:
         raise UsageError("--profiles writes every account and role of the accounts file; give no ACCOUNT or ROLE")

@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from assume_role import shell_files
+from assume_role.shell import plugin_files as shell_files
 
 USAGE = """\
 usage: assume-role init bash|zsh|fish [--path]
@@ -119,7 +119,7 @@ def stable_directory(shell: str) -> Path:
 
 def script(shell: str, directory: Path, helper: str | None) -> str:
     """The code for ``shell``'s rc file, loading the plugin from ``directory``."""
-    from assume_role.emitters import for_shell
+    from assume_role.shell.emitters import for_shell
 
     quote = for_shell(shell).quote
     lines = [f"# assume-role {_version()} shell integration, printed by `assume-role init {shell}`"]

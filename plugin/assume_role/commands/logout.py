@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from assume_role import saml, settings, store as stores
+from assume_role import settings
+from assume_role.signin import saml
+from assume_role.state import store as stores
 
 
 def main(argv: list[str]) -> int:

@@ -16,7 +16,9 @@ import os
 import shlex
 import sys
 
-from assume_role import accounts, emitters, variables
+from assume_role import accounts
+from assume_role.shell import emitters
+from assume_role.shell import variables
 from assume_role.errors import MfaError, UsageError
 
 

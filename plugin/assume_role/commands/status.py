@@ -14,7 +14,8 @@ import re
 import sys
 import time
 
-from assume_role import devices, settings
+from assume_role import settings
+from assume_role.state import devices
 from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
 from assume_role.safe_text import printable
 
@@ -141,7 +142,7 @@ def _is_role_session(arn: str, account_id: str, role: str) -> bool:
 
 def _mfa_session(profile: str, remembered: dict):
     """(serial, reusable MFA session or None, store or None)."""
-    from assume_role import store as stores
+    from assume_role.state import store as stores
 
     serial = settings.mfa_serial_from_environment() or remembered.get("serial")
     try:
@@ -170,8 +171,8 @@ def _check_with_aws(account: str, role: str) -> str | None:
     from the store on the next run, until their stored expiry: they are
     forgotten here, and the user is told how to get new ones.
     """
-    from assume_role import aws
-    from assume_role import store as stores
+    from assume_role.aws import sdk as aws
+    from assume_role.state import store as stores
 
     try:
         return aws.exported_caller_arn()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from assume_role import shell_files
+from assume_role.shell import plugin_files as shell_files
 from assume_role.commands import init as init_cmd
 
 from .lab import Lab

@@ -7,8 +7,8 @@ or written is a warning, and the lookups are simply made again.
 
 from __future__ import annotations
 
-from assume_role import paths
-from assume_role.state_files import load_optional, save_optional
+from assume_role.state import paths
+from assume_role.state.files import load_optional, save_optional
 
 WHAT = "remembered MFA devices file"
 FIELDS = ("access_key_id", "user_name", "serial")

@@ -33,7 +33,7 @@ def is_safe(url: str) -> bool:
 def require_safe_endpoint(url: str) -> None:
     """Refuse, in one line, to send credentials where ``is_safe`` says no."""
     if not is_safe(url):
-        from assume_role.aws_errors import where
+        from assume_role.aws.errors import where
         from assume_role.errors import UsageError
 
         raise UsageError(

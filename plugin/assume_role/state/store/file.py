@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 
-from assume_role import paths
-from assume_role.state_files import (
+from assume_role.state import paths
+from assume_role.state.files import (
     UnsafeFile,
     parse_json,
     private_directory,
@@ -24,7 +24,7 @@ from assume_role.state_files import (
     warn_damaged,
     write_json_atomic,
 )
-from assume_role.store.locking import exclusive
+from assume_role.state.store.locking import exclusive
 
 FORMAT = 1
 

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import UsageError
-from assume_role.state_files import warn
+from assume_role.state.files import warn
 
 # A session this close to its end is not reused: the role session assumed
 # from it could not outlive it by much, and clocks drift.
@@ -204,17 +204,17 @@ def backend_name() -> str:
 def open_store(name: str | None = None) -> Store:
     name = name or backend_name()
     if name == "file":
-        from assume_role.store.file import FileBackend
+        from assume_role.state.store.file import FileBackend
 
         return Store(FileBackend())
     if name == "keyring":
-        from assume_role.store.keyring import KeyringBackend
+        from assume_role.state.store.keyring import KeyringBackend
 
         return Store(KeyringBackend())
     if name == "env":
-        from assume_role.store.env import EnvBackend
+        from assume_role.state.store.env import EnvBackend
 
         return Store(EnvBackend())
-    from assume_role.store.env import NullBackend
+    from assume_role.state.store.env import NullBackend
 
     return Store(NullBackend())

@@ -19,12 +19,14 @@ import os
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from assume_role import __version__, retry, settings, sigv4
-from assume_role.aws_errors import CODE_MAY_BE_SPENT, Context, checked_text, may_retry_answer, where
+from assume_role import __version__, settings
+from assume_role.aws import retry
+from assume_role.aws import sigv4
+from assume_role.aws.errors import CODE_MAY_BE_SPENT, Context, checked_text, may_retry_answer, where
 from assume_role.credentials import Credentials
-from assume_role.endpoints import require_safe_endpoint
+from assume_role.aws.endpoints import require_safe_endpoint
 from assume_role.errors import AssumeRoleError
-from assume_role.regions import partition
+from assume_role.aws.regions import partition
 
 MAX_ANSWER_BYTES = 1 << 20  # STS and IAM answers are a few kB
 _VERSIONS = {"sts": "2011-06-15", "iam": "2010-05-08"}

@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from assume_role import paths
+from assume_role.state import paths
 
 SHELLS = ("bash", "zsh", "fish")
 

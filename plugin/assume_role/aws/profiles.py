@@ -63,7 +63,7 @@ def _raw(path: str) -> dict[str, dict[str, str]] | None:
     at the path is a usage error, not a hang and not "no file".
     """
     from assume_role.errors import UsageError
-    from assume_role.state_files import UnsafeFile, read_text
+    from assume_role.state.files import UnsafeFile, read_text
 
     path = os.path.expanduser(os.path.expandvars(path))
     try:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
-from assume_role import paths
-from assume_role.state_files import load_optional, private_directory, save_optional, sweep_temporary, warn
-from assume_role.store.locking import exclusive
+from assume_role.state import paths
+from assume_role.state.files import load_optional, private_directory, save_optional, sweep_temporary, warn
+from assume_role.state.store.locking import exclusive
 
 SERVICE = "assume-role"
 WHAT = "keyring index"

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from assume_role.errors import AssumeRoleError
-from assume_role.state_files import write_atomic
+from assume_role.state.files import write_atomic
 
 BACKUP_SUFFIX = ".bak"
 

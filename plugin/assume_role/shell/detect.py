@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from assume_role.emitters import EMITTERS
+from assume_role.shell.emitters import EMITTERS
 
 # Shells whose syntax for export/unset is POSIX.
 _POSIX_LIKE = {"sh", "dash", "ksh", "mksh", "ash", "busybox"}

@@ -7,9 +7,9 @@ values when evaluated, whatever bytes the values contain.
 
 from __future__ import annotations
 
-from assume_role.emitters.base import Emitter
-from assume_role.emitters.fish import FishEmitter
-from assume_role.emitters.posix import PosixEmitter
+from assume_role.shell.emitters.base import Emitter
+from assume_role.shell.emitters.fish import FishEmitter
+from assume_role.shell.emitters.posix import PosixEmitter
 
 EMITTERS: dict[str, type[Emitter]] = {
     "bash": PosixEmitter,

@@ -40,7 +40,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from assume_role import accounts, paths
+from assume_role import accounts
+from assume_role.state import paths
 
 INDEX_THRESHOLD = 256 * 1024  # bytes of accounts file; ~5,000 aliases
 HEADER_SIZE = 512
@@ -279,7 +280,7 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
     if len(header_line) >= HEADER_SIZE or position >= 2**32:
         return
     data = b"".join([header_line.ljust(HEADER_SIZE - 1), b"\n", *texts, padding, *tables])
-    from assume_role.state_files import write_atomic  # here only: most runs read an index, never write one
+    from assume_role.state.files import write_atomic  # here only: most runs read an index, never write one
 
     try:
         write_atomic(index_path, data, suffix=".idx")

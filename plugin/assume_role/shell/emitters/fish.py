@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from assume_role.emitters.base import Emitter
+from assume_role.shell.emitters.base import Emitter
 
 
 class FishEmitter(Emitter):

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from assume_role.safe_text import printable
-from assume_role.state_files import warn
+from assume_role.state.files import warn
 
 # Held only around AWS calls (never while a person is asked for a code), so a
 # holder is done within a request's time bound unless it is stuck.

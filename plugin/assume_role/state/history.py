@@ -7,8 +7,8 @@ cannot be read, or is damaged, is one warning and reads as "no history".
 
 from __future__ import annotations
 
-from assume_role import paths
-from assume_role.state_files import load_optional, save_optional, warn_damaged
+from assume_role.state import paths
+from assume_role.state.files import load_optional, save_optional, warn_damaged
 
 MAX_ROLES_PER_ACCOUNT = 20
 WHAT = "history file"

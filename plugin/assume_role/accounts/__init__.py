@@ -22,7 +22,8 @@ import re
 from collections import namedtuple
 from pathlib import Path
 
-from assume_role import paths, validate
+from assume_role import validate
+from assume_role.state import paths
 from assume_role.errors import UsageError
 
 # ASCII digits only: \d would also accept Arabic-Indic and other Unicode digits.
@@ -58,7 +59,7 @@ def read_table(path: Path | None = None) -> dict:
     Completion reads only this (building an ``Account`` for each of 10,000
     aliases on every Tab would cost more than the rest of the run).
     """
-    from assume_role.state_files import UnsafeFile, parse_json, read_text
+    from assume_role.state.files import UnsafeFile, parse_json, read_text
 
     path = path or paths.accounts_file()
     try:
@@ -150,7 +151,7 @@ def _entry(path: Path, alias: str, value: object) -> Account:
 
 def find(name: str, path: Path | None = None) -> Account:
     """``resolve`` reading only the entry asked for (through the index of a large file)."""
-    from assume_role import accounts_index
+    from assume_role.accounts import index as accounts_index
 
     path = path or paths.accounts_file()
     view = accounts_index.view(path)
@@ -176,7 +177,7 @@ def _alike(alias: str, name: str, start: int) -> bool:
 
 def choices(path: Path | None = None) -> accounts_index.View:
     """The accounts file as the pickers read it: one menu at a time (see accounts_index.View.ordered)."""
-    from assume_role import accounts_index
+    from assume_role.accounts import index as accounts_index
 
     return accounts_index.view(path)
 

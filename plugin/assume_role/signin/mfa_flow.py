@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assume_role import devices, settings, validate
+from assume_role import settings, validate
+from assume_role.state import devices
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
 from assume_role.request import Request
-from assume_role.store import Store
+from assume_role.state.store import Store
 
 # Asked only when a new MFA authentication is needed: (device serial,
 # seconds the resulting session will last) -> a validated 6-digit code.
@@ -28,7 +29,7 @@ Log = Callable[[str], None]
 class Flow:
     def __init__(self, request: Request, bastion, store: Store, code_source: CodeSource, log: Log):
         self.request = request
-        self.bastion = bastion  # from assume_role.bastion.open_bastion(request.profile)
+        self.bastion = bastion  # from assume_role.signin.bastion.open_bastion(request.profile)
         self.store = store
         self.code_source = code_source
         self.log = log

@@ -26,8 +26,9 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
-from assume_role import retry, settings
-from assume_role.aws_errors import (
+from assume_role import settings
+from assume_role.aws import retry
+from assume_role.aws.errors import (
     CODE_MAY_BE_SPENT,
     ClientErrorHook,
     Context,
@@ -39,9 +40,9 @@ from assume_role.aws_errors import (
     printable,
     where,
 )
-from assume_role.bastion import scrub_environment
+from assume_role.signin.bastion import scrub_environment
 from assume_role.credentials import Credentials
-from assume_role.endpoints import require_safe_endpoint
+from assume_role.aws.endpoints import require_safe_endpoint
 from assume_role.errors import AssumeRoleError, CredentialsError, UsageError
 
 T = TypeVar("T")
@@ -65,8 +66,8 @@ def _config() -> Config:
 
 def _require_plain_files() -> None:
     """botocore would block on a FIFO config file, or read a device forever."""
-    from assume_role.profiles import FILES
-    from assume_role.state_files import UnsafeFile, check_foreign
+    from assume_role.aws.profiles import FILES
+    from assume_role.state.files import UnsafeFile, check_foreign
 
     for variable, default in FILES:
         path = os.path.expanduser(os.environ.get(variable) or default)

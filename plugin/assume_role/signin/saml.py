@@ -30,7 +30,8 @@ import os
 import re
 from pathlib import Path
 
-from assume_role import endpoints, settings
+from assume_role import settings
+from assume_role.aws import endpoints
 from assume_role.errors import CredentialsError, DeniedError, NetworkError, UsageError
 
 SCHEME = "AWS_ASSUME_ROLE_AUTH_SCHEME"
@@ -204,7 +205,7 @@ def sign_in_details(log) -> tuple[str, str]:
         where = f"{FILE} {path} does not exist" if found is None and explicit else f"put them in {path}"
         raise UsageError(f"a SAML username and password are needed and there is no terminal to ask on: {where}")
     if found is None and explicit:
-        from assume_role.store import warn
+        from assume_role.state.store import warn
 
         warn(f"{FILE} {path} does not exist; asking for the username and password")
     found = found or {}
@@ -219,7 +220,7 @@ def read_credentials_file(path: Path) -> dict[str, str] | None:
     The file holds a password, so it is trusted only if it is a regular file
     of this user that nobody else can read or change.
     """
-    from assume_role.state_files import UnsafeFile, read_text
+    from assume_role.state.files import UnsafeFile, read_text
 
     try:
         # Symbolic links are followed (dotfiles); what they name is checked.
@@ -384,7 +385,7 @@ def saml_response(answer: bytes, where: str) -> str:
 
 
 def principal_arn(request, name: str) -> str:
-    from assume_role.regions import partition
+    from assume_role.aws.regions import partition
 
     return f"arn:{partition(request.region)}:iam::{request.account.id}:saml-provider/{name}"
 
@@ -395,7 +396,7 @@ def assume_role_with_saml(request, principal: str, assertion: str, log):
     import botocore.session
     from botocore.config import Config
 
-    from assume_role.aws import call, read_credentials, require_safe_endpoint, translated
+    from assume_role.aws.sdk import call, read_credentials, require_safe_endpoint, translated
 
     config = Config(
         signature_version=botocore.UNSIGNED,
@@ -419,7 +420,7 @@ def assume_role_with_saml(request, principal: str, assertion: str, log):
 
 
 def _aws_error(code: str, message: str, role_arn: str, principal: str):
-    from assume_role.aws_errors import THROTTLING
+    from assume_role.aws.errors import THROTTLING
 
     if code in THROTTLING:
         return NetworkError(f"AWS throttled sts:AssumeRoleWithSAML ({code}); wait a moment and try again")

@@ -49,7 +49,8 @@ class PlainBastion:
         return self._keys
 
     def _client(self):
-        from assume_role import query_api, settings
+        from assume_role import settings
+        from assume_role.aws import query as query_api
 
         return query_api.Client(self.region or settings.DEFAULT_REGION, self.config.get("ca_bundle"))
 
@@ -67,12 +68,12 @@ class PlainBastion:
 
 
 def open_bastion(profile: str):
-    from assume_role.profiles import plain_profile
+    from assume_role.aws.profiles import plain_profile
 
     scrub_environment()
     plain = plain_profile(profile)
     if plain is not None:
         return PlainBastion(profile, plain)
-    from assume_role.aws import Bastion
+    from assume_role.aws.sdk import Bastion
 
     return Bastion(profile)
