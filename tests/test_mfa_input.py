@@ -10,6 +10,7 @@ import pytest
 
 from assume_role import settings
 from assume_role.signin import mfa_codes as mfa_input
+from assume_role.signin import Asking
 from assume_role.errors import MfaError, UsageError
 from support import assert_clean_failure, run_cli
 
@@ -133,7 +134,7 @@ def test_command_gets_no_stdin_without_a_terminal(tmp_path):
     probe = tmp_path / "stdin.py"
     probe.write_text("import sys\nprint('111111' if sys.stdin.read() == '' else '999999')\n")
     driver = (
-        "from assume_role import mfa_input\n"
+        "from assume_role.signin import mfa_codes as mfa_input\n"
         f"print(mfa_input.run(mfa_input.Command(({sys.executable!r}, {str(probe)!r}), 'test')))\n"
     )
     result = subprocess.run(
@@ -146,8 +147,21 @@ def test_given_code_wins_and_no_command_runs(monkeypatch, tmp_path):
     marker = tmp_path / "ran"
     body = f"open({str(marker)!r}, 'w')\nprint('123456')\n"
     monkeypatch.setenv(mfa_input.ENVIRONMENT, _script(tmp_path, "mark.py", body))
-    source = mfa_input.source("654321", {}, "default", lambda message: None)
-    assert source("arn:aws:iam::123456789012:mfa/alice", 43200) == "654321"
+    source = mfa_input.CodeSource("654321", {}, "default", lambda message: None, Asking())
+    assert not source.asks_person()
+    assert source.code("arn:aws:iam::123456789012:mfa/alice", 43200) == "654321"
+    assert source.used
+    assert not marker.exists()
+
+
+def test_no_new_code_when_asking_is_off(monkeypatch, tmp_path):
+    # The shells' auto-refresh: neither a question nor an MFA command, one line instead.
+    marker = tmp_path / "ran"
+    body = f"open({str(marker)!r}, 'w')\nprint('123456')\n"
+    monkeypatch.setenv(mfa_input.ENVIRONMENT, _script(tmp_path, "mark.py", body))
+    source = mfa_input.CodeSource(None, {}, "default", lambda message: None, Asking(terminal=False, advice="run it"))
+    with pytest.raises(MfaError, match="^run it$"):
+        source.code("arn:aws:iam::123456789012:mfa/alice", 43200)
     assert not marker.exists()
 
 

@@ -26,6 +26,21 @@ def bastion_profile() -> str:
     return os.environ.get("AWS_PROFILE_ASSUME_ROLE") or "default"
 
 
+AUTH_SCHEME = "AWS_ASSUME_ROLE_AUTH_SCHEME"
+AUTH_SCHEMES = ("bastion", "saml")
+
+
+def auth_scheme() -> str:
+    """The sign-in the original tool's variable asks for: bastion (the default) or saml.
+
+    A typo must not silently fall back to the bastion: it is a usage error.
+    """
+    value = os.environ.get(AUTH_SCHEME, "").strip().lower() or "bastion"
+    if value not in AUTH_SCHEMES:
+        raise UsageError(f"{AUTH_SCHEME} must be bastion (the default) or saml, got {os.environ[AUTH_SCHEME]!r}")
+    return value
+
+
 def role_duration() -> int:
     value = os.environ.get("AWS_ROLE_SESSION_TIMEOUT")
     if not value:

@@ -13,7 +13,8 @@ from typing import NamedTuple
 
 from assume_role import accounts, settings, validate
 from assume_role.shell import emitters
-from assume_role.signin import saml
+from assume_role import signin
+from assume_role.signin import SignIn
 from assume_role.shell import variables
 from assume_role.accounts import Account
 from assume_role.credentials import Credentials
@@ -22,8 +23,6 @@ from assume_role.request import Request, partition
 from assume_role.state.store import ROLE_REUSE_MARGIN, Store
 
 Log = Callable[[str], None]
-# (the MFA_TOKEN argument or None, the Bastion, log) -> the flow's code source.
-CodeSourceFactory = Callable[..., Callable[[str, int], str]]
 
 
 def logger(verbose: bool) -> Log:
@@ -61,11 +60,9 @@ def main(args) -> int:
         # question or AWS call.
         raise UsageError(f"credentials are not printed on a terminal; {_how_to_load(shell)}")
     log = logger(args.verbose)
-    # AWS_ASSUME_ROLE_AUTH_SCHEME=saml: ACCOUNT ROLE [REGION], signed in at an identity provider.
-    provider = saml.configured(args)
-    assumed = obtain(
-        args.account, args.role, args.mfa_token, args.region, refresh=args.refresh, log=log, provider=provider
-    )
+    # AWS_ASSUME_ROLE_AUTH_SCHEME=saml reads the arguments as ACCOUNT ROLE [REGION].
+    source = signin.choose(args.mfa_token, arguments=args)
+    assumed = obtain(args.account, args.role, args.region, source=source, log=log, refresh=args.refresh)
 
     from assume_role.state import history
 
@@ -92,43 +89,27 @@ def export_values(assumed: Assumed) -> dict[str, str]:
 def obtain(
     account_name: str | None,
     role_name: str | None,
-    mfa_token: str | None = None,
     region_name: str | None = None,
     *,
+    source: SignIn,
     log: Log,
     refresh: bool = False,
     min_seconds_left: float = ROLE_REUSE_MARGIN,
     console: bool = False,
-    code_source: CodeSourceFactory | None = None,
-    provider: saml.Provider | None = None,
 ) -> Assumed:
-    """Resolve a request and return the role's credentials, stored or new.
+    """Resolve a request and return the role's credentials, stored or new from ``source``.
 
     ``min_seconds_left``: stored credentials are reused only with more life
     than that. ``console``: credentials the federation endpoint accepts
     (AssumeRole without DurationSeconds, never stored).
-    ``code_source(given_code, bastion, log)`` says where a new MFA code comes
-    from (default: the argument, mfa_process, the terminal). ``provider``: the
-    SAML identity provider the main command signs in at instead of the
-    bastion; the other subcommands use the bastion only.
     """
-    if provider is None and saml.enabled():
-        raise UsageError(
-            "exec, credential-process, console and the shells' auto-refresh use the bastion: "
-            "unset AWS_ASSUME_ROLE_AUTH_SCHEME for them"
-        )
-    code = validate.mfa_code(mfa_token) if mfa_token else None
-    request = resolve(account_name, role_name, region_name, log, console=console)
-    if provider:
-        # AssumeRoleWithSAML sends no ExternalId, and the assertion names the
-        # session; SourceIdentity and session tags go with the bastion's AssumeRole only.
-        request = request._replace(external_id=None, session_name=None, source_identity=False, tags=())
+    request = source.shape(resolve(account_name, role_name, region_name, log, console=console))
 
     from assume_role.state import store as stores
 
     store = stores.open_store()
     role_key = stores.role_key(
-        provider.cache_profile if provider else request.profile,
+        source.cache_profile,
         request.account.id,
         request.role,
         request.duration,
@@ -140,38 +121,21 @@ def obtain(
     # Role credentials do not depend on the region: a hit serves any region
     # of the same partition.
     credentials = None if refresh or console else store.load_role(role_key, min_seconds_left)
-    code_used = False
-    if credentials is not None:
+    hit = credentials is not None
+    if hit:
         # A hit answers without botocore or the network.
         log(
             f"reusing stored credentials for {request.role} in {request.account.alias} "
             f"({int(credentials.seconds_left() // 60)} min left)"
         )
-        stored = "role credentials"
-    elif provider:
-        credentials = provider.assume(request, log)
-        store.save_role(role_key, credentials)
     else:
-        from assume_role.signin.bastion import open_bastion
-        from assume_role.signin.mfa_flow import Flow
-
-        bastion = open_bastion(request.profile)
-        bastion.region = request.region
-        given = (code_source or _code_source)(code, bastion, log)
-
-        def counted(serial: str, seconds: int) -> str:
-            nonlocal code_used
-            code_used = True
-            return given(serial, seconds)
-
-        counted.person = getattr(given, "person", lambda: True)
-
-        credentials = Flow(request, bastion, store, counted, log).run()
+        credentials = source.role_credentials(request, store, log, console=console)
         if not console:
             store.save_role(role_key, credentials)
-        stored = "MFA session"
-    if code is not None and not code_used:
-        print(f"assume-role: used the stored {stored}; the MFA code given was not used", file=sys.stderr)
+    unused = source.unused_input()
+    if unused:
+        stored = "role credentials" if hit else "MFA session"
+        print(f"assume-role: used the stored {stored}; {unused} was not used", file=sys.stderr)
     return Assumed(request.account, request.role, request.region, credentials, store)
 
 
@@ -242,20 +206,6 @@ def _missing(what: str, ask, default: str | None = None) -> str:
     raise UsageError(
         f"missing {what} and no terminal to ask on: usage is assume-role ACCOUNT ROLE [MFA_TOKEN] [REGION]"
     )
-
-
-def _code_source(code: str | None, bastion, log):
-    def real():
-        # Imported only when a code is needed: a role switch never asks.
-        from assume_role.signin import mfa_codes as mfa_input
-
-        return mfa_input.source(code, bastion.config, bastion.profile, log)
-
-    def ask(serial: str, seconds: int) -> str:
-        return real()(serial, seconds)
-
-    ask.person = lambda: real().person()
-    return ask
 
 
 def _write(script: str) -> None:

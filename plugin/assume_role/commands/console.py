@@ -79,12 +79,13 @@ def main(argv: list[str]) -> int:
         if not (account and role):
             raise UsageError("no role is assumed in this shell: name one, as in assume-role console production read")
 
+    from assume_role import signin
     from assume_role.commands import assume
     from assume_role.aws.regions import partition
 
     log = assume.logger(args.verbose)
     configured = _configured_endpoint()  # checked before any credentials exist
-    assumed = assume.obtain(account, role, args.mfa_token, region, log=log, console=True)
+    assumed = assume.obtain(account, role, region, source=signin.choose(args.mfa_token), log=log, console=True)
     signin_host, console_host = HOSTS[partition(assumed.region)]
     endpoint = configured or f"https://{signin_host}/federation"
     log(f"asking the federation endpoint for a sign-in token for {assumed.role} in {assumed.account.alias}")

@@ -75,6 +75,7 @@ def main(argv: list[str]) -> int:
     if not (args.account and args.role):
         raise UsageError("credential-process needs ACCOUNT and ROLE (or --profiles)")
 
+    from assume_role import signin
     from assume_role.commands import assume
 
     log = assume.logger(args.verbose)
@@ -83,14 +84,10 @@ def main(argv: list[str]) -> int:
         "session (it lasts 12 hours), or set mfa_process in the bastion profile"
     )
 
-    def code_source(given, bastion, log):
-        from assume_role.signin import mfa_codes as mfa_input
-
-        return mfa_input.source(given, bastion.config, bastion.profile, log, stdin_terminal=False, otherwise=advice)
-
+    # The SDK that runs us holds stdin and stdout: ask on the controlling terminal.
+    source = signin.choose(args.mfa_token, signin.Asking(require_stdin=False, advice=advice))
     assumed = assume.obtain(
-        args.account, args.role, args.mfa_token, args.region,
-        log=log, min_seconds_left=MIN_SECONDS_LEFT, code_source=code_source,
+        args.account, args.role, args.region, source=source, log=log, min_seconds_left=MIN_SECONDS_LEFT
     )
     sys.stdout.write(json.dumps(document(assumed.credentials)) + "\n")
     sys.stdout.flush()

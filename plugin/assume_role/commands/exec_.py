@@ -59,10 +59,12 @@ def main(argv: list[str]) -> int:
     if not command:
         raise UsageError(f"exec needs a command after `--`: {USAGE}")
 
+    from assume_role import signin
     from assume_role.commands import assume
 
     log = assume.logger(args.verbose)
-    assumed = assume.obtain(args.account, args.role, args.mfa_token, args.region, refresh=args.refresh, log=log)
+    source = signin.choose(args.mfa_token)
+    assumed = assume.obtain(args.account, args.role, args.region, source=source, log=log, refresh=args.refresh)
     environment = dict(os.environ)
     for name in variables.UNSET_ON_ASSUME:
         environment.pop(name, None)

@@ -19,7 +19,7 @@ import sys
 from assume_role import accounts
 from assume_role.shell import emitters
 from assume_role.shell import variables
-from assume_role.errors import MfaError, UsageError
+from assume_role.errors import UsageError
 
 
 def main(argv: list[str]) -> int:
@@ -36,16 +36,15 @@ def main(argv: list[str]) -> int:
         raise UsageError("no role is assumed in this shell; nothing to refresh")
     command = f"assume-role {shlex.quote(account)} {shlex.quote(role)}"
 
-    def no_code(given, bastion, log):
-        def refuse(serial: str, seconds: int) -> str:
-            raise MfaError(f"{account}:{role} expires soon and the MFA session has ended: run `{command}` to renew it")
-
-        return refuse
-
+    from assume_role import signin
     from assume_role.commands import assume
 
+    # Never a question before someone's command: when a new sign-in is
+    # needed, one line says what to run.
+    advice = f"{account}:{role} expires soon and the MFA session has ended: run `{command}` to renew it"
+    source = signin.choose(asking=signin.Asking(terminal=False, advice=advice))
     assumed = assume.obtain(
-        account, role, None, env.get("AWS_REGION") or None, log=assume.logger(False), refresh=True, code_source=no_code
+        account, role, env.get("AWS_REGION") or None, source=source, log=assume.logger(False), refresh=True
     )
     script = emitters.for_shell(args.shell).script(
         exports=assume.export_values(assumed), unsets=variables.UNSET_ON_ASSUME

@@ -34,12 +34,12 @@ from typing import NamedTuple
 
 from assume_role import settings, validate
 from assume_role.errors import MfaError, UsageError
+from assume_role.signin import Asking
 
 ENVIRONMENT = "ASSUME_ROLE_MFA_PROCESS"
 TIMEOUT_ENVIRONMENT = "ASSUME_ROLE_MFA_PROCESS_TIMEOUT"
 PROFILE_SETTING = "mfa_process"
 
-CodeSource = Callable[[str, int], str]
 Log = Callable[[str], None]
 
 
@@ -115,38 +115,46 @@ def run(command: Command, seconds: float | None = None) -> str:
         raise MfaError(f"{what} must print only the 6-digit code, but printed something else") from None
 
 
-def source(
-    given: str | None, profile_config: dict, profile: str, log: Log, *, stdin_terminal: bool = True,
-    otherwise: str | None = None,
-) -> CodeSource:
-    """The flow's callback: (device serial, session seconds) -> code.
+class CodeSource:
+    """Where one run's new MFA code comes from: asked only when the flow needs one.
 
-    ``stdin_terminal=False`` asks on the controlling terminal even when stdin
-    is not one (a tool that started us with pipes). ``otherwise`` replaces the
-    advice given when there is no way at all to get a code.
+    ``asks_person()`` tells the flow whether a person would be asked (no
+    code given, no MFA command): it asks a person with no lock held, a
+    program under the lock. ``used`` says whether a code was taken.
     """
 
-    def code_for(serial: str, seconds: int) -> str:
-        if given:
-            return given
-        command = configured(profile_config, profile)
-        if command is not None:
-            log(f"running {command.name!r} from {command.origin} for the code of {serial}")
-            return run(command)
-        from assume_role import interactive
+    def __init__(self, given: str | None, profile_config: dict, profile: str, log: Log, asking: Asking):
+        self.given = given
+        self.profile_config = profile_config
+        self.profile = profile
+        self.log = log
+        self.asking = asking
+        self.used = False
 
-        if interactive.available(require_stdin=stdin_terminal):
+    def asks_person(self) -> bool:
+        return not self.given and configured(self.profile_config, self.profile) is None
+
+    def code(self, serial: str, seconds: int) -> str:
+        """A validated 6-digit code for ``serial``, for a session of ``seconds``."""
+        self.used = True
+        if self.given:
+            return self.given
+        if not self.asking.terminal:
+            # No new MFA authentication at all (the shells' auto-refresh): an
+            # MFA command may want a touch or a password too.
+            raise MfaError(self.asking.advice or "a new MFA code is needed: run assume-role in a terminal")
+        command = configured(self.profile_config, self.profile)
+        if command is not None:
+            self.log(f"running {command.name!r} from {command.origin} for the code of {serial}")
+            return run(command)
+        if self.asking.person_present():
+            from assume_role import interactive
+
             return interactive.ask_mfa_code(serial, seconds)
-        advice = otherwise or (
+        advice = self.asking.advice or (
             f"pass it as MFA_TOKEN, or set {ENVIRONMENT} or {PROFILE_SETTING} in the profile to a command that prints it"
         )
         raise UsageError(f"an MFA code for {serial} is needed and there is no terminal to ask on: {advice}")
-
-    # Whether a code would be asked of a person (not given, no MFA command):
-    # the flow asks a person with no lock held, and a program under the lock.
-    code_for.person = lambda: not given and configured(profile_config, profile) is None
-
-    return code_for
 
 
 def _stdin_is_terminal() -> bool:

@@ -33,8 +33,9 @@ from pathlib import Path
 from assume_role import settings
 from assume_role.aws import endpoints
 from assume_role.errors import CredentialsError, DeniedError, NetworkError, UsageError
+from assume_role.signin import Asking, SignIn
 
-SCHEME = "AWS_ASSUME_ROLE_AUTH_SCHEME"
+SCHEME = settings.AUTH_SCHEME
 FILE = "SAML_FILE"
 URL = "SAML_IDP_ASSERTION_URL"
 TEMPLATE = "SAML_IDP_REQUEST_BODY_TEMPLATE"
@@ -75,12 +76,32 @@ class Provider:
         """Stands for the bastion profile in cache keys: SAML sessions are kept apart."""
         return cache_profile_for(self.name)
 
-    def assume(self, request, log):
-        """The role's ``Credentials`` for a ``flow.Request``: sign in at the IdP, then sts:AssumeRoleWithSAML."""
-        user, password = sign_in_details(log)
-        log(f"posting the sign-in of {user!r} to the identity provider at {self.host}")
-        assertion = post_sign_in(self.url, fill(self.template, user, password), self.host)
-        return assume_role_with_saml(request, principal_arn(request, self.name), assertion, log)
+
+
+class SamlSignIn(SignIn):
+    """A username and password posted to the identity provider, then sts:AssumeRoleWithSAML."""
+
+    name = "SAML"
+
+    def __init__(self, provider: Provider, asking: Asking | None = None):
+        super().__init__(asking or Asking())
+        self.provider = provider
+
+    @property
+    def cache_profile(self) -> str:
+        return cache_profile_for(self.provider.name)
+
+    def shape(self, request):
+        # AssumeRoleWithSAML sends no ExternalId, and the assertion names the
+        # session; SourceIdentity and session tags go with the bastion's AssumeRole only.
+        return request._replace(external_id=None, session_name=None, source_identity=False, tags=())
+
+    def role_credentials(self, request, store, log, *, console: bool = False):
+        provider = self.provider
+        user, password = sign_in_details(log, self.asking)
+        log(f"posting the sign-in of {user!r} to the identity provider at {provider.host}")
+        assertion = post_sign_in(provider.url, fill(provider.template, user, password), provider.host)
+        return assume_role_with_saml(request, principal_arn(request, provider.name), assertion, log)
 
 
 def chosen() -> bool:
@@ -89,23 +110,20 @@ def chosen() -> bool:
 
 
 def enabled() -> bool:
-    if chosen():
-        return True
-    if os.environ.get(SCHEME, "").strip().lower() in ("", "bastion"):
-        return False
-    # A typo must not silently fall back to the bastion: say so.
-    raise UsageError(f"{SCHEME} must be bastion (the default) or saml, got {os.environ[SCHEME]!r}")
+    return settings.auth_scheme() == "saml"
 
 
-def configured(args) -> Provider | None:
-    """The SAML provider when the scheme is saml (arguments adjusted), else None.
+def configured(args=None) -> Provider | None:
+    """The SAML provider when the scheme is saml, else None; ``args``, the
+    main command's, are adjusted to ACCOUNT ROLE [REGION].
 
     Checked before anything is asked or sent, so a misconfiguration costs no
     password typed in vain.
     """
     if not enabled():
         return None
-    _take_region_argument(args)
+    if args is not None:
+        _take_region_argument(args)
     missing = [name for name in (URL, TEMPLATE, IDP_NAME) if not os.environ.get(name)]
     if missing:
         raise UsageError(f"{SCHEME}=saml needs {', '.join(missing)} (see assume-role --help)")
@@ -190,7 +208,7 @@ def check_template(template: str) -> None:
 # -- username and password ----------------------------------------------------
 
 
-def sign_in_details(log) -> tuple[str, str]:
+def sign_in_details(log, asking: Asking) -> tuple[str, str]:
     """Username and password: from the SAML file, the rest asked on the terminal."""
     from assume_role import interactive
 
@@ -201,7 +219,7 @@ def sign_in_details(log) -> tuple[str, str]:
         log(f"read {' and '.join(sorted(found)) or 'nothing'} from {path}")
         if "username" in found and "password" in found:
             return found["username"], found["password"]
-    if not interactive.available():
+    if not asking.person_present():
         where = f"{FILE} {path} does not exist" if found is None and explicit else f"put them in {path}"
         raise UsageError(f"a SAML username and password are needed and there is no terminal to ask on: {where}")
     if found is None and explicit:

@@ -14,24 +14,58 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assume_role import settings, validate
-from assume_role.state import devices
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
 from assume_role.request import Request
+from assume_role.signin import Asking, SignIn
+from assume_role.state import devices
 from assume_role.state.store import Store
 
-# Asked only when a new MFA authentication is needed: (device serial,
-# seconds the resulting session will last) -> a validated 6-digit code.
-CodeSource = Callable[[str, int], str]
 Log = Callable[[str], None]
 
 
+class BastionMfa(SignIn):
+    """The bastion profile's IAM user with MFA: the original tool's way in.
+
+    A code is asked (``mfa_codes.CodeSource``) only when no MFA session is
+    stored for the profile; the session then serves every role for 12 hours.
+    """
+
+    name = "bastion MFA"
+
+    def __init__(self, profile: str, mfa_token: str | None = None, asking: Asking | None = None):
+        super().__init__(asking or Asking())
+        self.profile = profile
+        self.given = validate.mfa_code(mfa_token) if mfa_token else None
+        self.codes = None
+
+    @property
+    def cache_profile(self) -> str:
+        return self.profile
+
+    def role_credentials(self, request: Request, store: Store, log: Log, *, console: bool = False) -> Credentials:
+        from assume_role.signin.bastion_profile import open_bastion
+        from assume_role.signin.mfa_codes import CodeSource
+
+        bastion = open_bastion(request.profile)
+        bastion.region = request.region
+        self.codes = CodeSource(self.given, bastion.config, bastion.profile, log, self.asking)
+        return Flow(request, bastion, store, self.codes, log).run()
+
+    def unused_input(self) -> str | None:
+        if self.given is None or (self.codes is not None and self.codes.used):
+            return None
+        return "the MFA code given"
+
+
 class Flow:
-    def __init__(self, request: Request, bastion, store: Store, code_source: CodeSource, log: Log):
+    """GetSessionToken (kept in the store) then AssumeRole, for one request."""
+
+    def __init__(self, request: Request, bastion, store: Store, codes, log: Log):
         self.request = request
-        self.bastion = bastion  # from assume_role.signin.bastion.open_bastion(request.profile)
+        self.bastion = bastion  # from signin.bastion_profile.open_bastion(request.profile)
         self.store = store
-        self.code_source = code_source
+        self.codes = codes  # a signin.mfa_codes.CodeSource
         self.log = log
         # The bastion user and MFA device found on an earlier run, read once.
         self.remembered = devices.recall(request.profile)
@@ -138,8 +172,7 @@ class Flow:
         # terminal must not stop the others. A code given or printed by the
         # MFA command is taken under the lock, so that parallel runs (a dozen
         # SDK processes through credential-process) run that command once.
-        person = getattr(self.code_source, "person", lambda: True)()
-        code = self.code_source(serial, settings.MFA_SESSION_DURATION) if person else None
+        code = self.codes.code(serial, settings.MFA_SESSION_DURATION) if self.codes.asks_person() else None
         # Concurrent runs queue here; all but the first find the session the
         # first one made, so one GetSessionToken serves every terminal.
         waiting = f"waiting for another assume-role that is getting an MFA session for {serial}"
@@ -149,7 +182,7 @@ class Flow:
                 self.log("another assume-role just made an MFA session; reusing it")
                 return session
             if code is None:
-                code = self.code_source(serial, settings.MFA_SESSION_DURATION)
+                code = self.codes.code(serial, settings.MFA_SESSION_DURATION)
             return self._new_mfa_session(keys, user_name, serial, code)
 
     def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str, code: str) -> MfaSession:
@@ -190,7 +223,7 @@ class Flow:
     def _assume_directly(self) -> Credentials:
         keys = self._keys()
         user_name, serial = self._identify(keys)
-        code = self.code_source(serial, self.request.duration)
+        code = self.codes.code(serial, self.request.duration)
         try:
             return self._assume(keys, user_name, SerialNumber=serial, TokenCode=code)
         except MfaError:
