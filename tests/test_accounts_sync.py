@@ -233,8 +233,8 @@ def test_a_sync_never_overwrites_an_edit_made_meanwhile(tmp_path):
     ],
 )
 def test_alias_from_a_name(name, taken, alias):
-    from assume_role import cli
+    from assume_role import subcommands
     from assume_role.accounts.sync import new_alias
 
-    forbidden = set(cli.PASS_THROUGH) | set(cli.EVALUATED) | {"help"}
+    forbidden = set(subcommands.BY_NAME)
     assert new_alias(name, "210987654321", taken, forbidden) == alias

@@ -25,23 +25,7 @@ import os
 import sys
 
 from assume_role import __version__, errors
-
-# Subcommands that run normally (their output is not shell code to evaluate).
-# Each module exposes main(argv) -> int and is imported only when used.
-PASS_THROUGH = {
-    "init": "assume_role.commands.init",
-    "__complete": "assume_role.commands.complete",
-    "status": "assume_role.commands.status",
-    "logout": "assume_role.commands.logout",
-    "demo": "assume_role.commands.demo",
-    "accounts": "assume_role.commands.accounts",
-    "exec": "assume_role.commands.exec_",
-    "credential-process": "assume_role.commands.credential_process",
-    "console": "assume_role.commands.console",
-    "__refresh": "assume_role.commands.refresh",
-}
-# Subcommands whose output is evaluated like the main command's.
-EVALUATED = {"clear"}
+from assume_role.subcommands import BY_NAME, SUBCOMMANDS
 
 DESCRIPTION = """\
 Assume an AWS IAM role in ACCOUNT through your bastion account with MFA and
@@ -61,28 +45,11 @@ neither the account entry, AWS_REGION, AWS_DEFAULT_REGION nor the profile
 names one. Without a terminal, a missing value is an error.
 """
 
-# One line per subcommand, shown by --help; a test checks that every
-# subcommand above has one.
-SUBCOMMAND_HELP = (
-    ("clear", "unset every variable assume-role exported (also --unset)"),
-    ("init SHELL", "print the line to add to your shell's rc file"),
-    ("status", "show the role assumed and its time left (exit 7 if none)"),
-    ("logout", "forget stored MFA and role sessions"),
-    ("demo", "try it against a local AWS emulator, no account needed"),
-    ("exec ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]", "run COMMAND as the role; this shell is untouched"),
-    ("credential-process ACCOUNT ROLE", "print credential_process JSON for ~/.aws/config profiles\n"
-     "(--profiles [--write]: profiles for the accounts file)"),
-    ("console [ACCOUNT ROLE] [--service NAME] [--print]", "open the AWS console as the role (--print: print the URL)"),
-    ("accounts list|sync", "list aliases and stored sessions (--json), or add an\n"
-     "AWS Organization's accounts (sync --via ACCOUNT:ROLE)"),
-)
-
-
 def _subcommand_lines() -> str:
     # A usage too long for its column gets a line of its own; "\n" in a text
     # continues it under the column.
     lines = []
-    for usage, text in SUBCOMMAND_HELP:
+    for usage, text in ((entry.usage, entry.help) for entry in SUBCOMMANDS if entry.usage):
         first, *more = text.split("\n")
         lines.append(f"  {usage:<19} {first}" if len(usage) <= 19 else f"  {usage}\n  {'':<19} {first}")
         lines += [f"  {'':<19} {line}" for line in more]
@@ -203,7 +170,7 @@ def _subcommand(argv: list[str]) -> int | None:
         elif arg == "--":
             return None
         elif not arg.startswith("-") or arg == "-":
-            return index if arg in PASS_THROUGH or arg in EVALUATED or arg == "help" else None
+            return index if arg in BY_NAME else None
     return None
 
 
@@ -220,7 +187,10 @@ def _output_for(argv: list[str]) -> _Output:
 
 def run(argv: list[str]) -> int:
     where = _subcommand(argv)
-    if where is not None and argv[where] in EVALUATED:
+    if where is not None and _asks_help(argv[where + 1 :]) and BY_NAME[argv[where]].module is None:
+        # clear and help have no module of their own: their help is their line in the table.
+        return _own_help(argv[:where], BY_NAME[argv[where]])
+    if where is not None and BY_NAME[argv[where]].evaluated:
         argv, where = argv[:where] + ["--unset"] + argv[where + 1 :], None
     if where is None:
         args = build_parser(_output_for(argv)).parse_args(argv)
@@ -237,10 +207,40 @@ def run(argv: list[str]) -> int:
         parser.parse_args(argv[:where])
         output.for_people()
         if argv[where] == "help":
-            parser.print_help()
-            return 0
-    module = importlib.import_module(PASS_THROUGH[argv[where]])
+            return _help(parser, argv[where + 1 :])
+    module = importlib.import_module(BY_NAME[argv[where]].module)
     return module.main(argv[where + 1 :])
+
+
+def _asks_help(rest: list[str]) -> bool:
+    return bool(rest) and rest[0] in ("-h", "--help")
+
+
+def _help(parser, rest: list[str]) -> int:
+    """``help``: the main help; ``help SUBCOMMAND``: that subcommand's."""
+    if not rest:
+        parser.print_help()
+        return 0
+    entry = BY_NAME.get(rest[0])
+    if entry is None or not entry.usage or len(rest) > 1:
+        listed = ", ".join(entry.name for entry in SUBCOMMANDS if entry.usage)
+        raise errors.UsageError(f"help takes one subcommand name: {listed}")
+    if entry.module is None:
+        print(_own_help_text(entry))
+        return 0
+    return importlib.import_module(entry.module).main(["--help"])
+
+
+def _own_help(options: list[str], entry) -> int:
+    output = _output_for(options)
+    build_parser(output).parse_args(options)
+    output.for_people()
+    print(_own_help_text(entry))
+    return 0
+
+
+def _own_help_text(entry) -> str:
+    return f"usage: assume-role {entry.usage}\n\n{entry.help.replace(chr(10), ' ')}"
 
 
 def main(argv: list[str] | None = None) -> int:

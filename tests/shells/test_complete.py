@@ -13,6 +13,9 @@ from helpers import PLUGIN_DIR, load_lines, run_strict
 from assume_role.aws import regions
 from assume_role.commands import complete
 
+# What a person can type after assume-role, in the order --help and Tab show it.
+PUBLIC = ["clear", "init", "status", "logout", "accounts", "demo", "exec", "credential-process", "console", "help"]
+
 
 def complete_lines(env: dict[str, str], *args: str) -> list[str]:
     result = subprocess.run(
@@ -35,7 +38,7 @@ def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
     width = max(len(value) for group in groups.values() for value, _ in group)
     assert ("production", f"{'production':{width}}  -- 111111111111") in groups["account"]
     assert ("sandbox", f"{'sandbox':{width}}  -- 012345678901") in groups["account"]
-    assert [value for value, _ in groups["subcommand"]] == list(complete.SUBCOMMANDS)
+    assert [value for value, _ in groups["subcommand"]] == PUBLIC
     # zsh lists the groups one under the other: one column for every description.
     columns = {display.index(" -- ") for group in groups.values() for _, display in group if " -- " in display}
     assert len(columns) == 1, groups
@@ -79,6 +82,37 @@ def test_zsh_and_fish_get_what_their_matching_could_show(offline_env, shell, mat
     else:
         found = [value for value, _ in zsh_groups(lines).get("account", [])]
     assert sorted(set(found) - set(complete.SUBCOMMANDS)) == expected
+
+
+def test_one_table_decides_subcommands_for_tab_help_and_dispatch(offline_env):
+    # Drop console from the table only: Tab stops offering it, --help stops
+    # listing it, and the word becomes an account alias for the main command.
+    driver = (
+        "import sys\n"
+        "from assume_role import subcommands\n"
+        "subcommands.SUBCOMMANDS = tuple(e for e in subcommands.SUBCOMMANDS if e.name != 'console')\n"
+        "del subcommands.BY_NAME['console']\n"
+        "from assume_role import cli\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", driver, *args], env=offline_env, capture_output=True, text=True, timeout=60
+        )
+
+    assert "subcommand\tconsole\tOpen the AWS console as a role" in complete_lines(offline_env, "--", "c")
+    offered = run("__complete", "--", "c").stdout.splitlines()
+    assert offered and not any(line.startswith("subcommand\tconsole") for line in offered), offered
+    assert "\n  console [ACCOUNT ROLE]" in run_cli_help(offline_env)
+    assert "\n  console [" not in run("--help").stdout
+    unknown = run("--shell", "bash", "console", "read")
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert "console" in unknown.stderr and "alias" in unknown.stderr, unknown.stderr
+
+
+def run_cli_help(env: dict[str, str]) -> str:
+    return subprocess.run([env["ASSUME_ROLE_COMMAND"], "--help"], env=env, capture_output=True, text=True, timeout=60).stdout
 
 
 def zsh_groups(lines: list[str]) -> dict[str, list[tuple[str, str]]]:

@@ -133,7 +133,7 @@ def _log(verbose: bool):
 
 
 def sync(args) -> int:
-    from assume_role import cli
+    from assume_role import subcommands
     from assume_role.accounts import writer as accounts_writer
     from assume_role.accounts import sync as org_sync
 
@@ -155,7 +155,7 @@ def sync(args) -> int:
     code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
 
     listed = _list_organization(account, role, code, log)
-    forbidden = set(cli.PASS_THROUGH) | set(cli.EVALUATED) | {"help"}
+    forbidden = set(subcommands.BY_NAME)
     plan = org_sync.plan(table, listed, prune=args.prune, forbidden=forbidden)
     new_table = dict(plan.table)
     if args.via:

@@ -32,25 +32,16 @@ import sys
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
 
+from assume_role import subcommands
 from assume_role.accounts import index as accounts_index
 from assume_role.accounts import id_of
 from assume_role.accounts.index import CASELESS, LOOSE, PREFIX, loose_match
 from assume_role.errors import UsageError
 
-SUBCOMMANDS = {
-    "clear": "Remove the assumed role's variables from this shell",
-    "init": "Print the shell integration for your rc file",
-    "status": "Show the role assumed in this shell and the time left",
-    "logout": "Forget stored MFA sessions and role credentials",
-    "accounts": "List the accounts file, or sync it from AWS Organizations",
-    "demo": "Try the tool against a local AWS emulator",
-    "exec": "Run one command as a role; this shell is not changed",
-    "credential-process": "Print credential_process JSON for an AWS config profile",
-    "console": "Open the AWS console as a role",
-    "help": "Show help",
-}
+# What Tab offers after ``assume-role``: the table's subcommands that have a description.
+SUBCOMMANDS = {entry.name: entry.completion for entry in subcommands.SUBCOMMANDS if entry.completion}
 # Subcommands whose next words are ACCOUNT and ROLE, as for the main command.
-ROLE_SUBCOMMANDS = {"exec", "credential-process", "console"}
+ROLE_SUBCOMMANDS = {entry.name for entry in subcommands.SUBCOMMANDS if entry.takes_role}
 
 # Options of the main command. A value of True means the option takes an argument.
 OPTIONS = {
