@@ -318,33 +318,29 @@ def choose(
 
 def ask_saml_username() -> str:
     """The identity provider's username, typed visibly."""
-    from assume_role.signin import saml
-
     def judge(text: str) -> Verdict:
-        if text.strip() and not saml.has_control(text):
+        if text.strip() and not validate.has_control(text):
             return Verdict(text.strip())
         return Verdict(None, "type your identity provider username")
 
     def build(questionary, **io):
         return questionary.text("SAML username", **io)
 
-    return saml.check_typed(_run(build, "SAML username", judge=judge).strip(), "SAML username")
+    return validate.check_typed(_run(build, "SAML username", judge=judge).strip(), "SAML username")
 
 
 def ask_saml_password(user: str) -> str:
     """The identity provider's password, in a hidden field."""
-    from assume_role.signin import saml
-
     def judge(text: str) -> Verdict:
         # The message never repeats the input.
-        if text and not saml.has_control(text):
+        if text and not validate.has_control(text):
             return Verdict(text)
         return Verdict(None, "type your identity provider password")
 
     def build(questionary, **io):
         return questionary.password(f"SAML password for {user}", **io)
 
-    return saml.check_typed(_run(build, "SAML password", judge=judge), "SAML password")
+    return validate.check_typed(_run(build, "SAML password", judge=judge), "SAML password")
 
 
 # -- ordering and matching -------------------------------------------------------

@@ -6,6 +6,19 @@ import re
 
 from assume_role.errors import MfaError, UsageError
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def has_control(value: str) -> bool:
+    return _CONTROL.search(value) is not None
+
+
+def check_typed(value: str, what: str) -> str:
+    """Text a person typed (a username, a password): not empty, no control characters."""
+    if not value or has_control(value):
+        raise UsageError(f"the {what} must not be empty nor hold control characters")
+    return value
+
 # IAM's documented pattern for RoleName, optionally behind a path
 # (team/deploy): IAM allows any printable character in a path, but this
 # tool takes only the name characters, which every real path uses and

@@ -118,7 +118,7 @@ def test_stdin_and_stderr_stay_with_the_helper(shell, fake):
 
 def test_clear_unsets_every_variable(shell, offline_env):
     # The real helper: `clear` and `--unset` print code that unsets all it exports.
-    from assume_role.shell import variables
+    from assume_role import variables
 
     names = [*variables.EXPORTED, *variables.UNSET_ON_ASSUME]
     if shell == "fish":

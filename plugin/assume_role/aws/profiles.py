@@ -162,3 +162,21 @@ def plain_profile(profile: str) -> PlainProfile | None:
         return None
     token = source.get("aws_session_token") or source.get("aws_security_token") or None
     return PlainProfile(scoped, key, secret, token)
+
+
+# Variables that would make an AWS client pick something other than the
+# bastion profile: a previous assume-role's exports, or a leftover AWS_PROFILE.
+_FOREIGN_ENVIRONMENT = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+)
+
+
+def scrub_environment() -> None:
+    for name in _FOREIGN_ENVIRONMENT:
+        os.environ.pop(name, None)

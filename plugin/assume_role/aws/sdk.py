@@ -40,7 +40,7 @@ from assume_role.aws.errors import (
     printable,
     where,
 )
-from assume_role.signin.bastion_profile import scrub_environment
+from assume_role.aws.profiles import scrub_environment
 from assume_role.credentials import Credentials
 from assume_role.aws.endpoints import require_safe_endpoint
 from assume_role.errors import AssumeRoleError, CredentialsError, UsageError

@@ -15,7 +15,7 @@ from assume_role import accounts, settings, validate
 from assume_role.shell import emitters
 from assume_role import signin
 from assume_role.signin import SignIn
-from assume_role.shell import variables
+from assume_role import variables
 from assume_role.accounts import Account
 from assume_role.credentials import Credentials
 from assume_role.errors import UsageError

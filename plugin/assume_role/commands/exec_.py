@@ -17,7 +17,7 @@ import argparse
 import os
 import sys
 
-from assume_role.shell import variables
+from assume_role import variables
 from assume_role.errors import AssumeRoleError, UsageError
 
 USAGE = "assume-role exec [-v] [--refresh] [--region REGION] ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]"

@@ -18,7 +18,7 @@ import sys
 
 from assume_role import accounts
 from assume_role.shell import emitters
-from assume_role.shell import variables
+from assume_role import variables
 from assume_role.errors import UsageError
 
 

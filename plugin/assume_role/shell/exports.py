@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from assume_role.shell import variables
+from assume_role import variables
 from assume_role.credentials import Credentials
 
 

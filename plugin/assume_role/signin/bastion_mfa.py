@@ -17,7 +17,7 @@ from assume_role import settings, validate
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
 from assume_role.request import Request
-from assume_role.signin import Asking, SignIn
+from assume_role.signin.source import Asking, SignIn
 from assume_role.state import devices
 from assume_role.state.store import Store
 

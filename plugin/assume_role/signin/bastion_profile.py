@@ -11,27 +11,7 @@ Both offer ``profile``, ``config``, ``region``, ``config_region()``,
 
 from __future__ import annotations
 
-import os
-
 from assume_role.credentials import Credentials
-
-# Variables that would make an AWS client pick something other than the
-# bastion profile: a previous assume-role's exports, or a leftover AWS_PROFILE.
-_FOREIGN_ENVIRONMENT = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-)
-
-
-def scrub_environment() -> None:
-    for name in _FOREIGN_ENVIRONMENT:
-        os.environ.pop(name, None)
-
 
 class PlainBastion:
     """A profile holding static keys, served without botocore."""
@@ -68,10 +48,10 @@ class PlainBastion:
 
 
 def open_bastion(profile: str):
-    from assume_role.aws.profiles import plain_profile
+    from assume_role.aws import profiles
 
-    scrub_environment()
-    plain = plain_profile(profile)
+    profiles.scrub_environment()
+    plain = profiles.plain_profile(profile)
     if plain is not None:
         return PlainBastion(profile, plain)
     from assume_role.aws.sdk import Bastion

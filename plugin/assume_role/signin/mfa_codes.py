@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 from assume_role import settings, validate
 from assume_role.errors import MfaError, UsageError
-from assume_role.signin import Asking
+from assume_role.signin.source import Asking
 
 ENVIRONMENT = "ASSUME_ROLE_MFA_PROCESS"
 TIMEOUT_ENVIRONMENT = "ASSUME_ROLE_MFA_PROCESS_TIMEOUT"

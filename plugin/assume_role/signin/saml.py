@@ -30,10 +30,10 @@ import os
 import re
 from pathlib import Path
 
-from assume_role import settings
+from assume_role import settings, validate
 from assume_role.aws import endpoints
 from assume_role.errors import CredentialsError, DeniedError, NetworkError, UsageError
-from assume_role.signin import Asking, SignIn
+from assume_role.signin.source import Asking, SignIn
 
 SCHEME = settings.AUTH_SCHEME
 FILE = "SAML_FILE"
@@ -53,7 +53,6 @@ MAX_ANSWER_BYTES = 1024 * 1024
 _PLACEHOLDER = r"\$(?:\{(saml_user|saml_password)\}|(saml_user|saml_password)(?!\w))"
 # IAM's pattern for a SAML provider name.
 _IDP_NAME = r"(?a)[\w._-]{1,128}"
-_CONTROL = r"[\x00-\x1f\x7f]"
 
 
 class Provider:
@@ -145,7 +144,7 @@ def configured(args=None) -> Provider | None:
 def _well_formed(url: str) -> bool:
     from urllib.parse import urlsplit
 
-    if has_control(url) or " " in url:
+    if validate.has_control(url) or " " in url:
         return False
     try:
         urlsplit(url).port  # raises on a port that is not a number
@@ -260,22 +259,12 @@ def parse_credentials(text: str, path: Path) -> dict[str, str]:
         if not sep or key not in ("username", "password"):
             continue
         value = value.strip()
-        if has_control(value):
+        if validate.has_control(value):
             # Never the value itself: it may be the password.
             raise UsageError(f"refusing {FILE} {path}: the {key} on line {number} holds a control character")
         if value:
             found[key] = value
     return found
-
-
-def has_control(value: str) -> bool:
-    return bool(re.search(_CONTROL, value))
-
-
-def check_typed(value: str, what: str) -> str:
-    if not value or has_control(value):
-        raise UsageError(f"the {what} must not be empty nor hold control characters")
-    return value
 
 
 # -- the identity provider ----------------------------------------------------

@@ -8,7 +8,7 @@ import json
 import os
 from contextlib import nullcontext
 
-from assume_role.shell import variables
+from assume_role import variables
 
 
 class EnvBackend:
