@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support import run_cli
+from support import require_root, run_cli
 
 from assume_role import accounts, accounts_index
 from assume_role.accounts_index import CASELESS, HEADER_SIZE as HEADER, LOOSE, MISSING, PREFIX, IndexView, TableView
@@ -161,6 +161,7 @@ def test_an_index_others_could_read_or_that_is_not_ours_is_not_trusted(files, tm
     index_file = index_files(tmp_path)[0]
     index_file.write_bytes(forged)
     index_file.chmod(0o600)
+    require_root()
     os.chown(index_file, 65534, 65534)
     assert accounts.find("team-00001").id == "200000000001"
 

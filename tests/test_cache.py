@@ -88,7 +88,7 @@ def test_readable_entries_are_refused(aws_env, emulator, mfa_code):
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in entries(aws_env, "mfa"))
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file away needs root")
+@pytest.mark.usefixtures("root")
 def test_foreign_owned_entries_are_refused(aws_env, mfa_code):
     assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
     for path in entries(aws_env, "mfa") + entries(aws_env, "role"):

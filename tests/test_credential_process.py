@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from support import assert_clean_failure, run_cli
+from support import assert_clean_failure, require_root, run_cli
 from test_imports import loaded
 
 from assume_role import aws_config
@@ -185,6 +185,7 @@ def test_write_keeps_a_backup_and_refuses_a_file_of_another_user(aws_env, world)
     assert "[profile production-read]" in config.read_text()
     assert not list(config.parent.glob(".config.*"))  # no temporary file left
 
+    require_root()
     os.chown(config, 12345, 12345)
     before = config.read_text()
     refused = run_cli(aws_env, "credential-process", "--profiles", "--write")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from saml_idp import PASSWORD, TEMPLATE, USER, IdentityProvider
-from support import assert_clean_failure, run_cli
+from support import assert_clean_failure, require_root, run_cli
 from test_assume import CALLER_ARN, eval_line, exports_of, shell_session
 from test_imports import loaded
 
@@ -288,8 +288,7 @@ def test_configuration_mistakes_exit_2(change, fragment, saml_env, idp):
 
 
 def _other_uid() -> int:
-    if os.geteuid() != 0:
-        pytest.skip("giving a file to another user needs root (CI runs as root)")
+    require_root()
     return 54321
 
 
