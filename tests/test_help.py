@@ -33,6 +33,18 @@ def test_status_help_is_clean_and_names_exit_7(aws_env):
     assert re.search(r"^\s+7\s+no role is assumed", run.stdout, re.MULTILINE)
 
 
+def test_accounts_help_is_a_help_text(aws_env):
+    run = run_cli(aws_env, "accounts", "--help")
+    assert run.returncode == 0 and run.stderr == ""
+    assert run.stdout.startswith("usage: assume-role accounts ")
+    assert "``" not in run.stdout  # no reStructuredText from a docstring
+    assert re.search(r"^\s+list\s+\w", run.stdout, re.MULTILINE)
+    assert re.search(r"^\s+sync\s+\w", run.stdout, re.MULTILINE)
+    assert "assume-role accounts sync --via" in run.stdout
+    for line in run.stdout.splitlines():
+        assert len(line) <= 80, line
+
+
 def test_keyring_without_a_backend_warns_once_on_one_line(aws_env, emulator, mfa_code):
     aws_env.update(ASSUME_ROLE_CACHE="keyring", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     run = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
