@@ -42,6 +42,12 @@ PASS_THROUGH = {
 }
 # Subcommands whose output is evaluated like the main command's.
 EVALUATED = {"clear"}
+# The --help of the subcommands that have no module of their own.
+OWN_HELP = {
+    "clear": "Print shell code that unsets every variable assume-role exported, as\n"
+    "--unset does. The shell plugin applies it to the current shell.",
+    "help": "Print the full help of assume-role, as --help does.",
+}
 
 DESCRIPTION = """\
 Assume an AWS IAM role in ACCOUNT through your bastion account with MFA and
@@ -218,8 +224,34 @@ def _output_for(argv: list[str]) -> _Output:
     return _Output(options.shell, options.output_fd)
 
 
+def _asks_help(words: list[str]) -> bool:
+    """-h or --help among ``words``, before a ``--``, as argparse reads them."""
+    words = words[: words.index("--")] if "--" in words else words
+    return "-h" in words or "--help" in words
+
+
+def _own_help(argv: list[str], where: int) -> int:
+    import argparse
+
+    from assume_role.arguments import Parser
+
+    name = argv[where]
+    # Where help goes (--shell, --output-fd) is read as for the main command.
+    output = _output_for(argv[:where] + argv[where + 1 :])
+    Parser(
+        prog=f"assume-role {name}",
+        usage=f"assume-role {name}",
+        description=OWN_HELP[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        output=output,
+    ).print_help()
+    return 0
+
+
 def run(argv: list[str]) -> int:
     where = _subcommand(argv)
+    if where is not None and argv[where] in OWN_HELP and _asks_help(argv[where + 1 :]):
+        return _own_help(argv, where)
     if where is not None and argv[where] in EVALUATED:
         argv, where = argv[:where] + ["--unset"] + argv[where + 1 :], None
     if where is None:
