@@ -20,6 +20,7 @@ if str(PLUGIN_DIR) not in sys.path:
 
 from assume_role.emulator import Emulator, World, seed_world, start_emulator  # noqa: E402
 from assume_role.emulator.sandbox import write_sandbox  # noqa: E402
+from support import require_root  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +64,12 @@ def fault_proxy(emulator: Emulator):
     proxy = FaultProxy(emulator.endpoint)
     yield proxy
     proxy.close()
+
+
+@pytest.fixture
+def root() -> None:
+    """Use it (``@pytest.mark.usefixtures("root")``) for tests that need root: see support.require_root."""
+    require_root()
 
 
 @pytest.fixture

@@ -34,6 +34,8 @@ USER = "alice@example.com"
 PASSWORD = "correct horse \"battery\" staple\\"
 # The original tool's README example.
 TEMPLATE = '{"service": "aws", "email": "$saml_user", "password": "$saml_password"}'
+SIGN_IN = "/api/v1/saml/sso"
+ELSEWHERE = "/elsewhere"
 MODES = ("ok", "garbled", "no-assertion", "not-base64", "huge", "slow", "redirect", "expired", "server-error", "wrong-issuer")
 
 
@@ -122,7 +124,9 @@ class IdentityProvider:
         self.offer = (account, role)
         self.mode = "ok"
         self.slow_seconds = 5.0
+        self.redirect_status = 307  # what mode "redirect" answers, to ELSEWHERE
         self.posts: list[dict] = []  # every body received, parsed
+        self.redirected: list[str] = []  # every request that reached ELSEWHERE: a redirect followed
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -140,7 +144,7 @@ class IdentityProvider:
     @property
     def url(self) -> str:
         scheme = "https" if self.certificate else "http"
-        return f"{scheme}://127.0.0.1:{self._server.server_port}/api/v1/saml/sso"
+        return f"{scheme}://127.0.0.1:{self._server.server_port}{SIGN_IN}"
 
     def close(self) -> None:
         self._server.shutdown()
@@ -157,7 +161,8 @@ class IdentityProvider:
         if self.mode == "slow":
             time.sleep(self.slow_seconds)
         if self.mode == "redirect":
-            return 307, {"Location": "http://203.0.113.9/steal"}, b""
+            # To this server, so that a client which follows it is seen doing so.
+            return self.redirect_status, {"Location": self.url.replace(SIGN_IN, ELSEWHERE)}, b""
         if self.mode == "server-error":
             return 500, {}, b"<html>Internal error: password=" + str(request.get("password")).encode() + b"</html>"
         if request.get("service") != "aws" or self.users.get(request.get("email")) != request.get("password"):
@@ -191,10 +196,22 @@ class IdentityProvider:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
-                if self.headers.get("Content-Type") != "application/json":
-                    status, headers, body = 415, {}, b""
+                if self.path != SIGN_IN:
+                    self.elsewhere()
+                elif self.headers.get("Content-Type") != "application/json":
+                    self.reply(415, {}, b"")
                 else:
-                    status, headers, body = idp.answer(self.rfile.read(length))
+                    self.reply(*idp.answer(self.rfile.read(length)))
+
+            def do_GET(self) -> None:  # noqa: N802
+                self.elsewhere()
+
+            def elsewhere(self) -> None:
+                with idp._lock:
+                    idp.redirected.append(f"{self.command} {self.path}")
+                self.reply(404, {}, b"")
+
+            def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 self.send_response(status)
                 for name, value in {"Content-Type": "application/json", **headers}.items():
                     self.send_header(name, value)

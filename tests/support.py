@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import NoReturn
+
+import pytest
 
 
 @dataclass
@@ -48,3 +52,19 @@ def assert_no_secret(text: str, secrets: list[str], window: int = 16) -> None:
         pieces = {secret[i : i + window] for i in range(0, max(1, len(secret) - window + 1), 4)}
         leaked = [piece for piece in pieces if piece in text]
         assert not leaked, f"a piece of an issued secret reached the output: {text!r}"
+
+
+def cannot_run(reason: str) -> NoReturn:
+    """A test that cannot run on this machine: skipped, except in CI (CI set), where it fails.
+
+    CI is where every test must run; a skip there would pass quietly.
+    """
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}, and CI must run every test", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_root(why: str = "to give files away, mount, or act as another user") -> None:
+    """The one check for root; CI runs as root, so there these tests always run."""
+    if os.geteuid() != 0:
+        cannot_run(f"needs root {why}")

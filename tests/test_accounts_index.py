@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support import run_cli
+from support import require_root, run_cli
 
 from assume_role import accounts
 from assume_role.accounts import index as accounts_index
@@ -162,6 +162,7 @@ def test_an_index_others_could_read_or_that_is_not_ours_is_not_trusted(files, tm
     index_file = index_files(tmp_path)[0]
     index_file.write_bytes(forged)
     index_file.chmod(0o600)
+    require_root()
     os.chown(index_file, 65534, 65534)
     assert accounts.find("team-00001").id == "200000000001"
 

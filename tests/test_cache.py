@@ -7,11 +7,12 @@ import os
 import stat
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from support import run_cli
+from support import assert_clean_failure, run_cli
 from test_assume import eval_line, exports_of, shell_session
 from test_imports import probe
 
@@ -26,6 +27,22 @@ def entries(env, kind: str) -> list[Path]:
 
 def assume(env, *args):
     return run_cli(env, "--shell", "bash", *args)
+
+
+def expire_in(entry: Path, seconds: float) -> None:
+    """Make the session stored in ``entry`` end ``seconds`` from now."""
+    stored = json.loads(entry.read_text())
+    end = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    stored["data"]["credentials"]["Expiration"] = end.isoformat()
+    entry.write_text(json.dumps(stored))
+
+
+# Stored sessions are reused only with more than five minutes left. Written
+# out here: a test that read the margin from the code would follow it to 0.
+REUSE_MARGIN = 5 * 60
+# Each side of a margin, half a minute away: far more than a run takes, and
+# close enough that a margin off by a minute or more fails one side.
+EDGES = pytest.mark.parametrize("left, reused", [(30, True), (-30, False)], ids=["just-over", "just-under"])
 
 
 def test_twenty_concurrent_runs_authenticate_once(aws_env, emulator, mfa_code):
@@ -88,7 +105,7 @@ def test_readable_entries_are_refused(aws_env, emulator, mfa_code):
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in entries(aws_env, "mfa"))
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file away needs root")
+@pytest.mark.usefixtures("root")
 def test_foreign_owned_entries_are_refused(aws_env, mfa_code):
     assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
     for path in entries(aws_env, "mfa") + entries(aws_env, "role"):
@@ -108,6 +125,34 @@ def test_expired_mfa_session_asks_again(aws_env, emulator, mfa_code):
     assert without_code.returncode == 2 and "MFA code" in without_code.stderr
     assert assume(aws_env, "staging", "read", mfa_code()).returncode == 0
     assert emulator.control.calls(outcome="ok")["GetSessionToken"] == 2
+
+
+@EDGES
+def test_mfa_session_is_reused_until_five_minutes_before_its_end(left, reused, aws_env, emulator, mfa_code):
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    (mfa_entry,) = entries(aws_env, "mfa")
+    expire_in(mfa_entry, REUSE_MARGIN + left)
+    # Another role: no stored role credentials can answer, only the MFA session.
+    run = assume(aws_env, "staging", "read")
+    if reused:
+        assert run.returncode == 0, run.stderr
+        assert exports_of(run.stdout)["AWS_ACCOUNT_NAME"] == "staging"
+    else:
+        assert_clean_failure(run, 2, "MFA code")
+    assert emulator.control.calls(outcome="ok")["GetSessionToken"] == 1
+
+
+@EDGES
+def test_role_credentials_are_reused_until_five_minutes_before_their_end(left, reused, aws_env, emulator, mfa_code):
+    first = assume(aws_env, "production", "read", mfa_code())
+    assert first.returncode == 0, first.stderr
+    (role_entry,) = entries(aws_env, "role")
+    expire_in(role_entry, REUSE_MARGIN + left)
+    again = assume(aws_env, "production", "read")
+    assert again.returncode == 0, again.stderr
+    same_keys = exports_of(again.stdout)["AWS_ACCESS_KEY_ID"] == exports_of(first.stdout)["AWS_ACCESS_KEY_ID"]
+    assert same_keys == reused
+    assert emulator.control.calls(outcome="ok")["AssumeRole"] == (1 if reused else 2)
 
 
 def test_session_revoked_by_aws_asks_again(aws_env, emulator, mfa_code):

@@ -12,7 +12,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from support import assert_clean_failure, run_cli
+from support import assert_clean_failure, require_root, run_cli
+from test_cache import EDGES, entries, expire_in
 from test_imports import loaded
 
 from assume_role.aws import config_file as aws_config
@@ -60,6 +61,21 @@ def test_prints_version_1_json(aws_env, world, mfa_code):
     assert document["Expiration"].endswith("Z")
     left = datetime.fromisoformat(document["Expiration"].replace("Z", "+00:00")) - datetime.now(timezone.utc)
     assert timedelta(minutes=50) < left <= timedelta(hours=1)
+
+
+@EDGES
+def test_stored_credentials_are_handed_out_while_16_minutes_are_left(left, reused, aws_env, emulator, mfa_code):
+    # The README's promise: SDKs ask again 15 minutes before the end, so
+    # credentials with less than 16 minutes left are not handed out again.
+    first = run_cli(aws_env, "credential-process", "production", "read", mfa_code())
+    assert first.returncode == 0, first.stderr
+    (role_entry,) = entries(aws_env, "role")
+    expire_in(role_entry, 16 * 60 + left)
+    again = run_cli(aws_env, "credential-process", "production", "read")
+    assert again.returncode == 0, again.stderr
+    same_keys = json.loads(again.stdout)["AccessKeyId"] == json.loads(first.stdout)["AccessKeyId"]
+    assert same_keys == reused
+    assert emulator.control.calls(outcome="ok")["AssumeRole"] == (1 if reused else 2)
 
 
 def test_no_terminal_and_no_mfa_command_says_what_to_run(aws_env):
@@ -185,6 +201,7 @@ def test_write_keeps_a_backup_and_refuses_a_file_of_another_user(aws_env, world)
     assert "[profile production-read]" in config.read_text()
     assert not list(config.parent.glob(".config.*"))  # no temporary file left
 
+    require_root()
     os.chown(config, 12345, 12345)
     before = config.read_text()
     refused = run_cli(aws_env, "credential-process", "--profiles", "--write")

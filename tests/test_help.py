@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from support import run_cli
 from test_assume import exports_of
 
@@ -31,6 +33,40 @@ def test_status_help_is_clean_and_names_exit_7(aws_env):
     assert run.returncode == 0
     assert "``" not in run.stdout and "`" not in run.stdout
     assert re.search(r"^\s+7\s+no role is assumed", run.stdout, re.MULTILINE)
+
+
+def test_accounts_help_is_a_help_text(aws_env):
+    run = run_cli(aws_env, "accounts", "--help")
+    assert run.returncode == 0 and run.stderr == ""
+    assert run.stdout.startswith("usage: assume-role accounts ")
+    assert "``" not in run.stdout  # no reStructuredText from a docstring
+    assert re.search(r"^\s+list\s+\w", run.stdout, re.MULTILINE)
+    assert re.search(r"^\s+sync\s+\w", run.stdout, re.MULTILINE)
+    assert "assume-role accounts sync --via" in run.stdout
+    for line in run.stdout.splitlines():
+        assert len(line) <= 80, line
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+@pytest.mark.parametrize("word", ["clear", "help"])
+def test_clear_and_help_have_a_short_help_of_their_own(word, flag, aws_env):
+    run = run_cli(aws_env, word, flag)
+    assert run.returncode == 0 and run.stderr == ""
+    assert run.stdout.startswith(f"usage: assume-role {word}\n"), run.stdout
+    # Theirs, not the main command's page.
+    assert "environment:" not in run.stdout and "exit codes:" not in run.stdout
+    assert len(run.stdout.splitlines()) < 10
+
+
+def test_clear_help_through_the_plugin_is_nothing_to_evaluate(aws_env):
+    run = run_cli(aws_env, "--shell", "bash", "clear", "--help")
+    assert run.returncode == 0 and run.stdout == ""
+    assert run.stderr.startswith("usage: assume-role clear\n"), run.stderr
+
+
+def test_help_still_shows_everything_and_clear_still_clears(aws_env):
+    assert "environment:" in run_cli(aws_env, "help").stdout
+    assert "unset AWS_SESSION_TOKEN;" in run_cli(aws_env, "--shell", "bash", "clear").stdout
 
 
 def test_keyring_without_a_backend_warns_once_on_one_line(aws_env, emulator, mfa_code):

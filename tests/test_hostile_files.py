@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from support import assert_clean_failure, run_cli
+from support import assert_clean_failure, cannot_run, run_cli
 from test_assume import exports_of
 
 from assume_role.state.store import mfa_key
 from assume_role.state.store.file import FileBackend
 
 ARABIC_INDIC = "".join(chr(0x0660 + int(d)) for d in "1234567890")  # "١٢٣٤٥٦٧٨٩٠"
-ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="chown and mount need root")
+ROOT_ONLY = pytest.mark.usefixtures("root")
 
 
 def assume(env, *args, timeout: float = 60):
@@ -64,7 +64,7 @@ def mounted(target: Path, options: str):
     target.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True)
     if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+        cannot_run(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
     try:
         yield target
     finally:

@@ -37,6 +37,15 @@ NOW = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
         ("https://sts.us-gov-west-1.amazonaws.com/", "us-gov-west-1"),
         ("http://127.0.0.1:5000/", "us-east-1"),
         ("https://proxy.example.com:8443/aws/sts", "ap-south-2"),
+        # A default port written out is left out of the signed Host, any
+        # other port is kept; a host name is signed in lower case.
+        ("https://sts.eu-west-3.amazonaws.com:443/", "eu-west-3"),
+        ("http://127.0.0.1:80/", "us-east-1"),
+        ("http://sts.example.com:443/", "us-east-1"),
+        ("https://sts.example.com:80/", "us-east-1"),
+        ("https://STS.Eu-West-1.AmazonAWS.com:443", "eu-west-1"),
+        ("https://[::1]:443/", "us-east-1"),
+        ("https://[::1]:4443/", "us-east-1"),
     ],
 )
 @pytest.mark.parametrize(

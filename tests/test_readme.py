@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from support import require_root
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
@@ -98,8 +100,8 @@ def test_test_command_runs_as_written():
     # and pytest collects every test without running any.
     _, suite = first_commands()
     missing = [p for p in ("zsh", "fish", "shellcheck", "tmux") if not shutil.which(p)]
-    if missing and os.geteuid() != 0 and not os.environ.get("CI"):
-        pytest.skip(f"{', '.join(missing)} missing and installing needs root")
+    if missing:
+        require_root(f"to install {', '.join(missing)}")
     result = run_as_written(suite, "--collect-only", timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "tests/test_readme.py::test_test_command_runs_as_written" in result.stdout

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from saml_idp import PASSWORD, TEMPLATE, USER, IdentityProvider
-from support import assert_clean_failure, run_cli
+from support import assert_clean_failure, require_root, run_cli
 from test_assume import CALLER_ARN, eval_line, exports_of, shell_session
 from test_imports import loaded
 
@@ -166,6 +166,18 @@ def test_broken_answers_exit_6_once(mode, saml_env, idp, emulator):
     assert "AssumeRoleWithSAML" not in emulator.control.calls()
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_refused_not_followed(status, saml_env, idp, emulator):
+    # urllib itself refuses to resend a POST on 307 and 308, but follows 301,
+    # 302 and 303 with a GET: the refusal has to be the tool's own.
+    idp.mode, idp.redirect_status = "redirect", status
+    run = run_cli(saml_env, "--shell", "bash", "production", "read")
+    assert_clean_failure(run, 6, f"answered with a redirect (HTTP {status})", "SAML_IDP_ASSERTION_URL")
+    assert len(idp.posts) == 1
+    assert idp.redirected == []
+    assert "AssumeRoleWithSAML" not in emulator.control.calls()
+
+
 def test_slow_identity_provider_times_out_without_retrying(saml_env, idp):
     idp.mode, idp.slow_seconds = "slow", 4
     run = run_cli({**saml_env, "ASSUME_ROLE_HTTP_TIMEOUT": "1"}, "--shell", "bash", "production", "read")
@@ -288,8 +300,7 @@ def test_configuration_mistakes_exit_2(change, fragment, saml_env, idp):
 
 
 def _other_uid() -> int:
-    if os.geteuid() != 0:
-        pytest.skip("giving a file to another user needs root (CI runs as root)")
+    require_root()
     return 54321
 
 

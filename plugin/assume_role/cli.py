@@ -189,7 +189,7 @@ def run(argv: list[str]) -> int:
     where = _subcommand(argv)
     if where is not None and _asks_help(argv[where + 1 :]) and BY_NAME[argv[where]].module is None:
         # clear and help have no module of their own: their help is their line in the table.
-        return _own_help(argv[:where], BY_NAME[argv[where]])
+        return _own_help(argv[:where] + argv[where + 1 :], BY_NAME[argv[where]])
     if where is not None and BY_NAME[argv[where]].evaluated:
         argv, where = argv[:where] + ["--unset"] + argv[where + 1 :], None
     if where is None:
@@ -212,8 +212,10 @@ def run(argv: list[str]) -> int:
     return module.main(argv[where + 1 :])
 
 
-def _asks_help(rest: list[str]) -> bool:
-    return bool(rest) and rest[0] in ("-h", "--help")
+def _asks_help(words: list[str]) -> bool:
+    """-h or --help among ``words``, before a ``--``, as argparse reads them."""
+    words = words[: words.index("--")] if "--" in words else words
+    return "-h" in words or "--help" in words
 
 
 def _help(parser, rest: list[str]) -> int:
@@ -226,21 +228,25 @@ def _help(parser, rest: list[str]) -> int:
         listed = ", ".join(entry.name for entry in SUBCOMMANDS if entry.usage)
         raise errors.UsageError(f"help takes one subcommand name: {listed}")
     if entry.module is None:
-        print(_own_help_text(entry))
-        return 0
+        return _own_help([], entry, parser.output)
     return importlib.import_module(entry.module).main(["--help"])
 
 
-def _own_help(options: list[str], entry) -> int:
-    output = _output_for(options)
-    build_parser(output).parse_args(options)
-    output.for_people()
-    print(_own_help_text(entry))
+def _own_help(options: list[str], entry, output: _Output | None = None) -> int:
+    """The --help of a subcommand the main command serves itself (clear, help)."""
+    import argparse
+
+    from assume_role.arguments import Parser
+
+    # Where help goes (--shell, --output-fd) is read as for the main command.
+    Parser(
+        prog=f"assume-role {entry.name}",
+        usage=f"assume-role {entry.usage}",
+        description=entry.details or entry.help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        output=output or _output_for(options),
+    ).print_help()
     return 0
-
-
-def _own_help_text(entry) -> str:
-    return f"usage: assume-role {entry.usage}\n\n{entry.help.replace(chr(10), ' ')}"
 
 
 def main(argv: list[str] | None = None) -> int:

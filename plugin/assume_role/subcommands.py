@@ -15,8 +15,8 @@ from collections import namedtuple
 class Subcommand(
     namedtuple(
         "Subcommand",
-        ["name", "module", "usage", "help", "completion", "takes_role", "evaluated"],
-        defaults=(None, None, None, False, False),
+        ["name", "module", "usage", "help", "completion", "takes_role", "evaluated", "details"],
+        defaults=(None, None, None, False, False, None),
     )
 ):
     """One subcommand.
@@ -27,6 +27,7 @@ class Subcommand(
     its description for Tab (none: never offered). ``takes_role``: its next
     words are ACCOUNT and ROLE, completed as for the main command.
     ``evaluated``: its stdout is shell code, like the main command's.
+    ``details``: the --help text of a subcommand without a module.
     """
 
 
@@ -34,6 +35,8 @@ SUBCOMMANDS = (
     Subcommand(
         "clear", None, "clear", "unset every variable assume-role exported (also --unset)",
         "Remove the assumed role's variables from this shell", evaluated=True,
+        details="Print shell code that unsets every variable assume-role exported, as\n"
+        "--unset does. The shell plugin applies it to the current shell.",
     ),
     Subcommand(
         "init", "assume_role.commands.init", "init SHELL", "print the line to add to your shell's rc file",
@@ -72,7 +75,10 @@ SUBCOMMANDS = (
         "open the AWS console as the role (--print: print the URL)",
         "Open the AWS console as a role", takes_role=True,
     ),
-    Subcommand("help", None, "help [SUBCOMMAND]", "show this help, or a subcommand's", "Show help"),
+    Subcommand(
+        "help", None, "help [SUBCOMMAND]", "show this help, or a subcommand's", "Show help",
+        details="Print the full help of assume-role, as --help does, or the help of SUBCOMMAND.",
+    ),
     # The shell plugins' own: not listed, never offered.
     Subcommand("__complete", "assume_role.commands.complete"),
     Subcommand("__refresh", "assume_role.commands.refresh"),

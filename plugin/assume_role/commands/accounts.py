@@ -30,13 +30,45 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see assume-role accounts --help)")
 
 
+DESCRIPTION = """\
+List the accounts file with the role sessions stored for each account, or
+add the accounts of an AWS Organization to it.
+"""
+
+EPILOG = """\
+examples:
+  assume-role accounts list --json
+  assume-role accounts sync --via 123456789012:OrganizationAccountAccessRole
+  assume-role accounts sync --dry-run --prune
+
+A plain "accounts sync" uses the --via of the last sync. See
+"assume-role accounts list --help" and "assume-role accounts sync --help".
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="assume-role accounts", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", metavar="{list,sync}", parser_class=_Parser)
-    listing = commands.add_parser("list", help="every alias, its id, roles, region and stored role sessions")
+    parser = _Parser(
+        prog="assume-role accounts",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", title="subcommands", metavar="{list,sync}", parser_class=_Parser)
+    listing = commands.add_parser(
+        "list",
+        help="every alias, its id, roles, region and stored role sessions",
+        description="Print every alias of the accounts file with its id, listed roles, region "
+        "and stored role sessions (with the time left).",
+    )
     listing.add_argument("--json", action="store_true", help="one JSON object for scripts (schema in the README)")
-    sync = commands.add_parser("sync", help="add the accounts of an AWS Organization to the accounts file")
-    sync.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN")
+    sync = commands.add_parser(
+        "sync",
+        help="add the accounts of an AWS Organization to the accounts file",
+        description="Assume the --via role as assume-role does (same MFA session), list the "
+        "organisation's accounts and give each new one an alias in the accounts file. "
+        "The previous file is kept as accounts.bak.",
+    )
+    sync.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN", help="the current MFA code, if no session can be reused")
     sync.add_argument(
         "--via", metavar="ACCOUNT:ROLE",
         help="the role to list the organisation with, in its management account or a delegated "
