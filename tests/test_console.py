@@ -139,3 +139,22 @@ def test_console_needs_a_role(console_env):
     assert_clean_failure(run_cli(console_env, "console", "production", "read", "--service", "../x"), 2, "--service")
 
 
+@pytest.mark.parametrize("endpoint", [
+    "http://127.0.0.1:abc/f",
+    "http://127.0.0.1:0/f",
+    "http://127.0.0.1:65536/f",
+    "http://127.0.0.1:/f",
+    "https://user:secret@signin.example.com/federation",
+    "https://@signin.example.com/federation",
+    "https:///federation",
+    "ftp://127.0.0.1/federation",
+    "https://[::1/federation",
+    "https://sign in.example.com/federation",
+    "https://signin.example.com/federation?x=1",
+    "https://signin.example.com/f\u00e9deration",
+])
+def test_a_malformed_endpoint_is_refused_before_any_aws_call(console_env, emulator, endpoint):
+    env = {**console_env, "ASSUME_ROLE_FEDERATION_ENDPOINT": endpoint}
+    assert_clean_failure(run_cli(env, "console", "production", "read", "000000", "--print"), 2,
+                         "ASSUME_ROLE_FEDERATION_ENDPOINT")
+    assert emulator.control.calls() == {}

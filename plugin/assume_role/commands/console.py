@@ -108,13 +108,16 @@ def main(argv: list[str]) -> int:
 
 def _configured_endpoint() -> str | None:
     """``ASSUME_ROLE_FEDERATION_ENDPOINT`` if set: HTTPS, or loopback for tests and the demo."""
-    from assume_role.endpoints import require_safe_endpoint
+    from assume_role.endpoints import require_safe_endpoint, well_formed
 
     endpoint = os.environ.get(ENDPOINT_VARIABLE)
     if not endpoint:
         return None
-    if any(ord(c) < 33 or c in "?#" for c in endpoint):
-        raise UsageError(f"{ENDPOINT_VARIABLE} must be a URL without spaces, query or fragment")
+    if not well_formed(endpoint) or any(c in "?#" for c in endpoint):
+        raise UsageError(
+            f"{ENDPOINT_VARIABLE} must be a URL such as https://host[:port]/path, "
+            "without user:password@, spaces, query or fragment"
+        )
     require_safe_endpoint(endpoint)
     return endpoint
 
