@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import threading
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -133,12 +136,6 @@ def test_endpoint_must_be_https_or_loopback(console_env):
     assert_clean_failure(run_cli(env, "console", "production", "read", "--print"), 2, "https")
 
 
-def test_console_needs_a_role(console_env):
-    assert_clean_failure(run_cli(console_env, "console", "--print"), 2, "no role is assumed")
-    assert_clean_failure(run_cli(console_env, "console", "production", "--print"), 2, "together")
-    assert_clean_failure(run_cli(console_env, "console", "production", "read", "--service", "../x"), 2, "--service")
-
-
 @pytest.mark.parametrize("endpoint", [
     "http://127.0.0.1:abc/f",
     "http://127.0.0.1:0/f",
@@ -158,3 +155,68 @@ def test_a_malformed_endpoint_is_refused_before_any_aws_call(console_env, emulat
     assert_clean_failure(run_cli(env, "console", "production", "read", "000000", "--print"), 2,
                          "ASSUME_ROLE_FEDERATION_ENDPOINT")
     assert emulator.control.calls() == {}
+
+
+@contextlib.contextmanager
+def federation_server(answer):
+    """A federation endpoint on loopback whose every GET is answered by ``answer(handler)``."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            answer(self)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/federation"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_redirecting_endpoint_is_refused(console_env, emulator, mfa_code):
+    def moved(handler):
+        handler.send_response(302)
+        handler.send_header("Location", federation(emulator) + "?" + urlsplit(handler.path).query)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with federation_server(moved) as endpoint:
+        env = {**console_env, "ASSUME_ROLE_FEDERATION_ENDPOINT": endpoint}
+        run = run_cli(env, "console", "production", "read", mfa_code(), "--print")
+    assert_clean_failure(run, 6, "redirect (HTTP 302)", "not followed")
+    assert "getSigninToken" not in emulator.control.calls()  # the credentials went no further
+
+
+def test_an_endless_answer_is_cut_off(console_env, mfa_code):
+    def endless(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.end_headers()
+        with contextlib.suppress(OSError):
+            while True:
+                handler.wfile.write(b" " * 65536)
+
+    with federation_server(endless) as endpoint:
+        env = {**console_env, "ASSUME_ROLE_FEDERATION_ENDPOINT": endpoint}
+        run = run_cli(env, "console", "production", "read", mfa_code(), "--print")
+    assert_clean_failure(run, 6, "too much")
+
+
+def test_a_trickling_answer_meets_the_deadline(console_env, fault_proxy, mfa_code):
+    # The real answer, one byte a second: every read is quick, the whole never arrives in time.
+    fault_proxy.inject("*", "drip")
+    env = {**console_env, "ASSUME_ROLE_FEDERATION_ENDPOINT": fault_proxy.endpoint + "/federation",
+           "ASSUME_ROLE_HTTP_TIMEOUT": "2"}
+    run = run_cli(env, "console", "production", "read", mfa_code(), "--print")
+    assert_clean_failure(run, 6, "did not answer within 2 seconds")
+
+
+def test_console_needs_a_role(console_env):
+    assert_clean_failure(run_cli(console_env, "console", "--print"), 2, "no role is assumed")
+    assert_clean_failure(run_cli(console_env, "console", "production", "--print"), 2, "together")
+    assert_clean_failure(run_cli(console_env, "console", "production", "read", "--service", "../x"), 2, "--service")
+
+

@@ -27,9 +27,7 @@ import os
 import re
 import secrets
 import sys
-import urllib.error
-import urllib.request
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from assume_role.errors import DeniedError, NetworkError, UsageError
 
@@ -94,15 +92,18 @@ def main(argv: list[str]) -> int:
         {"Action": "login", "Issuer": ISSUER, "Destination": destination, "SigninToken": token}
     )
     if args.print or not _has_display():
-        sys.stdout.write(url + "\n")
-        sys.stdout.flush()
-        return 0
+        return _print_url(url)
     if not _open_in_browser(url):
-        print("assume-role: could not start a browser; printing the sign-in URL instead", file=sys.stderr)
-        sys.stdout.write(url + "\n")
-        sys.stdout.flush()
-        return 0
+        return _print_url(url, "could not start a browser")
     print(f"assume-role: opened the console as {assumed.role} in {assumed.account.alias}", file=sys.stderr)
+    return 0
+
+
+def _print_url(url: str, why: str | None = None) -> int:
+    if why:
+        print(f"assume-role: {why}; printing the sign-in URL instead", file=sys.stderr)
+    sys.stdout.write(url + "\n")
+    sys.stdout.flush()
     return 0
 
 
@@ -123,28 +124,33 @@ def _configured_endpoint() -> str | None:
 
 
 def _signin_token(endpoint: str, credentials) -> str:
-    from assume_role import settings
-
-    session = json.dumps(
+    """``getSigninToken`` for ``credentials``: one GET, no redirect or proxy, bounded in time and size."""
+    status, body = _federation_get(
+        endpoint,
         {
-            "sessionId": credentials.access_key_id,
-            "sessionKey": credentials.secret_access_key,
-            "sessionToken": credentials.session_token,
-        }
+            "Action": "getSigninToken",
+            "Session": json.dumps(
+                {
+                    "sessionId": credentials.access_key_id,
+                    "sessionKey": credentials.secret_access_key,
+                    "sessionToken": credentials.session_token,
+                }
+            ),
+        },
     )
-    request = urllib.request.Request(f"{endpoint}?" + urlencode({"Action": "getSigninToken", "Session": session}))
-    try:
-        with urllib.request.urlopen(request, timeout=settings.http_timeout()) as response:
-            body = response.read(65536)
-    except urllib.error.HTTPError as exc:
-        # The body is not shown: it is the endpoint's text, not ours.
+    # No answer body is shown: it is the endpoint's text, not ours.
+    if 300 <= status < 400:
+        raise NetworkError(
+            f"the federation endpoint answered with a redirect (HTTP {status}), which is not followed; "
+            f"set {ENDPOINT_VARIABLE} to the final address"
+        )
+    if status == 429 or status >= 500:
+        raise NetworkError(f"the federation endpoint failed (HTTP {status}); try again later")
+    if status >= 400:
         raise DeniedError(
-            f"the federation endpoint refused the role's credentials (HTTP {exc.code}); "
+            f"the federation endpoint refused the role's credentials (HTTP {status}); "
             "check that the role may be used for console sign-in"
-        ) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise NetworkError(f"cannot reach the federation endpoint ({type(reason).__name__}); check your network") from None
+        )
     try:
         token = json.loads(body)["SigninToken"]
     except (ValueError, KeyError, TypeError):
@@ -152,6 +158,30 @@ def _signin_token(endpoint: str, credentials) -> str:
     if not isinstance(token, str) or not _SIGNIN_TOKEN.fullmatch(token):
         raise NetworkError("the federation endpoint answered without a usable sign-in token")
     return token
+
+
+def _federation_get(endpoint: str, query: dict) -> tuple[int, bytes]:
+    """The status and body of one GET, through the transport of the AWS calls (``query_api``)."""
+    from assume_role import query_api, retry, settings
+
+    target = (urlsplit(endpoint).path or "/") + "?" + urlencode(query)
+    timeout = settings.http_timeout()
+    try:
+        return retry.within(
+            timeout, lambda: query_api.exchange(endpoint, "GET", target, {"Accept": "application/json"})
+        )
+    except query_api.NoAnswer as exc:
+        if exc.tls:
+            raise NetworkError("cannot verify the TLS certificate of the federation endpoint; nothing was sent") from None
+        if not exc.sent:
+            raise NetworkError("cannot reach the federation endpoint; check your network") from None
+        raise NetworkError("the connection to the federation endpoint broke before a complete answer") from None
+    except retry.DeadlineExceeded:
+        raise NetworkError(
+            f"the federation endpoint did not answer within {timeout:g} seconds (ASSUME_ROLE_HTTP_TIMEOUT)"
+        ) from None
+    except retry.Unreadable:
+        raise NetworkError("the federation endpoint answered too much to be a sign-in token") from None
 
 
 def _has_display() -> bool:
