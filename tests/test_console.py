@@ -16,6 +16,7 @@ import pytest
 from support import assert_clean_failure, run_cli
 from test_assume import exports_of
 
+OTHER_UID = 65534
 
 
 def federation(emulator) -> str:
@@ -100,6 +101,78 @@ def test_the_browser_gets_a_one_time_address_not_the_token(console_env, mfa_code
     assert "SigninToken=" in location and "Action=login" in location
     with pytest.raises(urllib.error.URLError):  # gone, or refused: one time only
         urllib.request.urlopen(argv_url, timeout=5)
+
+
+# Fetches a URL once without following a redirect and prints what came back.
+FETCH = """
+import sys, urllib.error, urllib.request
+class Stop(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.URLError("redirect " + newurl)
+def fetch(url):
+    try:
+        urllib.request.build_opener(Stop).open(url, timeout=10)
+        return "no redirect"
+    except urllib.error.HTTPError as error:
+        return f"HTTP {error.code}"
+    except urllib.error.URLError as error:
+        return str(error.reason)
+"""
+# Another user reads the browser's command line, as ps shows it to anyone, and fetches its
+# address; "idle": only connects, says so, and then sends nothing.
+THIEF = FETCH + """
+import socket, time
+from urllib.parse import urlsplit
+args = open(f"/proc/{sys.argv[1]}/cmdline").read().split("\\0")
+address = next(arg for arg in args if arg.startswith("http://127.0.0.1:"))
+if sys.argv[2] == "idle":
+    held = socket.create_connection(("127.0.0.1", urlsplit(address).port))
+    print("idle", flush=True)
+    time.sleep(60)
+print(fetch(address))
+"""
+# The browser: runs the other user before or after fetching the address itself (or while it
+# holds an idle connection), and writes what each got.
+BROWSER = FETCH + f"""
+import json, os, subprocess
+order, seen, address = sys.argv[1:]
+def thief(mode="fetch"):
+    return subprocess.Popen(["setpriv", "--reuid={OTHER_UID}", "--regid={OTHER_UID}", "--clear-groups",
+                             sys.executable, "-I", "-c", {THIEF!r}, str(os.getpid()), mode],
+                            cwd="/", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+if order == "thief-idle":
+    other = thief("idle")
+    said = other.stdout.readline()
+    mine = fetch(address)
+    other.kill()
+    other.wait()
+else:
+    if order == "thief-first":
+        said = thief().communicate(timeout=30)[0]
+    mine = fetch(address)
+    if order == "browser-first":
+        said = thief().communicate(timeout=30)[0]
+json.dump({{"thief": said.strip(), "browser": mine}}, open(seen, "w"))
+"""
+
+
+@pytest.mark.parametrize("order", ["thief-first", "browser-first", "thief-idle"])
+def test_another_user_never_gets_the_sign_in_and_coming_first_fails_the_command(console_env, mfa_code,
+                                                                                  tmp_path, order):
+    browser, seen = tmp_path / "browser.py", tmp_path / "seen.json"
+    browser.write_text(BROWSER)
+    env = {**console_env, "DISPLAY": ":99", "BROWSER": f"{sys.executable} {browser} {order} {seen} %s"}
+    run = run_cli(env, "console", "production", "read", mfa_code())
+    got = json.loads(seen.read_text())
+    # The other user learns the address but is refused, or holds a silent connection: no token.
+    assert got["thief"] == ("idle" if order == "thief-idle" else "HTTP 403"), got
+    if order == "thief-first":
+        # The hand-off is spent on the refusal: the browser gets nothing and the command says so.
+        assert not got["browser"].startswith("redirect "), got
+        assert_clean_failure(run, 6, f"user id {OTHER_UID}", "before your browser")
+    else:
+        assert run.returncode == 0, run.stderr
+        assert got["browser"].startswith("redirect ") and "SigninToken=" in got["browser"]
 
 
 def test_federation_refuses_chained_sessions_that_named_a_duration(console_env, emulator, mfa_code):

@@ -16,7 +16,11 @@ The URL is a bearer secret for the console session. It is never logged, not
 even with -v. ``--print`` (or a machine without a display) prints it on
 stdout. Otherwise the browser is opened on a one-time loopback address that
 redirects to it, so the URL never appears on a command line (the browser's),
-where every user of the machine could read it.
+where every user of the machine could read it. That address is on the command
+line, so every user can also fetch it: the redirect is given only to a
+connection whose socket belongs to this user (``local_peer``). When another
+user asks for it first, nothing is given out, the browser gets nothing either,
+and the command fails: the sign-in did not reach the person's browser.
 """
 
 from __future__ import annotations
@@ -93,6 +97,10 @@ def main(argv: list[str]) -> int:
     )
     if args.print or not _has_display():
         return _print_url(url)
+    from assume_role import local_peer
+
+    if not local_peer.available():
+        return _print_url(url, "this system cannot tell which user fetches a loopback address")
     if not _open_in_browser(url):
         return _print_url(url, "could not start a browser")
     print(f"assume-role: opened the console as {assumed.role} in {assumed.account.alias}", file=sys.stderr)
@@ -191,30 +199,53 @@ def _has_display() -> bool:
 
 
 def _open_in_browser(url: str) -> bool:
-    """Open ``url`` through a one-time loopback redirect; False if no browser started."""
+    """Open ``url`` through a one-time loopback redirect; False if no browser started.
+
+    Only a connection from this user's own socket gets the redirect. Any user
+    can read the loopback address on the browser's command line: when another
+    one asks for it before the browser, the hand-off is over and it fails.
+    """
     import http.server
     import threading
     import webbrowser
 
+    from assume_role import local_peer
+
     path = "/" + secrets.token_urlsafe(24)
-    served = threading.Event()
+    me = os.geteuid()
+    first = threading.Lock()  # held by the first request for the path, never released
+    done = threading.Event()
+    taken_by: list[int | None] = []  # the other user who asked first, if one did
 
     class Redirect(http.server.BaseHTTPRequestHandler):
+        timeout = 10  # a connection that sends nothing is dropped, not waited for
+
         def do_GET(self):  # noqa: N802 (the name http.server calls)
-            if self.path != path or served.is_set():
+            uid = local_peer.uid_of(self.client_address, self.server.server_address)
+            spends = self.path == path and first.acquire(blocking=False)
+            if uid != me:
+                self.send_error(403)
+                if spends:
+                    taken_by.append(uid)
+                    done.set()
+                return
+            if not spends:
                 self.send_error(404)
                 return
-            served.set()
             self.send_response(303)
             self.send_header("Location", url)
             self.send_header("Cache-Control", "no-store")
             self.send_header("Referrer-Policy", "no-referrer")
             self.end_headers()
+            # Only now: this thread is not waited for, and the process ends soon after.
+            done.set()
 
         def log_message(self, *args):  # the request line holds the one-time path
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    # A thread per connection: an idle one (a browser's speculative connection,
+    # or another user's) does not hold up the browser's request.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
     # Served from a thread: some browser launchers wait for the page to load.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     thread.start()
@@ -223,11 +254,17 @@ def _open_in_browser(url: str) -> bool:
             opened = webbrowser.open(f"http://127.0.0.1:{server.server_port}{path}")
         except webbrowser.Error:
             opened = False
-        if not (opened or served.is_set()):
+        if not (opened or done.is_set()):
             return False
-        if not served.wait(BROWSER_WAIT):
+        if not done.wait(BROWSER_WAIT):
             raise NetworkError(f"the browser did not come for the sign-in within {BROWSER_WAIT} s; try --print")
-        return True
     finally:
         server.shutdown()
         server.server_close()
+    if taken_by:
+        who = "another user of this machine" if taken_by[0] is None else f"user id {taken_by[0]} on this machine"
+        raise NetworkError(
+            f"{who} asked for the console sign-in before your browser; nothing was handed out: "
+            "run assume-role console again, or use --print"
+        )
+    return True
