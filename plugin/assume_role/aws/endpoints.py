@@ -8,7 +8,14 @@ traffic never leaves the machine.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
+
+# host[:port] with no user:password@: a DNS name, an IPv4 address or a
+# bracketed IPv6 one, and a port of digits (its range is checked apart).
+_AUTHORITY = re.compile(
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?)(?::(?P<port>[0-9]{1,5}))?"
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -20,6 +27,34 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def well_formed(url: str) -> bool:
+    """An http(s) URL of printable ASCII with a host, a port 1-65535 if any, and no credentials.
+
+    Checked before anything is sent, so a typo is a usage error and not a
+    network failure after the role was obtained.
+    """
+    if not url.isascii() or any(ord(c) < 33 or ord(c) == 127 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed "[", for one
+        return False
+    match = _AUTHORITY.fullmatch(parts.netloc)
+    if parts.scheme not in ("http", "https") or not match:
+        return False
+    host, port = match["host"], match["port"]
+    if port is not None and not 0 < int(port) < 65536:
+        return False
+    if host.startswith("["):
+        import ipaddress
+
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return False
+    return True
 
 
 def is_safe(url: str) -> bool:

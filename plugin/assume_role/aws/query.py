@@ -29,6 +29,7 @@ from assume_role.errors import AssumeRoleError
 from assume_role.aws.regions import partition
 
 MAX_ANSWER_BYTES = 1 << 20  # STS and IAM answers are a few kB
+USER_AGENT = f"assume-role/{__version__}"
 _VERSIONS = {"sts": "2011-06-15", "iam": "2010-05-08"}
 
 
@@ -48,7 +49,7 @@ def endpoint(service: str, region: str) -> tuple[str, str]:
     return f"https://{service}.{region}.{suffix}", region
 
 
-class _NoAnswer(Exception):
+class NoAnswer(Exception):
     """No complete answer: ``sent`` is False only if no connection was made."""
 
     def __init__(self, sent: bool, tls: bool = False):
@@ -86,7 +87,7 @@ class QueryClient:
             raise
         except _ErrorAnswer as exc:
             raise context.answered(exc.code, exc.message, exc.status) from None
-        except _NoAnswer as exc:
+        except NoAnswer as exc:
             if not exc.sent:
                 raise context.unreachable() from None
             raise (context.tls_failed() if exc.tls else context.broken()) from None
@@ -96,9 +97,6 @@ class QueryClient:
             raise context.unreadable() from None
 
     def _post(self, body: bytes) -> tuple[int, bytes]:
-        import http.client
-        import ssl
-
         credentials = self.credentials
         headers = sigv4.sign_post(
             self.url,
@@ -110,44 +108,59 @@ class QueryClient:
             service=self.service,
             now=datetime.now(timezone.utc),
         )
-        headers["User-Agent"] = f"assume-role/{__version__}"
         parts = urlsplit(self.url)
-        # retry.send bounds the whole attempt; this only bounds each wait.
-        timeout = settings.http_timeout()
-        if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=timeout, context=_tls_context(self.ca_bundle)
-            )
-        else:
-            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        return exchange(self.url, "POST", parts.path or "/", headers, body=body, ca_bundle=self.ca_bundle)
+
+
+def exchange(url: str, method: str, target: str, headers: dict, *, body: bytes | None = None,
+             ca_bundle: str | None = None) -> tuple[int, bytes]:
+    """One request to ``url``'s host and its ``(status, body)``: the transport of every call here.
+
+    No proxy and no redirect is followed: the request goes where ``url`` says
+    or nowhere. The answer is read up to MAX_ANSWER_BYTES; the caller bounds
+    the whole exchange (``retry.within``), the timeout here only each wait.
+    Failures are ``NoAnswer`` (saying whether anything was sent) or
+    ``retry.Unreadable`` for an answer too long.
+    """
+    import http.client
+    import ssl
+
+    parts = urlsplit(url)
+    timeout = settings.http_timeout()
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=timeout, context=_tls_context(ca_bundle)
+        )
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
         try:
-            try:
-                connection.connect()
-            except ssl.SSLError:
-                raise _NoAnswer(sent=False, tls=True) from None
-            except OSError:
-                raise _NoAnswer(sent=False) from None
-            try:
-                connection.request("POST", parts.path or "/", body=body, headers=headers)
-                response = connection.getresponse()
-                answer = response.read(MAX_ANSWER_BYTES + 1)
-            except (OSError, http.client.HTTPException):
-                raise _NoAnswer(sent=True) from None
-            if len(answer) > MAX_ANSWER_BYTES:
-                raise retry.Unreadable()
-            return response.status, answer
-        finally:
-            connection.close()
+            connection.connect()
+        except ssl.SSLError:
+            raise NoAnswer(sent=False, tls=True) from None
+        except OSError:
+            raise NoAnswer(sent=False) from None
+        try:
+            connection.request(method, target, body=body, headers={**headers, "User-Agent": USER_AGENT})
+            response = connection.getresponse()
+            answer = response.read(MAX_ANSWER_BYTES + 1)
+        except (OSError, http.client.HTTPException):
+            raise NoAnswer(sent=True) from None
+        if len(answer) > MAX_ANSWER_BYTES:
+            raise retry.Unreadable()
+        return response.status, answer
+    finally:
+        connection.close()
 
 
 def _never_sent(exc: BaseException) -> bool:
-    return isinstance(exc, _NoAnswer) and not exc.sent
+    return isinstance(exc, NoAnswer) and not exc.sent
 
 
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, _ErrorAnswer):
         return may_retry_answer(exc.code, exc.status)
-    if isinstance(exc, _NoAnswer):
+    if isinstance(exc, NoAnswer):
         return not exc.tls
     return isinstance(exc, (retry.DeadlineExceeded, retry.Unreadable))
 

@@ -16,7 +16,11 @@ The URL is a bearer secret for the console session. It is never logged, not
 even with -v. ``--print`` (or a machine without a display) prints it on
 stdout. Otherwise the browser is opened on a one-time loopback address that
 redirects to it, so the URL never appears on a command line (the browser's),
-where every user of the machine could read it.
+where every user of the machine could read it. That address is on the command
+line, so every user can also fetch it: the redirect is given only to a
+connection whose socket belongs to this user (``local_peer``). When another
+user asks for it first, nothing is given out, the browser gets nothing either,
+and the command fails: the sign-in did not reach the person's browser.
 """
 
 from __future__ import annotations
@@ -27,9 +31,7 @@ import os
 import re
 import secrets
 import sys
-import urllib.error
-import urllib.request
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from assume_role.errors import DeniedError, NetworkError, UsageError
 
@@ -95,54 +97,69 @@ def main(argv: list[str]) -> int:
         {"Action": "login", "Issuer": ISSUER, "Destination": destination, "SigninToken": token}
     )
     if args.print or not _has_display():
-        sys.stdout.write(url + "\n")
-        sys.stdout.flush()
-        return 0
+        return _print_url(url)
+    from assume_role import local_peer
+
+    if not local_peer.available():
+        return _print_url(url, "this system cannot tell which user fetches a loopback address")
     if not _open_in_browser(url):
-        print("assume-role: could not start a browser; printing the sign-in URL instead", file=sys.stderr)
-        sys.stdout.write(url + "\n")
-        sys.stdout.flush()
-        return 0
+        return _print_url(url, "could not start a browser")
     print(f"assume-role: opened the console as {assumed.role} in {assumed.account.alias}", file=sys.stderr)
+    return 0
+
+
+def _print_url(url: str, why: str | None = None) -> int:
+    if why:
+        print(f"assume-role: {why}; printing the sign-in URL instead", file=sys.stderr)
+    sys.stdout.write(url + "\n")
+    sys.stdout.flush()
     return 0
 
 
 def _configured_endpoint() -> str | None:
     """``ASSUME_ROLE_FEDERATION_ENDPOINT`` if set: HTTPS, or loopback for tests and the demo."""
-    from assume_role.aws.endpoints import require_safe_endpoint
+    from assume_role.aws.endpoints import require_safe_endpoint, well_formed
 
     endpoint = os.environ.get(ENDPOINT_VARIABLE)
     if not endpoint:
         return None
-    if any(ord(c) < 33 or c in "?#" for c in endpoint):
-        raise UsageError(f"{ENDPOINT_VARIABLE} must be a URL without spaces, query or fragment")
+    if not well_formed(endpoint) or any(c in "?#" for c in endpoint):
+        raise UsageError(
+            f"{ENDPOINT_VARIABLE} must be a URL such as https://host[:port]/path, "
+            "without user:password@, spaces, query or fragment"
+        )
     require_safe_endpoint(endpoint)
     return endpoint
 
 
 def _signin_token(endpoint: str, credentials) -> str:
-    from assume_role import settings
-
-    session = json.dumps(
+    """``getSigninToken`` for ``credentials``: one GET, no redirect or proxy, bounded in time and size."""
+    status, body = _federation_get(
+        endpoint,
         {
-            "sessionId": credentials.access_key_id,
-            "sessionKey": credentials.secret_access_key,
-            "sessionToken": credentials.session_token,
-        }
+            "Action": "getSigninToken",
+            "Session": json.dumps(
+                {
+                    "sessionId": credentials.access_key_id,
+                    "sessionKey": credentials.secret_access_key,
+                    "sessionToken": credentials.session_token,
+                }
+            ),
+        },
     )
-    request = urllib.request.Request(f"{endpoint}?" + urlencode({"Action": "getSigninToken", "Session": session}))
-    try:
-        with urllib.request.urlopen(request, timeout=settings.http_timeout()) as response:
-            body = response.read(65536)
-    except urllib.error.HTTPError as exc:
-        # The body is not shown: it is the endpoint's text, not ours.
+    # No answer body is shown: it is the endpoint's text, not ours.
+    if 300 <= status < 400:
+        raise NetworkError(
+            f"the federation endpoint answered with a redirect (HTTP {status}), which is not followed; "
+            f"set {ENDPOINT_VARIABLE} to the final address"
+        )
+    if status == 429 or status >= 500:
+        raise NetworkError(f"the federation endpoint failed (HTTP {status}); try again later")
+    if status >= 400:
         raise DeniedError(
-            f"the federation endpoint refused the role's credentials (HTTP {exc.code}); "
+            f"the federation endpoint refused the role's credentials (HTTP {status}); "
             "check that the role may be used for console sign-in"
-        ) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise NetworkError(f"cannot reach the federation endpoint ({type(reason).__name__}); check your network") from None
+        )
     try:
         token = json.loads(body)["SigninToken"]
     except (ValueError, KeyError, TypeError):
@@ -152,6 +169,32 @@ def _signin_token(endpoint: str, credentials) -> str:
     return token
 
 
+def _federation_get(endpoint: str, query: dict) -> tuple[int, bytes]:
+    """The status and body of one GET, through the transport of the AWS calls (``query_api``)."""
+    from assume_role import settings
+    from assume_role.aws import query as query_api
+    from assume_role.aws import retry
+
+    target = (urlsplit(endpoint).path or "/") + "?" + urlencode(query)
+    timeout = settings.http_timeout()
+    try:
+        return retry.within(
+            timeout, lambda: query_api.exchange(endpoint, "GET", target, {"Accept": "application/json"})
+        )
+    except query_api.NoAnswer as exc:
+        if exc.tls:
+            raise NetworkError("cannot verify the TLS certificate of the federation endpoint; nothing was sent") from None
+        if not exc.sent:
+            raise NetworkError("cannot reach the federation endpoint; check your network") from None
+        raise NetworkError("the connection to the federation endpoint broke before a complete answer") from None
+    except retry.DeadlineExceeded:
+        raise NetworkError(
+            f"the federation endpoint did not answer within {timeout:g} seconds (ASSUME_ROLE_HTTP_TIMEOUT)"
+        ) from None
+    except retry.Unreadable:
+        raise NetworkError("the federation endpoint answered too much to be a sign-in token") from None
+
+
 def _has_display() -> bool:
     if sys.platform in ("darwin", "win32"):
         return True
@@ -159,30 +202,53 @@ def _has_display() -> bool:
 
 
 def _open_in_browser(url: str) -> bool:
-    """Open ``url`` through a one-time loopback redirect; False if no browser started."""
+    """Open ``url`` through a one-time loopback redirect; False if no browser started.
+
+    Only a connection from this user's own socket gets the redirect. Any user
+    can read the loopback address on the browser's command line: when another
+    one asks for it before the browser, the hand-off is over and it fails.
+    """
     import http.server
     import threading
     import webbrowser
 
+    from assume_role import local_peer
+
     path = "/" + secrets.token_urlsafe(24)
-    served = threading.Event()
+    me = os.geteuid()
+    first = threading.Lock()  # held by the first request for the path, never released
+    done = threading.Event()
+    taken_by: list[int | None] = []  # the other user who asked first, if one did
 
     class Redirect(http.server.BaseHTTPRequestHandler):
+        timeout = 10  # a connection that sends nothing is dropped, not waited for
+
         def do_GET(self):  # noqa: N802 (the name http.server calls)
-            if self.path != path or served.is_set():
+            uid = local_peer.uid_of(self.client_address, self.server.server_address)
+            spends = self.path == path and first.acquire(blocking=False)
+            if uid != me:
+                self.send_error(403)
+                if spends:
+                    taken_by.append(uid)
+                    done.set()
+                return
+            if not spends:
                 self.send_error(404)
                 return
-            served.set()
             self.send_response(303)
             self.send_header("Location", url)
             self.send_header("Cache-Control", "no-store")
             self.send_header("Referrer-Policy", "no-referrer")
             self.end_headers()
+            # Only now: this thread is not waited for, and the process ends soon after.
+            done.set()
 
         def log_message(self, *args):  # the request line holds the one-time path
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    # A thread per connection: an idle one (a browser's speculative connection,
+    # or another user's) does not hold up the browser's request.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
     # Served from a thread: some browser launchers wait for the page to load.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     thread.start()
@@ -191,11 +257,17 @@ def _open_in_browser(url: str) -> bool:
             opened = webbrowser.open(f"http://127.0.0.1:{server.server_port}{path}")
         except webbrowser.Error:
             opened = False
-        if not (opened or served.is_set()):
+        if not (opened or done.is_set()):
             return False
-        if not served.wait(BROWSER_WAIT):
+        if not done.wait(BROWSER_WAIT):
             raise NetworkError(f"the browser did not come for the sign-in within {BROWSER_WAIT} s; try --print")
-        return True
     finally:
         server.shutdown()
         server.server_close()
+    if taken_by:
+        who = "another user of this machine" if taken_by[0] is None else f"user id {taken_by[0]} on this machine"
+        raise NetworkError(
+            f"{who} asked for the console sign-in before your browser; nothing was handed out: "
+            "run assume-role console again, or use --print"
+        )
+    return True
