@@ -19,8 +19,9 @@ ask for one code and make one GetSessionToken call. Stored role credentials
 answer without botocore or the network.
 
 ``--profiles`` prints such profiles for every account and role of the accounts
-file, to paste; ``--profiles --write`` merges them into the AWS config file
-(see ``assume_role.aws_config``).
+file, each with the region the main command would use, to paste;
+``--profiles --write`` merges them into the AWS config file (see
+``assume_role.aws_config`` and ``assume_role.guarded_replace``).
 """
 
 from __future__ import annotations
@@ -110,20 +111,27 @@ def document(credentials) -> dict:
 
 
 def _profiles(args) -> int:
-    from assume_role import accounts, aws_config, paths
+    import functools
+
+    from assume_role import accounts, aws_config, paths, settings
+    from assume_role.commands import assume
 
     if args.account or args.role:
         raise UsageError("--profiles writes every account and role of the accounts file; give no ACCOUNT or ROLE")
     known = accounts.load()
     command = args.command or _own_command()
-    sections = aws_config.credential_process_profiles(known.values(), command)
+    # The region the main command would use; it depends on the account's
+    # region only, so the bastion profile is read once, not once an account.
+    region = functools.cache(
+        functools.partial(assume.region, None, profile=settings.bastion_profile(), for_profile=True)
+    )
+    sections = aws_config.credential_process_profiles(known.values(), command, region)
     if not sections:
         raise UsageError(f"no account in {paths.accounts_file()} lists its roles: add \"roles\": [...] to an entry")
     if not args.write:
         sys.stdout.write(aws_config.render(sections))
         return 0
-    report = aws_config.merge_into_config(sections)
-    for line in report:
+    for line in aws_config.merge_into_config(sections):
         print(f"assume-role: {line}", file=sys.stderr)
     return 0
 
