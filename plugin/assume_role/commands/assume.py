@@ -161,7 +161,7 @@ def resolve(
     return Request(
         account=account,
         role=role,
-        region=_region(region_name, account, profile),
+        region=region(region_name, account.region, profile),
         duration=duration,
         profile=profile,
         external_id=settings.external_id(account.id),
@@ -171,12 +171,19 @@ def resolve(
     )
 
 
-def _region(argument: str | None, account: accounts.Account, profile: str) -> str:
-    """Argument, the account's entry, AWS_REGION/AWS_DEFAULT_REGION, the
-    bastion profile, then a question (without a terminal, the default)."""
+def region(argument: str | None, account_region: str | None, profile: str, *, for_profile: bool = False) -> str:
+    """The one decision of a request's region: the argument, the account's
+    entry, AWS_REGION/AWS_DEFAULT_REGION, the bastion profile, then a question
+    (without a terminal, the default).
+
+    ``for_profile``: the region written into a credential_process profile.
+    The SDKs read the two variables themselves, ahead of a profile's region,
+    so they are left out (a variable of the shell that writes the profile
+    would otherwise be fixed in it for good), and nobody is asked.
+    """
     if argument:
         return validate.region(argument)
-    found = account.region or settings.region_from_environment()
+    found = account_region or (None if for_profile else settings.region_from_environment())
     if found:
         return found
     from assume_role.aws import profiles
@@ -184,6 +191,8 @@ def _region(argument: str | None, account: accounts.Account, profile: str) -> st
     configured = profiles.profile_region(profile)
     if configured:
         return validate.region(configured)
+    if for_profile:
+        return settings.DEFAULT_REGION
     return _missing("REGION", lambda ui: ui.ask_region(), default=settings.DEFAULT_REGION)
 
 

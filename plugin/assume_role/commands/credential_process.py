@@ -19,8 +19,9 @@ ask for one code and make one GetSessionToken call. Stored role credentials
 answer without botocore or the network.
 
 ``--profiles`` prints such profiles for every account and role of the accounts
-file, to paste; ``--profiles --write`` merges them into the AWS config file
-(see ``assume_role.aws.config_file``).
+file, each with the region the main command would use, to paste;
+``--profiles --write`` merges them into the AWS config file (see
+``assume_role.accounts.aws_profiles`` and ``assume_role.state.guarded_replace``).
 """
 
 from __future__ import annotations
@@ -107,22 +108,29 @@ def document(credentials) -> dict:
 
 
 def _profiles(args) -> int:
-    from assume_role import accounts
-    from assume_role.aws import config_file as aws_config
+    import functools
+
+    from assume_role import accounts, settings
+    from assume_role.accounts import aws_profiles as aws_config
     from assume_role.state import paths
+    from assume_role.commands import assume
 
     if args.account or args.role:
         raise UsageError("--profiles writes every account and role of the accounts file; give no ACCOUNT or ROLE")
     known = accounts.load()
     command = args.command or _own_command()
-    sections = aws_config.credential_process_profiles(known.values(), command)
+    # The region the main command would use; it depends on the account's
+    # region only, so the bastion profile is read once, not once an account.
+    region = functools.cache(
+        functools.partial(assume.region, None, profile=settings.bastion_profile(), for_profile=True)
+    )
+    sections = aws_config.credential_process_profiles(known.values(), command, region)
     if not sections:
         raise UsageError(f"no account in {paths.accounts_file()} lists its roles: add \"roles\": [...] to an entry")
     if not args.write:
         sys.stdout.write(aws_config.render(sections))
         return 0
-    report = aws_config.merge_into_config(sections)
-    for line in report:
+    for line in aws_config.merge_into_config(sections):
         print(f"assume-role: {line}", file=sys.stderr)
     return 0
 
