@@ -50,10 +50,6 @@ class Plan(NamedTuple):
     left: list[Change]  # aliases the sync made for accounts no longer listed
     removed: list[Change]  # of the two above, those pruned
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.removed)
-
 
 def slug(name: str) -> str:
     """``Production EU (old)`` -> ``production-eu-old``."""

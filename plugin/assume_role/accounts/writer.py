@@ -30,11 +30,6 @@ def render(table: dict) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def backup_path(path: Path) -> Path:
-    real = Path(os.path.realpath(path))
-    return real.with_name(real.name + BACKUP_SUFFIX)
-
-
 def replace(path: Path, text: str, *, expected: bytes | None) -> Path | None:
     """Write ``text`` to ``path`` if it still holds ``expected`` (None: did not exist).
 

@@ -262,7 +262,7 @@ def _read_credentials(result) -> Credentials:
 
 
 class Client:
-    """The calls the flow makes, each answer checked before use (as ``aws.Bastion``'s are)."""
+    """The calls the flow makes, each answer checked before use (as ``aws.sdk.SdkBastion``'s are)."""
 
     def __init__(self, region: str, ca_bundle: str | None = None):
         self.region, self.ca_bundle = region, ca_bundle

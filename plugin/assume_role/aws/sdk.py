@@ -26,6 +26,7 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
+from assume_role.aws.bastion import Bastion
 from assume_role import settings
 from assume_role.aws import retry
 from assume_role.aws.errors import (
@@ -77,8 +78,8 @@ def _require_plain_files() -> None:
             raise UsageError(f"cannot use {path} ({variable}): {exc}") from None
 
 
-class Bastion:
-    """The bastion profile: its config, long-term credentials, and the calls made with it."""
+class SdkBastion(Bastion):
+    """The bastion profile through botocore's session: its config, credentials, and the calls made with it."""
 
     def __init__(self, profile: str, region: str | None = None):
         scrub_environment()
@@ -95,9 +96,6 @@ class Bastion:
                 f"AWS profile {profile!r} not found; set AWS_PROFILE_ASSUME_ROLE or add it to ~/.aws/credentials"
             ) from None
         self.region = region
-
-    def config_region(self) -> str | None:
-        return self.config.get("region")
 
     def credentials(self) -> Credentials:
         with translated("reading credentials"):

@@ -215,13 +215,13 @@ def _parse_via(via: str) -> tuple:
 def _list_organization(account, role: str, code: str | None, log) -> list:
     from assume_role import signin
     from assume_role.accounts.sync import OrgAccount
-    from assume_role.aws.sdk import Bastion
+    from assume_role.aws.sdk import SdkBastion
     from assume_role.commands.assume import obtain
 
     region = account.region or settings.region_from_environment() or settings.DEFAULT_REGION
     log(f"assuming {role} in {account.alias} ({account.id}) to list the organisation")
     assumed = obtain(account.alias, role, region, source=signin.choose(code), log=log)
-    listed = Bastion(settings.bastion_profile(), assumed.region).organization_accounts(assumed.credentials)
+    listed = SdkBastion(settings.bastion_profile(), assumed.region).organization_accounts(assumed.credentials)
     log(f"organizations:ListAccounts: {len(listed)} accounts")
     found = [OrgAccount(i, name, status) for i, name, status in listed if accounts.ACCOUNT_ID.fullmatch(i)]
     # The account listed through is always a member: a list without it is

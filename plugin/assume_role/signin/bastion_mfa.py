@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assume_role import settings, validate
+from assume_role.aws.bastion import Bastion, PlainBastion
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
 from assume_role.request import Request
@@ -44,7 +45,6 @@ class BastionMfa(SignIn):
         return self.profile
 
     def role_credentials(self, request: Request, store: Store, log: Log, *, console: bool = False) -> Credentials:
-        from assume_role.signin.bastion_profile import open_bastion
         from assume_role.signin.mfa_codes import CodeSource
 
         bastion = open_bastion(request.profile)
@@ -58,12 +58,25 @@ class BastionMfa(SignIn):
         return "the MFA code given"
 
 
+def open_bastion(profile: str) -> Bastion:
+    """The profile served the cheapest way that reads it correctly (see ``aws.bastion``)."""
+    from assume_role.aws import profiles
+
+    profiles.scrub_environment()
+    plain = profiles.plain_profile(profile)
+    if plain is not None:
+        return PlainBastion(profile, plain)
+    from assume_role.aws.sdk import SdkBastion
+
+    return SdkBastion(profile)
+
+
 class Flow:
     """GetSessionToken (kept in the store) then AssumeRole, for one request."""
 
-    def __init__(self, request: Request, bastion, store: Store, codes, log: Log):
+    def __init__(self, request: Request, bastion: Bastion, store: Store, codes, log: Log):
         self.request = request
-        self.bastion = bastion  # from signin.bastion_profile.open_bastion(request.profile)
+        self.bastion = bastion
         self.store = store
         self.codes = codes  # a signin.mfa_codes.CodeSource
         self.log = log
