@@ -19,7 +19,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
 from assume_role import profiles, query_api, sigv4
-from assume_role.emulator.sandbox import write_sandbox
+from assume_role_lab.emulator.sandbox import write_sandbox
 from support import assert_clean_failure, run_cli
 from test_failures import CASES
 

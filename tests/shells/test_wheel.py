@@ -127,6 +127,21 @@ def test_stable_path_survives_a_rebuilt_venv(wheel, tmp_path):
         assert path.resolve() == (venv / "share" / "assume-role" / shell).resolve()
 
 
+def test_demo_without_the_lab_says_how_to_get_it(venv, tmp_path):
+    # The tool installed without its demo extra: the emulator is another
+    # distribution, and `assume-role demo` says in one line how to get it.
+    python = venv / "bin" / "python"
+    lab = subprocess.run([str(python), "-c", "import assume_role_lab"], capture_output=True, timeout=60)
+    assert lab.returncode != 0, "this test needs an install without assume-role-lab"
+    result = subprocess.run([str(venv / "bin" / "assume-role"), "demo"], env=_env(tmp_path), stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "assume-role demo: the local AWS emulator is not installed: pip install 'assume-role[demo]', "
+        "or in a checkout run `bash .ci/venv demo assume-role demo`\n"
+    )
+
+
 # The original tool's rc line, `source $(which assume-role)`, with the
 # installed program on PATH: bash and zsh load the plugin from it, under
 # strict flags; another shell is told what the file is.

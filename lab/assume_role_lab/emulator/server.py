@@ -25,7 +25,7 @@ from typing import Callable
 from .control import Control
 
 HOST = "127.0.0.1"
-# The directory holding the assume_role package, for children that lack an install.
+# The directory holding the assume_role_lab package, for children that lack an install.
 _PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
@@ -141,7 +141,7 @@ def start_emulator(port: int = 0, *, log_path: str | Path | None = None, timeout
     log_path = Path(log_path)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "assume_role.emulator", "--port", str(port), "--exit-with-parent"],
+            [sys.executable, "-m", "assume_role_lab.emulator", "--port", str(port), "--exit-with-parent"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -183,7 +183,7 @@ def _read_ready_line(process: subprocess.Popen, deadline: float) -> str:
 
 
 def run_cli(port: int, *, seed_json: str | None, exit_with_parent: bool, verbose: bool) -> None:
-    """What ``python -m assume_role.emulator`` does."""
+    """What ``python -m assume_role_lab.emulator`` does."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

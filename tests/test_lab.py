@@ -1,0 +1,73 @@
+"""The lab (lab/: the emulator and the demo's world) is a distribution of its own.
+
+The tool never imports it, except ``assume-role demo`` once the demo runs,
+and the environments that need it get this checkout's copy.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "plugin" / "assume_role"
+LAB = "assume_role_lab"
+
+IMPORT_ALL = """
+import importlib, pkgutil, sys
+import assume_role
+for module in pkgutil.walk_packages(assume_role.__path__, "assume_role."):
+    if module.name != "assume_role.__main__":  # runs the program
+        importlib.import_module(module.name)
+print(sorted(name for name in sys.modules if name.split(".")[0] == {lab!r}))
+"""
+
+
+def test_importing_every_module_of_the_tool_leaves_the_lab_alone():
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL.format(lab=LAB)],
+        env={"PYTHONPATH": f"{PACKAGE.parent}:{ROOT / 'lab'}", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_only_the_demo_command_imports_the_lab():
+    # Imports inside functions too: only `assume-role demo` may reach the lab.
+    importers = sorted(
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if any(name.split(".")[0] == LAB for name in _imports(path))
+    )
+    assert importers == ["commands/demo.py"]
+
+
+def _extras_naming_the_lab() -> set[str]:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    return {
+        extra for extra, requirements in extras.items()
+        if any(re.match(r"assume-role-lab\b", requirement) for requirement in requirements)
+    }
+
+
+def test_ci_venv_installs_the_local_lab_for_the_extras_that_name_it():
+    # Otherwise pip would look the name up on an index.
+    script = (ROOT / ".ci" / "venv").read_text()
+    (case,) = re.findall(r"^(.*)\) lab=\(-e \"\$root/lab\"\)", script, re.M)
+    assert set(re.findall(r"\*,([\w-]+),\*", case)) == _extras_naming_the_lab() == {"demo", "test"}
+
