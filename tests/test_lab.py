@@ -71,3 +71,46 @@ def test_ci_venv_installs_the_local_lab_for_the_extras_that_name_it():
     (case,) = re.findall(r"^(.*)\) lab=\(-e \"\$root/lab\"\)", script, re.M)
     assert set(re.findall(r"\*,([\w-]+),\*", case)) == _extras_naming_the_lab() == {"demo", "test"}
 
+
+
+def _lab_import_graph() -> dict[str, set[str]]:
+    """Each lab module and the lab modules it imports, at any depth of the code."""
+    root = ROOT / "lab" / LAB
+    modules = {
+        ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in root.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        graph[name] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+                module = ".".join(filter(None, [base, node.module]))
+                targets = [module, *(f"{module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            # A package a module belongs to is imported before the module itself.
+            graph[name].update(t for t in targets if t in modules and t != name and not name.startswith(f"{t}."))
+    return graph
+
+
+def test_lab_modules_import_each_other_in_one_direction():
+    # Lazy imports and TYPE_CHECKING ones count: they hide a circle, not end it.
+    graph = _lab_import_graph()
+    assert "assume_role_lab.emulator.control_routes" in graph["assume_role_lab.emulator.strict"]
+    cycles = []
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            cycles.append(path[path.index(name) :] + [name])
+            return
+        for imported in graph[name]:
+            visit(imported, [*path, name])
+
+    for name in graph:
+        visit(name, [])
+    assert cycles == []

@@ -30,7 +30,7 @@ _PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
 def _admin_key():
-    from .strict import AdminKey
+    from .state import AdminKey
 
     alphabet = string.ascii_uppercase + string.digits
     return AdminKey(
@@ -43,6 +43,7 @@ def build_app():
     """moto's server app wrapped in the strict layer."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
+    from .state import LayerState
     from .strict import StrictLayer
 
     moto_app = DomainDispatcherApplication(create_backend_app)
@@ -50,7 +51,7 @@ def build_app():
     # where concurrent first requests would all queue behind moto's app lock.
     for service in ("sts", "iam"):
         moto_app.app_instances[service] = create_backend_app(service)
-    return StrictLayer(moto_app, _admin_key())
+    return StrictLayer(moto_app, LayerState(admin=_admin_key()))
 
 
 def serve(port: int = 0, host: str = HOST, *, on_ready: Callable[[str], None] | None = None,
