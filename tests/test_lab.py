@@ -1,12 +1,14 @@
 """The lab (lab/: the emulator and the demo's world) is a distribution of its own.
 
-The tool never imports it, except ``assume-role demo`` once the demo runs,
-and the environments that need it get this checkout's copy.
+The tool never imports it, except ``assume-role demo`` once the demo runs;
+the environments that need it get this checkout's copy; and the moto it runs
+on is the version it pins, since it reads moto's private models.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import re
 import subprocess
 import sys
@@ -114,3 +116,12 @@ def test_lab_modules_import_each_other_in_one_direction():
     for name in graph:
         visit(name, [])
     assert cycles == []
+
+
+def test_moto_is_the_version_the_lab_pins():
+    # The strict layer reads moto's private models: the suite must run on the
+    # version the lab declares, the one it is known to work with.
+    lab = tomllib.loads((ROOT / "lab" / "pyproject.toml").read_text())["project"]
+    (pin,) = [requirement for requirement in lab["dependencies"] if re.match(r"moto\b", requirement)]
+    assert re.fullmatch(r"moto==[\d.]+", pin), pin
+    assert importlib.metadata.version("moto") == pin.split("==")[1]
