@@ -52,15 +52,22 @@ def venv(wheel, tmp_path_factory) -> Path:
     return make_venv(tmp_path_factory.mktemp("venv") / "venv", wheel)
 
 
-def test_wheel_carries_every_plugin_file(wheel):
+def test_wheel_carries_every_plugin_file_once(wheel):
+    # In the data files only: a second copy inside the package would be a
+    # second thing to load, and twice the size.
     names = set(zipfile.ZipFile(wheel).namelist())
     data = f"assume_role-{__version__}.data/data/share/assume-role"
+    shipped = set()
     for shell in ("bash", "zsh", "fish"):
         for path in (ROOT / shell).rglob("*"):
             if path.is_file():
                 relative = path.relative_to(ROOT).as_posix()
-                for inside in (f"assume_role/shells/{relative}", f"{data}/{relative}"):
-                    assert inside in names, inside
+                assert f"{data}/{relative}" in names, relative
+                shipped.add(path.name)
+    elsewhere = [name for name in names if not name.startswith(data) and name.rsplit("/", 1)[-1] in shipped]
+    assert elsewhere == []
+    # The lab is a distribution of its own.
+    assert not [name for name in names if name.startswith("assume_role_lab/")]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
