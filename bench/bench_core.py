@@ -29,9 +29,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "plugin"))
+sys.path.insert(0, str(ROOT / "lab"))
 
-from assume_role.emulator import seed_world, start_emulator  # noqa: E402
-from assume_role.emulator.sandbox import write_sandbox  # noqa: E402
+from assume_role_lab.emulator import seed_world, start_emulator  # noqa: E402
+from assume_role_lab.emulator.sandbox import write_sandbox  # noqa: E402
 from program import compile_package, install  # noqa: E402
 
 

@@ -80,7 +80,7 @@ def capture() -> str:
     env = {
         name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "ASSUME_ROLE_", "TMUX"))
     }
-    python_path = os.pathsep.join(filter(None, [str(ROOT / "plugin"), env.get("PYTHONPATH")]))
+    python_path = os.pathsep.join(filter(None, [str(ROOT / "plugin"), str(ROOT / "lab"), env.get("PYTHONPATH")]))
     env.update(TERM="xterm-256color", PYTHONPATH=python_path)
     # The demo starts in its sandbox home, so the prompt shows ~.
     command = ["sh", "-c", f'cd "$HOME" 2>/dev/null; exec "{sys.executable}" -m assume_role demo --shell zsh']

@@ -14,12 +14,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN_DIR = ROOT / "plugin"
-# Test the working tree's package, installed or not.
-if str(PLUGIN_DIR) not in sys.path:
-    sys.path.insert(0, str(PLUGIN_DIR))
+LAB_DIR = ROOT / "lab"
+# Test the working tree's packages (the tool, and the lab with the emulator), installed or not.
+for directory in (LAB_DIR, PLUGIN_DIR):
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
 
-from assume_role.emulator import Emulator, World, seed_world, start_emulator  # noqa: E402
-from assume_role.emulator.sandbox import write_sandbox  # noqa: E402
+from assume_role_lab.emulator import Emulator, World, seed_world, start_emulator  # noqa: E402
+from assume_role_lab.emulator.sandbox import write_sandbox  # noqa: E402
 from support import require_root  # noqa: E402
 
 

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from assume_role.emulator.saml_assertion import (
+from assume_role_lab.emulator.saml_assertion import (
     ASSERTION,
     AWS_RECIPIENT,
     PROTOCOL,

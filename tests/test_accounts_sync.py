@@ -10,7 +10,7 @@ import pytest
 
 from support import assert_clean_failure, run_cli
 
-from assume_role.emulator.organization import seed_organization
+from assume_role_lab.emulator.organization import seed_organization
 
 # More than one ListAccounts page (20 accounts), and names that collide.
 FILLERS = [f"Team {n:02d}" for n in range(18)]
@@ -141,7 +141,7 @@ def test_throttling_that_does_not_stop_is_a_network_failure(aws_env, org, mfa_co
 
 
 def test_suspended_and_departed_accounts_are_reported_and_pruned_only_when_asked(aws_env, emulator, world, mfa_code):
-    from assume_role.emulator.world import admin_client
+    from assume_role_lab.emulator.world import admin_client
 
     own = seed_organization(emulator.endpoint, ["Alpha", "Beta", "Gamma"], management_account_id="444444444444")
     assert sync(aws_env, "--via", own.via, mfa_code()).returncode == 0

@@ -41,7 +41,7 @@ def tool_env(aws_env, world, emulator, tmp_path):
     mfa = bin_dir / "mfa-code"
     mfa.write_text(
         f"#!/bin/sh\necho run >> '{runs}'\n"
-        f"exec '{sys.executable}' -c 'from assume_role.emulator.control import Control; "
+        f"exec '{sys.executable}' -c 'from assume_role_lab.emulator.control import Control; "
         f"print(Control(\"{emulator.endpoint}\").mfa_code(\"{world.mfa_serial}\"))'\n"
     )
     mfa.chmod(0o755)

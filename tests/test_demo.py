@@ -47,7 +47,7 @@ def poisoned_env(tmp_path: Path) -> dict[str, str]:
     }
     env.update(
         HOME=str(home),
-        PYTHONPATH=str(ROOT / "plugin"),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "plugin"), str(ROOT / "lab")]),
         TERM="xterm-256color",
         AWS_PROFILE="real-profile",
         AWS_ACCESS_KEY_ID="AKIAREALUSERKEY00000",

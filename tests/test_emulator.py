@@ -20,9 +20,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from assume_role.emulator import ControlError, admin_client, totp, trust
+from assume_role_lab.emulator import ControlError, admin_client, totp, trust
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugin"
+LAB_DIR = Path(__file__).resolve().parents[1] / "lab"
 
 # No retries: each boto3 call is exactly one request, so counters are exact and
 # an injected error reaches the test instead of being retried away. botocore
@@ -507,11 +507,11 @@ def test_twenty_concurrent_clients_are_served(emulator, world, mfa_session):
 def test_command_line_seeds_a_world_and_prints_its_endpoint(tmp_path):
     seed_file = tmp_path / "world.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "assume_role.emulator", "--seed-json", str(seed_file), "--exit-with-parent"],
+        [sys.executable, "-m", "assume_role_lab.emulator", "--seed-json", str(seed_file), "--exit-with-parent"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        cwd=PLUGIN_DIR,
+        cwd=LAB_DIR,
     )
     try:
         endpoint = process.stdout.readline().decode().strip()

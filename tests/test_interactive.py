@@ -371,7 +371,7 @@ def _minting_script(directory: Path, world) -> Path:
     """A stand-in for `ykman oath accounts code`: prints a fresh code."""
     script = directory / "mint_code.py"
     script.write_text(
-        "from assume_role.emulator.control import Control\n"
+        "from assume_role_lab.emulator.control import Control\n"
         f"print(Control({world.endpoint!r}).mfa_code({world.mfa_serial!r}))\n"
     )
     return script

@@ -29,7 +29,7 @@ def _minting_command(directory: Path, world) -> str:
     return _script(
         directory,
         "mint_code.py",
-        "from assume_role.emulator.control import Control\n"
+        "from assume_role_lab.emulator.control import Control\n"
         f"print(Control({world.endpoint!r}).mfa_code({world.mfa_serial!r}))\n",
     )
 
@@ -230,7 +230,7 @@ def test_code_from_command_never_appears_in_output_or_verbose_log(aws_env, world
     script = _script(
         tmp_path,
         "mint_and_keep.py",
-        "from assume_role.emulator.control import Control\n"
+        "from assume_role_lab.emulator.control import Control\n"
         f"code = Control({world.endpoint!r}).mfa_code({world.mfa_serial!r})\n"
         f"open({str(code_file)!r}, 'w').write(code)\n"
         "print(code)\n",

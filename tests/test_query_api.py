@@ -21,7 +21,7 @@ from botocore.credentials import Credentials as BotoCredentials
 from assume_role.aws import profiles
 from assume_role.aws import query as query_api
 from assume_role.aws import sigv4
-from assume_role.emulator.sandbox import write_sandbox
+from assume_role_lab.emulator.sandbox import write_sandbox
 from support import assert_clean_failure, run_cli
 from test_failures import CASES
 

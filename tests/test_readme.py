@@ -121,10 +121,9 @@ def test_ci_installs_what_the_readme_says():
 def settings_read_by_the_code() -> set[str]:
     """Every AWS_/ASSUME_ROLE_/SAML_ variable the helper or a plugin mentions, and the plugins' own settings."""
     names: set[str] = set()
-    package = ROOT / "plugin" / "assume_role"
-    for path in package.rglob("*.py"):
-        if "emulator" in path.parts:  # the test emulator's own knobs are not the tool's
-            continue
+    # The tool, and the demo it runs from the lab; the emulator's own knobs are not the tool's.
+    tool, demo = ROOT / "plugin" / "assume_role", ROOT / "lab" / "assume_role_lab" / "demo"
+    for path in [*tool.rglob("*.py"), *demo.rglob("*.py")]:
         names.update(re.findall(r"[\"']((?:AWS|ASSUME_ROLE|SAML)_[A-Z0-9_]+)[\"']", path.read_text()))
     for shell in ("bash", "zsh", "fish"):
         for path in (ROOT / shell).rglob("*"):

@@ -13,8 +13,8 @@ from test_assume import CALLER_ARN, eval_line, exports_of, shell_session
 from test_interactive import terminal  # noqa: F401 (fixture)
 
 from assume_role import validate
-from assume_role.emulator.sandbox import write_sandbox
-from assume_role.emulator.world import BASTION_ACCOUNT_ID, admin_client, seed_world, trust_policy
+from assume_role_lab.emulator.sandbox import write_sandbox
+from assume_role_lab.emulator.world import BASTION_ACCOUNT_ID, admin_client, seed_world, trust_policy
 from assume_role.errors import UsageError
 
 

@@ -231,7 +231,7 @@ def test_role_not_offered_by_the_identity_provider_exits_5(saml_env, idp, world)
 
 
 def test_role_that_does_not_trust_the_provider_exits_5(saml_env, idp, world):
-    from assume_role.emulator.world import BASTION_ACCOUNT_ID, admin_client, trust_policy
+    from assume_role_lab.emulator.world import BASTION_ACCOUNT_ID, admin_client, trust_policy
 
     iam = admin_client(world.endpoint, "iam", world.production_account_id)
     # Offered by the IdP, but its trust policy names only the bastion account.

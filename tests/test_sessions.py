@@ -16,7 +16,7 @@ import pytest
 from support import run_cli
 from test_assume import exports_of
 
-from assume_role.emulator import seed_world
+from assume_role_lab.emulator import seed_world
 from assume_role.state.store import mfa_key
 from assume_role.state.store.file import FileBackend
 

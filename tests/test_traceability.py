@@ -8,7 +8,7 @@ import pytest
 
 from support import assert_clean_failure, run_cli
 
-from assume_role.emulator.world import BASTION_ACCOUNT_ID, admin_client, trust_policy
+from assume_role_lab.emulator.world import BASTION_ACCOUNT_ID, admin_client, trust_policy
 
 
 @pytest.fixture(scope="module")

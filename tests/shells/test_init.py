@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -24,21 +25,34 @@ def test_checkout_files_are_found():
         assert shell_files.entry(shell).is_file()
 
 
-def test_installed_copies_in_order(tmp_path, monkeypatch):
-    # An install: the wheel's data files under the prefix (a path pipx keeps
-    # when it rebuilds its venv) come before the copy inside the package.
-    package = tmp_path / "site" / "assume_role"
-    data = tmp_path / "prefix" / "share" / "assume-role" / "bash"
-    for directory in (package / "shells" / "bash", data):
-        directory.mkdir(parents=True)
-        (directory / "assume-role.bash").write_text("")
+def test_installed_files_are_found_under_the_install_prefix(tmp_path, monkeypatch):
+    # An install: one copy, the wheel's data files under the prefix the
+    # package was installed into (a path pipx keeps when it rebuilds its venv).
+    prefix = tmp_path / "venv"
+    package = prefix / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages" / "assume_role"
+    data = prefix / "share" / "assume-role" / "bash"
+    package.mkdir(parents=True)
+    data.mkdir(parents=True)
+    (data / "assume-role.bash").write_text("")
     monkeypatch.setattr(shell_files, "_PACKAGE", package)
-    monkeypatch.setattr(shell_files, "_data_prefixes", lambda: [tmp_path / "prefix"])
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "python"))  # not this test run's environment
     assert shell_files.locate("bash") == data
-    (data / "assume-role.bash").unlink()
-    assert shell_files.locate("bash") == package / "shells" / "bash"
     with pytest.raises(shell_files.NotFound):
         shell_files.locate("zsh")
+
+
+@pytest.mark.parametrize(
+    "site, prefix",
+    [
+        ("venv/lib/python3.X/site-packages", "venv"),  # a venv, pipx
+        ("home/.local/lib/python3.X/site-packages", "home/.local"),  # pip install --user
+        ("prefix/lib/python", "prefix"),  # pip install --home
+    ],
+)
+def test_data_prefix_of_an_install(site, prefix, tmp_path):
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    package = tmp_path / site.replace("3.X", version) / "assume_role"
+    assert shell_files.data_prefixes(package)[0] == tmp_path / prefix
 
 
 @pytest.mark.parametrize("shell_name", ["bash", "zsh"])

@@ -52,15 +52,22 @@ def venv(wheel, tmp_path_factory) -> Path:
     return make_venv(tmp_path_factory.mktemp("venv") / "venv", wheel)
 
 
-def test_wheel_carries_every_plugin_file(wheel):
+def test_wheel_carries_every_plugin_file_once(wheel):
+    # In the data files only: a second copy inside the package would be a
+    # second thing to load, and twice the size.
     names = set(zipfile.ZipFile(wheel).namelist())
     data = f"assume_role-{__version__}.data/data/share/assume-role"
+    shipped = set()
     for shell in ("bash", "zsh", "fish"):
         for path in (ROOT / shell).rglob("*"):
             if path.is_file():
                 relative = path.relative_to(ROOT).as_posix()
-                for inside in (f"assume_role/shells/{relative}", f"{data}/{relative}"):
-                    assert inside in names, inside
+                assert f"{data}/{relative}" in names, relative
+                shipped.add(path.name)
+    elsewhere = [name for name in names if not name.startswith(data) and name.rsplit("/", 1)[-1] in shipped]
+    assert elsewhere == []
+    # The lab is a distribution of its own.
+    assert not [name for name in names if name.startswith("assume_role_lab/")]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -125,6 +132,21 @@ def test_stable_path_survives_a_rebuilt_venv(wheel, tmp_path):
         entry = {"bash": "assume-role.bash", "zsh": "assume-role.plugin.zsh", "fish": "init.fish"}[shell]
         assert (path / entry).is_file()
         assert path.resolve() == (venv / "share" / "assume-role" / shell).resolve()
+
+
+def test_demo_without_the_lab_says_how_to_get_it(venv, tmp_path):
+    # The tool installed without its demo extra: the emulator is another
+    # distribution, and `assume-role demo` says in one line how to get it.
+    python = venv / "bin" / "python"
+    lab = subprocess.run([str(python), "-c", "import assume_role_lab"], capture_output=True, timeout=60)
+    assert lab.returncode != 0, "this test needs an install without assume-role-lab"
+    result = subprocess.run([str(venv / "bin" / "assume-role"), "demo"], env=_env(tmp_path), stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "assume-role demo: the local AWS emulator is not installed: pip install 'assume-role[demo]', "
+        "or in a checkout run `bash .ci/venv demo assume-role demo`\n"
+    )
 
 
 # The original tool's rc line, `source $(which assume-role)`, with the

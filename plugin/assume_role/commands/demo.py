@@ -11,7 +11,10 @@ plugin loaded and the sandbox as its environment, prints an MFA code to type,
 and cleans up when that shell exits. Without a terminal it runs a scripted
 walkthrough instead and prints every step with its result.
 
-Imports stay light until the demo really runs: ``cli`` imports this module for
+The emulator and the demo's world are the lab, a separate distribution
+(``assume-role-lab``, in ``lab/`` of the repository, installed by the ``demo``
+extra): this module is the only one that imports it, and only once the demo
+really runs. Imports stay light until then: ``cli`` imports this module for
 ``assume-role demo --help`` too.
 """
 
@@ -72,11 +75,10 @@ def _has_terminal() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    if importlib.util.find_spec("moto") is None:
+    if importlib.util.find_spec("assume_role_lab") is None:
         print(
-            "assume-role demo: the local AWS emulator needs moto: "
-            "install assume-role with its demo extra (pipx install '.[demo]'), "
-            "or run `bash .ci/venv demo assume-role demo` in a checkout",
+            "assume-role demo: the local AWS emulator is not installed: "
+            "pip install 'assume-role[demo]', or in a checkout run `bash .ci/venv demo assume-role demo`",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -87,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     walkthrough = args.walkthrough or not _has_terminal()
 
-    from assume_role.demo.lab import Lab
-    from assume_role.demo.terminal import Stop, stop_signals
+    from assume_role_lab.demo.lab import Lab
+    from assume_role_lab.demo.terminal import Stop, stop_signals
 
     def say(text: str) -> None:
         try:
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _walkthrough(lab, shell: str, say) -> int:
-    from assume_role.demo import walkthrough
+    from assume_role_lab.demo import walkthrough
 
     passed = walkthrough.run(lab, shell, say)
     say("\n" + ("All steps passed." if passed else "The walkthrough failed.") + "\n")
@@ -137,8 +139,8 @@ def _walkthrough(lab, shell: str, say) -> int:
 
 
 def _interactive(lab, shell: str, say) -> int:
-    from assume_role.demo import shells
-    from assume_role.demo.terminal import run_shell
+    from assume_role_lab.demo import shells
+    from assume_role_lab.demo.terminal import run_shell
 
     argv, env = shells.interactive(shell, lab)
     say(banner(lab, shell, lab.mfa_code()))

@@ -1,12 +1,11 @@
 """Where the shell plugin files are, and the stable path that leads to them.
 
 The plugin files exist once, in the top-level ``zsh/``, ``bash/`` and ``fish/``
-directories of the project. An install puts them in three places: the wheel's
-data files (``<prefix>/share/assume-role/<shell>``: for pipx the prefix is its
-venv for this tool, whose path stays the same when pipx rebuilds it for a new
-Python), inside the package (``assume_role/shells/<shell>``, for installers
-that drop data files) and, in an editable install or a plain checkout, the
-checkout itself. Either way one file on disk is loaded, never a second copy.
+directories of the project. An install puts them in one place, the wheel's
+data files: ``<prefix>/share/assume-role/<shell>``, where the prefix is the
+install's (for pipx its venv for this tool, whose path stays the same when
+pipx rebuilds it for a new Python; ``~/.local`` for ``pip install --user``).
+An editable install or a plain checkout uses the checkout's own directories.
 
 Plugin managers and rc files are given ``$XDG_DATA_HOME/assume-role/<shell>``
 instead: a link that ``init`` writes to the best of those places and mends
@@ -33,7 +32,8 @@ ENTRY = {
     "fish": "init.fish",
 }
 
-_PACKAGE = Path(__file__).resolve().parent
+# The assume_role package directory (this file is in its shell/ package).
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 class NotFound(LookupError):
@@ -44,23 +44,42 @@ def candidates(shell: str) -> list[Path]:
     """Directories that may hold the files for ``shell``, best first."""
     _check(shell)
     found = [_PACKAGE.parent.parent / shell]  # checkout: plugin/assume_role/../../<shell>
-    for prefix in _data_prefixes():
+    for prefix in data_prefixes(_PACKAGE):
         found.append(prefix / "share" / paths.APP / shell)  # wheel data files
-    found.append(_PACKAGE / "shells" / shell)  # inside the installed package
     return found
 
 
-def _data_prefixes() -> list[Path]:
-    # Where pip put the wheel's data files: this environment's prefix, or the
-    # user base for `pip install --user`. sysconfig is imported only here:
-    # `init` runs when the stable link is missing, not at every shell start.
+def data_prefixes(package: Path) -> list[Path]:
+    """Where the install holding ``package`` put the wheel's data files.
+
+    Each install scheme puts packages at a fixed path below its data prefix
+    (``lib/python3.X/site-packages`` in a venv or under ``~/.local``,
+    ``lib/python3/dist-packages`` in Debian's ``/usr/local``): the prefix is
+    what is left of the package's directory without that path. Then the
+    package's own directory (``pip install --target`` puts ``share/`` beside
+    the packages), and this environment's prefix.
+    """
+    # sysconfig is imported only here: `init` runs when the stable link is
+    # missing, not at every shell start.
     import sysconfig
 
-    prefixes = [Path(sys.prefix)]
-    user = sysconfig.get_config_var("userbase")
-    if user and _PACKAGE.is_relative_to(Path(user).resolve()):
-        prefixes.insert(0, Path(user))
-    return prefixes
+    site = package.parent
+    found = []
+    for scheme in sysconfig.get_scheme_names():
+        try:
+            scheme_paths = sysconfig.get_paths(scheme)
+        except KeyError:  # a scheme this platform cannot expand
+            continue
+        data = Path(scheme_paths["data"])
+        for key in ("purelib", "platlib"):
+            below = Path(scheme_paths[key])
+            if not below.is_relative_to(data):
+                continue
+            tail = below.relative_to(data).parts
+            if tail and site.parts[-len(tail) :] == tail:
+                found.append(Path(*site.parts[: -len(tail)]))
+    found += [site, Path(sys.prefix)]
+    return list(dict.fromkeys(found))
 
 
 def locate(shell: str) -> Path:

@@ -25,12 +25,12 @@ from typing import Callable
 from .control import Control
 
 HOST = "127.0.0.1"
-# The directory holding the assume_role package, for children that lack an install.
+# The directory holding the assume_role_lab package, for children that lack an install.
 _PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
 def _admin_key():
-    from .strict import AdminKey
+    from .state import AdminKey
 
     alphabet = string.ascii_uppercase + string.digits
     return AdminKey(
@@ -43,6 +43,7 @@ def build_app():
     """moto's server app wrapped in the strict layer."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
+    from .state import LayerState
     from .strict import StrictLayer
 
     moto_app = DomainDispatcherApplication(create_backend_app)
@@ -50,7 +51,7 @@ def build_app():
     # where concurrent first requests would all queue behind moto's app lock.
     for service in ("sts", "iam"):
         moto_app.app_instances[service] = create_backend_app(service)
-    return StrictLayer(moto_app, _admin_key())
+    return StrictLayer(moto_app, LayerState(admin=_admin_key()))
 
 
 def serve(port: int = 0, host: str = HOST, *, on_ready: Callable[[str], None] | None = None,
@@ -141,7 +142,7 @@ def start_emulator(port: int = 0, *, log_path: str | Path | None = None, timeout
     log_path = Path(log_path)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "assume_role.emulator", "--port", str(port), "--exit-with-parent"],
+            [sys.executable, "-m", "assume_role_lab.emulator", "--port", str(port), "--exit-with-parent"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -183,7 +184,7 @@ def _read_ready_line(process: subprocess.Popen, deadline: float) -> str:
 
 
 def run_cli(port: int, *, seed_json: str | None, exit_with_parent: bool, verbose: bool) -> None:
-    """What ``python -m assume_role.emulator`` does."""
+    """What ``python -m assume_role_lab.emulator`` does."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -21,11 +21,11 @@ from urllib.parse import parse_qsl, urlencode
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from . import aws_errors, federation, moto_state, saml_assertion, sigv4, trust
-from .aws_errors import AwsError
-from .faults import AssumedRoles, CallCounter, FaultBoard
-from .mfa import MfaCodes
-from .sessions import MFA_SESSION, ROLE_SESSION, SessionRegistry, TemporaryCredential, utcnow
+from . import error_responses, federation, moto_state, saml_assertion, signature_check, trust
+from .control_routes import ControlRoutes
+from .error_responses import AwsError
+from .sessions import MFA_SESSION, ROLE_SESSION, TemporaryCredential, utcnow
+from .state import LayerState
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -42,7 +42,7 @@ USER_DEFAULTING_IAM_ACTIONS = {"GetUser", "ListMFADevices", "ListAccessKeys", "L
                                "ListSSHPublicKeys", "ListServiceSpecificCredentials"}
 # AWS documents the pattern with Java's \w, which is ASCII only.
 _ROLE_SESSION_NAME = re.compile(r"[\w+=,.@-]*", re.ASCII)
-_STS_XMLNS = aws_errors.NAMESPACES["sts"]
+_STS_XMLNS = error_responses.NAMESPACES["sts"]
 
 
 @dataclass(frozen=True)
@@ -69,19 +69,7 @@ class AwsRequest:
     service: str
     action: str | None
     json_protocol: bool
-    claim: sigv4.SignedRequest | None
-
-
-@dataclass
-class AdminKey:
-    """A key for seeding worlds: bypasses the strict rules, may pick the account.
-
-    It exists only in the strict layer (moto has never heard of it), and it is
-    the only caller whose x-moto-account-id header reaches moto.
-    """
-
-    access_key_id: str
-    secret_access_key: str
+    claim: signature_check.SignedRequest | None
 
 
 def _read_body(environ: dict) -> bytes:
@@ -112,8 +100,8 @@ def _parse_request(environ: dict, body: bytes) -> AwsRequest:
     json_protocol = bool(target) or content_type.startswith(("application/x-amz-json", "application/json"))
     action = params.get("Action") or (target.rsplit(".", 1)[-1] if target else None)
     try:
-        claim = sigv4.parse(environ)
-    except sigv4.MalformedSignature:
+        claim = signature_check.parse(environ)
+    except signature_check.MalformedSignature:
         raise AwsError(400, "IncompleteSignature", "Authorization header is not a valid AWS Signature Version 4.")
     if claim is not None:
         service = claim.service
@@ -131,37 +119,37 @@ def _int_param(params: dict[str, str], name: str, field: str, default: int) -> i
     try:
         return int(raw)
     except ValueError:
-        raise aws_errors.validation_error(field, raw, "Member must be a whole number")
+        raise error_responses.validation_error(field, raw, "Member must be a whole number")
 
 
 def _check_range(value: int, field: str, bounds: tuple[int, int]) -> None:
     low, high = bounds
     if value < low:
-        raise aws_errors.validation_error(field, value, f"Member must have value greater than or equal to {low}")
+        raise error_responses.validation_error(field, value, f"Member must have value greater than or equal to {low}")
     if value > high:
-        raise aws_errors.validation_error(field, value, f"Member must have value less than or equal to {high}")
+        raise error_responses.validation_error(field, value, f"Member must have value less than or equal to {high}")
 
 
 def _check_token_code(code: str | None) -> None:
     if code is None:
         return
     if len(code) < 6:
-        raise aws_errors.validation_error("tokenCode", code, "Member must have length greater than or equal to 6")
+        raise error_responses.validation_error("tokenCode", code, "Member must have length greater than or equal to 6")
     if len(code) > 6:
-        raise aws_errors.validation_error("tokenCode", code, "Member must have length less than or equal to 6")
+        raise error_responses.validation_error("tokenCode", code, "Member must have length less than or equal to 6")
     if not code.isdigit():
-        raise aws_errors.validation_error("tokenCode", code, r"Member must satisfy regular expression pattern: [\d]*")
+        raise error_responses.validation_error("tokenCode", code, r"Member must satisfy regular expression pattern: [\d]*")
 
 
 def _check_role_session_name(name: str | None) -> None:
     if name is None:
-        raise aws_errors.validation_error("roleSessionName", "null", "Member must not be null")
+        raise error_responses.validation_error("roleSessionName", "null", "Member must not be null")
     if len(name) < 2:
-        raise aws_errors.validation_error("roleSessionName", name, "Member must have length greater than or equal to 2")
+        raise error_responses.validation_error("roleSessionName", name, "Member must have length greater than or equal to 2")
     if len(name) > 64:
-        raise aws_errors.validation_error("roleSessionName", name, "Member must have length less than or equal to 64")
+        raise error_responses.validation_error("roleSessionName", name, "Member must have length less than or equal to 64")
     if not _ROLE_SESSION_NAME.fullmatch(name):
-        raise aws_errors.validation_error(
+        raise error_responses.validation_error(
             "roleSessionName", name, r"Member must satisfy regular expression pattern: [\w+=,.@-]*"
         )
 
@@ -177,25 +165,25 @@ def _session_tags(params: dict[str, str]) -> dict[str, str]:
         key = params[f"Tags.member.{index}.Key"]
         value = params.get(f"Tags.member.{index}.Value", "")
         if not 1 <= len(key) <= 128:
-            raise aws_errors.validation_error(f"tags.{index}.member.key", key, "Member must have length between 1 and 128")
+            raise error_responses.validation_error(f"tags.{index}.member.key", key, "Member must have length between 1 and 128")
         if len(value) > 256:
-            raise aws_errors.validation_error(
+            raise error_responses.validation_error(
                 f"tags.{index}.member.value", value, "Member must have length less than or equal to 256"
             )
         tags[key] = value
         index += 1
     if len(tags) > _MAX_SESSION_TAGS:
-        raise aws_errors.validation_error("tags", len(tags), "Member must have length less than or equal to 50")
+        raise error_responses.validation_error("tags", len(tags), "Member must have length less than or equal to 50")
     return tags
 
 
 def _check_source_identity(value: str) -> None:
     if not 2 <= len(value) <= 64 or not _ROLE_SESSION_NAME.match(value):
-        raise aws_errors.validation_error(
+        raise error_responses.validation_error(
             "sourceIdentity", value, r"Member must satisfy regular expression pattern: [\w+=,.@-]*"
         )
     if value.lower().startswith("aws:"):
-        raise aws_errors.validation_error("sourceIdentity", value, "Member must not start with 'aws:'")
+        raise error_responses.validation_error("sourceIdentity", value, "Member must not start with 'aws:'")
 
 
 def _iso(moment: datetime) -> str:
@@ -205,18 +193,11 @@ def _iso(moment: datetime) -> str:
 class StrictLayer:
     """WSGI app: control API under /_strict/, strict AWS rules, then moto."""
 
-    def __init__(self, moto_app: WsgiApp, admin: AdminKey) -> None:
-        from .control_routes import ControlRoutes  # control routes need the layer itself
-
+    def __init__(self, moto_app: WsgiApp, state: LayerState) -> None:
         self.moto_app = moto_app
-        self.admin = admin
-        self.sessions = SessionRegistry()
-        self.mfa = MfaCodes()
-        self.faults = FaultBoard()
-        self.calls = CallCounter()
-        self.assumed = AssumedRoles()
-        self.control = ControlRoutes(self)
-        self.federation = federation.Federation(self.sessions, self.calls)
+        self.state = state
+        self.control = ControlRoutes(state)
+        self.federation = federation.Federation(state.sessions, state.calls)
 
     # -- WSGI entry point -------------------------------------------------
 
@@ -230,11 +211,11 @@ class StrictLayer:
             # moto's own dashboard and reset API stay reachable for demos.
             return self.moto_app(environ, start_response)
 
-        self.calls.begin()
+        self.state.calls.begin()
         try:
             return self._answer(environ, start_response)
         finally:
-            self.calls.end()
+            self.state.calls.end()
 
     def _answer(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         body = _read_body(environ)
@@ -249,10 +230,10 @@ class StrictLayer:
             status, headers, chunks = self._dispatch(request, identity)
         except AwsError as error:
             service = request.service if request else "unknown"
-            status, headers, body_bytes = aws_errors.render(error, service, bool(request and request.json_protocol))
+            status, headers, body_bytes = error_responses.render(error, service, bool(request and request.json_protocol))
             chunks = [body_bytes]
         if request is not None and request.action and not (identity and identity.kind == "admin"):
-            self.calls.record(request.action, status.startswith("2"))
+            self.state.calls.record(request.action, status.startswith("2"))
         start_response(status, headers)
         return chunks
 
@@ -264,19 +245,19 @@ class StrictLayer:
         if claim is None:
             if request.action in UNSIGNED_ACTIONS:
                 return None
-            raise AwsError(403, "MissingAuthenticationToken", aws_errors.MISSING_AUTH)
+            raise AwsError(403, "MissingAuthenticationToken", error_responses.MISSING_AUTH)
         key_id = claim.access_key_id
 
-        if key_id == self.admin.access_key_id:
-            self._verify_signature(request, self.admin.secret_access_key)
+        if key_id == self.state.admin.access_key_id:
+            self._verify_signature(request, self.state.admin.secret_access_key)
             return Identity(kind="admin", account_id=moto_state.DEFAULT_ACCOUNT_ID, arn="arn:aws:iam::admin")
 
-        temporary = self.sessions.get(key_id)
+        temporary = self.state.sessions.get(key_id)
         if temporary is not None:
             if claim.security_token != temporary.session_token or temporary.revoked:
-                raise AwsError(403, "InvalidClientTokenId", aws_errors.INVALID_TOKEN)
+                raise AwsError(403, "InvalidClientTokenId", error_responses.INVALID_TOKEN)
             if temporary.expired():
-                raise AwsError(403, "ExpiredToken", aws_errors.EXPIRED_TOKEN)
+                raise AwsError(403, "ExpiredToken", error_responses.EXPIRED_TOKEN)
             self._verify_signature(request, temporary.secret_access_key)
             return Identity(
                 kind=temporary.kind,
@@ -290,7 +271,7 @@ class StrictLayer:
         user_key = moto_state.find_user_key(key_id)
         # A session token sent along with a long-term key is as invalid as an unknown key.
         if user_key is None or not user_key.active or claim.security_token:
-            raise AwsError(403, "InvalidClientTokenId", aws_errors.INVALID_TOKEN)
+            raise AwsError(403, "InvalidClientTokenId", error_responses.INVALID_TOKEN)
         self._verify_signature(request, user_key.secret_access_key)
         return Identity(
             kind="user",
@@ -302,15 +283,15 @@ class StrictLayer:
 
     def _verify_signature(self, request: AwsRequest, secret: str) -> None:
         assert request.claim is not None
-        if not sigv4.verify(request.environ, request.body, request.claim, secret):
-            raise AwsError(403, "SignatureDoesNotMatch", aws_errors.SIGNATURE_MISMATCH)
+        if not signature_check.verify(request.environ, request.body, request.claim, secret):
+            raise AwsError(403, "SignatureDoesNotMatch", error_responses.SIGNATURE_MISMATCH)
 
     # -- injected faults --------------------------------------------------
 
     def _apply_fault(self, request: AwsRequest) -> None:
         if not request.action:
             return
-        fault = self.faults.take(request.action)
+        fault = self.state.faults.take(request.action)
         if fault is None:
             return
         if fault.delay:
@@ -331,7 +312,7 @@ class StrictLayer:
             if request.action == "GetSessionToken":
                 return self._get_session_token(request, identity)
             if identity.kind == MFA_SESSION and request.action not in MFA_SESSION_STS_ACTIONS:
-                raise aws_errors.access_denied(f"Cannot call {request.action} with session credentials")
+                raise error_responses.access_denied(f"Cannot call {request.action} with session credentials")
             if request.action == "AssumeRole":
                 return self._assume_role(request, identity)
         elif request.service == "iam":
@@ -352,7 +333,7 @@ class StrictLayer:
     def _check_iam_call(self, request: AwsRequest, identity: Identity) -> None:
         # GetSessionToken credentials reach IAM only if MFA was used to get them.
         if identity.kind == MFA_SESSION and identity.temporary and not identity.temporary.mfa:
-            raise AwsError(403, "InvalidClientTokenId", aws_errors.INVALID_TOKEN)
+            raise AwsError(403, "InvalidClientTokenId", error_responses.INVALID_TOKEN)
         if request.action in USER_DEFAULTING_IAM_ACTIONS and not request.params.get("UserName"):
             if identity.user_name is None:
                 raise AwsError(400, "ValidationError", "Must specify userName when calling with non-User credentials")
@@ -378,9 +359,9 @@ class StrictLayer:
             and moto_state.user_has_mfa_device(identity.account_id, identity.user_name, serial)
         )
         if not owned:
-            raise aws_errors.access_denied(aws_errors.MFA_UNKNOWN_DEVICE)
-        if not code or not self.mfa.redeem(serial, code):
-            raise aws_errors.access_denied(aws_errors.MFA_INVALID_CODE)
+            raise error_responses.access_denied(error_responses.MFA_UNKNOWN_DEVICE)
+        if not code or not self.state.mfa.redeem(serial, code):
+            raise error_responses.access_denied(error_responses.MFA_INVALID_CODE)
         return True
 
     def _get_session_token(self, request: AwsRequest, identity: Identity):
@@ -388,10 +369,10 @@ class StrictLayer:
         duration = _int_param(params, "DurationSeconds", "durationSeconds", 43200)
         _check_range(duration, "durationSeconds", GET_SESSION_TOKEN_RANGE)
         if identity.is_temporary:
-            raise aws_errors.access_denied("Cannot call GetSessionToken with session credentials")
+            raise error_responses.access_denied("Cannot call GetSessionToken with session credentials")
         assert identity.user_name and identity.user_access_key_id
         mfa = self._check_mfa(identity, params.get("SerialNumber"), params.get("TokenCode"))
-        credential = self.sessions.mint_mfa_session(
+        credential = self.state.sessions.mint_mfa_session(
             duration_seconds=duration,
             account_id=identity.account_id,
             user_arn=identity.arn,
@@ -399,7 +380,7 @@ class StrictLayer:
             user_access_key_id=identity.user_access_key_id,
             mfa=mfa,
         )
-        request_id = aws_errors.new_request_id()
+        request_id = error_responses.new_request_id()
         body = (
             f'<GetSessionTokenResponse xmlns="{_STS_XMLNS}"><GetSessionTokenResult><Credentials>'
             f"<AccessKeyId>{credential.access_key_id}</AccessKeyId>"
@@ -455,16 +436,16 @@ class StrictLayer:
             context=context,
         )
         if role is None or not trust.allows(role.trust_policy, caller):
-            raise aws_errors.not_authorized(identity.arn, "sts:AssumeRole", role_arn)
+            raise error_responses.not_authorized(identity.arn, "sts:AssumeRole", role_arn)
         # Each extra the request carries needs its own action in the trust policy.
         if source_identity is not None and not trust.allows(role.trust_policy, caller, "sts:SetSourceIdentity"):
-            raise aws_errors.not_authorized(identity.arn, "sts:SetSourceIdentity", role_arn)
+            raise error_responses.not_authorized(identity.arn, "sts:SetSourceIdentity", role_arn)
         if tags and not trust.allows(role.trust_policy, caller, "sts:TagSession"):
-            raise aws_errors.not_authorized(identity.arn, "sts:TagSession", role_arn)
+            raise error_responses.not_authorized(identity.arn, "sts:TagSession", role_arn)
         if duration > role.max_session_duration:
-            raise AwsError(400, "ValidationError", aws_errors.ROLE_MAX_DURATION)
+            raise AwsError(400, "ValidationError", error_responses.ROLE_MAX_DURATION)
         if identity.is_temporary and duration > ROLE_CHAINING_LIMIT:
-            raise AwsError(400, "ValidationError", aws_errors.CHAINING_LIMIT)
+            raise AwsError(400, "ValidationError", error_responses.CHAINING_LIMIT)
 
         status, headers, chunks = self._forward(request, identity)
         if status.startswith("2"):
@@ -472,7 +453,7 @@ class StrictLayer:
                 b"".join(chunks), role, bool(mfa_present), mfa_at,
                 chained=identity.is_temporary, duration_requested=bool(params.get("DurationSeconds")),
             )
-            self.assumed.record(role.arn, params.get("RoleSessionName", ""), source_identity, tags)
+            self.state.assumed.record(role.arn, params.get("RoleSessionName", ""), source_identity, tags)
         return status, headers, chunks
 
     def _assume_role_with_saml(self, request: AwsRequest):
@@ -481,9 +462,9 @@ class StrictLayer:
         encoded = params.get("SAMLAssertion")
         for field, value in (("roleArn", role_arn), ("principalArn", provider_arn), ("SAMLAssertion", encoded)):
             if not value:
-                raise aws_errors.validation_error(field, "null", "Member must not be null")
+                raise error_responses.validation_error(field, "null", "Member must not be null")
         if len(encoded) > SAML_ASSERTION_MAX:
-            raise aws_errors.validation_error(
+            raise error_responses.validation_error(
                 "SAMLAssertion", "...", f"Member must have length less than or equal to {SAML_ASSERTION_MAX}"
             )
         duration = _int_param(params, "DurationSeconds", "durationSeconds", 3600)
@@ -500,7 +481,7 @@ class StrictLayer:
         if assertion.expired():
             raise AwsError(400, "ExpiredTokenException", "The SAML assertion has expired")
         if (role_arn, provider_arn) not in assertion.roles:
-            raise aws_errors.not_authorized(provider_arn, "sts:AssumeRoleWithSAML", role_arn)
+            raise error_responses.not_authorized(provider_arn, "sts:AssumeRoleWithSAML", role_arn)
         role = moto_state.find_role(role_arn)
         caller = trust.Caller(
             arn=provider_arn,
@@ -509,9 +490,9 @@ class StrictLayer:
             federated=True,
         )
         if role is None or not trust.allows(role.trust_policy, caller, "sts:AssumeRoleWithSAML"):
-            raise aws_errors.not_authorized(provider_arn, "sts:AssumeRoleWithSAML", role_arn)
+            raise error_responses.not_authorized(provider_arn, "sts:AssumeRoleWithSAML", role_arn)
         if duration > role.max_session_duration:
-            raise AwsError(400, "ValidationError", aws_errors.ROLE_MAX_DURATION)
+            raise AwsError(400, "ValidationError", error_responses.ROLE_MAX_DURATION)
         status, headers, chunks = self._forward(request, None)
         if status.startswith("2"):
             credential = self._remember_role_credentials(b"".join(chunks), role, False, None)
@@ -545,7 +526,7 @@ class StrictLayer:
             chained=chained,
             duration_requested=duration_requested,
         )
-        self.sessions.add(credential)
+        self.state.sessions.add(credential)
         return credential
 
     # -- passing requests on to moto --------------------------------------

@@ -3,7 +3,8 @@
 The strict layer runs in the same process as moto, so the keys, roles and MFA
 devices that clients created through the API are simply read here. This is the
 one module that knows moto's internal attribute names: if a moto upgrade moves
-them, only this file changes.
+them, only this file changes. They are no public interface, so the lab pins
+the moto version they were read from (lab/pyproject.toml).
 """
 
 from __future__ import annotations

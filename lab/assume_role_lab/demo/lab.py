@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from assume_role.emulator import Emulator, World, seed_world, start_emulator
-from assume_role.emulator import totp
-from assume_role.emulator.sandbox import PACKAGE_PARENT, write_sandbox
+from assume_role_lab.emulator import Emulator, World, seed_world, start_emulator
+from assume_role_lab.emulator import totp
+from assume_role_lab.emulator.sandbox import import_roots, write_sandbox
 
 # Left out of the demo shells' environment: anything that could point the
 # tool or botocore at a real AWS setup, or make the shell load a user's
@@ -78,7 +78,7 @@ class Lab:
         """
         self.bin.mkdir(mode=0o700)
         python = shlex.quote(sys.executable)
-        path = shlex.quote(str(PACKAGE_PARENT))
+        path = shlex.quote(import_roots())
         self.helper.write_text(
             "#!/bin/sh\n"
             f"PYTHONPATH={path}${{PYTHONPATH:+:$PYTHONPATH}} exec {python} -m assume_role \"$@\"\n"
@@ -86,7 +86,7 @@ class Lab:
         self.code_command.write_text(
             "#!/bin/sh\n"
             "# Prints a fresh MFA code for the demo's virtual MFA device; each works once.\n"
-            f"PYTHONPATH={path}${{PYTHONPATH:+:$PYTHONPATH}} exec {python} -m assume_role.demo.code "
+            f"PYTHONPATH={path}${{PYTHONPATH:+:$PYTHONPATH}} exec {python} -m assume_role_lab.demo.code "
             f"{shlex.quote(self.emulator.endpoint)} {shlex.quote(self.world.mfa_serial)}\n"
         )
         for program in (self.helper, self.code_command):

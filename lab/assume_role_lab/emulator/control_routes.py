@@ -9,15 +9,13 @@ changes the very state those endpoints use.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
 from . import moto_state
 from .faults import Fault
 from .mfa import UnknownDevice
-
-if TYPE_CHECKING:
-    from .strict import StrictLayer
+from .state import LayerState
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
 
@@ -29,23 +27,23 @@ class ControlError(Exception):
 
 
 class ControlRoutes:
-    def __init__(self, layer: StrictLayer) -> None:
-        self.layer = layer
+    def __init__(self, state: LayerState) -> None:
+        self.state = state
         self.routes: dict[tuple[str, str], Callable[[dict, dict], Any]] = {
             ("GET", "health"): lambda q, b: {"ok": True},
             ("GET", "admin"): self.admin,
             ("POST", "mfa-code"): self.mfa_code,
             ("GET", "totp"): self.totp,
-            ("GET", "faults"): lambda q, b: {"faults": self.layer.faults.pending()},
+            ("GET", "faults"): lambda q, b: {"faults": self.state.faults.pending()},
             ("POST", "faults"): self.add_fault,
             ("DELETE", "faults"): self.clear_faults,
             ("POST", "reset"): self.reset,
             ("GET", "calls"): self.calls,
-            ("GET", "in-flight"): lambda q, b: {"in_flight": self.layer.calls.in_flight()},
+            ("GET", "in-flight"): lambda q, b: {"in_flight": self.state.calls.in_flight()},
             ("POST", "expire-sessions"): self.expire_sessions,
             ("POST", "revoke-sessions"): self.revoke_sessions,
-            ("GET", "sessions"): lambda q, b: {"sessions": self.layer.sessions.summaries()},
-            ("GET", "assumed-roles"): lambda q, b: {"assumed": self.layer.assumed.snapshot()},
+            ("GET", "sessions"): lambda q, b: {"sessions": self.state.sessions.summaries()},
+            ("GET", "assumed-roles"): lambda q, b: {"assumed": self.state.assumed.snapshot()},
             ("GET", "issued-secrets"): self.issued_secrets,
         }
 
@@ -94,20 +92,20 @@ class ControlRoutes:
         return str(value)
 
     def admin(self, query: dict, payload: dict) -> dict:
-        admin = self.layer.admin
+        admin = self.state.admin
         return {"access_key_id": admin.access_key_id, "secret_access_key": admin.secret_access_key}
 
     def mfa_code(self, query: dict, payload: dict) -> dict:
         serial = self._required(payload, "serial")
         try:
-            return {"code": self.layer.mfa.mint(serial)}
+            return {"code": self.state.mfa.mint(serial)}
         except UnknownDevice:
             raise ControlError(404, f"no MFA device {serial}")
 
     def totp(self, query: dict, payload: dict) -> dict:
         serial = self._required(query, "serial")
         try:
-            return {"code": self.layer.mfa.current_totp(serial)}
+            return {"code": self.state.mfa.current_totp(serial)}
         except UnknownDevice:
             raise ControlError(404, f"no virtual MFA device with a seed for {serial}")
 
@@ -126,36 +124,36 @@ class ControlRoutes:
             raise ControlError(400, f"bad fault: {error}")
         if not fault.code and not fault.delay:
             raise ControlError(400, "a fault needs a 'code', a 'delay', or both")
-        self.layer.faults.add(fault)
-        return {"faults": self.layer.faults.pending()}
+        self.state.faults.add(fault)
+        return {"faults": self.state.faults.pending()}
 
     def clear_faults(self, query: dict, payload: dict) -> dict:
-        self.layer.faults.clear()
+        self.state.faults.clear()
         return {"faults": []}
 
     def reset(self, query: dict, payload: dict) -> dict:
-        self.layer.faults.clear()
-        self.layer.calls.clear()
-        self.layer.assumed.clear()
-        self.layer.mfa.forget_minted()
+        self.state.faults.clear()
+        self.state.calls.clear()
+        self.state.assumed.clear()
+        self.state.mfa.forget_minted()
         return {"ok": True}
 
     def calls(self, query: dict, payload: dict) -> dict:
         outcome = query.get("outcome")
         if outcome not in (None, "ok", "error"):
             raise ControlError(400, "outcome must be 'ok' or 'error'")
-        return self.layer.calls.snapshot(outcome)
+        return self.state.calls.snapshot(outcome)
 
     def expire_sessions(self, query: dict, payload: dict) -> dict:
-        count = self.layer.sessions.expire(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
+        count = self.state.sessions.expire(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
         return {"expired": count}
 
     def revoke_sessions(self, query: dict, payload: dict) -> dict:
-        count = self.layer.sessions.revoke(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
+        count = self.state.sessions.revoke(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
         return {"revoked": count}
 
     def issued_secrets(self, query: dict, payload: dict) -> dict:
         # Only for leak checks in tests: the emulator's keys are worthless anywhere else.
         long_term = [value for key in moto_state.user_keys() for value in (key.access_key_id, key.secret_access_key)]
-        admin = [self.layer.admin.access_key_id, self.layer.admin.secret_access_key]
-        return {"secrets": self.layer.sessions.secrets() + long_term + admin}
+        admin = [self.state.admin.access_key_id, self.state.admin.secret_access_key]
+        return {"secrets": self.state.sessions.secrets() + long_term + admin}

@@ -1,4 +1,4 @@
-"""``python -m assume_role.emulator``: run the strict AWS emulator on 127.0.0.1.
+"""``python -m assume_role_lab.emulator``: run the strict AWS emulator on 127.0.0.1.
 
 Prints the endpoint URL as the first line on stdout once it accepts requests;
 with --seed-json it first seeds the demo world and writes it there as JSON.
@@ -12,7 +12,7 @@ from .server import run_cli
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m assume_role.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m assume_role_lab.emulator", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
     parser.add_argument("--seed-json", metavar="PATH", help="seed the demo world and write it to PATH")
     parser.add_argument("--exit-with-parent", action="store_true", help="exit when stdin reaches end of file")

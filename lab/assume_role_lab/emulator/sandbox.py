@@ -6,13 +6,26 @@ none of them can read or write the user's own AWS configuration.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
 
 from .world import World
 
-PACKAGE_PARENT = Path(__file__).resolve().parents[2]
+
+def import_roots() -> str:
+    """The directories this process found assume_role and assume_role_lab in, for PYTHONPATH.
+
+    Tests import the checkout's packages whether or not they are installed, and
+    the assume-role they start in a sandbox must be that same code. assume_role
+    is located, not imported: the emulator does not depend on the tool it tests.
+    """
+    roots = [Path(__file__).resolve().parents[2]]
+    tool = importlib.util.find_spec("assume_role")
+    if tool is not None and tool.origin:
+        roots.insert(0, Path(tool.origin).resolve().parents[1])
+    return os.pathsep.join(dict.fromkeys(map(str, roots)))
 
 
 def write_sandbox(root: Path, world: World, *, endpoint: str | None = None) -> dict[str, str]:
@@ -39,11 +52,10 @@ def write_sandbox(root: Path, world: World, *, endpoint: str | None = None) -> d
     for directory in xdg.values():
         directory.mkdir(parents=True, mode=0o700)
 
-    python_path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
     return {
         "HOME": str(home),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": python_path,
+        "PYTHONPATH": os.pathsep.join(filter(None, [import_roots(), os.environ.get("PYTHONPATH")])),
         "LANG": "C.UTF-8",
         "AWS_CONFIG_FILE": str(config_file),
         "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file),
