@@ -9,18 +9,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import NamedTuple
+from collections import namedtuple
 
 from assume_role import accounts, settings, validate
 from assume_role.shell import emitters
 from assume_role import signin
 from assume_role.signin import SignIn
 from assume_role import variables
-from assume_role.accounts import Account
-from assume_role.credentials import Credentials
 from assume_role.errors import UsageError
 from assume_role.request import Request, partition
-from assume_role.state.store import ROLE_REUSE_MARGIN, Store
+from assume_role.state.store import ROLE_REUSE_MARGIN
 
 Log = Callable[[str], None]
 
@@ -36,14 +34,8 @@ def logger(verbose: bool) -> Log:
     return log
 
 
-class Assumed(NamedTuple):
-    """A resolved request and the role credentials obtained for it."""
-
-    account: Account
-    role: str
-    region: str
-    credentials: Credentials
-    store: Store
+# A resolved request and the role credentials obtained for it (and the store that kept them).
+Assumed = namedtuple("Assumed", ["account", "role", "region", "credentials", "store"])
 
 
 def main(args) -> int:
