@@ -53,6 +53,19 @@ else
     _assume_role_clock=''
 fi
 
+# The renewal window, in seconds before the role session ends: the segment
+# shows the role as expiring inside it, and auto-refresh renews the role there.
+_assume_role_window_default=600
+
+# Sets _assume_role_before to the window: ASSUME_ROLE_REFRESH_BEFORE when it
+# is a plain number of seconds, else the default.
+_assume_role_window() {
+    _assume_role_before=${ASSUME_ROLE_REFRESH_BEFORE-}
+    # Globs, not =~: a regex is compiled at every use, and this runs per prompt.
+    [[ -n $_assume_role_before && $_assume_role_before != *[!0-9]* && ${#_assume_role_before} -le 6 ]] ||
+        _assume_role_before=$_assume_role_window_default
+}
+
 # Sets _assume_role_label (account:role), _assume_role_left (42m, 1h05m,
 # expired or empty) and _assume_role_state (valid, expiring, expired or
 # unknown). Returns 1 when no role is assumed in this shell, or when its
@@ -80,7 +93,8 @@ _assume_role_segment() {
         _assume_role_state=expired _assume_role_left=expired
         return 0
     fi
-    ((left < 600)) && _assume_role_state=expiring || _assume_role_state=valid
+    _assume_role_window
+    ((left < 10#$_assume_role_before)) && _assume_role_state=expiring || _assume_role_state=valid
     minutes=$((left / 60))
     if ((minutes >= 60)); then
         printf -v _assume_role_left '%dh%02dm' $((minutes / 60)) $((minutes % 60))
@@ -346,11 +360,11 @@ complete -F _assume_role_complete assume-role
 _assume_role_install_hook
 
 # ---------------------------------------------------------------------------
-# Auto-refresh. Before a command runs, a role with less than
-# ASSUME_ROLE_REFRESH_BEFORE seconds left (default 600) is assumed again from
-# the MFA session, without a question, once per role session; the helper says
-# so in one line, or, when the MFA session has ended too, says once what to
-# run. While time remains this is shell arithmetic only: no process starts.
+# Auto-refresh. Before a command runs, a role inside the renewal window (see
+# _assume_role_window) is assumed again from the MFA session, without a
+# question, once per role session; the helper says so in one line, or, when
+# the MFA session has ended too, says once what to run. While time remains
+# this is shell arithmetic only: no process starts.
 # ASSUME_ROLE_AUTO_REFRESH=0 turns it off.
 #
 # "Before a command" is bash-preexec's preexec when that library is loaded,
@@ -363,17 +377,17 @@ _assume_role_refresh() {
     # Only while the credentials are the ones assume-role exported: keys
     # another tool put in place since are not replaced behind its back.
     [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 0
-    local expires=${ASSUME_ROLE_EXPIRES_AT-} before=${ASSUME_ROLE_REFRESH_BEFORE-600} now
+    local expires=${ASSUME_ROLE_EXPIRES_AT-} now
     # Globs, not =~: a regex is compiled at every use, and this runs per command.
     [[ -n $expires && $expires != *[!0-9]* && ${#expires} -le 12 ]] || return 0
     [[ $expires != "${_assume_role_refresh_tried-}" ]] || return 0
-    [[ -n $before && $before != *[!0-9]* && ${#before} -le 6 ]] || before=600
     if [[ $_assume_role_clock == epochseconds ]]; then
         now=$EPOCHSECONDS
     else
         printf -v now '%(%s)T' -1
     fi
-    ((10#$expires - now < 10#$before)) || return 0
+    _assume_role_window
+    ((10#$expires - now < 10#$_assume_role_before)) || return 0
     # Once per role session whatever the outcome: a failure is said once,
     # not before every command.
     _assume_role_refresh_tried=$expires

@@ -61,6 +61,20 @@ assume-role() {
   eval "$_assume_role_code"
 }
 
+# The renewal window, in seconds before the role session ends: the segment
+# shows the role as expiring inside it, and auto-refresh renews the role there.
+typeset -g _assume_role_window_default=600
+
+# Sets _assume_role_before to the window: ASSUME_ROLE_REFRESH_BEFORE when it
+# is a plain number of seconds, else the default.
+_assume_role_window() {
+  emulate -L zsh
+  typeset -g _assume_role_before=${ASSUME_ROLE_REFRESH_BEFORE-}
+  [[ $_assume_role_before == <-> && ${#_assume_role_before} -le 6 ]] || _assume_role_before=$_assume_role_window_default
+  # 10# keeps a leading zero from meaning octal (with octal_zeroes set).
+  _assume_role_before=$(( 10#$_assume_role_before ))
+}
+
 # Sets _assume_role_label (account:role, escaped for prompt expansion),
 # _assume_role_left (42m, 1h05m, expired or empty) and _assume_role_state
 # (valid, expiring, expired or unknown). Returns 1 when no role is assumed,
@@ -92,7 +106,8 @@ _assume_role_segment() {
     _assume_role_state=expired _assume_role_left=expired
     return 0
   fi
-  if (( left < 600 )); then
+  _assume_role_window
+  if (( left < _assume_role_before )); then
     _assume_role_state=expiring
   else
     _assume_role_state=valid
@@ -222,12 +237,12 @@ _assume_role_precmd() {
 add-zsh-hook precmd _assume_role_precmd
 
 # ---------------------------------------------------------------------------
-# Auto-refresh. Before a command runs (preexec), a role with less than
-# ASSUME_ROLE_REFRESH_BEFORE seconds left (default 600) is assumed again from
-# the MFA session, without a question, once per role session; the helper says
-# so in one line, or, when the MFA session has ended too, says once what to
-# run. While time remains this is arithmetic on EPOCHSECONDS only: no process
-# starts. ASSUME_ROLE_AUTO_REFRESH=0 turns it off.
+# Auto-refresh. Before a command runs (preexec), a role inside the renewal
+# window (see _assume_role_window) is assumed again from the MFA session,
+# without a question, once per role session; the helper says so in one line,
+# or, when the MFA session has ended too, says once what to run. While time
+# remains this is arithmetic on EPOCHSECONDS only: no process starts.
+# ASSUME_ROLE_AUTO_REFRESH=0 turns it off.
 
 _assume_role_refresh() {
   emulate -L zsh
@@ -235,10 +250,10 @@ _assume_role_refresh() {
   # Only while the credentials are the ones assume-role exported: keys
   # another tool put in place since are not replaced behind its back.
   [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 0
-  local expires=${ASSUME_ROLE_EXPIRES_AT-} before=${ASSUME_ROLE_REFRESH_BEFORE-600}
+  local expires=${ASSUME_ROLE_EXPIRES_AT-}
   [[ $expires == <-> && ${#expires} -le 12 && $expires != ${_assume_role_refresh_tried-} ]] || return 0
-  [[ $before == <-> && ${#before} -le 6 ]] || before=600
-  (( 10#$expires - EPOCHSECONDS < 10#$before )) || return 0
+  _assume_role_window
+  (( 10#$expires - EPOCHSECONDS < _assume_role_before )) || return 0
   # Once per role session whatever the outcome: a failure is said once, not
   # before every command.
   typeset -g _assume_role_refresh_tried=$expires

@@ -86,6 +86,22 @@ def test_segment_states(shell, tmp_path, offset, text, colour):
     assert re.search(rf"\x1b\[(?:[0-9;]*;)?{colour}m[^\x1b]*{re.escape(text)}", shown), repr(shown)
 
 
+@pytest.mark.parametrize(
+    "offset, window, colour",
+    [
+        (1830, "3600", "33"),  # inside a wider renewal window: expiring
+        (330, "200", "32"),  # outside a narrower one: valid
+        (330, "$(touch pwned)", "33"),  # not a number of seconds: the default window
+    ],
+    ids=["wider", "narrower", "nonsense"],
+)
+def test_expiring_means_inside_the_renewal_window(shell, tmp_path, offset, window, colour):
+    shown = render(shell, tmp_path, f"cd '{tmp_path}'\n", **ROLE, ASSUME_ROLE_EXPIRES_AT=str(_now() + offset),
+                   ASSUME_ROLE_REFRESH_BEFORE=window)
+    assert re.search(rf"\x1b\[(?:[0-9;]*;)?{colour}m[^\x1b]*production:read", shown), repr(shown)
+    assert not (tmp_path / "pwned").exists()
+
+
 def test_no_role_no_segment(shell, tmp_path):
     assert strip_ansi(render(shell, tmp_path)).strip() == ""
 
