@@ -66,6 +66,46 @@ def test_auto_refresh(shell, aws_env, mfa_code, emulator, tmp_path):
         assert "assume-role" not in term.run("echo quiet")
 
 
+# A DEBUG trap of the user's (a command timer) that counts commands and
+# records the exit status and $_ each one saw.
+COUNTER = "trap 'seen=\"$? $_\" commands=$((commands + 1))' DEBUG\n"
+# A prompt framework loaded after the plugin that, like starship without
+# bash-preexec, runs the earlier PROMPT_COMMAND from its own hook function and
+# has a DEBUG trap of its own.
+FRAMEWORK = (
+    "_fw_precmd() { eval \"$FW_PROMPT_COMMAND\"; }\n"
+    "FW_PROMPT_COMMAND=$PROMPT_COMMAND PROMPT_COMMAND=_fw_precmd\n"
+) + COUNTER
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        pytest.param(lambda helper: COUNTER + rc("bash", helper), id="trap-before-the-plugin"),
+        pytest.param(lambda helper: rc("bash", helper, COUNTER), id="trap-after-the-plugin"),
+        pytest.param(lambda helper: rc("bash", helper, FRAMEWORK), id="framework-after-the-plugin"),
+    ],
+)
+def test_bash_keeps_the_users_debug_trap(setup, aws_env, mfa_code, tmp_path):
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper)}
+    with Terminal("bash", env, setup(helper), tmp_path) as term:
+        term.run("true")
+        counted = [int(term.run("echo $commands").strip()) for _ in range(3)]
+        # Still fires before every command, as many times per command line.
+        assert counted[0] > 0 and counted[2] - counted[1] == counted[1] - counted[0] > 0
+        # It sees the exit status and $_ of the command before, as it did alone,
+        # and so does the next command.
+        assert term.run('false last; echo "[$seen] [$_]"').strip() == "[1 last] [last]"
+
+        term.run(f"assume-role production read {mfa_code()}")
+        term.run("ASSUME_ROLE_REFRESH_BEFORE=100000")
+        # Renewed before this line's first command, once: the window is put back after.
+        renewed = term.run("echo key=$AWS_ACCESS_KEY_ID; unset ASSUME_ROLE_REFRESH_BEFORE")
+        assert renewed.count("assume-role: renewed production:read") == 1, renewed
+        assert int(term.run("echo $commands").strip()) > counted[2]
+
+
 def test_exec_leaves_the_shell_alone(shell, aws_env, mfa_code, tmp_path):
     helper = write_helper(tmp_path / "bin")
     env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper)}

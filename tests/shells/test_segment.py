@@ -170,8 +170,13 @@ def _bash(tmp_path, script: str, **variables: str) -> str:
     return result.stdout
 
 
+# The hook as PROMPT_COMMAND runs it: the exit status to hand on, and the DEBUG
+# trap while auto-refresh waits to be installed (only in an interactive shell).
+HOOK = '_assume_role_prompt_command "$?" "${_assume_role_refresh_pending:+$(trap -p DEBUG)}"'
+
+
 def test_bash_prompt_command_unset_becomes_the_hook(tmp_path):
-    assert _bash(tmp_path, 'printf "%s" "$PROMPT_COMMAND"') == "_assume_role_prompt_command"
+    assert _bash(tmp_path, 'printf "%s" "$PROMPT_COMMAND"') == HOOK
 
 
 def test_bash_prompt_command_string_keeps_its_commands(tmp_path):
@@ -181,7 +186,7 @@ def test_bash_prompt_command_string_keeps_its_commands(tmp_path):
         PROMPT_COMMAND="echo first &>/dev/null & wait; echo second",
     )
     # A new line, not ';': "cmd &; hook" would be a syntax error.
-    assert out.endswith("""PROMPT_COMMAND=$'echo first &>/dev/null & wait; echo second\\n_assume_role_prompt_command'\n""")
+    assert out.endswith(f"""PROMPT_COMMAND=$'echo first &>/dev/null & wait; echo second\\n{HOOK}'\n""")
     assert out.startswith("second\n")
 
 
@@ -193,7 +198,8 @@ def test_bash_prompt_command_array_gets_an_element(tmp_path):
     )
     result = run_strict("bash", script, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.stderr == ""
-    assert result.stdout == 'declare -a PROMPT_COMMAND=([0]="first" [1]="second" [2]="_assume_role_prompt_command")\n'
+    hook = HOOK.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    assert result.stdout == f'declare -a PROMPT_COMMAND=([0]="first" [1]="second" [2]="{hook}")\n'
 
 
 def test_bash_preexec_owns_the_prompt(tmp_path):
@@ -208,6 +214,9 @@ def test_bash_preexec_owns_the_prompt(tmp_path):
 
 def test_bash_hook_keeps_exit_status(tmp_path):
     out = _bash(tmp_path, "set +e; (exit 7); _assume_role_prompt_command; echo $?", **ROLE)
+    assert out == "7\n"
+    # As PROMPT_COMMAND runs it, while auto-refresh waits to be installed.
+    out = _bash(tmp_path, 'set +e; _assume_role_refresh_pending=1; (exit 7); eval "$PROMPT_COMMAND"; echo $?', **ROLE)
     assert out == "7\n"
 
 
