@@ -19,27 +19,36 @@
 #   prompt_assume_role           powerlevel10k segment `assume_role`, states
 #                                VALID, EXPIRING, EXPIRED and UNKNOWN
 
-# The plugin's own directory, wherever it was sourced from (%x is the file
-# being read, which also holds under plugin managers that source it by path).
-typeset -g _assume_role_dir=${${(%):-%x}:A:h}
+# Whatever options the user's shell has (ksh_arrays, sh_word_split, no_unset,
+# err_exit, or `emulate sh`), this file's code runs with zsh's own: each
+# function starts with `emulate -L zsh`, and so does the anonymous function
+# that does the loading, which also restores the user's options afterwards.
+() {
+  emulate -L zsh
+  # The plugin's own directory, wherever it was sourced from (%x is the file
+  # being read, which also holds under plugin managers that source it by
+  # path).
+  typeset -g _assume_role_dir=${${(%):-%x}:A:h}
 
-# The completion function lives next to this file. On fpath it is found by a
-# compinit that runs later; when compinit has already run, compdef registers
-# it now.
-if (( ! ${fpath[(Ie)$_assume_role_dir]} )); then
-  fpath=($_assume_role_dir $fpath)
-fi
-if (( ${+functions[compdef]} )); then
-  autoload -Uz _assume-role
-  compdef _assume-role assume-role
-fi
+  # The completion function lives next to this file. On fpath it is found by
+  # a compinit that runs later; when compinit has already run, compdef
+  # registers it now.
+  if (( ! ${fpath[(Ie)$_assume_role_dir]} )); then
+    fpath=($_assume_role_dir $fpath)
+  fi
+  if (( ${+functions[compdef]} )); then
+    autoload -Uz _assume-role
+    compdef _assume-role assume-role
+  fi
 
-# EPOCHSECONDS lets the prompt read the clock without running date.
-zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || true
-autoload -Uz add-zsh-hook
+  # EPOCHSECONDS lets the prompt read the clock without running date.
+  zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || true
+  autoload -Uz add-zsh-hook
+}
 
 # Runs the helper itself, never this function: `command` skips functions.
 _assume_role_helper() {
+  emulate -L zsh
   if [[ -n ${ASSUME_ROLE_COMMAND-} ]]; then
     command "$ASSUME_ROLE_COMMAND" "$@"
   else
@@ -125,6 +134,7 @@ _assume_role_segment() {
 # Sets REPLY to the segment styled with the ZSH_THEME_ASSUME_ROLE_* variables,
 # ready for prompt expansion; empty when no role is assumed.
 _assume_role_render() {
+  emulate -L zsh
   REPLY=''
   _assume_role_segment || return 0
   local style
@@ -140,6 +150,7 @@ _assume_role_render() {
 # oh-my-zsh sets): '$(assume_role_prompt_info)'. The output of a command
 # substitution is not expanded again, so only % needed escaping.
 assume_role_prompt_info() {
+  emulate -L zsh
   local REPLY
   _assume_role_render
   print -rn -- "$REPLY"
@@ -150,6 +161,7 @@ assume_role_prompt_info() {
 # Style each state with POWERLEVEL9K_ASSUME_ROLE_<STATE>_FOREGROUND and the
 # like, where STATE is VALID, EXPIRING, EXPIRED or UNKNOWN.
 prompt_assume_role() {
+  emulate -L zsh
   _assume_role_segment || return 0
   local fg
   case $_assume_role_state in
@@ -171,6 +183,7 @@ prompt_assume_role() {
 # Control characters and % in the label are neutralised as in the segment;
 # the time left follows with the first real prompt.
 instant_prompt_assume_role() {
+  emulate -L zsh
   local name='${AWS_ACCOUNT_NAME:-$AWS_ACCOUNT_ID}'
   p10k segment -s UNKNOWN -f green -r -i AWS_ICON -e \
     -c "\${AWS_ACCOUNT_ROLE:+\${\${(M)AWS_ACCESS_KEY_ID:#\${(b)ASSUME_ROLE_ACCESS_KEY_ID}}:+$name}}" \
@@ -193,6 +206,7 @@ instant_prompt_assume_role() {
 typeset -g _assume_role_rprompt=${_assume_role_rprompt-} _assume_role_rprompt_mark=${_assume_role_rprompt_mark-}
 
 _assume_role_auto_prompt() {
+  emulate -L zsh
   [[ -z ${ASSUME_ROLE_DISABLE_PROMPT-} ]] || return 1
   (( ! ${+functions[p10k]} )) || return 1
   # starship's zsh prompt runs `starship prompt` from PROMPT. An inherited
@@ -234,7 +248,10 @@ _assume_role_precmd() {
 }
 
 # add-zsh-hook appends to precmd_functions, once: other hooks are kept.
-add-zsh-hook precmd _assume_role_precmd
+() {
+  emulate -L zsh
+  add-zsh-hook precmd _assume_role_precmd
+}
 
 # ---------------------------------------------------------------------------
 # Auto-refresh. Before a command runs (preexec), a role inside the renewal
@@ -262,4 +279,7 @@ _assume_role_refresh() {
   eval "$_assume_role_code"
 }
 
-add-zsh-hook preexec _assume_role_refresh
+() {
+  emulate -L zsh
+  add-zsh-hook preexec _assume_role_refresh
+}
