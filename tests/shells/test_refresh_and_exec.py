@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -64,6 +65,40 @@ def test_auto_refresh(shell, aws_env, mfa_code, emulator, tmp_path):
         assert f"key={key}" in told
         assert term.run(FINGERPRINT) == before
         assert "assume-role" not in term.run("echo quiet")
+
+
+# An alias that retitles the window, rings the bell and clears the screen.
+ESCAPES = "\x1b]0;PWNED\x07\x1b[2J"
+
+
+def test_auto_refresh_shows_no_escape_sequence_from_the_alias(shell, aws_env, world, mfa_code, emulator, tmp_path):
+    accounts = Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    accounts.write_text(json.dumps({**world.accounts, f"prod{ESCAPES}": world.production_account_id}))
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper)}
+    typed = r"prod\033]0;PWNED\007\033[2J"
+    with Terminal(shell, env, rc(shell, helper), tmp_path) as term:
+        title = term.title()
+        raw = tmp_path / "terminal.raw"
+        term.record(raw)
+        term.run(f"assume-role production read {mfa_code()}")
+        # The hostile alias names the account from here on, as after assuming it.
+        value = f"(printf '{typed}')" if shell == "fish" else f"\"$(printf '{typed}')\""
+        term.run(f"set -gx AWS_ACCOUNT_NAME {value}" if shell == "fish" else f"export AWS_ACCOUNT_NAME={value}")
+        term.run(setting(shell, "ASSUME_ROLE_REFRESH_BEFORE", "100000"))
+        renewed = term.run("echo renewal")
+        assert "assume-role: renewed prod?]0;PWNED??[2J:read (" in renewed, renewed
+
+        # The MFA session has ended: the line saying what to run quotes the alias too.
+        emulator.control.expire_sessions(kind="session")
+        told = term.run("echo told")
+        assert "assume-role: prod?]0;PWNED??[2J:read expires soon and the MFA session has ended" in told, told
+
+        written = raw.read_bytes()
+        assert b"PWNED" in written
+        for sequence in (b"\x1b]0;PWNED", b"PWNED\x07", b"\x1b[2J"):
+            assert sequence not in written
+        assert term.title() == title
 
 
 # A DEBUG trap of the user's (a command timer) that counts commands and
@@ -209,3 +244,4 @@ def test_a_failed_refresh_is_tried_once_and_changes_nothing(shell, refresh_env):
     assert result.stdout == "key=OLD\n"
     assert result.stderr == "assume-role: cannot renew\n"
     assert calls(env) == [f"__refresh --shell {shell}"]
+

@@ -32,6 +32,7 @@ import urllib.request
 from urllib.parse import quote, urlencode
 
 from assume_role.errors import DeniedError, NetworkError, UsageError
+from assume_role.safe_text import printable
 
 ENDPOINT_VARIABLE = "ASSUME_ROLE_FEDERATION_ENDPOINT"
 ISSUER = "assume-role"
@@ -102,7 +103,8 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(url + "\n")
         sys.stdout.flush()
         return 0
-    print(f"assume-role: opened the console as {assumed.role} in {assumed.account.alias}", file=sys.stderr)
+    print(f"assume-role: opened the console as {printable(assumed.role)} in {printable(assumed.account.alias)}",
+          file=sys.stderr)
     return 0
 
 

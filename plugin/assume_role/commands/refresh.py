@@ -18,6 +18,7 @@ import sys
 
 from assume_role import accounts, emitters, variables
 from assume_role.errors import MfaError, UsageError
+from assume_role.safe_text import printable
 
 
 def main(argv: list[str]) -> int:
@@ -49,8 +50,12 @@ def main(argv: list[str]) -> int:
         exports=assume.export_values(assumed), unsets=variables.UNSET_ON_ASSUME
     )
     minutes = int(assumed.credentials.seconds_left() // 60)
-    print(f"assume-role: renewed {assumed.account.alias}:{assumed.role} ({minutes} min left)", file=sys.stderr)
+    print(
+        f"assume-role: renewed {printable(assumed.account.alias)}:{printable(assumed.role)} ({minutes} min left)",
+        file=sys.stderr,
+    )
     # Last, in one write: a failure before this leaves the shell as it was.
     sys.stdout.write(script)
     sys.stdout.flush()
     return 0
+
