@@ -245,3 +245,26 @@ def test_a_failed_refresh_is_tried_once_and_changes_nothing(shell, refresh_env):
     assert result.stderr == "assume-role: cannot renew\n"
     assert calls(env) == [f"__refresh --shell {shell}"]
 
+
+APPLY = {
+    "bash": 'eval "$ASSUMED"\nexport ASSUME_ROLE_EXPIRES_AT=$(( $(date +%s) + LEFT ))\n',
+    "zsh": 'eval "$ASSUMED"\nexport ASSUME_ROLE_EXPIRES_AT=$(( $(date +%s) + LEFT ))\n',
+    "fish": 'printf "%s" "$ASSUMED" | source\nset -gx ASSUME_ROLE_EXPIRES_AT (math (date +%s) + $LEFT)\n',
+}
+
+
+@pytest.mark.parametrize("left, said", [(-120, "read expired at "), (300, "read expires soon ")])
+def test_the_notice_says_whether_the_role_has_expired(shell, left, said, aws_env, mfa_code, emulator, tmp_path):
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper), "LEFT": str(left)}
+    assumed = subprocess.run([helper, "--shell", shell, "production", "read", mfa_code()], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert assumed.returncode == 0, assumed.stderr
+    emulator.control.expire_sessions(kind="session")
+    script = load_lines(shell) + APPLY[shell] + HOOK[shell] + 'echo "key=$AWS_ACCESS_KEY_ID"\n'
+    result = run_strict(shell, script, env={**env, "ASSUMED": assumed.stdout})
+    assert result.returncode == 0, result.stderr
+    # One line, saying what to run; the shell keeps what it had.
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("assume-role: production:read "), result.stderr
+    assert said in result.stderr and "the MFA session has ended: run `assume-role production read`" in result.stderr
+    assert result.stdout.startswith("key=ASIA")

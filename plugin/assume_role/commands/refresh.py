@@ -15,6 +15,7 @@ import argparse
 import os
 import shlex
 import sys
+import time
 
 from assume_role import accounts, emitters, variables
 from assume_role.errors import MfaError, UsageError
@@ -37,7 +38,10 @@ def main(argv: list[str]) -> int:
 
     def no_code(given, bastion, log):
         def refuse(serial: str, seconds: int) -> str:
-            raise MfaError(f"{account}:{role} expires soon and the MFA session has ended: run `{command}` to renew it")
+            raise MfaError(
+                f"{account}:{role} {_ending(env.get('ASSUME_ROLE_EXPIRES_AT'))} and the MFA session has ended: "
+                f"run `{command}` to renew it"
+            )
 
         return refuse
 
@@ -59,3 +63,14 @@ def main(argv: list[str]) -> int:
     sys.stdout.flush()
     return 0
 
+
+def _ending(expires_at: str | None) -> str:
+    """How the role session stands: it expires soon, or it expired, and when."""
+    from assume_role.commands.status import _epoch
+
+    expires = _epoch(expires_at)
+    if expires is None or expires > time.time():
+        return "expires soon"
+    when = time.localtime(expires)
+    day = "" if time.strftime("%Y-%m-%d", when) == time.strftime("%Y-%m-%d") else time.strftime(" on %Y-%m-%d", when)
+    return f"expired{day} at {time.strftime('%H:%M %Z', when)}"
