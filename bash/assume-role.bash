@@ -1,11 +1,9 @@
 # shellcheck shell=bash
 #
 # assume-role for bash: the `assume-role` function, tab completion and a
-# prompt segment. Load it from ~/.bashrc with
-#
-#   eval "$(assume-role init bash)"
-#
-# or source this file directly. Every private name starts with _assume_role_.
+# prompt segment. Load it from ~/.bashrc with the line that
+# `assume-role init --help` shows (and the README's install table), which
+# stays silent when assume-role is not on PATH, or source this file directly. Every private name starts with _assume_role_.
 # It must load cleanly under `set -eu`, so every optional variable is read as
 # ${name-}.
 #

@@ -1,7 +1,9 @@
 # assume-role for zsh: the `assume-role` function, tab completion and a
-# prompt segment. Load it with `eval "$(assume-role init zsh)"` in ~/.zshrc, or
-# as a plugin from this directory: oh-my-zsh (custom plugin `assume-role`),
-# antidote or zinit. Every private name starts with _assume_role_.
+# prompt segment. Load it with the ~/.zshrc line that `assume-role init --help`
+# shows (and the README's install table), which stays silent when assume-role
+# is not on PATH, or as a plugin from this directory: oh-my-zsh (custom plugin
+# `assume-role`), antidote or zinit (see the README for where compinit goes).
+# Every private name starts with _assume_role_.
 #
 # Settings (shell variables, read at each prompt):
 #   ASSUME_ROLE_COMMAND          the helper program (default: assume-role on PATH)
