@@ -26,6 +26,7 @@ import sys
 
 from assume_role import __version__, errors
 from assume_role.subcommands import BY_NAME, SUBCOMMANDS
+from assume_role.safe_text import printable
 
 DESCRIPTION = """\
 Assume an AWS IAM role in ACCOUNT through your bastion account with MFA and
@@ -311,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv)
     except errors.AssumeRoleError as exc:
-        print(f"assume-role: {exc}", file=sys.stderr)
+        # Messages quote aliases, role names and paths, which may hold escape
+        # sequences: every one is filtered here, where all of them are printed.
+        print(f"assume-role: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("assume-role: interrupted; nothing was changed", file=sys.stderr)

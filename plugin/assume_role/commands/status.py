@@ -186,7 +186,7 @@ def _check_with_aws(account: str, role: str) -> str | None:
         print(
             f"assume-role: AWS rejected this shell's role credentials ({exc.code}): they were revoked or ended early; "
             + ("the stored copy is forgotten; " if forgotten else "")
-            + f"run assume-role --refresh {account} {role} for new ones",
+            + f"run assume-role --refresh {printable(account)} {printable(role)} for new ones",
             file=sys.stderr,
         )
         return None
