@@ -26,7 +26,7 @@ import sys
 
 from assume_role import __version__, errors
 from assume_role.subcommands import BY_NAME, SUBCOMMANDS
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 
 DESCRIPTION = """\
 Assume an AWS IAM role in ACCOUNT through your bastion account with MFA and

@@ -59,7 +59,7 @@ def test_fish_autoload_names():
 #
 # Aliases, role names and account names come from files and the environment
 # and may hold escape sequences (retitling the window, clearing the screen).
-# Every message that quotes one passes it through assume_role.safe_text.printable.
+# Every message that quotes one passes it through assume_role.validate.printable.
 
 PACKAGE = ROOT / "plugin" / "assume_role"
 # What a name is called where it is quoted: a variable, an attribute, a key.

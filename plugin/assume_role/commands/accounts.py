@@ -21,7 +21,7 @@ import time
 from assume_role import accounts, settings, validate
 from assume_role.state import paths
 from assume_role.errors import AssumeRoleError, UsageError
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 
 JSON_SCHEMA = 1
 

@@ -24,7 +24,7 @@ Log = Callable[[str], None]
 
 
 def logger(verbose: bool) -> Log:
-    from assume_role.safe_text import printable
+    from assume_role.validate import printable
 
     def log(message: str) -> None:
         if verbose:
@@ -39,7 +39,7 @@ Assumed = namedtuple("Assumed", ["account", "role", "region", "credentials", "st
 
 
 def main(args) -> int:
-    from assume_role.shell.detect import calling_shell
+    from assume_role.shell.emitters import calling_shell
 
     shell = args.shell or calling_shell()
     emitter = emitters.for_shell(shell)
@@ -70,10 +70,8 @@ def main(args) -> int:
 
 def export_values(assumed: Assumed) -> dict[str, str]:
     """The variables a shell (or a command run by ``exec``) gets for the role."""
-    from assume_role.shell import exports
-
     account = assumed.account
-    values = exports.for_role(assumed.credentials, account.alias, account.id, assumed.role, assumed.region)
+    values = variables.for_role(assumed.credentials, account.alias, account.id, assumed.role, assumed.region)
     values.update(assumed.store.exports())
     return values
 

@@ -34,7 +34,7 @@ import sys
 from urllib.parse import quote, urlencode, urlsplit
 
 from assume_role.errors import DeniedError, NetworkError, UsageError
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 
 ENDPOINT_VARIABLE = "ASSUME_ROLE_FEDERATION_ENDPOINT"
 ISSUER = "assume-role"

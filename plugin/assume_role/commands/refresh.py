@@ -19,7 +19,7 @@ import time
 
 from assume_role import accounts, variables
 from assume_role.errors import UsageError
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 from assume_role.shell import emitters
 
 

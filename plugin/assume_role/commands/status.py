@@ -17,7 +17,7 @@ import time
 from assume_role import settings
 from assume_role.state import devices
 from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 
 
 def remaining(seconds: float) -> str:
