@@ -14,21 +14,31 @@ is in one place and can be read at once:
 - aliases of suspended (closed) accounts and of accounts that left are
   reported, and removed only when pruning. Hand-made aliases of accounts the
   organisation never listed are not the sync's business and stay.
+
+It also holds the rule for reading ListAccounts' pages (``every_page``): a
+listing that does not end is refused rather than followed forever.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from assume_role.accounts import id_of, is_reserved
+from assume_role.errors import NetworkError
 
 SYNC_KEY = "#sync"  # the accounts file's entry remembering how to sync (see accounts.RESERVED_PREFIX)
 ORG_FIELD = "org"  # in an entry: the account's Name in the organisation, marks entries the sync made
 ACTIVE = "ACTIVE"
 MAX_ALIAS = 64
+# How far a listing is followed: as far as the accounts file is made to go
+# (100,000 aliases, see accounts_index). A page holds at most 20 accounts and
+# AWS may send fewer, so twice the 5,000 full pages leaves room for short ones.
+MAX_ACCOUNTS = 100_000
+MAX_PAGES = 2 * MAX_ACCOUNTS // 20
+LIST_ACCOUNTS = "organizations:ListAccounts"
 
 
 class OrgAccount(NamedTuple):
@@ -53,6 +63,37 @@ class Plan(NamedTuple):
     @property
     def changed(self) -> bool:
         return bool(self.added or self.removed)
+
+
+def every_page(fetch: Callable[[str | None], tuple[list, str | None]]) -> list:
+    """Everything ``fetch(token)`` gives, page after page, until a page comes without a NextToken.
+
+    A service that answers with a token it gave before, or keeps answering
+    past ``MAX_ACCOUNTS`` accounts or ``MAX_PAGES`` pages, would be followed
+    forever, each page adding to what is held: that is a broken answer
+    (exit 6), and nothing is changed.
+    """
+    found: list = []
+    seen: set[int] = set()  # hashes of the tokens given: a token may be long
+    token = None
+    pages = 0
+    while True:
+        page, token = fetch(token)
+        pages += 1
+        found += page
+        if not token:
+            return found
+        if hash(token) in seen:
+            raise NetworkError(
+                f"{LIST_ACCOUNTS} answered page {pages:,} with a NextToken it had already given, so its list "
+                "would never end; nothing was changed"
+            )
+        seen.add(hash(token))
+        if len(found) > MAX_ACCOUNTS or pages >= MAX_PAGES:
+            raise NetworkError(
+                f"{LIST_ACCOUNTS} still had more after {len(found):,} accounts in {pages:,} pages, beyond the "
+                f"{MAX_ACCOUNTS:,} accounts or {MAX_PAGES:,} pages a sync follows; nothing was changed"
+            )
 
 
 def slug(name: str) -> str:

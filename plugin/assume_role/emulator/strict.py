@@ -25,6 +25,7 @@ from . import aws_errors, federation, moto_state, saml_assertion, sigv4, trust
 from .aws_errors import AwsError
 from .faults import AssumedRoles, CallCounter, FaultBoard
 from .mfa import MfaCodes
+from .organization import BrokenPaging
 from .sessions import MFA_SESSION, ROLE_SESSION, SessionRegistry, TemporaryCredential, utcnow
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -215,6 +216,7 @@ class StrictLayer:
         self.faults = FaultBoard()
         self.calls = CallCounter()
         self.assumed = AssumedRoles()
+        self.paging: BrokenPaging | None = None  # set through the control API
         self.control = ControlRoutes(self)
         self.federation = federation.Federation(self.sessions, self.calls)
 
@@ -338,6 +340,9 @@ class StrictLayer:
             self._check_iam_call(request, identity)
         elif request.service == "organizations" and request.action == "ListAccounts":
             self._check_list_accounts(identity)
+            paging = self.paging
+            if paging is not None:
+                return paging.answer()
         return self._forward(request, identity)
 
     def _check_list_accounts(self, identity: Identity) -> None:
