@@ -178,7 +178,7 @@ def choices(path: Path | None = None) -> accounts_index.View:
     """The accounts file as the pickers read it: one menu at a time (see accounts_index.View.ordered)."""
     from assume_role import accounts_index
 
-    return accounts_index.view(path)
+    return accounts_index.view(path, whole=True)
 
 
 def _id_problem(alias: str, value: object) -> str:

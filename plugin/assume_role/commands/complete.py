@@ -100,6 +100,10 @@ class Candidate(namedtuple("Candidate", ["kind", "value", "description"], defaul
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from assume_role import state_files
+
+    # See the module's doc: no stderr on Tab, whatever file is found damaged.
+    state_files.warnings_enabled = False
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["__complete"]:
         args = args[1:]
@@ -270,9 +274,7 @@ def _first_word(current: str, match: str = LOOSE, limit: int | None = None, subc
 
 
 def _roles(account_word: str) -> list[Candidate]:
-    from assume_role import history, state_files
-
-    state_files.warnings_enabled = False  # see the module's doc: no stderr on Tab
+    from assume_role import history
 
     alias, value = _account(account_word)
     account_id = id_of(value)
