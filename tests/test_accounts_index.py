@@ -187,16 +187,27 @@ def test_without_a_usable_cache_directory_everything_still_works(files, tmp_path
     assert accounts.find("012345678903").alias == 'quote"d'
 
 
-def test_find_reports_like_resolve(files):
-    write(files, big_table())
+def test_find_names_what_is_wrong_and_what_was_meant(files):
+    write(files, {**big_table(), "production": "111111111111", "prod-us": "111111111112"})
     indexed(files)
     from assume_role.errors import UsageError
 
     with pytest.raises(UsageError, match="did you mean .*Prod-EU"):
         accounts.find("Prod-Eu")
+    # A beginning of a few aliases names them, ignoring case; of many, three and how many.
+    with pytest.raises(UsageError, match=r"unknown account alias 'PRODU'; did you mean production\?$"):
+        accounts.find("PRODU")
+    with pytest.raises(UsageError, match=r"'prod'; did you mean Prod-EU, prod-eu, prod-us \(4 aliases start with 'prod'\)\?$"):
+        accounts.find("prod")
+    with pytest.raises(UsageError, match=r"'team-0999'; did you mean team-09990, team-09991, team-09992 \(10 aliases"):
+        accounts.find("team-0999")
     with pytest.raises(UsageError, match="12 digits"):
         accounts.find("broken")
     assert accounts.find("123456789012") == accounts.Account("123456789012", "123456789012")
+    # Names from the file reach the terminal without their control characters.
+    write(files, {"evil\x1b]0;title\x07": "111111111111"})
+    with pytest.raises(UsageError, match=r"did you mean evil\?\]0;title\?\?$"):
+        accounts.find("evi")
 
 
 def test_completion_from_a_large_file_in_each_shell_form(tmp_path):

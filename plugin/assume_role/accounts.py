@@ -149,7 +149,11 @@ def _entry(path: Path, alias: str, value: object) -> Account:
 
 
 def find(name: str, path: Path | None = None) -> Account:
-    """``resolve`` reading only the entry asked for (through the index of a large file)."""
+    """The account ``name`` means: an alias of the file, else a literal 12-digit account id.
+
+    Only the entry asked for is read (through the index of a large file). A
+    12-digit id is known by the first alias that has it.
+    """
     from assume_role import accounts_index
 
     path = path or paths.accounts_file()
@@ -162,12 +166,55 @@ def find(name: str, path: Path | None = None) -> Account:
         name, value = alias, view.entry(alias)
     if value is not accounts_index.MISSING:
         return _entry(path, name, value)
-    # Unknown: the error names close aliases. Comparing with 100,000 would take
-    # seconds, so only with those of about the same length and the same start.
-    similar = {a: Account(a, i) for a, i in view.pairs() if _alike(a, name, 1)}
+    raise UsageError(_unknown(name, view, path))
+
+
+def _unknown(name: str, view: accounts_index.View, path: Path) -> str:
+    """Why ``name`` is no account, and what was perhaps meant."""
+    import json
+
+    from assume_role.safe_text import printable
+
+    if name.isascii() and name.isdigit():
+        return f"account id {name!r} must have exactly 12 digits (it has {len(name)})"
+    if not path.exists():
+        return (
+            f"unknown account alias {name!r}: there is no accounts file at {printable(str(path))}; create it with "
+            f"`assume-role accounts sync --via ACCOUNT:ROLE`, or write it as JSON, like "
+            f"{{{printable(json.dumps(name))}: \"123456789012\"}}, or pass a 12-digit account id"
+        )
+    starting, total = _starting_with(name, view)
+    meant = [*starting, *(alias for alias in _close(name, view) if alias not in starting)][:3]
+    if not meant:
+        return f"unknown account alias {name!r}; add it to {printable(str(path))} or pass a 12-digit account id"
+    more = f" ({total:,} aliases start with {name!r})" if total > len(starting) else ""
+    return f"unknown account alias {name!r}; did you mean {', '.join(map(printable, meant))}{more}?"
+
+
+def _starting_with(name: str, view: accounts_index.View) -> tuple[list[str], int]:
+    """Up to 3 aliases that start with ``name`` ignoring case (``prod``: ``production``), and how many do."""
+    from assume_role import accounts_index
+
+    if not name:
+        return [], 0
+    found, total = view.sample(name, accounts_index.CASELESS, limit=4)  # by bisection in an index
+    # CASELESS may hold a few more than a plain prefix ignoring case (see View.sample).
+    starting = [alias for alias, _ in found if alias.casefold().startswith(name.casefold())]
+    return starting[:3], total if len(starting) == len(found) else len(starting)
+
+
+def _close(name: str, view: accounts_index.View) -> list[str]:
+    """Aliases spelled about like ``name`` (a typo).
+
+    Comparing with 100,000 would take seconds, so only with those of about
+    the same length and the same start.
+    """
+    import difflib
+
+    similar = [alias for alias, _ in view.pairs() if _alike(alias, name, 1)]
     if len(similar) > 5000:
-        similar = {a: account for a, account in similar.items() if _alike(a, name, 3)}
-    return resolve(name, similar)
+        similar = [alias for alias in similar if _alike(alias, name, 3)]
+    return difflib.get_close_matches(name, similar, n=3, cutoff=0.5)
 
 
 def _alike(alias: str, name: str, start: int) -> bool:
@@ -190,26 +237,3 @@ def _id_problem(alias: str, value: object) -> str:
             f"(perhaps \"{str(raw).zfill(12)}\")"
         )
     return f"the id of {alias!r} must be a string of 12 digits, like \"012345678901\""
-
-
-def resolve(name: str, accounts: dict[str, Account]) -> Account:
-    """An alias from the file, else a literal 12-digit account id."""
-    if name in accounts:
-        return accounts[name]
-    problem = getattr(accounts, "problems", {}).get(name)
-    if problem:
-        raise UsageError(problem)
-    if ACCOUNT_ID.fullmatch(name):
-        for account in accounts.values():
-            if account.id == name:
-                return account
-        return Account(alias=name, id=name)
-    if name.isascii() and name.isdigit():
-        raise UsageError(f"account id {name!r} must have exactly 12 digits (it has {len(name)})")
-    import difflib
-
-    close = difflib.get_close_matches(name, list(accounts), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else (
-        f"; add it to {paths.accounts_file()} or pass a 12-digit account id"
-    )
-    raise UsageError(f"unknown account alias {name!r}{hint}")
