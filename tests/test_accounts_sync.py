@@ -295,5 +295,6 @@ def test_many_accounts_sharing_a_name_are_numbered_in_turn():
     listed = [OrgAccount(f"{100000000000 + n:012d}", "Sandbox", "ACTIVE") for n in range(1000)]
     hand_made = {"sandbox-5": "999999999991", "SANDBOX-7": "999999999992"}  # taken in any case
     added = plan(hand_made, listed, prune=False, forbidden=()).added
-    assert [change.alias for change in added] == ["sandbox", *[f"sandbox-{n}" for n in range(2, 1003) if n not in (5, 7)]]
+    numbered = [f"sandbox-{n}" for n in range(2, 1003) if n not in (5, 7)]
+    assert [change.alias for change in added] == ["sandbox", *numbered]
     assert [change.id for change in added] == [account.id for account in listed]

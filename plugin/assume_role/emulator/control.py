@@ -103,7 +103,7 @@ class Control:
             time.sleep(0.05)
 
     def reset(self) -> None:
-        """Clear pending faults, broken paging, call counters, recorded AssumeRole requests and unspent minted MFA codes."""
+        """Clear pending faults, broken paging, call counters, recorded AssumeRole requests, unspent minted codes."""
         self._call("POST", "reset", {})
 
     def calls(self, outcome: str | None = None) -> dict[str, int]:
