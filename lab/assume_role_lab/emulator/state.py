@@ -34,3 +34,5 @@ class LayerState:
     faults: FaultBoard = field(default_factory=FaultBoard)
     calls: CallCounter = field(default_factory=CallCounter)
     assumed: AssumedRoles = field(default_factory=AssumedRoles)
+    # A broken ListAccounts paging, set through the control API (an organization.BrokenPaging).
+    paging: object | None = None
