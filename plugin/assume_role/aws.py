@@ -2,8 +2,9 @@
 
 A bastion profile of plain keys is served by the standard-library client
 (``query_api``, chosen in ``bastion.open_bastion``); SSO,
-``credential_process``, role profiles, custom endpoints and proxies come here,
-as do SAML and ``status --check``. Only these paths import botocore.
+``credential_process``, role profiles, FIPS or dual-stack endpoints and
+proxies come here, as do SAML and ``status --check``. Only these paths import
+botocore.
 
 No text from botocore or from an answer reaches the user: botocore's messages
 can quote a raw answer, and a raw STS answer holds credentials. Each failure

@@ -2,8 +2,9 @@
 
 A profile of an IAM user's plain keys is read by ``profiles`` and served by
 the standard-library clients of ``query_api``: no botocore import, which is
-most of a role switch's time. Any other profile (SSO, ``credential_process``,
-roles, custom endpoints, proxies) gets botocore's session (``aws.Bastion``).
+most of a role switch's time, also with a custom endpoint. Any other profile
+(SSO, ``credential_process``, roles, FIPS or dual-stack endpoints, proxies)
+gets botocore's session (``aws.Bastion``).
 Both offer ``profile``, ``config``, ``region``, ``config_region()``,
 ``credentials()`` and the four calls of the flow: ``caller_arn``,
 ``mfa_serials``, ``session_token`` and ``assume_role``.
@@ -39,6 +40,7 @@ class PlainBastion:
     def __init__(self, profile: str, plain):
         self.profile = profile
         self.config = plain.settings
+        self._services = plain.services
         self._keys = Credentials(plain.access_key_id, plain.secret_access_key, plain.session_token)
         self.region: str | None = None
 
@@ -51,7 +53,7 @@ class PlainBastion:
     def _client(self):
         from assume_role import query_api, settings
 
-        return query_api.Client(self.region or settings.DEFAULT_REGION, self.config.get("ca_bundle"))
+        return query_api.Client(self.region or settings.DEFAULT_REGION, self.config, self._services)
 
     def caller_arn(self, credentials: Credentials) -> str:
         return self._client().caller_arn(credentials)

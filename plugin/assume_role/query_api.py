@@ -6,6 +6,8 @@ AssumeRole are each one signed form POST and one small XML answer, so for a
 bastion profile of plain keys (see ``profiles``) they are sent from here with
 the standard library, under the same rules as botocore's calls in ``aws``:
 
+* the endpoint is botocore's: a configured ``endpoint_url`` (environment,
+  the profile's ``services`` section, the profile) first, in botocore's order;
 * credentials go only over HTTPS, or to loopback (tests, demo);
 * each attempt has a total deadline and retries are decided by ``retry``:
   a request that carries a one-time MFA code is sent again only if no
@@ -30,12 +32,33 @@ MAX_ANSWER_BYTES = 1 << 20  # STS and IAM answers are a few kB
 _VERSIONS = {"sts": "2011-06-15", "iam": "2010-05-08"}
 
 
-def endpoint(service: str, region: str) -> tuple[str, str]:
+def configured_endpoint(service: str, profile: dict[str, str], services: dict[str, str]) -> str | None:
+    """The ``endpoint_url`` configured for ``service``, in botocore's order, or None.
+
+    ``profile`` is the bastion profile's settings, ``services`` the endpoint
+    of each service in the ``[services NAME]`` section it names. An
+    ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` that is set, even empty, decides
+    over the profile's ``ignore_configured_endpoint_urls``.
+    """
+    variable = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+    ignore = os.environ[variable] if variable in os.environ else profile.get("ignore_configured_endpoint_urls", "")
+    if ignore.lower() == "true":
+        return None
+    found = (
+        os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}"),
+        os.environ.get("AWS_ENDPOINT_URL"),
+        services.get(service),
+        profile.get("endpoint_url"),
+    )
+    return next((url for url in found if url), None)
+
+
+def endpoint(service: str, region: str, profile: dict[str, str] | None = None,
+             services: dict[str, str] | None = None) -> tuple[str, str]:
     """The URL and signing region of ``service``, as botocore would choose them."""
-    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
-        for name in (f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_ENDPOINT_URL"):
-            if os.environ.get(name):
-                return os.environ[name], region
+    configured = configured_endpoint(service, profile or {}, services or {})
+    if configured:
+        return configured, region
     name = partition(region)
     if service == "iam":  # a global service: one endpoint per partition
         return {
@@ -61,12 +84,13 @@ class _ErrorAnswer(Exception):
 
 
 class QueryClient:
-    def __init__(self, service: str, region: str, credentials: Credentials, ca_bundle: str | None = None):
+    def __init__(self, service: str, region: str, credentials: Credentials, profile: dict[str, str] | None = None,
+                 services: dict[str, str] | None = None):
         self.service = service
-        self.url, self.signing_region = endpoint(service, region)
+        self.url, self.signing_region = endpoint(service, region, profile, services)
         require_safe_endpoint(self.url)
         self.credentials = credentials
-        self.ca_bundle = ca_bundle
+        self.ca_bundle = (profile or {}).get("ca_bundle")
 
     def call(self, action: str, params: dict, read, *, spent: str | None = None, role_arn: str | None = None):
         """``read(<ActionResult> element)`` of the answer, or a one-line AssumeRoleError."""
@@ -247,13 +271,17 @@ def _read_credentials(result) -> Credentials:
 
 
 class Client:
-    """The calls the flow makes, each answer checked before use (as ``aws.Bastion``'s are)."""
+    """The calls the flow makes, each answer checked before use (as ``aws.Bastion``'s are).
 
-    def __init__(self, region: str, ca_bundle: str | None = None):
-        self.region, self.ca_bundle = region, ca_bundle
+    ``profile``: the bastion profile's settings (``ca_bundle``, ``endpoint_url``
+    and the like); ``services``: the endpoints of its ``services`` section.
+    """
+
+    def __init__(self, region: str, profile: dict[str, str] | None = None, services: dict[str, str] | None = None):
+        self.region, self.profile, self.services = region, profile or {}, services or {}
 
     def _query(self, service: str, credentials: Credentials) -> QueryClient:
-        return QueryClient(service, self.region, credentials, self.ca_bundle)
+        return QueryClient(service, self.region, credentials, self.profile, self.services)
 
     def caller_arn(self, credentials: Credentials) -> str:
         return self._query("sts", credentials).call("GetCallerIdentity", {}, _read_arn)
