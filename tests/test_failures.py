@@ -9,6 +9,7 @@ exactly as they were.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -233,3 +234,33 @@ def test_ctrl_c_exit_code(aws_env, emulator, mfa_code, settle):
     assert process.returncode == 130
     assert stdout == ""
     assert stderr.strip() == "assume-role: interrupted; nothing was changed"
+
+
+@pytest.mark.parametrize("client", ["standard library", "botocore"])
+def test_a_timeout_reads_as_one_whichever_thread_notices_it_first(client, aws_env):
+    """Under load the socket's own timeout can be noticed before the attempt's deadline.
+
+    Stopping the runs while they wait and continuing them once both have
+    passed leaves it to the scheduler which one is seen first: either way the
+    user must be told it timed out, not that the connection broke.
+    """
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as hole:
+        env = dict(aws_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{hole.getsockname()[1]}")
+        env.update(ASSUME_ROLE_HTTP_TIMEOUT="0.5", AWS_MAX_ATTEMPTS="1")
+        if client == "botocore":
+            env["AWS_STS_REGIONAL_ENDPOINTS"] = "regional"  # a setting only botocore follows
+        command = [sys.executable, "-m", "assume_role", "--shell", "bash", "production", "read", "123456"]
+        runs = [subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(12)]
+        hole.settimeout(30)
+        held = [hole.accept()[0] for _ in runs]  # each run is now waiting for its answer
+        for run in runs:
+            run.send_signal(signal.SIGSTOP)
+        time.sleep(1)
+        for run in runs:
+            run.send_signal(signal.SIGCONT)
+        said = [run.communicate(timeout=30)[1] for run in runs]
+        for connection in held:
+            connection.close()
+    for stderr in said:
+        assert stderr.startswith("assume-role: timed out calling sts:GetCallerIdentity"), stderr

@@ -307,7 +307,8 @@ def test_code_is_sent_once_when_no_answer_comes(aws_env, emulator, mfa_code):
     emulator.control.delay("GetSessionToken", 2.5, count=5)
     env = dict(aws_env, ASSUME_ROLE_HTTP_TIMEOUT="1", AWS_MAX_ATTEMPTS="3")
     result = run_cli(env, "--shell", "bash", "production", "read", mfa_code())
-    assert_clean_failure(result, 6, "wait for the next code")
+    # One attempt: a code is never sent twice, so its bound is one timeout.
+    assert_clean_failure(result, 6, "no complete answer within 1s", "wait for the next code")
     # The delay fault counts the requests that arrived: one of its five was used.
     assert [fault["remaining"] for fault in emulator.control.faults()] == [4]
     for _ in range(200):  # let the delayed answer finish before the next test
@@ -390,7 +391,8 @@ def test_garbled_answers_are_one_line_without_the_body(answer, aws_env):
         result = run_cli(env, "--shell", "bash", "production", "read", "123456")
     finally:
         server.close()
-    assert_clean_failure(result, 6, "HTTP 500" if answer == "text 500" else "could not be read")
+    said = {"text 500": "HTTP 500", "portal page": "web page instead of an answer from AWS"}
+    assert_clean_failure(result, 6, said.get(answer, "could not be read"))
     assert SECRET not in result.stderr
 
 

@@ -38,6 +38,7 @@ from assume_role.aws_errors import (
     may_retry_answer,
     organizations_error,
     printable,
+    web_page,
     where,
 )
 from assume_role.bastion import scrub_environment
@@ -120,8 +121,7 @@ class Bastion:
                 aws_secret_access_key=credentials.secret_access_key,
                 aws_session_token=credentials.session_token,
             )
-        require_safe_endpoint(client.meta.endpoint_url)
-        return client
+        return _guarded(client)
 
     # -- the calls the flow makes; each answer is checked before use ---------
 
@@ -163,8 +163,40 @@ def exported_caller_arn() -> str:
     with translated("creating the sts client"):
         client = botocore.session.Session().create_client("sts", config=_config())
     # The exported role credentials get the same protection as the bastion's.
+    return call(_guarded(client), "GetCallerIdentity", _read_arn)
+
+
+def _guarded(client):
+    """A client that sends credentials only where they may go, and reads only AWS's answers."""
     require_safe_endpoint(client.meta.endpoint_url)
-    return call(client, "GetCallerIdentity", _read_arn)
+    client.meta.events.register("before-parse", _refuse_foreign_answers)
+    return client
+
+
+def _refuse_foreign_answers(response_dict, operation_model, **_) -> None:
+    """Before botocore parses an answer: a web page is not AWS's, nor is a Query answer to something else.
+
+    botocore's parser fails on those with a KeyError (say, a portal page
+    that is well-formed XHTML), which says nothing of what happened.
+    """
+    status, body = response_dict.get("status_code"), response_dict.get("body")
+    if not isinstance(status, int) or status >= 500:
+        return  # a server error: retried, and worded by its status
+    if web_page((response_dict.get("headers") or {}).get("content-type"), body):
+        raise retry.NotAws()
+    if status < 300 and operation_model.metadata.get("protocol") == "query":
+        if _answers_something_else(body, operation_model.name):
+            raise retry.Unreadable()
+
+
+def _answers_something_else(body: object, operation: str) -> bool:
+    from xml.etree.ElementTree import ParseError, fromstring
+
+    try:
+        root = fromstring(body)
+    except (ParseError, ValueError, TypeError):
+        return False  # not XML at all: botocore's parser says so in its own way
+    return root.tag.rsplit("}", 1)[-1] != f"{operation}Response"
 
 
 # -- one request -------------------------------------------------------------
@@ -186,10 +218,17 @@ def call(client, operation: str, read: Callable[[dict], T], *, spent: str | None
     method = getattr(client, xform_name(operation))
     context = Context(action, where(client.meta.endpoint_url), spent, role_arn, client_error)
 
+    def ask():
+        try:
+            return method(**params)
+        except bx.ReadTimeoutError:
+            # The socket waited as long as an attempt may: a timeout, whichever
+            # thread noticed first (see retry.within).
+            raise retry.DeadlineExceeded() from None
+
     try:
         return retry.request(
-            lambda: method(**params), read,
-            carries_code=spent is not None, never_sent=_never_sent, transient=_transient,
+            ask, read, carries_code=spent is not None, never_sent=_never_sent, transient=_transient,
         )
     except AssumeRoleError:
         raise
@@ -222,12 +261,16 @@ def _translate(exc: BaseException, context: Context) -> AssumeRoleError:
         return context.answered(error.get("Code"), error.get("Message"), _status(exc))
     if _never_sent(exc):
         return context.unreachable()
-    if isinstance(exc, (retry.DeadlineExceeded, bx.ReadTimeoutError)):
+    if isinstance(exc, retry.DeadlineExceeded):
+        return context.timed_out(exc.attempts, exc.seconds)
+    if isinstance(exc, bx.ReadTimeoutError):
         return context.timed_out()
     if isinstance(exc, bx.SSLError):
         return context.tls_failed()
     if isinstance(exc, bx.HTTPClientError):
         return context.broken()
+    if isinstance(exc, retry.NotAws):
+        return context.not_aws()
     if isinstance(exc, (ResponseParserError, retry.Unreadable)):
         return context.unreadable()
     return library_error(exc, context.action)

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from assume_role import __version__, retry, settings, sigv4
-from assume_role.aws_errors import CODE_MAY_BE_SPENT, Context, checked_text, may_retry_answer, where
+from assume_role.aws_errors import CODE_MAY_BE_SPENT, Context, checked_text, may_retry_answer, web_page, where
 from assume_role.credentials import Credentials
 from assume_role.endpoints import require_safe_endpoint
 from assume_role.errors import AssumeRoleError
@@ -112,12 +112,15 @@ class QueryClient:
             if not exc.sent:
                 raise context.unreachable() from None
             raise (context.tls_failed() if exc.tls else context.broken()) from None
-        except retry.DeadlineExceeded:
-            raise context.timed_out() from None
+        except retry.DeadlineExceeded as exc:
+            raise context.timed_out(exc.attempts, exc.seconds) from None
+        except retry.NotAws:
+            raise context.not_aws() from None
         except retry.Unreadable:
             raise context.unreadable() from None
 
-    def _post(self, body: bytes) -> tuple[int, bytes]:
+    def _post(self, body: bytes) -> tuple[int, str | None, bytes]:
+        """The answer's status, content type and body."""
         import http.client
         import ssl
 
@@ -147,17 +150,22 @@ class QueryClient:
                 connection.connect()
             except ssl.SSLError:
                 raise _NoAnswer(sent=False, tls=True) from None
-            except OSError:
+            except OSError:  # refused, unreachable, or no connection in time: nothing was sent
                 raise _NoAnswer(sent=False) from None
             try:
                 connection.request("POST", parts.path or "/", body=body, headers=headers)
                 response = connection.getresponse()
                 answer = response.read(MAX_ANSWER_BYTES + 1)
+            except TimeoutError:
+                # The socket waited as long as an attempt may: that is a
+                # timeout, not a broken connection, even when this thread
+                # notices before the deadline's (see retry.within).
+                raise retry.DeadlineExceeded() from None
             except (OSError, http.client.HTTPException):
                 raise _NoAnswer(sent=True) from None
             if len(answer) > MAX_ANSWER_BYTES:
                 raise retry.Unreadable()
-            return response.status, answer
+            return response.status, response.getheader("Content-Type"), answer
         finally:
             connection.close()
 
@@ -223,9 +231,11 @@ def _text(element, *path: str) -> str:
     return checked_text((element.text or "").strip())
 
 
-def _result(action: str, status: int, answer: bytes):
+def _result(action: str, status: int, content_type: str | None, answer: bytes):
     from xml.etree.ElementTree import ParseError, fromstring
 
+    if status < 500 and web_page(content_type, answer):
+        raise retry.NotAws()  # a server error stays one, retried and worded by its status
     try:
         root = fromstring(answer)
     except (ParseError, ValueError):
