@@ -15,6 +15,7 @@ import sys
 import time
 
 import boto3
+import botocore.compat
 import pexpect
 import pytest
 
@@ -234,6 +235,47 @@ def test_ctrl_c_exit_code(aws_env, emulator, mfa_code, settle):
     assert process.returncode == 130
     assert stdout == ""
     assert stderr.strip() == "assume-role: interrupted; nothing was changed"
+
+
+# Bastion profiles botocore cannot load, each added to the sandbox's config as
+# [profile bastion]: (its settings, exit code, the fix the line must give).
+# The role profiles take the sandbox's default profile (alice's keys) as source.
+LOGIN_NEEDS = (
+    (2, "pipx inject assume-role 'botocore[crt]'") if getattr(botocore.compat, "EC", None) is None
+    else (3, "run: aws login --profile bastion")
+)
+UNUSABLE_PROFILES = {
+    "sso without a token": (
+        "sso_session = corp\nsso_account_id = 123456789012\nsso_role_name = admin\nregion = us-east-1\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+        3, "run: aws sso login --profile bastion",
+    ),
+    "legacy sso without a token": (
+        "sso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+        "sso_account_id = 123456789012\nsso_role_name = admin\nregion = us-east-1\n",
+        3, "run: aws sso login --profile bastion",
+    ),
+    "login_session": ("login_session = arn:aws:iam::123456789012:user/alice\nregion = us-east-1\n", *LOGIN_NEEDS),
+    "role without a region": (
+        "role_arn = arn:aws:iam::111111111111:role/read\nsource_profile = default\n",
+        2, "has no region, which botocore needs to get its credentials from AWS: set region in the profile",
+    ),
+    "role AWS refuses": (
+        "role_arn = arn:aws:iam::111111111111:role/nosuch\nsource_profile = default\nregion = us-east-1\n",
+        5, "AWS denied sts:AssumeRole on arn:aws:iam::111111111111:role/nosuch, the role_arn of the bastion profile",
+    ),
+}
+
+
+@pytest.mark.parametrize("profile", UNUSABLE_PROFILES)
+def test_a_bastion_profile_botocore_cannot_use_says_how_to_fix_it(profile, aws_env, emulator, mfa_code):
+    settings, exit_code, fix = UNUSABLE_PROFILES[profile]
+    with open(aws_env["AWS_CONFIG_FILE"], "a") as f:
+        f.write("[profile bastion]\n" + settings)
+    aws_env["AWS_PROFILE_ASSUME_ROLE"] = "bastion"
+    run = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
+    assert_clean_failure(run, exit_code, fix)
+    assert_no_secret(run.stderr, emulator.control.issued_secrets())
 
 
 @pytest.mark.parametrize("client", ["standard library", "botocore"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -38,13 +39,14 @@ from assume_role.aws_errors import (
     may_retry_answer,
     organizations_error,
     printable,
+    profile_role_error,
     web_page,
     where,
 )
 from assume_role.bastion import scrub_environment
 from assume_role.credentials import Credentials
 from assume_role.endpoints import require_safe_endpoint
-from assume_role.errors import AssumeRoleError, CredentialsError, UsageError
+from assume_role.errors import AssumeRoleError, CredentialsError, DeniedError, UsageError
 
 T = TypeVar("T")
 
@@ -89,7 +91,7 @@ class Bastion:
         # makes botocore skip the credential variables.
         self._session = botocore.session.Session(profile=profile)
         try:
-            with translated("reading the AWS config"):
+            with translated("reading the AWS config", profile):
                 self.config = self._session.get_scoped_config()
         except CredentialsError:
             raise CredentialsError(
@@ -101,7 +103,8 @@ class Bastion:
         return self.config.get("region")
 
     def credentials(self) -> Credentials:
-        with translated("reading credentials"):
+        # A role, SSO or login profile makes its AWS calls here, inside botocore.
+        with translated("reading credentials", self.profile, self.config.get("role_arn")):
             found = self._session.get_credentials()
             if found is None:
                 raise CredentialsError(
@@ -112,7 +115,7 @@ class Bastion:
         return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def client(self, service: str, credentials: Credentials):
-        with translated(f"creating the {service} client"):
+        with translated(f"creating the {service} client", self.profile):
             client = self._session.create_client(
                 service,
                 region_name=self.region or settings.DEFAULT_REGION,
@@ -276,9 +279,27 @@ def _translate(exc: BaseException, context: Context) -> AssumeRoleError:
     return library_error(exc, context.action)
 
 
+def _present(*names: str) -> tuple[type[BaseException], ...]:
+    return tuple(getattr(bx, name) for name in names if hasattr(bx, name))
+
+
+# Errors of SSO and login_session profiles; the newer ones are missing from
+# older botocore (an empty tuple catches nothing).
+_SSO_ERRORS = _present("SSOError", "TokenRetrievalError")
+_LOGIN_REFUSED = _present("LoginInsufficientPermissions")
+_LOGIN_ERRORS = _present("LoginError")
+
+
 @contextmanager
-def translated(action: str):
-    """Turn botocore failures outside ``call`` (profile, credentials, clients) into one-line errors."""
+def translated(action: str, profile: str | None = None, role_arn: str | None = None):
+    """Turn botocore failures outside ``call`` (profile, credentials, clients) into one-line errors.
+
+    ``profile`` is the bastion profile being read, named in the fix; a
+    ``role_arn`` is the role botocore assumes to get its credentials.
+    """
+    name = printable(profile or "default")
+    login = f"--profile {shlex.quote(name)}"
+    name = repr(name)
     try:
         yield
     except AssumeRoleError:
@@ -295,8 +316,39 @@ def translated(action: str):
     except bx.ConfigParseError as exc:
         path = printable(str(exc.kwargs.get("path", "the AWS config file")))
         raise UsageError(f"cannot read {path}: it is not a valid INI file") from None
+    except _SSO_ERRORS:
+        raise CredentialsError(
+            f"the SSO session of AWS profile {name} has expired or was never started; run: aws sso login {login}"
+        ) from None
+    except _LOGIN_REFUSED:
+        raise DeniedError(
+            f"AWS refused to renew the aws login session of profile {name}: "
+            "its identity needs the signin:CreateOAuth2Token permission"
+        ) from None
+    except _LOGIN_ERRORS:
+        raise CredentialsError(
+            f"the aws login session of AWS profile {name} has expired or was never started; run: aws login {login}"
+        ) from None
+    except bx.MissingDependencyException:
+        raise UsageError(
+            f"AWS profile {name} needs botocore's crt extra (a login_session profile does): install it next to "
+            "assume-role, e.g. pipx inject assume-role 'botocore[crt]'"
+        ) from None
+    except bx.NoRegionError:
+        raise UsageError(
+            f"AWS profile {name} has no region, which botocore needs to get its credentials from AWS: "
+            f"set region in the profile (aws configure set region REGION {login})"
+        ) from None
+    except bx.InfiniteLoopConfigError:
+        raise UsageError(f"the source_profile settings of AWS profile {name} go round in a loop") from None
+    except bx.InvalidConfigError:
+        raise UsageError(
+            f"botocore cannot use AWS profile {name}: a section it names (services, sso-session) is missing "
+            "or one of its settings is invalid; check ~/.aws/config (AWS_CONFIG_FILE)"
+        ) from None
     except Exception as exc:
-        raise _translate(exc, Context(action, "AWS")) from None
+        hook = profile_role_error(name, printable(role_arn)) if role_arn else None
+        raise _translate(exc, Context(action, "AWS", role_arn=role_arn, client_error=hook)) from None
 
 
 # -- reading answers -------------------------------------------------------------

@@ -201,6 +201,21 @@ def organizations_error(code: str, message: str) -> AssumeRoleError:
     return _meaning(code, message, action, None, with_mfa=False)
 
 
+def profile_role_error(profile: str, role_arn: str) -> ClientErrorHook:
+    """AWS's errors for the AssumeRole that botocore makes for a bastion profile's own ``role_arn``."""
+    action = f"assuming the role of AWS profile {profile}"
+
+    def meaning(code: str, message: str) -> AssumeRoleError:
+        if code == "AccessDenied":
+            return DeniedError(
+                f"AWS denied sts:AssumeRole on {role_arn}, the role_arn of the bastion profile {profile}: "
+                "check that role's trust policy and that the profile's source_profile may assume it"
+            )
+        return _meaning(code, message, action, None, with_mfa=False)
+
+    return meaning
+
+
 def shown_message(message: str) -> str:
     """AWS's own explanation, cleaned: one printable line, nothing credential-like, bounded."""
     message = _BASE64_RUN.sub(_redact, printable(message)).strip()
