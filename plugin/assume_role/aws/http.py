@@ -7,8 +7,8 @@ through ``exchange``, under one policy:
 * the request goes where the URL says or nowhere: no proxy from the
   environment, no redirect followed (a redirected POST would be resent, or
   turned into a GET, somewhere nobody checked);
-* TLS is verified as botocore does it (``AWS_CA_BUNDLE``, the profile's
-  ``ca_bundle``, certifi's bundle, else the system's);
+* TLS is verified against a configured bundle (``AWS_CA_BUNDLE``, the
+  profile's ``ca_bundle``) alone, else the system's store and certifi's;
 * the answer is read up to ``MAX_ANSWER_BYTES``; each socket wait is bounded
   here, and the caller bounds the whole exchange (``retry.within`` or
   ``retry.request``), so a trickling answer cannot hold a run;
@@ -82,14 +82,23 @@ def exchange(url: str, method: str, headers: dict, *, body: bytes | None = None,
 
 
 def tls_context(ca_bundle: str | None):
-    """botocore's trust: AWS_CA_BUNDLE, the profile's ca_bundle, certifi's bundle, else the system's."""
+    """The trust of every request: a configured bundle alone, else the system's and certifi's.
+
+    ``AWS_CA_BUNDLE`` or the profile's ``ca_bundle`` replaces the rest, as in
+    botocore. Otherwise the system's store (which ``SSL_CERT_FILE`` can
+    name, and where an organisation's CA for its identity provider lives)
+    and certifi's bundle (botocore's default, for Pythons without a usable
+    system store) are both trusted.
+    """
     import ssl
 
     cafile = os.environ.get("AWS_CA_BUNDLE") or ca_bundle
-    if not cafile:
-        try:
-            import certifi
-        except ImportError:
-            return ssl.create_default_context()
-        cafile = certifi.where()
-    return ssl.create_default_context(cafile=os.path.expanduser(cafile))
+    if cafile:
+        return ssl.create_default_context(cafile=os.path.expanduser(cafile))
+    context = ssl.create_default_context()
+    try:
+        import certifi
+    except ImportError:
+        return context
+    context.load_verify_locations(cafile=certifi.where())
+    return context

@@ -160,6 +160,21 @@ def profile_region(profile: str) -> str | None:
     return region
 
 
+def endpoint_settings(profile: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The profile's settings and its ``services`` endpoints, for a call that sends none of its keys.
+
+    AssumeRoleWithSAML is unsigned, but goes where the profile's
+    ``endpoint_url`` says and trusts its ``ca_bundle``, as botocore would.
+    """
+    config_file, credentials_file = _files()
+    config, credentials = _raw(config_file) or {}, _raw(credentials_file) or {}
+    profiles = _profile_map(config)
+    for name, values in credentials.items():
+        profiles.setdefault(name, {}).update(values)
+    scoped = profiles.get(profile, {})
+    return scoped, _service_endpoints(config, scoped) or {}
+
+
 # ``settings``: the config and credentials files merged, as botocore scopes them;
 # ``services``: the endpoint_url per service of the profile's services section.
 PlainProfile = namedtuple(

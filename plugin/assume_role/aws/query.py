@@ -75,17 +75,23 @@ class _ErrorAnswer(Exception):
 
 
 class QueryClient:
-    def __init__(self, service: str, region: str, credentials: Credentials, profile: dict[str, str] | None = None,
-                 services: dict[str, str] | None = None):
+    """Calls of one service. ``credentials`` None: unsigned calls (AssumeRoleWithSAML)."""
+
+    def __init__(self, service: str, region: str, credentials: Credentials | None,
+                 profile: dict[str, str] | None = None, services: dict[str, str] | None = None):
         self.service = service
         self.url, self.signing_region = endpoint(service, region, profile, services)
         require_safe_endpoint(self.url)
         self.credentials = credentials
         self.ca_bundle = (profile or {}).get("ca_bundle")
 
-    def call(self, action: str, params: dict, read, *, spent: str | None = None, role_arn: str | None = None):
-        """``read(<ActionResult> element)`` of the answer, or a one-line AssumeRoleError."""
-        context = Context(f"calling {self.service}:{action}", where(self.url), spent, role_arn)
+    def call(self, action: str, params: dict, read, *, spent: str | None = None, role_arn: str | None = None,
+             client_error=None):
+        """``read(<ActionResult> element)`` of the answer, or a one-line AssumeRoleError.
+
+        ``client_error(code, message)``: the caller's wording of AWS's refusals.
+        """
+        context = Context(f"calling {self.service}:{action}", where(self.url), spent, role_arn, client_error)
         body = sigv4.form_body({"Action": action, "Version": _VERSIONS[self.service], **_flatten(params)})
 
         def ask():
@@ -113,6 +119,9 @@ class QueryClient:
     def _post(self, body: bytes) -> tuple[int, str | None, bytes]:
         """The answer's status, content type and body."""
         credentials = self.credentials
+        if credentials is None:
+            headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+            return http.exchange(self.url, "POST", headers, body=body, ca_bundle=self.ca_bundle)
         headers = sigv4.sign_post(
             self.url,
             body,
@@ -211,7 +220,7 @@ def _read_serials(result) -> list[str]:
     return [_text(member, "SerialNumber") for member in devices]
 
 
-def _read_credentials(result) -> Credentials:
+def read_credentials(result) -> Credentials:
     expiration = datetime.fromisoformat(_text(result, "Credentials", "Expiration").replace("Z", "+00:00"))
     if expiration.tzinfo is None:
         raise ValueError("no time zone")
@@ -244,10 +253,10 @@ class Client:
 
     def session_token(self, keys: Credentials, serial: str, code: str, duration: int) -> Credentials:
         params = {"DurationSeconds": duration, "SerialNumber": serial, "TokenCode": code}
-        return self._query("sts", keys).call("GetSessionToken", params, _read_credentials, spent=CODE_MAY_BE_SPENT)
+        return self._query("sts", keys).call("GetSessionToken", params, read_credentials, spent=CODE_MAY_BE_SPENT)
 
     def assume_role(self, credentials: Credentials, **params) -> Credentials:
         spent = CODE_MAY_BE_SPENT if "TokenCode" in params else None
         return self._query("sts", credentials).call(
-            "AssumeRole", params, _read_credentials, spent=spent, role_arn=params["RoleArn"]
+            "AssumeRole", params, read_credentials, spent=spent, role_arn=params["RoleArn"]
         )
