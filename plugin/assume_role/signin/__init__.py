@@ -11,7 +11,6 @@ This module imports nothing heavy: a cache hit builds a source too.
 
 from __future__ import annotations
 
-
 from assume_role.signin.source import ON_TERMINAL, Asking, SignIn
 
 __all__ = ["ON_TERMINAL", "Asking", "SignIn", "choose"]
