@@ -5,7 +5,7 @@ by the standard-library client of ``aws.query`` (``PlainBastion``): no
 botocore import, which is most of a role switch's time, also with a custom
 endpoint. Any other profile (SSO, ``credential_process``, roles, FIPS or
 dual-stack endpoints, proxies) gets botocore's
-session (``aws.sdk.SdkBastion``). ``signin.bastion_mfa`` picks one.
+session (``aws.sdk.SdkBastion``). ``signin.mfa_flow.open_bastion`` picks one.
 """
 
 from __future__ import annotations
