@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .faults import AssumedRoles, CallCounter, FaultBoard
+from .identity_center import IdentityCenter
 from .mfa import MfaCodes
 from .sessions import SessionRegistry
 
@@ -34,3 +35,4 @@ class LayerState:
     faults: FaultBoard = field(default_factory=FaultBoard)
     calls: CallCounter = field(default_factory=CallCounter)
     assumed: AssumedRoles = field(default_factory=AssumedRoles)
+    identity_center: IdentityCenter = field(default_factory=IdentityCenter)
