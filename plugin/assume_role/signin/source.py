@@ -71,6 +71,10 @@ class SignIn(ABC):
         reuses between runs (the bastion's MFA session).
         """
 
+    def offered_roles(self, account, log) -> tuple[str, ...]:
+        """Roles this source knows ``account`` has for the person, offered first by the picker."""
+        return ()
+
     def unused_input(self) -> str | None:
         """A one-time input given for this run that was not spent, by name."""
         return None
