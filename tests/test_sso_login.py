@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -152,3 +153,25 @@ def test_a_sign_in_with_a_refresh_token_is_renewed_without_asking(emulator, sso_
     assert "enter the code" not in second.before
     assert emulator.control.calls() == {"CreateToken": 1, "GetRoleCredentials": 1}
     assert json.loads(path.read_text())["expiresAt"] > "2000"
+
+
+def test_the_role_picker_offers_the_permission_sets_and_tab_keeps_them(emulator, sso_world, sso_env):
+    from test_sso import cli_login
+
+    cli_login(emulator, sso_world, sso_env)
+    env = dict(sso_env, TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1")
+    child = pexpect.spawn("sh", ["-c", RUN, sys.executable, "production"], env=env, encoding="utf-8", timeout=60,
+                          dimensions=(30, 110))
+    child.expect("Role in production")
+    child.expect("AdministratorAccess")
+    child.expect("ReadOnlyAccess")
+    child.send("ReadOnly")
+    child.send("\r")
+    assert finished(child) == 0
+    assert exports_of(Path(sso_env["OUT"]).read_text())["AWS_ACCOUNT_ROLE"] == "ReadOnlyAccess"
+    assert emulator.control.calls() == {"ListAccountRoles": 1, "GetRoleCredentials": 1}
+    # Tab, which never asks AWS, offers what the picker listed.
+    tab = subprocess.run([sys.executable, "-m", "assume_role", "__complete", "--shell", "fish", "--", "production", ""],
+                         env=sso_env, capture_output=True, text=True, timeout=60)
+    assert tab.stdout.splitlines() == ["ReadOnlyAccess\tassumed before",
+                                       "AdministratorAccess\tassigned in IAM Identity Center"]
