@@ -50,7 +50,8 @@ def oidc_client(emulator):
     )
 
 
-def cli_login(emulator, sso_world, env, *, key: str = "corp", scopes=("sso:account:access",)) -> dict:
+def cli_login(emulator, sso_world, env, *, key: str = "corp", scopes=("sso:account:access",),
+              user: str | None = None) -> dict:
     """What ``aws sso login`` does: the device flow, approved, and the token in botocore's cache."""
     from botocore.tokens import _sso_json_dumps
     from botocore.utils import JSONFileCache, SSOTokenLoader
@@ -60,7 +61,7 @@ def cli_login(emulator, sso_world, env, *, key: str = "corp", scopes=("sso:accou
     device = oidc.start_device_authorization(
         clientId=client["clientId"], clientSecret=client["clientSecret"], startUrl=sso_world.start_url
     )
-    emulator.control.sso_approve(device["userCode"])
+    emulator.control.sso_approve(device["userCode"], user or sso_world.user)
     issued = oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"],
                                grantType=DEVICE_GRANT, deviceCode=device["deviceCode"])
     now = datetime.now(timezone.utc)

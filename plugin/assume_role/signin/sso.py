@@ -113,6 +113,26 @@ class SsoSignIn(SignIn):
         sso_roles.remember(self.config.profile, {account.id: list(roles)})
         return roles
 
+    def assignments(self, log: Log) -> list[tuple[str, str, list[str]]]:
+        """(account id, account name, permission sets) of every account assigned to the person."""
+        from assume_role.accounts import ACCOUNT_ID
+        from assume_role.aws import sso_api
+
+        region = self.config.region
+
+        def listed(token: str) -> list[tuple[str, str, list[str]]]:
+            log("calling IAM Identity Center ListAccounts")
+            found = []
+            for account_id, name in sso_api.accounts(region, token):
+                if not ACCOUNT_ID.fullmatch(account_id):
+                    continue  # not an account id: nothing an alias could name
+                log(f"calling IAM Identity Center ListAccountRoles for {account_id}")
+                roles = [role for role in sso_api.account_roles(region, token, account_id) if _role_name(role)]
+                found.append((account_id, name, roles))
+            return found
+
+        return self._with_token(log, listed)
+
     # -- direct ----------------------------------------------------------------
 
     def permission_set(self, account_id: str, role: str, label: str, log: Log) -> Credentials:
@@ -277,6 +297,14 @@ class SsoSignIn(SignIn):
         sso_tokens.write(self.key, token)
         log(f"signed in to IAM Identity Center; the sign-in is kept in {sso_tokens.cache_path(self.key)}")
         return token
+
+
+def _role_name(value: str) -> bool:
+    try:
+        validate.role_name(value)
+    except UsageError:
+        return False
+    return True
 
 
 def _label(account) -> str:
