@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -268,3 +269,43 @@ def test_no_token_reaches_the_output_even_verbose(emulator, sso_world, sso_env):
     run = run_cli(sso_env, "-v", "--shell", "bash", "production", "ReadOnlyAccess")
     assert run.returncode == 0, run.stderr
     assert_no_secret(run.stderr, emulator.control.issued_secrets())
+
+
+# -- status, accounts list and logout --------------------------------------------------
+
+
+def test_status_names_the_sign_in_and_how_long_it_lasts(emulator, sso_world, sso_env):
+    none = run_cli(sso_env, "status")
+    assert "sign-in:      none for IAM Identity Center (corp) (the next assume-role signs in on the terminal)" \
+        in none.stdout
+    cli_login(emulator, sso_world, sso_env)
+    run = run_cli(sso_env, "--shell", "bash", "production", "ReadOnlyAccess")
+    env = dict(sso_env, **exports_of(run.stdout))
+    status = run_cli(env, "status", "--check")
+    assert status.returncode == 0, status.stdout + status.stderr
+    lines = status.stdout.splitlines()
+    assert lines[0] == "production:ReadOnlyAccess (111111111111) in us-east-1"
+    assert lines[1] == "identity:     the permission set ReadOnlyAccess of IAM Identity Center (corp)"
+    assert re.fullmatch(r"sign-in:      IAM Identity Center \(corp\), \d+h\d\dm left \(until .+\), shared with the AWS CLI",
+                        lines[3]), lines[3]
+    assert lines[4].startswith("aws says:     arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_ReadOnlyAccess_")
+    data = json.loads(run_cli(env, "status", "--json").stdout)
+    assert data["sso"]["session"] == "corp" and data["sso"]["valid"] and data["sso"]["renewable"]
+    assert data["sso"]["seconds_left"] > 0
+
+
+def test_logout_forgets_the_sessions_and_signs_out_for_the_aws_cli_too(emulator, sso_world, sso_env):
+    token = cli_login(emulator, sso_world, sso_env)
+    assert run_cli(sso_env, "--shell", "bash", "production", "ReadOnlyAccess").returncode == 0
+    listed = json.loads(run_cli(sso_env, "accounts", "list", "--json").stdout)
+    (production,) = [row for row in listed["accounts"] if row["alias"] == "production"]
+    assert [s["role"] for s in production["sessions"]] == ["ReadOnlyAccess"]
+    out = run_cli(sso_env, "logout")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["removed 1 stored session for profile sso:corp",
+                                       "signed out of IAM Identity Center (corp), for the AWS CLI too"]
+    assert not token_file(sso_env).exists()
+    assert emulator.control.calls()["Logout"] == 1
+    portal = boto3.session.Session(region_name="us-east-1").client("sso", endpoint_url=emulator.endpoint)
+    with pytest.raises(portal.exceptions.UnauthorizedException):
+        portal.list_accounts(accessToken=token["accessToken"])

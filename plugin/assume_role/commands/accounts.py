@@ -109,7 +109,10 @@ def list_accounts(as_json: bool) -> int:
 
     table = accounts.read_table()
     # The sessions of the scheme in use, as logout counts them.
-    profile = saml.cache_profile() or settings.bastion_profile()
+    from assume_role.signin import sso
+
+    in_use = sso.in_use()
+    profile = saml.cache_profile() or (in_use.cache_profile if in_use else settings.bastion_profile())
     sessions: dict[str, list[dict]] = {}
     now = time.time()
     for account_id, role, credentials in stores.open_store().stored_roles(profile):

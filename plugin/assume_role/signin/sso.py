@@ -133,6 +133,31 @@ class SsoSignIn(SignIn):
 
         return self._with_token(log, listed)
 
+    def stored_token(self):
+        """The stored sign-in of this configuration (an ``sso_tokens.Token``), valid or not; None if none."""
+        from assume_role.state import sso_tokens
+
+        found = sso_tokens.read(self.key)
+        return found if found is not None and found.start_url == self.config.start_url else None
+
+    def sign_out(self) -> bool:
+        """End the stored sign-in at IAM Identity Center and forget it, here and for the AWS CLI."""
+        from assume_role.aws import sso_api
+        from assume_role.errors import AssumeRoleError
+        from assume_role.state import sso_tokens
+        from assume_role.state.files import warn
+
+        found = sso_tokens.read(self.key)
+        if found is None:
+            return False
+        try:
+            sso_api.logout(self.config.region, found.access_token)
+        except sso_api.SignInRejected:
+            pass  # already ended there
+        except AssumeRoleError as exc:
+            warn(f"could not end the sign-in at IAM Identity Center ({exc}); it is forgotten here all the same")
+        return sso_tokens.remove(self.key)
+
     # -- direct ----------------------------------------------------------------
 
     def permission_set(self, account_id: str, role: str, label: str, log: Log) -> Credentials:
@@ -383,6 +408,22 @@ def _poll(region: str, registration, device, hint: str, log: Log):
         if time.monotonic() + interval > deadline:
             raise CredentialsError("the IAM Identity Center sign-in code expired before it was approved; "
                                    "run assume-role again and approve it in the browser")
+
+
+def in_use(profile: str | None = None) -> SsoSignIn | None:
+    """The IAM Identity Center sign-in of the bastion profile (or ``profile``), if it is one.
+
+    For status, logout and accounts list, which never ask anyone and must
+    work with a broken configuration too: then, and with the SAML scheme on, None.
+    """
+    from assume_role.signin import saml
+
+    if profile is None and saml.chosen():
+        return None
+    try:
+        return configured(profile or settings.bastion_profile(), Asking(terminal=False))
+    except UsageError:
+        return None
 
 
 def configured(profile: str, asking: Asking) -> SsoSignIn | None:
