@@ -289,7 +289,9 @@ def test_status_names_the_sign_in_and_how_long_it_lasts(emulator, sso_world, sso
     assert re.fullmatch(r"sign-in:      IAM Identity Center \(corp\), \d+h\d\dm left \(until .+\), shared with the AWS CLI",
                         lines[3]), lines[3]
     assert lines[4].startswith("aws says:     arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_ReadOnlyAccess_")
-    data = json.loads(run_cli(env, "status", "--json").stdout)
+    from test_json_output import check
+
+    data = check(run_cli(env, "status", "--json").stdout, "assume-role status --json")
     assert data["sso"]["session"] == "corp" and data["sso"]["valid"] and data["sso"]["renewable"]
     assert data["sso"]["seconds_left"] > 0
 
