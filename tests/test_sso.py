@@ -311,3 +311,15 @@ def test_logout_forgets_the_sessions_and_signs_out_for_the_aws_cli_too(emulator,
     portal = boto3.session.Session(region_name="us-east-1").client("sso", endpoint_url=emulator.endpoint)
     with pytest.raises(portal.exceptions.UnauthorizedException):
         portal.list_accounts(accessToken=token["accessToken"])
+
+
+def test_credential_process_serves_an_sdk_from_the_shared_sign_in(emulator, sso_world, sso_env):
+    cli_login(emulator, sso_world, sso_env)
+    run = run_cli(sso_env, "credential-process", "staging", "ReadOnlyAccess")
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert answer["Version"] == 1 and answer["AccessKeyId"].startswith("ASIA")
+    arn = caller_arn(emulator.endpoint, {"AWS_ACCESS_KEY_ID": answer["AccessKeyId"],
+                                         "AWS_SECRET_ACCESS_KEY": answer["SecretAccessKey"],
+                                         "AWS_SESSION_TOKEN": answer["SessionToken"]})
+    assert arn.startswith("arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_ReadOnlyAccess_")

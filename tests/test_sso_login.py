@@ -175,3 +175,13 @@ def test_the_role_picker_offers_the_permission_sets_and_tab_keeps_them(emulator,
                          env=sso_env, capture_output=True, text=True, timeout=60)
     assert tab.stdout.splitlines() == ["ReadOnlyAccess\tassumed before",
                                        "AdministratorAccess\tassigned in IAM Identity Center"]
+
+
+def test_credential_process_shows_the_code_on_the_controlling_terminal(emulator, sso_env):
+    # An SDK runs it with pipes for stdout and stderr: the terminal is the only way to the person.
+    script = '"$0" -m assume_role credential-process production ReadOnlyAccess > "$OUT" 2>/dev/null'
+    child = pexpect.spawn("sh", ["-c", script, sys.executable], env=sso_env, encoding="utf-8", timeout=60)
+    emulator.control.sso_approve(shown_code(child))
+    assert finished(child) == 0, child.before
+    answer = json.loads(Path(sso_env["OUT"]).read_text())
+    assert answer["Version"] == 1 and answer["AccessKeyId"].startswith("ASIA")
