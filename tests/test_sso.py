@@ -323,3 +323,18 @@ def test_credential_process_serves_an_sdk_from_the_shared_sign_in(emulator, sso_
                                          "AWS_SECRET_ACCESS_KEY": answer["SecretAccessKey"],
                                          "AWS_SESSION_TOKEN": answer["SessionToken"]})
     assert arn.startswith("arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_ReadOnlyAccess_")
+
+
+def test_the_auto_refresh_renews_with_the_refresh_token_and_never_asks(emulator, sso_world, sso_env):
+    cli_login(emulator, sso_world, sso_env)
+    run = run_cli(sso_env, "--shell", "bash", "production", "ReadOnlyAccess")
+    env = dict(sso_env, **exports_of(run.stdout))
+    emulator.control.sso_expire("tokens")
+    renewed = run_cli(env, "__refresh", "--shell", "bash")
+    assert renewed.returncode == 0, renewed.stderr
+    assert renewed.stderr.startswith("assume-role: renewed production:ReadOnlyAccess (")
+    # A sign-in that cannot be renewed: one line saying what to run, nothing asked.
+    token_file(sso_env).unlink()
+    ended = run_cli(env, "__refresh", "--shell", "bash")
+    assert_clean_failure(ended, 3, "and the IAM Identity Center sign-in has ended: "
+                                   "run `assume-role production ReadOnlyAccess` to renew it")

@@ -49,6 +49,9 @@ class SignIn(ABC):
 
     #: How status and -v name this source.
     name: str
+    #: What lets a run renew a role without asking anyone, once it has ended
+    #: (the shells' auto-refresh names it when it cannot go on).
+    renewal: str = "the MFA session"
 
     def __init__(self, asking: Asking = ON_TERMINAL):
         self.asking = asking

@@ -47,6 +47,8 @@ TOKEN_MARGIN = 60
 # A client registration this close to its end is replaced before a sign-in
 # (a sign-in's refresh token lasts as long as its registration).
 REGISTRATION_MARGIN = 86400
+# How long a run without a person waits for another run's sign-in, in seconds.
+NO_PERSON_WAIT = 30
 # The hub session is stored under this "device", as the MFA session is under its serial.
 HUB_SERIAL = "sso-hub"
 _USER_CODE = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -56,6 +58,7 @@ class SsoSignIn(SignIn):
     """IAM Identity Center's permission sets, directly or as the hub of hub and spoke."""
 
     name = "IAM Identity Center"
+    renewal = "the IAM Identity Center sign-in"
 
     def __init__(self, config, asking: Asking | None = None):
         # config: an aws.profiles.SsoConfig
@@ -231,7 +234,10 @@ class SsoSignIn(SignIn):
                 f"({int(sso_tokens.seconds_left(stored.expires_at) // 60)} min left)")
             return self._keep(stored)
         waiting = f"waiting for another assume-role that is signing in to IAM Identity Center ({self.key})"
-        with sso_tokens.lock(self.key, waiting):
+        # A run nobody can sign in for (the auto-refresh before a command)
+        # waits for another's sign-in only briefly, then says what to run.
+        timeout = sso_tokens.SIGN_IN_LOCK_TIMEOUT if self.asking.person_present() else NO_PERSON_WAIT
+        with sso_tokens.lock(self.key, waiting, timeout):
             found = sso_tokens.read(self.key)
             stored = self._usable(found, rejected)
             if stored is not None:
