@@ -338,3 +338,46 @@ def test_the_auto_refresh_renews_with_the_refresh_token_and_never_asks(emulator,
     ended = run_cli(env, "__refresh", "--shell", "bash")
     assert_clean_failure(ended, 3, "and the IAM Identity Center sign-in has ended: "
                                    "run `assume-role production ReadOnlyAccess` to renew it")
+
+
+# -- named by the accounts file ---------------------------------------------------------
+
+
+def accounts_named(env, setting, extra: int = 0) -> dict:
+    """The sandbox without AWS_PROFILE_ASSUME_ROLE, its accounts file naming the sign-in."""
+    env = {k: v for k, v in env.items() if k != "AWS_PROFILE_ASSUME_ROLE"}
+    path = Path(env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    table = {**json.loads(path.read_text()), "#sso": setting}
+    table.update({f"team-{n:05d}": f"{300000000000 + n:012d}" for n in range(extra)})
+    path.write_text(json.dumps(table))
+    old = path.stat().st_mtime - 60  # a file just written is not indexed
+    os.utime(path, (old, old))
+    return env
+
+
+@pytest.mark.parametrize("size", ["small", "indexed"])
+def test_the_accounts_file_can_name_the_sso_session(size, emulator, sso_world, sso_env):
+    from assume_role.accounts import index
+
+    env = accounts_named(sso_env, {"sso_session": "corp"}, extra=20000 if size == "indexed" else 0)
+    assert (Path(env["ASSUME_ROLE_ACCOUNTS_FILE"]).stat().st_size > index.INDEX_THRESHOLD) == (size == "indexed")
+    cli_login(emulator, sso_world, env)
+    for _ in range(2):  # the second run reads the setting from the index
+        run = run_cli(env, "--shell", "bash", "--refresh", "production", "ReadOnlyAccess")
+        assert run.returncode == 0, run.stderr
+    assert emulator.control.calls() == {"GetRoleCredentials": 2}
+    if size == "indexed":
+        assert list(Path(env["XDG_CACHE_HOME"], "assume-role").glob("accounts-*.idx"))
+
+
+def test_a_named_bastion_profile_wins_over_the_accounts_file(emulator, sso_world, sso_env, mfa_code):
+    env = dict(accounts_named(sso_env, {"profile": "corp"}), AWS_PROFILE_ASSUME_ROLE="default")
+    run = run_cli(env, "--shell", "bash", "production", "read", mfa_code())
+    assert run.returncode == 0, run.stderr
+    assert emulator.control.calls().get("GetSessionToken") == 1
+
+
+@pytest.mark.parametrize("setting", [{"sso_session": "nope"}, {"profile": "default"}, "corp", {"a": "b"}])
+def test_a_wrong_accounts_file_setting_is_a_usage_error(setting, sso_env):
+    run = run_cli(accounts_named(sso_env, setting), "--shell", "bash", "production", "ReadOnlyAccess")
+    assert_clean_failure(run, 2, '"#sso" in the accounts file')

@@ -219,20 +219,33 @@ def sso_config(profile: str) -> SsoConfig | None:
     where = f"profile {profile!r} in {path}"
     session = values.get("sso_session")
     if session:
-        _check_sso_word(session, f"sso_session of {where}")
-        section = _sso_sessions(config).get(session)
-        if section is None:
-            raise UsageError(f"{where} names sso_session {session!r}, but {path} has no [sso-session {session}]")
-        where = f"[sso-session {session}] in {path}"
-        scopes = tuple(s.strip() for s in section.get("sso_registration_scopes", "").split(",") if s.strip())
-        start_url, region = section.get("sso_start_url"), section.get("sso_region")
-        scopes = scopes or DEFAULT_SSO_SCOPES
+        start_url, region, scopes = _sso_session(config, session, where, path)
     else:
-        start_url, region, scopes = values.get("sso_start_url"), values.get("sso_region"), ()
-    return SsoConfig(
-        profile, session or None, _sso_start_url(start_url, where), _sso_region(region, where), scopes,
-        *_sso_role(values, f"profile {profile!r} in {path}"),
-    )
+        start_url = _sso_start_url(values.get("sso_start_url"), where)
+        region, scopes = _sso_region(values.get("sso_region"), where), ()
+    return SsoConfig(profile, session or None, start_url, region, scopes, *_sso_role(values, where))
+
+
+def sso_session_config(session: str, profile: str, named_by: str) -> SsoConfig:
+    """An ``[sso-session NAME]`` used on its own (named by ``named_by``), for ``profile``'s runs."""
+    path = os.path.expanduser(os.path.expandvars(_files()[0]))
+    config = _raw(path)
+    if config is None:
+        raise UsageError(f"cannot parse the AWS file {path}: it is not in the INI format botocore reads")
+    start_url, region, scopes = _sso_session(config, session, named_by, path)
+    return SsoConfig(profile, session, start_url, region, scopes, None, None)
+
+
+def _sso_session(config: dict, session: str, named_by: str, path: str) -> tuple[str, str, tuple[str, ...]]:
+    """(start URL, region, registration scopes) of ``[sso-session NAME]``, checked."""
+    _check_sso_word(session, f"the sso_session of {named_by}")
+    section = _sso_sessions(config).get(session)
+    if section is None:
+        raise UsageError(f"{named_by} names sso_session {session!r}, but {path} has no [sso-session {session}]")
+    where = f"[sso-session {session}] in {path}"
+    scopes = tuple(s.strip() for s in section.get("sso_registration_scopes", "").split(",") if s.strip())
+    return (_sso_start_url(section.get("sso_start_url"), where), _sso_region(section.get("sso_region"), where),
+            scopes or DEFAULT_SSO_SCOPES)
 
 
 def _sso_sessions(config: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:

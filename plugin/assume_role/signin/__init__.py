@@ -40,7 +40,7 @@ def choose(mfa_token: str | None = None, asking: Asking = ON_TERMINAL, *, argume
     from assume_role.signin import sso
 
     # The bastion profile signs in through IAM Identity Center (sso_session or sso_start_url).
-    source = sso.configured(settings.bastion_profile(), asking)
+    source = sso.configured(settings.bastion_profile(), asking, setting=not settings.bastion_profile_named())
     if source is not None:
         sso.no_mfa_code(arguments, mfa_token)
         return source

@@ -427,17 +427,50 @@ def in_use(profile: str | None = None) -> SsoSignIn | None:
     if profile is None and saml.chosen():
         return None
     try:
-        return configured(profile or settings.bastion_profile(), Asking(terminal=False))
+        return configured(profile or settings.bastion_profile(), Asking(terminal=False),
+                          setting=profile is None and not settings.bastion_profile_named())
     except UsageError:
         return None
 
 
-def configured(profile: str, asking: Asking) -> SsoSignIn | None:
-    """The source when the bastion profile is an IAM Identity Center one, else None."""
+
+# The accounts file's setting naming the IAM Identity Center sign-in:
+# {"sso_session": NAME} (an [sso-session NAME] of the AWS config) or {"profile": NAME}.
+SETTING = "#sso"
+
+
+def configured(profile: str, asking: Asking, *, setting: bool = False) -> SsoSignIn | None:
+    """The source when the bastion profile is an IAM Identity Center one, else None.
+
+    ``setting``: the bastion profile was not named (AWS_PROFILE_ASSUME_ROLE):
+    then the accounts file's ``"#sso"`` may name the sign-in instead.
+    """
     from assume_role.aws import profiles
 
     config = profiles.sso_config(profile)
+    if config is None and setting:
+        config = _named_by_accounts_file(profile)
     return None if config is None else SsoSignIn(config, asking)
+
+
+def _named_by_accounts_file(profile: str):
+    from assume_role import accounts
+    from assume_role.aws import profiles
+    from assume_role.state import paths
+
+    value = accounts.setting(SETTING)
+    if value is None:
+        return None
+    where = f'"{SETTING}" in the accounts file {paths.accounts_file()}'
+    if not (isinstance(value, dict) and len(value) == 1 and isinstance(next(iter(value.values())), str)
+            and next(iter(value)) in ("sso_session", "profile")):
+        raise UsageError(f'{where} must be {{"sso_session": "NAME"}} or {{"profile": "NAME"}}')
+    if "sso_session" in value:
+        return profiles.sso_session_config(value["sso_session"], profile, where)
+    config = profiles.sso_config(value["profile"])
+    if config is None:
+        raise UsageError(f"{where} names profile {value['profile']!r}, which has no sso_session or sso_start_url")
+    return config
 
 
 def no_mfa_code(args, mfa_token: str | None) -> None:
