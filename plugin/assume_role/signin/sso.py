@@ -65,7 +65,6 @@ class SsoSignIn(SignIn):
         super().__init__(asking or Asking())
         self.config = config
         self._token: str | None = None  # the access token this run signed in with
-        self.token_expires: datetime | None = None
 
     # -- the contract ---------------------------------------------------------
 
@@ -262,7 +261,7 @@ class SsoSignIn(SignIn):
         return stored if sso_tokens.seconds_left(stored.expires_at) > TOKEN_MARGIN else None
 
     def _keep(self, token) -> str:
-        self._token, self.token_expires = token.access_token, token.expires_at
+        self._token = token.access_token
         return token.access_token
 
     def _hint(self) -> str:
