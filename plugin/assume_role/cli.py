@@ -92,6 +92,12 @@ signing in through a SAML identity provider (AWS_ASSUME_ROLE_AUTH_SCHEME=saml):
   SAML_IDP_REQUEST_BODY_TEMPLATE  JSON with $saml_user and $saml_password
   SAML_IDP_NAME             the SAML provider's name in IAM
 
+signing in through IAM Identity Center (SSO):
+  when the bastion profile has sso_session (or sso_start_url), as the AWS CLI
+  writes it, ROLE is a permission set and the arguments are ACCOUNT ROLE
+  [REGION]; the sign-in in ~/.aws/sso/cache is shared with the AWS CLI. With
+  sso_account_id and sso_role_name too, that role is the bastion (one hour).
+
 exit codes:
   0 success   1 unexpected error   2 bad arguments or configuration
   3 bastion credentials missing, invalid or expired (SAML: sign-in refused)

@@ -200,3 +200,74 @@ def seed_world(
         mfa_serial=device["SerialNumber"],
         mfa_seed=seed,
     )
+
+
+# -- IAM Identity Center ---------------------------------------------------------
+
+SSO_START_URL = "https://d-90670c0ffee.awsapps.com/start"
+SSO_USER = "alice@example.com"
+# The permission set whose role in the bastion account is the hub of hub and spoke.
+HUB_PERMISSION_SET = "Bastion"
+SSO_ASSIGNMENTS = {
+    # account id -> (account name, {permission set: session seconds})
+    PRODUCTION_ACCOUNT_ID: ("Production", {"AdministratorAccess": 3600, "ReadOnlyAccess": 8 * 3600}),
+    STAGING_ACCOUNT_ID: ("Staging", {"ReadOnlyAccess": 8 * 3600}),
+    BASTION_ACCOUNT_ID: ("Bastion", {HUB_PERMISSION_SET: 4 * 3600}),
+}
+
+
+@dataclass(frozen=True)
+class SsoWorld:
+    """What an IAM Identity Center configuration needs to know of the emulator's instance."""
+
+    endpoint: str
+    start_url: str
+    region: str
+    user: str
+    # account id -> (account name, {permission set: session seconds})
+    assignments: dict[str, tuple[str, dict[str, int]]]
+    hub_account_id: str = BASTION_ACCOUNT_ID
+    hub_permission_set: str = HUB_PERMISSION_SET
+
+    def permission_sets(self, account_id: str) -> list[str]:
+        return sorted(self.assignments[account_id][1])
+
+    @property
+    def hub_role_arn(self) -> str:
+        from .identity_center import role_arn
+
+        return role_arn(self.hub_account_id, self.hub_permission_set)
+
+
+def seed_identity_center(endpoint: str, world: World, *, user: str = SSO_USER,
+                         start_url: str = SSO_START_URL) -> SsoWorld:
+    """The instance's start URL, the person's assignments, and hub-and-spoke trust.
+
+    The target roles ``read`` and ``admin`` also trust the hub role (the
+    ``Bastion`` permission set's role in the bastion account) with the
+    account id as ExternalId, as an organisation trusting its SSO bastion does.
+    """
+    control = Control(endpoint)
+    control.sso_start_url(start_url, world.region)
+    for account_id, (name, sets) in SSO_ASSIGNMENTS.items():
+        for permission_set, seconds in sets.items():
+            control.sso_assign(user, account_id, permission_set, account_name=name, session_seconds=seconds)
+    sso = SsoWorld(endpoint, start_url, world.region, user, dict(SSO_ASSIGNMENTS))
+    for account_id in world.accounts.values():
+        iam = admin_client(endpoint, "iam", account_id, region=world.region)
+        for role in world.roles:
+            policy = json.loads(json.dumps(iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]))
+            if isinstance(policy, str):
+                from urllib.parse import unquote
+
+                policy = json.loads(unquote(policy))
+            statement = {
+                "Effect": "Allow",
+                "Principal": {"AWS": sso.hub_role_arn},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": account_id}},
+            }
+            if statement not in policy["Statement"]:
+                policy["Statement"].append(statement)
+                iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(policy))
+    return sso

@@ -12,9 +12,7 @@ opens a botocore session.
 
 from __future__ import annotations
 
-import configparser
 import os
-import shlex
 from collections import namedtuple
 
 from assume_role.errors import UsageError
@@ -70,6 +68,8 @@ def _raw(path: str) -> dict[str, dict[str, str]] | None:
         raise UsageError(f"cannot use {path}: {exc}") from None
     if text is None:
         return {}
+    import configparser  # here: a run that never parses an AWS file does not pay for it
+
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(text, source=path)
@@ -80,6 +80,8 @@ def _raw(path: str) -> dict[str, dict[str, str]] | None:
 
 def _named_sections(config: dict[str, dict[str, str]], kind: str) -> dict[str, dict[str, str]]:
     """``[KIND NAME]`` sections by NAME, as botocore's ``build_profile_map`` reads them."""
+    import shlex
+
     found: dict[str, dict[str, str]] = {}
     for section, values in config.items():
         if section.startswith(kind):
@@ -230,3 +232,119 @@ _FOREIGN_ENVIRONMENT = (
 def scrub_environment() -> None:
     for name in _FOREIGN_ENVIRONMENT:
         os.environ.pop(name, None)
+
+
+# -- IAM Identity Center ------------------------------------------------------
+
+# A profile that signs in through IAM Identity Center, as the AWS CLI writes it:
+# ``sso_session`` naming an ``[sso-session NAME]`` section (start URL, region,
+# registration scopes), or the legacy ``sso_start_url`` and ``sso_region`` in
+# the profile itself. ``account_id`` and ``role_name`` (``sso_account_id``,
+# ``sso_role_name``) name the profile's own role, when it has one.
+SsoConfig = namedtuple(
+    "SsoConfig", ["profile", "session", "start_url", "region", "scopes", "account_id", "role_name"]
+)
+_SSO_KEYS = ("sso_session", "sso_start_url")
+DEFAULT_SSO_SCOPES = ("sso:account:access",)
+
+
+def sso_config(profile: str) -> SsoConfig | None:
+    """The profile's IAM Identity Center settings, checked; None when it does not use it.
+
+    Read from the config file only, as botocore reads them. Most runs are
+    not SSO ones, and they pay for reading the file, not for parsing it.
+    """
+    from assume_role.state.files import UnsafeFile, read_text
+
+    path = os.path.expanduser(os.path.expandvars(_files()[0]))
+    try:
+        text = read_text(path)
+    except UnsafeFile as exc:
+        raise UsageError(f"cannot use {path}: {exc}") from None
+    if not text or "sso_" not in text:
+        return None
+    config = _raw(path)
+    if config is None:
+        raise UsageError(f"cannot parse the AWS file {path}: it is not in the INI format botocore reads")
+    values = _profile_map(config).get(profile, {})
+    if not any(values.get(key) for key in _SSO_KEYS):
+        return None
+    where = f"profile {profile!r} in {path}"
+    session = values.get("sso_session")
+    if session:
+        start_url, region, scopes = _sso_session(config, session, where, path)
+    else:
+        start_url = _sso_start_url(values.get("sso_start_url"), where)
+        region, scopes = _sso_region(values.get("sso_region"), where), ()
+    return SsoConfig(profile, session or None, start_url, region, scopes, *_sso_role(values, where))
+
+
+def sso_session_config(session: str, profile: str, named_by: str) -> SsoConfig:
+    """An ``[sso-session NAME]`` used on its own (named by ``named_by``), for ``profile``'s runs."""
+    path = os.path.expanduser(os.path.expandvars(_files()[0]))
+    config = _raw(path)
+    if config is None:
+        raise UsageError(f"cannot parse the AWS file {path}: it is not in the INI format botocore reads")
+    start_url, region, scopes = _sso_session(config, session, named_by, path)
+    return SsoConfig(profile, session, start_url, region, scopes, None, None)
+
+
+def _sso_session(config: dict, session: str, named_by: str, path: str) -> tuple[str, str, tuple[str, ...]]:
+    """(start URL, region, registration scopes) of ``[sso-session NAME]``, checked."""
+    _check_sso_word(session, f"the sso_session of {named_by}")
+    section = _sso_sessions(config).get(session)
+    if section is None:
+        raise UsageError(f"{named_by} names sso_session {session!r}, but {path} has no [sso-session {session}]")
+    where = f"[sso-session {session}] in {path}"
+    scopes = tuple(s.strip() for s in section.get("sso_registration_scopes", "").split(",") if s.strip())
+    return (_sso_start_url(section.get("sso_start_url"), where), _sso_region(section.get("sso_region"), where),
+            scopes or DEFAULT_SSO_SCOPES)
+
+
+def _sso_sessions(config: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    sessions = {}
+    for section, values in config.items():
+        kind, _, name = section.partition(" ")
+        if kind == "sso-session" and name.strip():
+            sessions[name.strip()] = values
+    return sessions
+
+
+def _check_sso_word(value: str, what: str) -> str:
+    # The name keys the session store and the AWS CLI's cache file: printable, one line, no separator.
+    if not value.isprintable() or "|" in value or len(value) > 256:
+        raise UsageError(f"{what} must be printable, without '|', up to 256 characters")
+    return value
+
+
+def _sso_start_url(value: str | None, where: str) -> str:
+    from assume_role.aws.endpoints import well_formed
+
+    if not value:
+        raise UsageError(f"{where} needs sso_start_url, the AWS access portal URL")
+    if not well_formed(value) or len(value) > 1024:
+        raise UsageError(f"the sso_start_url of {where} is not a URL such as https://d-1234567890.awsapps.com/start")
+    return value
+
+
+def _sso_region(value: str | None, where: str) -> str:
+    from assume_role import validate
+
+    if not value:
+        raise UsageError(f"{where} needs sso_region, the region of IAM Identity Center")
+    if not validate.is_region(value):
+        raise UsageError(f"the sso_region of {where} must be a region code such as us-east-1")
+    return value
+
+
+def _sso_role(values: dict[str, str], where: str) -> tuple[str | None, str | None]:
+    from assume_role import validate
+
+    account, role = values.get("sso_account_id"), values.get("sso_role_name")
+    if not account and not role:
+        return None, None
+    if not (account and role):
+        raise UsageError(f"{where} needs both sso_account_id and sso_role_name, or neither")
+    if not (len(account) == 12 and account.isascii() and account.isdigit()):
+        raise UsageError(f"the sso_account_id of {where} must be 12 digits")
+    return account, validate.role_name(role)

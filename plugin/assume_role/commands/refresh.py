@@ -42,11 +42,12 @@ def main(argv: list[str]) -> int:
 
     # Never a question before someone's command: when a new sign-in is
     # needed, one line says what to run.
-    advice = (
-        f"{account}:{role} {_ending(env.get('ASSUME_ROLE_EXPIRES_AT'))} and the MFA session has ended: "
+    asking = signin.Asking(terminal=False)
+    source = signin.choose(asking=asking)
+    asking.advice = (
+        f"{account}:{role} {_ending(env.get('ASSUME_ROLE_EXPIRES_AT'))} and {source.renewal} has ended: "
         f"run `{command}` to renew it"
     )
-    source = signin.choose(asking=signin.Asking(terminal=False, advice=advice))
     assumed = assume.obtain(
         account, role, env.get("AWS_REGION") or None, source=source, log=assume.logger(False), refresh=True
     )

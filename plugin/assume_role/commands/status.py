@@ -63,9 +63,14 @@ def main(argv: list[str]) -> int:
     assumed = bool(account and role and expires) and not replaced
     profile = settings.bastion_profile()
     remembered = devices.recall(profile)
+    from assume_role.signin import sso as sso_sign_in
+
+    sso = sso_sign_in.in_use()
 
     if args.json:
         data = _as_json(assumed, replaced, expires, now, profile, remembered)
+        if sso is not None:
+            data["sso"] = _sso_json(sso)
         sys.stdout.write(json.dumps(data) + "\n")
         return 0 if data["valid"] else EXIT_NOT_ASSUMED
     if replaced:
@@ -82,13 +87,19 @@ def main(argv: list[str]) -> int:
         account, role = printable(account), printable(role)
         account_id, region = printable(env.get("AWS_ACCOUNT_ID", "?")), printable(env.get("AWS_REGION", "?"))
         print(f"{account}:{role} ({account_id}) in {region}")
-        session = printable(settings.session_name() or remembered.get("user_name", "?"))
-        # The assumed-role ARN names the role without its IAM path.
-        print(f"identity:     arn:aws:sts::{account_id}:assumed-role/{role.rsplit('/', 1)[-1]}/{session}")
+        if sso is not None and not sso.hub:
+            print(f"identity:     the permission set {role} of IAM Identity Center ({printable(sso.key)})")
+        else:
+            session = printable(settings.session_name() or remembered.get("user_name", "?"))
+            # The assumed-role ARN names the role without its IAM path.
+            print(f"identity:     arn:aws:sts::{account_id}:assumed-role/{role.rsplit('/', 1)[-1]}/{session}")
         print(f"role session: {remaining(left)}" + (f" left (until {_clock(expires)})" if left > 0 else ""))
     else:
         print("no role assumed in this shell")
-    _print_mfa_session(profile, remembered)
+    if sso is not None:
+        _print_sso_sign_in(sso)
+    else:
+        _print_mfa_session(profile, remembered)
     if args.check and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
         arn = _check_with_aws(account, role)
         if arn is None:
@@ -135,9 +146,39 @@ def _credentials_are_ours(env) -> bool:
 
 
 def _is_role_session(arn: str, account_id: str, role: str) -> bool:
-    # An assumed-role ARN names the role without its IAM path.
-    name = role.rsplit("/", 1)[-1]
-    return re.fullmatch(rf"arn:[a-z-]+:sts::{re.escape(account_id)}:assumed-role/{re.escape(name)}/.+", arn) is not None
+    # An assumed-role ARN names the role without its IAM path; an IAM
+    # Identity Center permission set's role is AWSReservedSSO_<set>_<hex>.
+    name = re.escape(role.rsplit("/", 1)[-1])
+    pattern = rf"arn:[a-z-]+:sts::{re.escape(account_id)}:assumed-role/(?:{name}|AWSReservedSSO_{name}_[0-9a-f]+)/.+"
+    return re.fullmatch(pattern, arn) is not None
+
+
+def _sso_sign_in(sso) -> tuple[int | None, bool]:
+    """(seconds left of the stored IAM Identity Center sign-in or None, whether it renews itself)."""
+    from assume_role.state import sso_tokens
+
+    token = sso.stored_token()
+    if token is None:
+        return None, False
+    left = sso_tokens.seconds_left(token.expires_at)
+    return (int(left) if left > 0 else None), bool(sso.config.session and sso_tokens.renewable(token))
+
+
+def _sso_json(sso) -> dict:
+    left, renewable = _sso_sign_in(sso)
+    return {"session": sso.key, "valid": left is not None, "seconds_left": left, "renewable": renewable}
+
+
+def _print_sso_sign_in(sso) -> None:
+    left, renewable = _sso_sign_in(sso)
+    name = f"IAM Identity Center ({printable(sso.key)})"
+    if left is not None:
+        until = time.time() + left
+        print(f"sign-in:      {name}, {remaining(left)} left (until {_clock(until)}), shared with the AWS CLI")
+    elif renewable:
+        print(f"sign-in:      {name} has ended; the next assume-role renews it with its refresh token")
+    else:
+        print(f"sign-in:      none for {name} (the next assume-role signs in on the terminal)")
 
 
 def _mfa_session(profile: str, remembered: dict):

@@ -181,23 +181,9 @@ class Flow:
 
     def _assume(self, credentials: Credentials, user_name: str, **mfa) -> Credentials:
         request = self.request
-        params = {
-            "RoleArn": request.role_arn,
-            "RoleSessionName": request.session_name or validate.session_name(user_name),
-            **mfa,
-        }
-        if request.duration is not None:
-            params["DurationSeconds"] = request.duration
-        if request.external_id is not None:
-            params["ExternalId"] = request.external_id
-        # Opt-in traceability (each needs its own permission in the trust policy).
-        if request.source_identity:
-            params["SourceIdentity"] = user_name
-        if request.tags:
-            params["Tags"] = [{"Key": key, "Value": value} for key, value in request.tags]
         length = f"{request.duration}s" if request.duration is not None else "AWS's default duration"
         self.log(f"calling sts:AssumeRole on {request.role_arn} for {length}")
-        return self.bastion.assume_role(credentials, **params)
+        return self.bastion.assume_role(credentials, **assume_role_params(request, user_name, **mfa))
 
     def _assume_directly(self) -> Credentials:
         keys = self._keys()
@@ -208,3 +194,22 @@ class Flow:
         except MfaError:
             devices.forget(self.request.profile)
             raise
+
+
+def assume_role_params(request: Request, user_name: str, **mfa) -> dict:
+    """sts:AssumeRole's parameters for ``request``, as whoever signed in as ``user_name`` sends them."""
+    params = {
+        "RoleArn": request.role_arn,
+        "RoleSessionName": request.session_name or validate.session_name(user_name),
+        **mfa,
+    }
+    if request.duration is not None:
+        params["DurationSeconds"] = request.duration
+    if request.external_id is not None:
+        params["ExternalId"] = request.external_id
+    # Opt-in traceability (each needs its own permission in the trust policy).
+    if request.source_identity:
+        params["SourceIdentity"] = user_name
+    if request.tags:
+        params["Tags"] = [{"Key": key, "Value": value} for key, value in request.tags]
+    return params

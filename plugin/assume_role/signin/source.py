@@ -49,6 +49,9 @@ class SignIn(ABC):
 
     #: How status and -v name this source.
     name: str
+    #: What lets a run renew a role without asking anyone, once it has ended
+    #: (the shells' auto-refresh names it when it cannot go on).
+    renewal: str = "the MFA session"
 
     def __init__(self, asking: Asking = ON_TERMINAL):
         self.asking = asking
@@ -70,6 +73,10 @@ class SignIn(ABC):
         stores none of them). ``store`` keeps whatever session the source
         reuses between runs (the bastion's MFA session).
         """
+
+    def offered_roles(self, account, log) -> tuple[str, ...]:
+        """Roles this source knows ``account`` has for the person, offered first by the picker."""
+        return ()
 
     def unused_input(self) -> str | None:
         """A one-time input given for this run that was not spent, by name."""
