@@ -74,3 +74,7 @@ class SignIn(ABC):
     def unused_input(self) -> str | None:
         """A one-time input given for this run that was not spent, by name."""
         return None
+
+    def spared_by(self) -> str:
+        """What made the unused input needless when new credentials were made."""
+        return "used the stored session"
