@@ -218,8 +218,7 @@ def sign_in_details(log, asking: Asking) -> tuple[str, str]:
         if "username" in found and "password" in found:
             return found["username"], found["password"]
     if not asking.person_present():
-        where = f"{FILE} {path} does not exist" if found is None and explicit else f"put them in {path}"
-        raise UsageError(f"a SAML username and password are needed and there is no terminal to ask on: {where}")
+        raise UsageError(_nobody_to_ask(asking, found, path, explicit))
     if found is None and explicit:
         from assume_role.state.store import warn
 
@@ -228,6 +227,21 @@ def sign_in_details(log, asking: Asking) -> tuple[str, str]:
     user = found.get("username") or interactive.ask_saml_username()
     password = found.get("password") or interactive.ask_saml_password(user)
     return user, password
+
+
+def _nobody_to_ask(asking: Asking, found: dict[str, str] | None, path: Path, explicit: str | None) -> str:
+    """The one line when the file lacks something and no question may be asked."""
+    missing = "password" if found and "username" in found else "username and password"
+    if found is None and explicit:
+        where = f"{FILE} {path} does not exist"
+    else:
+        where = f"put {'it' if missing == 'password' else 'them'} in {path}"
+    renewal = asking.renewal(f"the SAML sign-in needs your {missing}")
+    if renewal:
+        return f"{renewal}, or {where}" if where.startswith("put") else f"{renewal} ({where})"
+    if asking.rerun:
+        where += f", or run `{asking.rerun}` in a terminal first"
+    return f"a SAML {missing} {'is' if missing == 'password' else 'are'} needed and there is no terminal to ask on: {where}"
 
 
 def read_credentials_file(path: Path) -> dict[str, str] | None:

@@ -14,16 +14,21 @@ class Asking:
     ``terminal``: a question may be asked at all (the shells' auto-refresh
     never asks). ``require_stdin``: only when stdin is the terminal; False
     lets a helper started by a tool with pipes (credential-process) ask on
-    the controlling terminal. ``advice``: the line to give when nobody can be
-    asked, instead of the source's own.
+    the controlling terminal. When nobody can be asked, the source words the
+    line itself from ``rerun``, the assume-role command that signs in afresh
+    on a terminal, and ``situation``, what stands meanwhile (auto-refresh:
+    "production:read expires soon"); ``advice`` replaces that line outright.
     """
 
-    __slots__ = ("terminal", "require_stdin", "advice")
+    __slots__ = ("terminal", "require_stdin", "advice", "rerun", "situation")
 
-    def __init__(self, *, terminal: bool = True, require_stdin: bool = True, advice: str | None = None):
+    def __init__(self, *, terminal: bool = True, require_stdin: bool = True, advice: str | None = None,
+                 rerun: str | None = None, situation: str | None = None):
         self.terminal = terminal
         self.require_stdin = require_stdin
         self.advice = advice
+        self.rerun = rerun
+        self.situation = situation
 
     def person_present(self) -> bool:
         if not self.terminal:
@@ -31,6 +36,15 @@ class Asking:
         from assume_role import interactive
 
         return interactive.available(require_stdin=self.require_stdin)
+
+    def renewal(self, needed: str) -> str | None:
+        """The line for a run nobody may answer (auto-refresh): what stands, what
+        is ``needed`` (a clause: "the MFA session has ended"), what to run."""
+        if self.advice:
+            return self.advice
+        if self.situation and self.rerun:
+            return f"{self.situation} and {needed}: run `{self.rerun}` to renew it"
+        return None
 
 
 ON_TERMINAL = Asking()
