@@ -553,3 +553,31 @@ def test_auto_refresh_without_the_password_says_what_to_run(saml_env, idp):
         f"run `assume-role production read` to renew it, or put it in {saml_file(saml_env)}",
     )
     assert len(idp.posts) == 1
+
+
+def test_status_says_saml_and_names_the_identity_provider(saml_env, idp, world):
+    from test_json_output import check
+
+    status = f"{sys.executable} -m assume_role status"
+    result = shell_session("bash", saml_env, [eval_line("bash", "production", "read"), status, f"{status} --json"])
+    assert result.returncode == 0, result.stderr
+    *text, document = result.stdout.splitlines()
+    host = idp.url.split("/")[2]
+    assert text[0] == f"production:read ({world.production_account_id}) in us-east-1"
+    assert text[1].startswith("role session: ")
+    assert text[2:] == [f"sign-in:      SAML at identity provider {world.saml_provider_name} ({host})"]
+    sign_in = check(document + "\n", "assume-role status --json")["sign_in"]
+    assert sign_in == {"kind": "saml", "summary": text[2].removeprefix("sign-in:      "), "profile": None, "via": None,
+                       "idp": world.saml_provider_name, "expires_at": None, "seconds_left": None}
+
+
+def test_status_says_why_saml_cannot_be_used(saml_env):
+    from test_json_output import check
+
+    run = run_cli({**saml_env, "SAML_IDP_NAME": ""}, "status")
+    assert run.returncode == 7 and run.stderr == ""
+    assert run.stdout.splitlines()[1] == (
+        "sign-in:      none usable: AWS_ASSUME_ROLE_AUTH_SCHEME=saml needs SAML_IDP_NAME (see assume-role --help)"
+    )
+    document = run_cli({**saml_env, "SAML_IDP_NAME": ""}, "status", "--json").stdout
+    assert check(document, "assume-role status --json")["sign_in"]["kind"] == "unusable"

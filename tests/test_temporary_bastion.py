@@ -182,3 +182,40 @@ def test_console_with_a_role_profile(aws_env, world, emulator):
 
     with urllib.request.urlopen(run.stdout.strip(), timeout=10) as answer:
         assert json.loads(answer.read())["signed_in_as"] == ops_arn(world, "alice-hub")
+
+
+# -- status ---------------------------------------------------------------------------------
+
+
+def test_status_names_the_profile_and_when_its_credentials_end(aws_env, world):
+    from test_json_output import check
+
+    env = role_profile(aws_env, world)
+    status = f"{sys.executable} -m assume_role status"
+    result = shell_session("bash", env, [eval_line("bash", "production", "ops"), status, f"{status} --json"])
+    assert result.returncode == 0, result.stderr
+    text, document = _split(result.stdout)
+    assert text[1] == f"identity:     {ops_arn(world, 'alice-hub')}"
+    assert text[3].startswith(
+        "sign-in:      profile hub (role_arn): temporary credentials, no MFA step; the last run's credentials end at "
+    ) and text[3].endswith(" left)")
+    assert not any(line.startswith("MFA session:") for line in text)
+    sign_in = check(document, "assume-role status --json")["sign_in"]
+    assert (sign_in["kind"], sign_in["profile"], sign_in["via"], sign_in["idp"]) == ("profile", "hub", "role_arn", None)
+    assert 0 < sign_in["seconds_left"] <= 3600
+
+
+def _split(stdout: str) -> tuple[list[str], str]:
+    """status's lines, and the JSON document printed after them."""
+    lines = stdout.splitlines()
+    return lines[:-1], lines[-1] + "\n"
+
+
+def test_status_learns_what_a_credential_process_gives(aws_env, world, tmp_path):
+    env = session_process(aws_env, world, tmp_path)
+    before = run_cli(env, "status").stdout.splitlines()
+    assert "sign-in:      bastion MFA: profile session (credential_process), if it gives an IAM user's keys" in before
+    assert run_cli(env, "--shell", "bash", "production", "ops").returncode == 0
+    after = run_cli(env, "status").stdout.splitlines()
+    assert any(line.startswith("sign-in:      profile session (credential_process): temporary credentials, no MFA "
+                               "step; the last run's credentials end at ") for line in after), after

@@ -33,7 +33,7 @@ from pathlib import Path
 from assume_role import settings, validate
 from assume_role.aws import endpoints
 from assume_role.errors import CredentialsError, DeniedError, NetworkError, UsageError
-from assume_role.signin.source import Asking, SignIn
+from assume_role.signin.source import Asking, SignIn, Standing
 
 SCHEME = settings.AUTH_SCHEME
 FILE = "SAML_FILE"
@@ -93,6 +93,10 @@ class SamlSignIn(SignIn):
         # AssumeRoleWithSAML sends no ExternalId, and the assertion names the
         # session; SourceIdentity and session tags go with the bastion's AssumeRole only.
         return request._replace(external_id=None, session_name=None, source_identity=False, tags=())
+
+    def standing(self, store) -> Standing:
+        provider = self.provider
+        return Standing("saml", f"SAML at identity provider {provider.name} ({provider.host})", idp=provider.name)
 
     def role_credentials(self, request, store, log, *, console: bool = False):
         provider = self.provider

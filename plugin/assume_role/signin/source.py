@@ -6,6 +6,7 @@ Imports nothing heavy: a cache hit builds a source too.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import namedtuple
 
 
 class Asking:
@@ -49,6 +50,16 @@ class Asking:
 
 ON_TERMINAL = Asking()
 
+# How a sign-in stands, for ``status``. ``kind``: a short fixed word for
+# scripts; ``summary``: one line for people; ``profile``: the AWS profile it
+# signs in with; ``via``: the setting that gives that profile its credentials;
+# ``idp``: the identity provider's name; ``expires_at``: when what it signed
+# in with ends (epoch seconds), if known, and ``lasting`` names that.
+Standing = namedtuple(
+    "Standing", ["kind", "summary", "profile", "via", "idp", "expires_at", "lasting"],
+    defaults=(None, None, None, None, None),
+)
+
 
 class SignIn(ABC):
     """One way to get role credentials.
@@ -84,6 +95,13 @@ class SignIn(ABC):
         stores none of them). ``store`` keeps whatever session the source
         reuses between runs (the bastion's MFA session).
         """
+
+    def standing(self, store) -> Standing:
+        """How this sign-in stands, from local files only (never AWS, never botocore).
+
+        ``store``: the session store, or None when it cannot be opened.
+        """
+        return Standing(self.name.lower().replace(" ", "_"), self.name)
 
     def unused_input(self) -> str | None:
         """A one-time input given for this run that was not spent, by name."""
