@@ -219,3 +219,49 @@ def test_status_learns_what_a_credential_process_gives(aws_env, world, tmp_path)
     after = run_cli(env, "status").stdout.splitlines()
     assert any(line.startswith("sign-in:      profile session (credential_process): temporary credentials, no MFA "
                                "step; the last run's credentials end at ") for line in after), after
+
+
+# -- every subcommand --------------------------------------------------------------------
+
+
+def test_exec_and_credential_process_with_a_role_profile(aws_env, world):
+    env = role_profile(aws_env, world)
+    run = run_cli(env, "exec", "staging", "ops", "--", sys.executable, "-c", CALLER_ARN)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == ops_arn(world, "alice-hub", "staging")
+    document = run_cli(env, "credential-process", "production", "ops")
+    assert document.returncode == 0, document.stderr
+    found = json.loads(document.stdout)
+    import boto3
+
+    arn = boto3.client(
+        "sts", endpoint_url=world.endpoint, region_name=world.region, aws_access_key_id=found["AccessKeyId"],
+        aws_secret_access_key=found["SecretAccessKey"], aws_session_token=found["SessionToken"],
+    ).get_caller_identity()["Arn"]
+    assert arn == ops_arn(world, "alice-hub")
+
+
+def test_auto_refresh_renews_through_the_role_profile_without_asking(aws_env, world, emulator):
+    env = role_profile(aws_env, world)
+    first = exports_of(run_cli(env, "--shell", "bash", "production", "ops").stdout)
+    run = run_cli({**env, **first}, "__refresh", "--shell", "bash")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.startswith("assume-role: renewed production:ops (") and run.stderr.count("\n") == 1
+    assert exports_of(run.stdout)["AWS_ACCESS_KEY_ID"] != first["AWS_ACCESS_KEY_ID"]
+    assert "GetSessionToken" not in emulator.control.calls()
+
+
+# -- the pieces ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arn, name", [
+    ("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com", "alice@example.com"),
+    ("arn:aws:sts::123456789012:assumed-role/hub/botocore-session-1700000000", "botocore-session-1700000000"),
+    ("arn:aws:iam::123456789012:user/team/alice", "alice"),
+    ("arn:aws-us-gov:sts::123456789012:federated-user/bob", "bob"),
+    ("arn:aws:iam::123456789012:root", "root"),
+])
+def test_the_session_is_named_after_the_identity(arn, name):
+    from assume_role.signin.bastion_mfa import name_in_arn
+
+    assert name_in_arn(arn) == name
