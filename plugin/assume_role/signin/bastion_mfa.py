@@ -24,10 +24,10 @@ from assume_role.aws.bastion import Bastion, PlainBastion
 from assume_role.aws.errors import TrustRefused
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
-from assume_role.state.files import warn
 from assume_role.request import Request
 from assume_role.signin.source import Asking, SignIn, Standing
 from assume_role.state import devices
+from assume_role.state.files import warn
 from assume_role.state.store import Store
 
 Log = Callable[[str], None]

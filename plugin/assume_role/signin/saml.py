@@ -235,17 +235,18 @@ def sign_in_details(log, asking: Asking) -> tuple[str, str]:
 
 def _nobody_to_ask(asking: Asking, found: dict[str, str] | None, path: Path, explicit: str | None) -> str:
     """The one line when the file lacks something and no question may be asked."""
-    missing = "password" if found and "username" in found else "username and password"
+    lacking = [key for key in ("username", "password") if not (found or {}).get(key)]
+    missing, one = " and ".join(lacking), len(lacking) == 1
     if found is None and explicit:
         where = f"{FILE} {path} does not exist"
     else:
-        where = f"put {'it' if missing == 'password' else 'them'} in {path}"
+        where = f"put {'it' if one else 'them'} in {path}"
     renewal = asking.renewal(f"the SAML sign-in needs your {missing}")
     if renewal:
-        return f"{renewal}, or {where}" if where.startswith("put") else f"{renewal} ({where})"
+        return f"{renewal}, or {where}" if found is not None or not explicit else f"{renewal} ({where})"
     if asking.rerun:
         where += f", or run `{asking.rerun}` in a terminal first"
-    return f"a SAML {missing} {'is' if missing == 'password' else 'are'} needed and there is no terminal to ask on: {where}"
+    return f"a SAML {missing} {'is' if one else 'are'} needed and there is no terminal to ask on: {where}"
 
 
 def read_credentials_file(path: Path) -> dict[str, str] | None:
