@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 from assume_role import settings, validate
 from assume_role.aws.bastion import Bastion, PlainBastion
-from assume_role.aws.errors import TrustRefused
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
 from assume_role.request import Request
@@ -314,6 +313,8 @@ class Flow:
 
     def _assume_with_session(self, keys: Credentials) -> Credentials:
         """AssumeRole with the profile's own session: no MFA step, at most the role-chaining hour."""
+        from assume_role.aws.errors import TrustRefused
+
         request, profile = self.request, self.request.profile
         self.log(f"the bastion profile {profile!r} gives temporary credentials: assuming the role with them, no MFA step")
         asked = request.duration
