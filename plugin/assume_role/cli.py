@@ -62,7 +62,9 @@ sessions longer than one hour:
   it at 1 hour. With AWS_ROLE_SESSION_TIMEOUT above 3600, assume-role calls
   AssumeRole directly with the bastion's long-term keys and your MFA code, so a
   session of up to 12 hours (the role's MaxSessionDuration) really works; such
-  runs always need an MFA code.
+  runs always need an MFA code. A bastion profile whose credentials are
+  temporary (a role profile, SSO, aws login) assumes the role with them, with
+  no MFA step, for at most 1 hour.
 
 environment:
   AWS_PROFILE_ASSUME_ROLE    bastion profile (default: default)

@@ -177,6 +177,58 @@ def endpoint_settings(profile: str) -> tuple[dict[str, str], dict[str, str]]:
     return scoped, _service_endpoints(config, scoped) or {}
 
 
+def _views(profile: str) -> tuple[dict, dict, dict, dict] | None:
+    """The config file's sections, and ``profile`` as the credentials file, the
+    config file and both merged (botocore's scoping) hold it; None when a file
+    is botocore's to judge.
+    """
+    config_file, credentials_file = _files()
+    config, credentials = _raw(config_file), _raw(credentials_file)
+    if config is None or credentials is None:
+        return None
+    profiles = _profile_map(config)
+    from_config = dict(profiles.get(profile, {}))
+    for name, values in credentials.items():
+        profiles.setdefault(name, {}).update(values)
+    return config, credentials.get(profile, {}), from_config, profiles.get(profile, {})
+
+
+# Where botocore's chain finds a profile's credentials, in its order (after
+# the environment, which a named profile skips), and whether they are
+# temporary: True, False, or None when only running the setting tells.
+Origin = namedtuple("Origin", ["setting", "temporary"])
+
+
+def credentials_origin(profile: str) -> Origin | None:
+    """Which setting gives ``profile`` its credentials, read without botocore (for status).
+
+    None when the profile gives none (or the files cannot be read).
+    """
+    views = _views(profile)
+    if views is None:
+        return None
+    _, from_credentials, from_config, scoped = views
+    if scoped.get("role_arn"):
+        return Origin("role_arn", True)
+    if scoped.get("web_identity_token_file"):
+        return Origin("web_identity_token_file", True)
+    if scoped.get("sso_session") or scoped.get("sso_start_url"):
+        return Origin("SSO", True)
+    if from_credentials.get("aws_access_key_id"):
+        return _keys_origin(from_credentials)
+    if scoped.get("login_session"):
+        return Origin("login_session", True)
+    if scoped.get("credential_process"):
+        return Origin("credential_process", None)
+    if from_config.get("aws_access_key_id"):
+        return _keys_origin(from_config)
+    return None
+
+
+def _keys_origin(section: dict[str, str]) -> Origin:
+    return Origin("keys", bool(section.get("aws_session_token") or section.get("aws_security_token")))
+
+
 # ``settings``: the config and credentials files merged, as botocore scopes them;
 # ``services``: the endpoint_url per service of the profile's services section.
 PlainProfile = namedtuple(
@@ -188,22 +240,16 @@ def plain_profile(profile: str) -> PlainProfile | None:
     """The profile when it is static keys botocore would read the same way, else None."""
     if any(os.environ.get(name) for name in _NOT_PLAIN_ENVIRONMENT):
         return None
-    config_file, credentials_file = _files()
-    config, credentials = _raw(config_file), _raw(credentials_file)
-    if config is None or credentials is None:
+    views = _views(profile)
+    if views is None:
         return None
-    profiles = _profile_map(config)
-    from_config = dict(profiles.get(profile, {}))
-    for name, values in credentials.items():
-        profiles.setdefault(name, {}).update(values)
-    scoped = profiles.get(profile)
+    config, source, from_config, scoped = views
     if not scoped or _NOT_PLAIN & scoped.keys():
         return None
     if any(value.startswith("\n") for value in scoped.values()):
         return None  # a nested block: botocore's sub-section syntax
     # botocore's order: the credentials file's section if it names a key
     # (then it must hold both), else the config file's profile.
-    source = credentials.get(profile, {})
     if not source.get("aws_access_key_id"):
         source = from_config
     key, secret = source.get("aws_access_key_id"), source.get("aws_secret_access_key")

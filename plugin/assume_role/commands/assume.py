@@ -19,13 +19,12 @@ from assume_role import variables
 from assume_role.errors import UsageError
 from assume_role.request import Request, partition
 from assume_role.state.store import ROLE_REUSE_MARGIN
+from assume_role.validate import printable
 
 Log = Callable[[str], None]
 
 
 def logger(verbose: bool) -> Log:
-    from assume_role.validate import printable
-
     def log(message: str) -> None:
         if verbose:
             # Aliases and role names may hold escape sequences: shown as ?.
@@ -126,8 +125,8 @@ def obtain(
             store.save_role(role_key, credentials)
     unused = source.unused_input()
     if unused:
-        stored = "role credentials" if hit else "MFA session"
-        print(f"assume-role: used the stored {stored}; {unused} was not used", file=sys.stderr)
+        spared = "used the stored role credentials" if hit else source.spared_by()
+        print(f"assume-role: {printable(spared)}; {unused} was not used", file=sys.stderr)
     return Assumed(request.account, request.role, request.region, credentials, store)
 
 

@@ -14,7 +14,9 @@ import re
 import sys
 import time
 
-from assume_role import settings
+from assume_role import settings, signin
+from assume_role.signin import Standing
+from assume_role.signin.bastion import stored_mfa_session
 from assume_role.state import devices
 from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
 from assume_role.validate import printable
@@ -29,9 +31,10 @@ def remaining(seconds: float) -> str:
 
 
 DESCRIPTION = """\
-Show the role assumed in this shell (account, role, region, time left) and
-the stored MFA session of the bastion profile. Reads only the environment and
-the session store; --check also asks AWS who the exported credentials are.
+Show the role assumed in this shell (account, role, region, time left), the
+sign-in in use (bastion MFA, SAML, or a profile's temporary credentials) and
+how long it lasts. Reads only the environment, the AWS files and the session
+store; --check also asks AWS who the exported credentials are.
 """
 
 EPILOG = """\
@@ -66,9 +69,11 @@ def main(argv: list[str]) -> int:
     from assume_role.signin import sso as sso_sign_in
 
     sso = sso_sign_in.in_use()
+    store = _open_store()
+    sign_in = _sign_in(store)
 
     if args.json:
-        data = _as_json(assumed, replaced, expires, now, profile, remembered)
+        data = _as_json(assumed, replaced, expires, now, profile, remembered, store, sign_in)
         if sso is not None:
             data["sso"] = _sso_json(sso)
         sys.stdout.write(json.dumps(data) + "\n")
@@ -89,7 +94,8 @@ def main(argv: list[str]) -> int:
         print(f"{account}:{role} ({account_id}) in {region}")
         if sso is not None and not sso.hub:
             print(f"identity:     the permission set {role} of IAM Identity Center ({printable(sso.key)})")
-        else:
+        # The session name SAML gives is the identity provider's choice, not known here.
+        elif sign_in.kind != "saml":
             session = printable(settings.session_name() or remembered.get("user_name", "?"))
             # The assumed-role ARN names the role without its IAM path.
             print(f"identity:     arn:aws:sts::{account_id}:assumed-role/{role.rsplit('/', 1)[-1]}/{session}")
@@ -99,7 +105,9 @@ def main(argv: list[str]) -> int:
     if sso is not None:
         _print_sso_sign_in(sso)
     else:
-        _print_mfa_session(profile, remembered)
+        _print_sign_in(sign_in, now)
+        if sign_in.kind == "bastion_mfa":
+            _print_mfa_session(profile, remembered, store)
     if args.check and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
         arn = _check_with_aws(account, role)
         if arn is None:
@@ -111,12 +119,14 @@ def main(argv: list[str]) -> int:
     return 0 if assumed and expires > now else EXIT_NOT_ASSUMED
 
 
-def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, profile: str, remembered: dict) -> dict:
+def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, profile: str, remembered: dict,
+             store, sign_in: Standing) -> dict:
     """What ``--json`` prints; the README documents this schema (version 1)."""
     env = os.environ
     if expires is not None and not math.isfinite(expires):
         expires = None  # "inf" or "nan" in the variable: no usable time
-    serial, session, store = _mfa_session(profile, remembered)
+    serial, session = stored_mfa_session(profile, remembered, store)
+    ends = _epoch(str(sign_in.expires_at)) if sign_in.expires_at is not None else None
     mfa_left = int(session.credentials.seconds_left()) if session is not None else None
     return {
         "schema": 1,
@@ -135,6 +145,15 @@ def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, p
             "valid": session is not None,
             "seconds_left": mfa_left,
             "store": store.name if store is not None else None,
+        },
+        "sign_in": {
+            "kind": sign_in.kind,
+            "summary": sign_in.summary,
+            "profile": sign_in.profile,
+            "via": sign_in.via,
+            "idp": sign_in.idp,
+            "expires_at": int(ends) if ends is not None else None,
+            "seconds_left": max(0, int(ends - now)) if ends is not None else None,
         },
     }
 
@@ -181,22 +200,37 @@ def _print_sso_sign_in(sso) -> None:
         print(f"sign-in:      none for {name} (the next assume-role signs in on the terminal)")
 
 
-def _mfa_session(profile: str, remembered: dict):
-    """(serial, reusable MFA session or None, store or None)."""
+def _open_store():
+    """The session store, or None when it cannot be opened (status still answers)."""
     from assume_role.state import store as stores
 
-    serial = settings.mfa_serial_from_environment() or remembered.get("serial")
     try:
-        store = stores.open_store()
-        # The keys last seen for the profile stand in for reading them (that needs botocore).
-        session = store.load_mfa(profile, serial, remembered.get("access_key_id")) if serial else None
+        return stores.open_store()
     except AssumeRoleError:
-        store, session = None, None
-    return serial, session, store
+        return None
 
 
-def _print_mfa_session(profile: str, remembered: dict) -> None:
-    serial, session, store = _mfa_session(profile, remembered)
+def _sign_in(store) -> Standing:
+    """The sign-in the next run would use, and how it stands; a setting it refuses is said, not raised."""
+    try:
+        return signin.choose().standing(store)
+    except AssumeRoleError as exc:
+        return Standing("unusable", f"none usable: {exc}")
+
+
+def _print_sign_in(sign_in: Standing, now: float) -> None:
+    line = f"sign-in:      {printable(sign_in.summary)}"
+    ends = _epoch(str(sign_in.expires_at)) if sign_in.expires_at is not None and sign_in.kind != "bastion_mfa" else None
+    if ends is not None:
+        # The MFA session has a line of its own; other ends are told here.
+        left = ends - now
+        line += f"; {sign_in.lasting} " + (f"end at {_clock(ends)} ({remaining(left)} left)" if left > 0
+                                          else f"ended at {_clock(ends)}")
+    print(line)
+
+
+def _print_mfa_session(profile: str, remembered: dict, store) -> None:
+    serial, session = stored_mfa_session(profile, remembered, store)
     if session is None:
         print(f"MFA session:  none for profile {printable(profile)} (the next assume-role asks for a code)")
     else:

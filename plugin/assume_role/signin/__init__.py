@@ -11,9 +11,9 @@ This module imports nothing heavy: a cache hit builds a source too.
 
 from __future__ import annotations
 
-from assume_role.signin.source import ON_TERMINAL, Asking, SignIn
+from assume_role.signin.source import ON_TERMINAL, Asking, SignIn, Standing
 
-__all__ = ["ON_TERMINAL", "Asking", "SignIn", "choose"]
+__all__ = ["ON_TERMINAL", "Asking", "SignIn", "Standing", "choose"]
 
 
 def choose(mfa_token: str | None = None, asking: Asking = ON_TERMINAL, *, arguments=None) -> SignIn:

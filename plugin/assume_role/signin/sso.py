@@ -58,7 +58,6 @@ class SsoSignIn(SignIn):
     """IAM Identity Center's permission sets, directly or as the hub of hub and spoke."""
 
     name = "IAM Identity Center"
-    renewal = "the IAM Identity Center sign-in"
 
     def __init__(self, config, asking: Asking | None = None):
         # config: an aws.profiles.SsoConfig
@@ -72,6 +71,19 @@ class SsoSignIn(SignIn):
     def key(self) -> str:
         """The sign-in's name in the AWS CLI's cache: the sso-session, or a legacy profile's start URL."""
         return self.config.session or self.config.start_url
+
+    def standing(self, store):
+        """The stored sign-in's end, from the AWS CLI's cache file (never AWS)."""
+        from assume_role.signin.source import Standing
+        from assume_role.state import sso_tokens
+
+        token = sso_tokens.read(self.key)
+        usable = token is not None and token.start_url == self.config.start_url
+        expires = int(token.expires_at.timestamp()) if usable and token.expires_at is not None else None
+        return Standing(
+            "sso", f"IAM Identity Center: {self.key}", self.config.profile, "sso_session" if self.config.session
+            else "sso_start_url", expires_at=expires, lasting="the IAM Identity Center sign-in",
+        )
 
     @property
     def hub(self) -> bool:
@@ -247,7 +259,7 @@ class SsoSignIn(SignIn):
                 if renewed is not None:
                     return self._keep(renewed)
             if not self.asking.person_present():
-                raise CredentialsError(self.asking.advice or (
+                raise CredentialsError(self.asking.renewal("the IAM Identity Center sign-in has ended") or (
                     f"the IAM Identity Center sign-in for {self.key} has ended and there is no terminal to sign in "
                     "on: run assume-role (or aws sso login) in a terminal"
                 ))
