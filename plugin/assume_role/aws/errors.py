@@ -67,6 +67,20 @@ class Context:
             + self.then("try again, and if it persists check for a proxy or a network sign-in page")
         )
 
+    def failed(self, exc: BaseException) -> AssumeRoleError:
+        """The line for a request that got no usable answer (see ``aws.http`` and ``aws.retry``)."""
+        from assume_role.aws import http, retry
+
+        if isinstance(exc, http.NoAnswer):
+            if not exc.sent:
+                return self.unreachable()
+            return self.tls_failed() if exc.tls else self.broken()
+        if isinstance(exc, retry.DeadlineExceeded):
+            return self.timed_out(exc.attempts, exc.seconds)
+        if isinstance(exc, retry.NotAws):
+            return self.not_aws()
+        return self.unreadable()
+
     def unreachable(self) -> NetworkError:
         return NetworkError(f"cannot reach AWS {self.action} ({self.endpoint}); check your network or endpoint")
 

@@ -105,16 +105,8 @@ class QueryClient:
             raise
         except _ErrorAnswer as exc:
             raise context.answered(exc.code, exc.message, exc.status) from None
-        except http.NoAnswer as exc:
-            if not exc.sent:
-                raise context.unreachable() from None
-            raise (context.tls_failed() if exc.tls else context.broken()) from None
-        except retry.DeadlineExceeded as exc:
-            raise context.timed_out(exc.attempts, exc.seconds) from None
-        except retry.NotAws:
-            raise context.not_aws() from None
-        except retry.Unreadable:
-            raise context.unreadable() from None
+        except (http.NoAnswer, retry.DeadlineExceeded, retry.Unreadable) as exc:
+            raise context.failed(exc) from None
 
     def _post(self, body: bytes) -> tuple[int, str | None, bytes]:
         """The answer's status, content type and body."""

@@ -150,14 +150,8 @@ def _send(service: str, region: str, action: str, method: str, path: str, read: 
         raise
     except _Answered as exc:
         raise context.answered(exc.code, exc.message, exc.status) from None
-    except http.NoAnswer as exc:
-        if not exc.sent:
-            raise context.unreachable() from None
-        raise (context.tls_failed() if exc.tls else context.broken()) from None
-    except retry.DeadlineExceeded:
-        raise context.timed_out() from None
-    except retry.Unreadable:
-        raise context.unreadable() from None
+    except (http.NoAnswer, retry.DeadlineExceeded, retry.Unreadable) as exc:
+        raise context.failed(exc) from None
 
 
 def _answer(service: str, status: int, answer: bytes) -> dict:
