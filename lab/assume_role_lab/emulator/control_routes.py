@@ -45,6 +45,7 @@ class ControlRoutes:
             ("GET", "sessions"): lambda q, b: {"sessions": self.state.sessions.summaries()},
             ("GET", "assumed-roles"): lambda q, b: {"assumed": self.state.assumed.snapshot()},
             ("GET", "issued-secrets"): self.issued_secrets,
+            ("POST", "key-propagation"): self.key_propagation,
         }
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -136,6 +137,7 @@ class ControlRoutes:
         self.state.calls.clear()
         self.state.assumed.clear()
         self.state.mfa.forget_minted()
+        self.state.propagation.clear()
         return {"ok": True}
 
     def calls(self, query: dict, payload: dict) -> dict:
@@ -151,6 +153,14 @@ class ControlRoutes:
     def revoke_sessions(self, query: dict, payload: dict) -> dict:
         count = self.state.sessions.revoke(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
         return {"revoked": count}
+
+    def key_propagation(self, query: dict, payload: dict) -> dict:
+        try:
+            requests = int(payload.get("requests", 0))
+        except (TypeError, ValueError) as error:
+            raise ControlError(400, f"bad requests: {error}")
+        self.state.propagation.refuse(requests)
+        return {"requests": requests}
 
     def issued_secrets(self, query: dict, payload: dict) -> dict:
         # Only for leak checks in tests: the emulator's keys are worthless anywhere else.

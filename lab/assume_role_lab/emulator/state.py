@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .faults import AssumedRoles, CallCounter, FaultBoard
 from .mfa import MfaCodes
+from .propagation import KeyPropagation
 from .sessions import SessionRegistry
 
 
@@ -34,3 +35,4 @@ class LayerState:
     faults: FaultBoard = field(default_factory=FaultBoard)
     calls: CallCounter = field(default_factory=CallCounter)
     assumed: AssumedRoles = field(default_factory=AssumedRoles)
+    propagation: KeyPropagation = field(default_factory=KeyPropagation)
