@@ -7,12 +7,19 @@ the same parser and merge rules as botocore (``configloader`` and
 ``Session.full_config``). Anything else (SSO, ``credential_process``, roles,
 custom endpoints or CA bundles in the profile) is left to botocore:
 ``plain_profile`` returns None and the caller opens a botocore session.
+
+A profile whose keys are in the OS keyring (``assume-role keys``) is read
+here for its settings only (``held=True``): it needs no keys in the files,
+and a ``credential_process`` that runs ``assume-role keys credential-process``
+(the line that lends those keys to other tools) is the same keys, not a
+reason to hand the profile to botocore.
 """
 
 from __future__ import annotations
 
 import configparser
 import os
+import re
 import shlex
 from typing import NamedTuple
 
@@ -130,13 +137,26 @@ def profile_region(profile: str) -> str | None:
 
 class PlainProfile(NamedTuple):
     settings: dict[str, str]  # config and credentials files merged, as botocore scopes them
-    access_key_id: str
-    secret_access_key: str
+    access_key_id: str | None  # None only for a profile read for its settings (held=True)
+    secret_access_key: str | None
     session_token: str | None
 
 
-def plain_profile(profile: str) -> PlainProfile | None:
-    """The profile when it is static keys botocore would read the same way, else None."""
+KEY_SETTINGS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token")
+# The credential_process line `keys add` suggests: the keyring's keys, lent to other tools.
+_LENDS_HELD_KEYS = re.compile(r"(^|[\s/])assume-role['\"]?\s+keys\s+credential-process(\s|$)")
+
+
+def lends_held_keys(process: object) -> bool:
+    return isinstance(process, str) and bool(_LENDS_HELD_KEYS.search(process))
+
+
+def plain_profile(profile: str, *, held: bool = False) -> PlainProfile | None:
+    """The profile when it is static keys botocore would read the same way, else None.
+
+    ``held``: its keys come from the keyring; the profile is read for its
+    settings (which then hold no keys), and need not exist in the files.
+    """
     if any(os.environ.get(name) for name in _NOT_PLAIN_ENVIRONMENT):
         return None
     config_file, credentials_file = _files()
@@ -147,11 +167,17 @@ def plain_profile(profile: str) -> PlainProfile | None:
     from_config = dict(profiles.get(profile, {}))
     for name, values in credentials.items():
         profiles.setdefault(name, {}).update(values)
-    scoped = profiles.get(profile)
-    if not scoped or _NOT_PLAIN & scoped.keys():
+    scoped = profiles.get(profile, {})
+    blocking = _NOT_PLAIN & scoped.keys()
+    if held and lends_held_keys(scoped.get("credential_process")):
+        blocking -= {"credential_process"}
+    if (not scoped and not held) or blocking:
         return None
     if any(value.startswith("\n") for value in scoped.values()):
         return None  # a nested block: botocore's sub-section syntax
+    if held:
+        settings = {name: value for name, value in scoped.items() if name not in KEY_SETTINGS}
+        return PlainProfile(settings, None, None, None)
     # botocore's order: the credentials file's section if it names a key
     # (then it must hold both), else the config file's profile.
     source = credentials.get(profile, {})
