@@ -91,7 +91,7 @@ class Bastion(ABC):
             return call()
         except CredentialsRejected as exc:
             source = self.source
-            if source is None or credentials.session_token or exc.code == "ExpiredToken":
+            if source is None or credentials.access_key_id != source.access_key_id or exc.code == "ExpiredToken":
                 raise
             shown = printable(self.profile)
             raise CredentialsRejected(

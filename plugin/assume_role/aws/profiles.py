@@ -190,6 +190,48 @@ def plain_profile(profile: str, *, held: bool = False) -> PlainProfile | None:
     return PlainProfile(scoped, key, secret, token)
 
 
+class KeysOrigin(NamedTuple):
+    """Where the bastion's long-term keys come from, for ``status``: no keyring, no botocore."""
+
+    source: str | None  # "keyring", "credentials-file", "config-file", "other", or None (none found)
+    access_key_id: str | None
+    detail: str  # the backend, the file, or what botocore runs
+
+
+# Settings that give a profile credentials from something else than its keys, as status names them.
+_PROVIDERS = (
+    ("credential_process", "its credential_process"),
+    ("sso_session", "IAM Identity Center (SSO)"),
+    ("sso_start_url", "IAM Identity Center (SSO)"),
+    ("role_arn", "a role (role_arn)"),
+    ("web_identity_token_file", "a web identity token"),
+    ("login_session", "a console sign-in session"),
+)
+
+
+def keys_origin(profile: str) -> KeysOrigin:
+    """The keyring first (its index only), then the files in botocore's order."""
+    from assume_role.state import key_store
+
+    held = key_store.held(profile)
+    if held is not None:
+        return KeysOrigin("keyring", held.access_key_id, key_store.describe(held.backend))
+    config_file, credentials_file = _files()
+    config, credentials = _raw(config_file), _raw(credentials_file)
+    if config is None or credentials is None:
+        return KeysOrigin("other", None, "AWS files only botocore reads")
+    from_config = _profile_map(config).get(profile, {})
+    merged = {**from_config, **credentials.get(profile, {})}
+    for values, source, path in ((credentials.get(profile, {}), "credentials-file", credentials_file),
+                                 (from_config, "config-file", config_file)):
+        if values.get("aws_access_key_id"):
+            return KeysOrigin(source, values["aws_access_key_id"], path)
+    for setting, what in _PROVIDERS:
+        if merged.get(setting):
+            return KeysOrigin("other", None, what)
+    return KeysOrigin(None, None, "")
+
+
 # Variables that would make an AWS client pick something other than the
 # bastion profile: a previous assume-role's exports, or a leftover AWS_PROFILE.
 _FOREIGN_ENVIRONMENT = (

@@ -1,7 +1,8 @@
 """``assume-role status``: what this shell has assumed, and for how long.
 
-Reads only the environment and the session store, so it is fast enough for
-scripts and never imports botocore unless ``--check`` asks AWS itself.
+Reads only the environment, the session store and where the bastion's keys
+are (the keyring's index, the AWS files), so it is fast enough for scripts
+and never imports botocore or keyring unless ``--check`` asks AWS itself.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ def remaining(seconds: float) -> str:
 
 
 DESCRIPTION = """\
-Show the role assumed in this shell (account, role, region, time left) and
-the stored MFA session of the bastion profile. Reads only the environment and
-the session store; --check also asks AWS who the exported credentials are.
+Show the role assumed in this shell (account, role, region, time left), the
+stored MFA session of the bastion profile, and where its keys come from (the
+OS keyring or a file). Reads only the environment, the session store and the
+AWS files; --check also asks AWS who the exported credentials are.
 """
 
 EPILOG = """\
@@ -89,6 +91,7 @@ def main(argv: list[str]) -> int:
     else:
         print("no role assumed in this shell")
     _print_mfa_session(profile, remembered)
+    _print_keys_origin(profile)
     if args.check and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
         arn = _check_with_aws(account, role)
         if arn is None:
@@ -107,6 +110,7 @@ def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, p
         expires = None  # "inf" or "nan" in the variable: no usable time
     serial, session, store = _mfa_session(profile, remembered)
     mfa_left = int(session.credentials.seconds_left()) if session is not None else None
+    origin = _keys_origin(profile)
     return {
         "schema": 1,
         "assumed": assumed,
@@ -125,6 +129,7 @@ def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, p
             "seconds_left": mfa_left,
             "store": store.name if store is not None else None,
         },
+        "bastion_keys": {"source": origin.source, "access_key_id": origin.access_key_id},
     }
 
 
@@ -162,6 +167,30 @@ def _print_mfa_session(profile: str, remembered: dict) -> None:
         left = session.credentials.seconds_left()
         where = f"{printable(serial)}, kept in {store.name}"
         print(f"MFA session:  {remaining(left)} left for profile {printable(profile)} ({where})")
+
+
+def _keys_origin(profile: str):
+    from assume_role.aws import profiles
+
+    try:
+        return profiles.keys_origin(profile)
+    except AssumeRoleError:  # an AWS file that cannot be used: the runs that need it say why
+        return profiles.KeysOrigin("other", None, "AWS files that cannot be read (run assume-role to see why)")
+
+
+def _print_keys_origin(profile: str) -> None:
+    origin = _keys_origin(profile)
+    key = f", key {printable(origin.access_key_id)}" if origin.access_key_id else ""
+    if origin.source == "keyring":
+        text = f"in the keyring: {origin.detail}{key}"
+    elif origin.source in ("credentials-file", "config-file"):
+        how = "keys add --from-credentials-file moves" if origin.source == "credentials-file" else "keys add stores"
+        text = f"{printable(origin.detail)} in plain text{key} (assume-role {how} them to the OS keyring)"
+    elif origin.source == "other":
+        text = f"from {printable(origin.detail)}, read by botocore"
+    else:
+        text = f"none found for profile {printable(profile)} (assume-role keys add stores them)"
+    print(f"bastion keys: {text}")
 
 
 def _check_with_aws(account: str, role: str) -> str | None:

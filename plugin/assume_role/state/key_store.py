@@ -34,7 +34,7 @@ from assume_role.credentials import Credentials
 from assume_role.errors import AssumeRoleError, CredentialsError
 from assume_role.safe_text import printable
 from assume_role.state import paths
-from assume_role.state.files import load_optional, private_directory, write_json_atomic
+from assume_role.state.files import load_optional, private_directory, warn, write_json_atomic
 
 SERVICE = "assume-role bastion keys"
 WHAT = "index of keyring-held keys"
@@ -90,7 +90,9 @@ def _save_index(entries: dict) -> None:
 
 
 class Held:
-    """A profile whose keys are in the keyring, as the index names them."""
+    """A profile whose keys are in the keyring, as the index names them (a key source, see ``aws.bastion``)."""
+
+    where = "the OS keyring"
 
     def __init__(self, profile: str, access_key_id: str, backend: str):
         self.profile, self.access_key_id, self.backend = profile, access_key_id, backend
@@ -216,9 +218,12 @@ def save(profile: str, keys: Credentials, backend: str) -> Held:
     try:
         _save_index(entries)
     except AssumeRoleError:
-        if before is None:  # nobody would find it: not left in the keyring either
+        if before is None or before["backend"] != backend:  # nobody would find it: not left there either
             _forget(profile, backend)
-        raise
+            raise
+        # The profile is indexed, with the old key id: the next read of the
+        # item corrects that (``Held.read``). The new pair is what is stored.
+        warn(f"could not record the new key id in {WHAT}; it is corrected on the next run")
     if before is not None and before["backend"] != backend:
         _forget(profile, before["backend"])  # moved to another backend: no second copy
     return Held(profile, keys.access_key_id, backend)
@@ -263,7 +268,7 @@ def describe(backend: str) -> str:
         "keyring.backends.kwallet.DBusKeyring": "KWallet",
         "keyring.backends.macOS.Keyring": "the macOS Keychain",
         "keyring.backends.Windows.WinVaultKeyring": "the Windows Credential Manager",
-        "keyrings.alt.file.PlaintextKeyring": "keyrings.alt's plain file (chosen by PYTHON_KEYRING_BACKEND)",
+        "keyrings.alt.file.PlaintextKeyring": "keyrings.alt's plain-text file",
         "keyrings.alt.file.EncryptedKeyring": "keyrings.alt's encrypted file",
     }
     return known.get(backend, backend)
