@@ -57,10 +57,15 @@ assume-role reads the keyring first, then the credentials file.
 
 EPILOG = """\
 examples:
-  assume-role keys add --from-credentials-file     move the bastion's keys into the keyring
-  assume-role keys add ops < keys.txt              the key id, then the secret, one a line
-  assume-role keys rotate                          a new key stored, the old one deleted
-  aws configure set credential_process "assume-role keys credential-process default"
+  assume-role keys add --from-credentials-file    the bastion's keys moved
+                                                  into the keyring
+  assume-role keys add ops < keys.txt             the key id, then the secret,
+                                                  one a line
+  assume-role keys rotate                         a new key stored, the old
+                                                  one deleted at AWS
+
+For other tools (aws, the SDKs), in the profile of the AWS config file:
+  credential_process = assume-role keys credential-process PROFILE
 
 The keys are never given on the command line, printed on a terminal, or
 written to a file by assume-role. With no usable keyring nothing is stored.
