@@ -155,17 +155,17 @@ def test_add_from_the_credentials_file_leaves_the_secret_nowhere_on_disk(gnome_e
 
 def test_list_and_status_name_the_keyring_never_the_secret(gnome_env, user):
     status = run_cli(gnome_env, "status")
-    assert f"bastion keys: {gnome_env['AWS_SHARED_CREDENTIALS_FILE']} in plain text, key {user.access_key_id}" in status.stdout
+    assert f"bastion keys: {gnome_env['AWS_SHARED_CREDENTIALS_FILE']} in plain text (assume-role keys add" in status.stdout
     add_from_file(gnome_env)
     listed = run_cli(gnome_env, "keys", "list")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines()[1].split()[:2] == ["default", user.access_key_id]
     status = run_cli(gnome_env, "status")
-    assert "bastion keys: in the keyring: the Secret Service (GNOME Keyring, KWallet), key " + user.access_key_id in status.stdout
-    data = json.loads(run_cli(gnome_env, "status", "--json").stdout)
-    assert data["bastion_keys"] == {"source": "keyring", "access_key_id": user.access_key_id}
-    for run in (listed, status):
-        assert_no_secret(run.stdout + run.stderr, [user.secret_access_key])
+    assert "bastion keys: in the keyring: the Secret Service (GNOME Keyring, KWallet)\n" in status.stdout
+    assert json.loads(run_cli(gnome_env, "status", "--json").stdout)["bastion_keys"] == {"source": "keyring"}
+    assert_no_secret(listed.stdout + listed.stderr, [user.secret_access_key])
+    # status is pasted around: not even the key id.
+    assert_no_secret(status.stdout + status.stderr, [user.secret_access_key, user.access_key_id])
 
 
 def test_add_reads_the_keys_from_stdin_checks_them_and_never_from_arguments(gnome_env, user, emulator):
@@ -180,6 +180,36 @@ def test_add_reads_the_keys_from_stdin_checks_them_and_never_from_arguments(gnom
     refused = run_cli(gnome_env, "keys", "add", "ops", user.access_key_id, user.secret_access_key)
     assert_clean_failure(refused, 2, "never from the command line")
     assert_no_secret(refused.stderr, [user.secret_access_key])
+
+
+def test_add_asks_on_the_terminal_with_the_secret_hidden(gnome_env, user):
+    import pexpect
+
+    Path(gnome_env["AWS_SHARED_CREDENTIALS_FILE"]).write_text("")
+    child = pexpect.spawn(sys.executable, ["-m", "assume_role", "keys", "add", "ops"], env=gnome_env,
+                          encoding="utf-8", timeout=60, dimensions=(24, 120))
+    child.expect("Access key id for profile ops")
+    child.sendline(user.access_key_id)
+    child.expect("Secret access key")
+    child.sendline(user.secret_access_key)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert f"stored the keys of profile ops ({user.access_key_id}" in child.before
+    assert_no_secret(child.before, [user.secret_access_key])  # never echoed
+    listed = run_cli(gnome_env, "keys", "list").stdout
+    assert listed.splitlines()[1].split()[:2] == ["ops", user.access_key_id]
+
+
+def test_copies_of_the_secret_beside_the_file_are_named_not_touched(gnome_env, user):
+    credentials = Path(gnome_env["AWS_SHARED_CREDENTIALS_FILE"])
+    backup = credentials.with_name("credentials.bak")
+    backup.write_text(credentials.read_text())
+    run = add_from_file(gnome_env)
+    (warning,) = [line for line in run.stderr.splitlines() if "warning" in line]
+    assert f"the secret is still written in {backup}" in warning
+    assert backup.read_text().count(user.secret_access_key) == 1  # the user's file, left as it is
+    assert_no_secret(run.stdout + run.stderr, [user.secret_access_key])
 
 
 def test_keys_aws_refuses_are_not_stored(gnome_env, user):

@@ -194,7 +194,6 @@ class KeysOrigin(NamedTuple):
     """Where the bastion's long-term keys come from, for ``status``: no keyring, no botocore."""
 
     source: str | None  # "keyring", "credentials-file", "config-file", "other", or None (none found)
-    access_key_id: str | None
     detail: str  # the backend, the file, or what botocore runs
 
 
@@ -215,21 +214,21 @@ def keys_origin(profile: str) -> KeysOrigin:
 
     held = key_store.held(profile)
     if held is not None:
-        return KeysOrigin("keyring", held.access_key_id, key_store.describe(held.backend))
+        return KeysOrigin("keyring", key_store.describe(held.backend))
     config_file, credentials_file = _files()
     config, credentials = _raw(config_file), _raw(credentials_file)
     if config is None or credentials is None:
-        return KeysOrigin("other", None, "AWS files only botocore reads")
+        return KeysOrigin("other", "AWS files only botocore reads")
     from_config = _profile_map(config).get(profile, {})
     merged = {**from_config, **credentials.get(profile, {})}
     for values, source, path in ((credentials.get(profile, {}), "credentials-file", credentials_file),
                                  (from_config, "config-file", config_file)):
         if values.get("aws_access_key_id"):
-            return KeysOrigin(source, values["aws_access_key_id"], path)
+            return KeysOrigin(source, path)
     for setting, what in _PROVIDERS:
         if merged.get(setting):
-            return KeysOrigin("other", None, what)
-    return KeysOrigin(None, None, "")
+            return KeysOrigin("other", what)
+    return KeysOrigin(None, "")
 
 
 # Variables that would make an AWS client pick something other than the

@@ -214,6 +214,15 @@ def _read_stdin() -> tuple[str, str]:
     return lines[0], lines[1]
 
 
+def _region(profile: str) -> str:
+    """Where STS is asked: the environment's region, else the profile's, as for the main command."""
+    from assume_role import validate
+    from assume_role.aws import profiles
+
+    configured = profiles.profile_region(profile)
+    return settings.region_from_environment() or (validate.region(configured) if configured else settings.DEFAULT_REGION)
+
+
 def _stdin_is_terminal() -> bool:
     try:
         return os.isatty(0)
@@ -225,7 +234,7 @@ def _check_with_aws(bastion, keys: Credentials) -> str:
     """The IAM user the keys belong to, says AWS; refused keys are never stored."""
     from assume_role.aws.errors import CredentialsRejected
 
-    bastion.region = settings.region_from_environment() or settings.DEFAULT_REGION
+    bastion.region = _region(bastion.profile)
     try:
         arn = bastion.caller_arn(keys)
     except CredentialsRejected as exc:
@@ -246,7 +255,7 @@ def _move_out_of_file(profile: str, keys: Credentials) -> None:
     try:
         written = credentials_file.remove_keys(profile, keys)
     except AssumeRoleError as exc:
-        raise type(exc)(f"the keys are stored in the keyring, but {exc}") from None
+        raise AssumeRoleError(f"the keys are stored in the keyring, but {exc}", exc.exit_code) from None
     print(f"removed them from {printable(str(written))} (no copy kept)")
     config_file = Path(os.path.expanduser(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"))
     places = [written.parent, credentials_file.path().parent, config_file.parent]
@@ -375,7 +384,7 @@ class Rotation:
 
         self.profile, self.held, self.log = profile, held, log
         self.bastion = open_bastion(profile, held)
-        self.bastion.region = settings.region_from_environment() or settings.DEFAULT_REGION
+        self.bastion.region = _region(profile)
         self.codes = CodeSource(code, self.bastion.config, profile, log, Asking())
         self.store = stores.open_store()
         self.sessions = MfaSessions(profile, self.bastion, self.store, self.codes, log)

@@ -129,7 +129,7 @@ def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, p
             "seconds_left": mfa_left,
             "store": store.name if store is not None else None,
         },
-        "bastion_keys": {"source": origin.source, "access_key_id": origin.access_key_id},
+        "bastion_keys": {"source": origin.source},
     }
 
 
@@ -175,17 +175,17 @@ def _keys_origin(profile: str):
     try:
         return profiles.keys_origin(profile)
     except AssumeRoleError:  # an AWS file that cannot be used: the runs that need it say why
-        return profiles.KeysOrigin("other", None, "AWS files that cannot be read (run assume-role to see why)")
+        return profiles.KeysOrigin("other", "AWS files that cannot be read (run assume-role to see why)")
 
 
 def _print_keys_origin(profile: str) -> None:
+    # Which key is for `keys list`: status output is shown and pasted around.
     origin = _keys_origin(profile)
-    key = f", key {printable(origin.access_key_id)}" if origin.access_key_id else ""
     if origin.source == "keyring":
-        text = f"in the keyring: {origin.detail}{key}"
+        text = f"in the keyring: {origin.detail}"
     elif origin.source in ("credentials-file", "config-file"):
         how = "keys add --from-credentials-file moves" if origin.source == "credentials-file" else "keys add stores"
-        text = f"{printable(origin.detail)} in plain text{key} (assume-role {how} them to the OS keyring)"
+        text = f"{printable(origin.detail)} in plain text (assume-role {how} them to the OS keyring)"
     elif origin.source == "other":
         text = f"from {printable(origin.detail)}, read by botocore"
     else:
