@@ -157,6 +157,10 @@ def exchange(url: str, method: str, target: str, headers: dict, *, body: bytes |
             connection.request(method, target, body=body, headers={**headers, "User-Agent": USER_AGENT})
             response = connection.getresponse()
             answer = response.read(MAX_ANSWER_BYTES + 1)
+        except TimeoutError:
+            # The socket's wait is as long as the attempt's deadline, and on a
+            # busy machine it can end first: the same timeout, not a broken line.
+            raise retry.DeadlineExceeded(timeout) from None
         except (OSError, http.client.HTTPException):
             raise NoAnswer(sent=True) from None
         if len(answer) > MAX_ANSWER_BYTES:
