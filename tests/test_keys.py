@@ -362,29 +362,39 @@ def test_a_failed_delete_keeps_the_new_key_and_says_how_to_delete_the_old(gnome_
     assert caller(emulator, new_id, new_secret) == user.user_arn
 
 
-def test_parallel_readers_see_the_old_pair_or_the_new_never_a_mix(gnome_env, user, emulator, mfa_code):
+def test_parallel_runs_see_the_old_pair_or_the_new_never_a_mix(gnome_env, user, emulator, mfa_code):
     add_from_file(gnome_env)
+    assert assume(gnome_env, "production", "read", mfa_code(user.mfa_serial)).returncode == 0
     old = (user.access_key_id, user.secret_access_key)
-    emulator.control.key_propagation(3)  # the rotation takes a while: readers meet it in the middle
+    emulator.control.key_propagation(3)  # the rotation takes a while: the others meet it in the middle
     rotation = subprocess.Popen(
-        [sys.executable, "-m", "assume_role", "keys", "rotate", "--mfa-token", mfa_code(user.mfa_serial)],
+        [sys.executable, "-m", "assume_role", "keys", "rotate"],
         env=gnome_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     seen: list[tuple[str, str]] = []
+    switches: list[int] = []
 
     def read_while_rotating():
         while rotation.poll() is None:
             seen.append(stored_pair(gnome_env))
 
-    readers = [threading.Thread(target=read_while_rotating) for _ in range(4)]
-    for reader in readers:
-        reader.start()
-    for reader in readers:
-        reader.join()
+    def switch_while_rotating():
+        while rotation.poll() is None:
+            switches.append(assume(gnome_env, "--refresh", "staging", "read").returncode)
+
+    threads = [threading.Thread(target=read_while_rotating) for _ in range(3)]
+    threads.append(threading.Thread(target=switch_while_rotating))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     out, err = rotation.communicate()
     assert rotation.returncode == 0, err
     new = stored_pair(gnome_env)
     assert seen and set(seen) <= {old, new}, "a reader saw a pair that is neither the old nor the new one"
+    # Role switches meanwhile reused the MFA session, whichever key id they read: no code needed.
+    assert switches and set(switches) == {0}
+    assert emulator.control.calls(outcome="ok")["GetSessionToken"] == 1
 
 
 # -- what cannot be used: one line each, and never plain text ------------------------------------

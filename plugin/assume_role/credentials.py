@@ -61,6 +61,12 @@ class MfaSession(NamedTuple):
     # The bastion access key that made it: the session is someone else's
     # once the profile holds another user's keys.
     bastion_key_id: str | None = None
+    # The key it was made with, when ``keys rotate`` has since given the same
+    # user a new one: still theirs, whichever of the two a run reads.
+    previous_key_id: str | None = None
+
+    def made_with(self, key_id: str | None) -> bool:
+        return key_id is not None and key_id in (self.bastion_key_id, self.previous_key_id)
 
     def to_dict(self) -> dict:
         return {
@@ -69,6 +75,7 @@ class MfaSession(NamedTuple):
             "serial": self.serial,
             "user_name": self.user_name,
             "bastion_key_id": self.bastion_key_id,
+            "previous_key_id": self.previous_key_id,
         }
 
     @classmethod
@@ -79,4 +86,5 @@ class MfaSession(NamedTuple):
             serial=str(data["serial"]),
             user_name=str(data["user_name"]),
             bastion_key_id=data.get("bastion_key_id") if isinstance(data.get("bastion_key_id"), str) else None,
+            previous_key_id=data.get("previous_key_id") if isinstance(data.get("previous_key_id"), str) else None,
         )

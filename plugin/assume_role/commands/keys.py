@@ -400,11 +400,12 @@ class Rotation:
         new = self.bastion.create_access_key(signer, user)
         try:
             self._wait_until_accepted(new, user)
+            # Before the switch: runs meanwhile reuse the session, reading either key id.
+            self._carry_session_over(old, new, user)
             self._store(new, signer, user)
         except BaseException as exc:
             self._give_back(new, signer, user, exc)
             raise  # not reached: _give_back raises
-        self._carry_session_over(old, new, user)
         self._delete_old(old, new, signer, user)
         return new
 
@@ -501,7 +502,7 @@ class Rotation:
         raise AssumeRoleError(message, code) from None
 
     def _carry_session_over(self, old: Credentials, new: Credentials, user: str) -> None:
-        """The stored MFA session is the same user's: the next run reuses it with the new key."""
+        """The stored MFA session is the same user's: runs reuse it with either key id."""
         from assume_role.state import devices
 
         remembered = devices.recall(self.profile)
@@ -512,7 +513,7 @@ class Rotation:
             return
         session = self.store.load_mfa(self.profile, serial, old.access_key_id)
         if session is not None:
-            self.store.save_mfa(session._replace(bastion_key_id=new.access_key_id))
+            self.store.save_mfa(session._replace(bastion_key_id=new.access_key_id, previous_key_id=old.access_key_id))
 
     def _delete_old(self, old: Credentials, new: Credentials, signer: Credentials, user: str) -> None:
         from assume_role.aws.errors import NoSuchKey
