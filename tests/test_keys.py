@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from secret_service import SecretService
-from support import assert_clean_failure, assert_no_secret, require_root, run_cli
+from support import assert_clean_failure, assert_no_secret, run_cli
 from test_assume import exports_of
 
 from assume_role_lab.emulator import admin_client, seed_world

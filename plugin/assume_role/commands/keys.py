@@ -220,7 +220,8 @@ def _region(profile: str) -> str:
     from assume_role.aws import profiles
 
     configured = profiles.profile_region(profile)
-    return settings.region_from_environment() or (validate.region(configured) if configured else settings.DEFAULT_REGION)
+    fallback = validate.region(configured) if configured else settings.DEFAULT_REGION
+    return settings.region_from_environment() or fallback
 
 
 def _stdin_is_terminal() -> bool:

@@ -73,7 +73,9 @@ def _index() -> dict[str, dict[str, str]]:
         if not isinstance(entry, dict):
             continue
         key_id, backend = entry.get("access_key_id"), entry.get("backend")
-        if isinstance(key_id, str) and valid_key_id(key_id) and isinstance(backend, str) and _BACKEND_NAME.fullmatch(backend):
+        if not (isinstance(key_id, str) and isinstance(backend, str)):
+            continue
+        if valid_key_id(key_id) and _BACKEND_NAME.fullmatch(backend):
             entries[profile] = {"access_key_id": key_id, "backend": backend}
     return entries
 
