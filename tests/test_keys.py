@@ -447,3 +447,27 @@ def test_keys_are_not_printed_on_a_terminal(gnome_env):
     child.close()
     assert child.exitstatus == 2
     assert "not printed on a terminal" in child.before and "SecretAccessKey" not in child.before
+
+
+# -- the credentials file, line by line ----------------------------------------------------------
+
+LAYOUTS = {
+    "plain": ("[default]\naws_access_key_id = AKIA1\naws_secret_access_key = s1\nregion = eu-west-1\n",
+              "[default]\nregion = eu-west-1\n"),
+    "no spaces, colon, capitals": ("# mine\n[default]\nAWS_ACCESS_KEY_ID=AKIA1\naws_secret_access_key: s1\n\n[x]\na = b\n",
+                                   "# mine\n[default]\n\n[x]\na = b\n"),
+    "a continuation line": ("[default]\naws_secret_access_key = s1\n  more\naws_access_key_id = AKIA1\n[x]\n",
+                            "[default]\n[x]\n"),
+    "the same keys elsewhere stay": ("[x]\naws_access_key_id = AKIA1\n[default]\naws_access_key_id = AKIA1\n",
+                                     "[x]\naws_access_key_id = AKIA1\n[default]\n"),
+    "no newline at the end": ("[default]\nregion = r\naws_access_key_id = AKIA1", "[default]\nregion = r\n"),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=list(LAYOUTS))
+def test_only_the_profiles_key_lines_go(layout, tmp_path):
+    from assume_role.aws import credentials_file
+
+    before, after = LAYOUTS[layout]
+    assert credentials_file.without_keys(before, "default") == after
+    credentials_file.verify_removal(before, after, "default", tmp_path / "credentials")

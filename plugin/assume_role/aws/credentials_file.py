@@ -118,7 +118,7 @@ def _end_of_value(lines: list[str], index: int) -> int:
     return index
 
 
-def _check(before: str, after: str, profile: str, where: Path) -> None:
+def verify_removal(before: str, after: str, profile: str, where: Path) -> None:
     """The change is the removal of the profile's keys, nothing else, as botocore would read it."""
     old, new = _parse(before, where), _parse(after, where)
     expected = {name: dict(values) for name, values in old.items()}
@@ -148,7 +148,7 @@ def remove_keys(profile: str, keys: Credentials) -> Path:
         if (section.get("aws_access_key_id") or "").strip() != keys.access_key_id:
             return None
         after = without_keys(text, profile)
-        _check(text, after, profile, where)
+        verify_removal(text, after, profile, where)
         return after
 
     written = guarded_replace.update(where, change, limit=MAX_SIZE, keep_backup=False)
