@@ -193,6 +193,8 @@ def access_key_error(action: str) -> ClientErrorHook:
             return TooManyKeys(f"AWS refused iam:{action} ({code}): the IAM user already has two access keys")
         if code == "NoSuchEntity":
             return NoSuchKey(f"AWS knows no such access key of the user while calling iam:{action} ({code})")
+        if code in THROTTLING:  # an answer: the call was refused, not done
+            return NetworkError(f"AWS throttled iam:{action} ({code}); wait a moment and try again")
         return _meaning(code, message, f"calling iam:{action}", None, with_mfa=False)
 
     return meaning
