@@ -8,6 +8,7 @@ import sys
 import time
 
 import jsonschema
+from pathlib import Path
 import pytest
 
 from support import run_cli
@@ -104,3 +105,16 @@ def test_accounts_list_json_with_an_empty_file(aws_env):
         handle.write("{}")
     run = run_cli(aws_env, "accounts", "list", "--json")
     assert check(run.stdout, "assume-role accounts list --json") == {"schema": 1, "accounts": []}
+
+
+def test_status_json_says_where_the_bastions_keys_come_from(aws_env, world):
+    data = check(run_cli(aws_env, "status", "--json").stdout, "assume-role status --json")
+    assert data["bastion_keys"] == {"source": "credentials-file"}
+    env = dict(aws_env, PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring")
+    assert run_cli(env, "keys", "add", "--from-credentials-file").returncode == 0
+    data = check(run_cli(env, "status", "--json").stdout, "assume-role status --json")
+    assert data["bastion_keys"] == {"source": "keyring"}
+    Path(env["AWS_SHARED_CREDENTIALS_FILE"]).write_text("")
+    assert run_cli(env, "keys", "remove", "default").returncode == 0
+    data = check(run_cli(env, "status", "--json").stdout, "assume-role status --json")
+    assert data["bastion_keys"] == {"source": None}

@@ -57,6 +57,12 @@ SUBCOMMANDS = (
         "List the accounts file, or sync it from AWS Organizations",
     ),
     Subcommand(
+        "keys", "assume_role.commands.keys", "keys add|list|remove|rotate",
+        "keep the bastion's long-term keys in the OS keyring:\nadd [--from-credentials-file], list, remove, rotate;\n"
+        "credential-process lends them to other tools",
+        "Keep the bastion's keys in the OS keyring, and rotate them",
+    ),
+    Subcommand(
         "demo", "assume_role.commands.demo", "demo", "try it against a local AWS emulator, no account needed",
         "Try the tool against a local AWS emulator",
     ),

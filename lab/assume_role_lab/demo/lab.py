@@ -30,7 +30,11 @@ SSO_PROFILE = "corp"
 # tool or botocore at a real AWS setup, or make the shell load a user's
 # start-up files or prompt framework instead of the demo's.
 _DROPPED_PREFIXES = ("AWS_", "ASSUME_ROLE_", "STARSHIP_", "POWERLEVEL9K_", "ZSH_THEME_ASSUME_ROLE_")
-_DROPPED = {"BASH_ENV", "ENV", "ZDOTDIR", "PROMPT_COMMAND", "PS1", "HISTFILE", "fish_function_path"}
+_DROPPED = {"BASH_ENV", "ENV", "ZDOTDIR", "PROMPT_COMMAND", "PS1", "HISTFILE", "fish_function_path",
+            "PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS"}
+# The demo's keyring (`assume-role keys`): keyrings.alt's file in the sandbox's
+# data directory, named on purpose; never the user's own keyring.
+KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
 
 
 class Lab:
@@ -125,6 +129,7 @@ class Lab:
         # must still be found under the real one.
         env["PYTHONUSERBASE"] = outer.get("PYTHONUSERBASE") or site.getuserbase()
         env["ASSUME_ROLE_DEMO"] = str(self.root)
+        env["PYTHON_KEYRING_BACKEND"] = KEYRING_BACKEND
         return env
 
     @property

@@ -222,6 +222,25 @@ class Walkthrough:
             self.expect(roles, rf"^{role}$", role)
         self.ok("aliases from the accounts file, then the roles listed there or assumed before")
 
+        out.step("Move the bastion's keys out of the credentials file into a keyring")
+        self.sh("assume-role keys add --from-credentials-file")
+        out.note("(the demo's keyring is a file in the sandbox; yours is GNOME Keyring, KWallet or the Keychain)")
+        lines = self.sh(f"grep -c aws_secret_access_key '{env['AWS_SHARED_CREDENTIALS_FILE']}'", expect_status=1)
+        self.expect(lines, r"^0$", "no secret left in the credentials file")
+        self.expect(self.sh("assume-role keys list"), rf"^default +{world.access_key_id} ", "the key id in the keyring")
+        self.expect(self.sh("assume-role status", expect_status=None), r"^bastion keys: in the keyring", "the keyring")
+        self.ok("the keys are in the keyring only; assume-role reads them from there")
+
+        out.step("Rotate them: a new key stored, the old one deleted at AWS, under the MFA session")
+        rotated = self.sh("assume-role keys rotate")
+        new_key = self.expect(rotated, r"rotated the keys of profile default: (AKIA[A-Z0-9]+) is stored", "a new key")
+        self.sh("assume-role --refresh staging admin")
+        self.expect(self.sh(shells.SHOW_ROLE[shell]), r"^staging:admin in ", "staging:admin")
+        calls = self.get_session_token_calls()
+        if calls != 1:
+            raise StepFailed(f"expected one GetSessionToken call in all, the emulator counted {calls}")
+        self.ok(f"{new_key.group(1)} replaced {world.access_key_id}; the MFA session went on: still one GetSessionToken call")
+
         wrong = lab.wrong_code()
         out.step(f"A wrong MFA code ({wrong}) is refused and leaves the shell as it was")
         key_before = self.sh(shells.SHOW_KEY[shell], shown=False).strip()

@@ -102,8 +102,14 @@ class Control:
                 raise TimeoutError(f"the emulator is still answering after {timeout}s")
             time.sleep(0.05)
 
+    def key_propagation(self, requests: int) -> None:
+        """Refuse each access key created from now on for its first ``requests`` requests, as IAM
+        may while a new key propagates (0: new keys work at once, the default)."""
+        self._call("POST", "key-propagation", {"requests": requests})
+
     def reset(self) -> None:
-        """Clear pending faults, broken paging, call counters, recorded AssumeRole requests, unspent minted codes."""
+        """Clear pending faults, broken paging, call counters, recorded AssumeRole requests, unspent minted
+        MFA codes and the key propagation setting."""
         self._call("POST", "reset", {})
 
     def calls(self, outcome: str | None = None) -> dict[str, int]:

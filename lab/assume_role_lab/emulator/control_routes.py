@@ -58,6 +58,7 @@ class ControlRoutes:
             ("POST", "sso/expire"): self.sso_expire,
             ("POST", "sso/revoke"): lambda q, b: {"revoked": self.state.identity_center.revoke()},
             ("GET", "sso/sign-ins"): lambda q, b: {"sign_ins": self.state.identity_center.summaries()},
+            ("POST", "key-propagation"): self.key_propagation,
         }
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -150,6 +151,7 @@ class ControlRoutes:
         self.state.assumed.clear()
         self.state.mfa.forget_minted()
         self.state.paging = None
+        self.state.propagation.clear()
         return {"ok": True}
 
     def break_paging(self, query: dict, payload: dict) -> dict:
@@ -177,6 +179,14 @@ class ControlRoutes:
     def revoke_sessions(self, query: dict, payload: dict) -> dict:
         count = self.state.sessions.revoke(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
         return {"revoked": count}
+
+    def key_propagation(self, query: dict, payload: dict) -> dict:
+        try:
+            requests = int(payload.get("requests", 0))
+        except (TypeError, ValueError) as error:
+            raise ControlError(400, f"bad requests: {error}")
+        self.state.propagation.refuse(requests)
+        return {"requests": requests}
 
     def issued_secrets(self, query: dict, payload: dict) -> dict:
         # Only for leak checks in tests: the emulator's keys are worthless anywhere else.

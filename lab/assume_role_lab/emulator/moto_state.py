@@ -152,6 +152,20 @@ def user_has_mfa_device(account_id: str, user_name: str, serial: str) -> bool:
     return user is not None and serial in user.mfa_devices
 
 
+def user_inline_policies(account_id: str, user_name: str) -> list[dict[str, Any]]:
+    """The policy documents put on the user itself (PutUserPolicy)."""
+    user = iam_backends[account_id][PARTITION].users.get(user_name)
+    if user is None:
+        return []
+    documents = []
+    for raw in list(user.policies.values()):
+        try:
+            documents.append(_policy_document(raw))
+        except ValueError:
+            continue
+    return documents
+
+
 def organization_standing(account_id: str) -> str | None:
     """"management" for an organisation's management account, "member", or None."""
     if organizations_backends[account_id][PARTITION].org is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .faults import AssumedRoles, CallCounter, FaultBoard
 from .identity_center import IdentityCenter
 from .mfa import MfaCodes
+from .propagation import KeyPropagation
 from .sessions import SessionRegistry
 
 
@@ -38,3 +39,4 @@ class LayerState:
     # A broken ListAccounts paging, set through the control API (an organization.BrokenPaging).
     paging: object | None = None
     identity_center: IdentityCenter = field(default_factory=IdentityCenter)
+    propagation: KeyPropagation = field(default_factory=KeyPropagation)

@@ -1,8 +1,8 @@
 """Seeding the standard test world into a running emulator, through boto3.
 
 The world is what the tool expects to find in AWS: a bastion account with an
-IAM user who has an access key and a virtual MFA device, and two target
-accounts whose ``read`` and ``admin`` roles trust the bastion account when MFA
+IAM user who has an access key and a virtual MFA device, and may change its
+keys only with MFA (``key_policy``), and two target accounts whose ``read`` and ``admin`` roles trust the bastion account when MFA
 was used and the external id is the target account's id. Each target account
 also registers the SAML provider ``test-idp``, which the roles trust for
 AssumeRoleWithSAML (the original tool's other way in).
@@ -156,6 +156,30 @@ def hub_target_trust_policy(hub_role_arn: str, external_id: str) -> dict[str, An
     }
 
 
+def key_policy() -> dict[str, Any]:
+    """The user's own policy: no access-key change, nor listing, without MFA.
+
+    As in AWS's examples of users managing their own credentials: the deny
+    holds when the request carries no MFA (``BoolIfExists``: long-term keys
+    carry no MFA key at all), so key rotation needs an MFA session.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NoAccessKeyChangesWithoutMFA",
+                "Effect": "Deny",
+                "Action": ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:UpdateAccessKey", "iam:ListAccessKeys"],
+                "Resource": "arn:aws:iam::*:user/${aws:username}",
+                "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+            }
+        ],
+    }
+
+
+KEY_POLICY_NAME = "access-keys-only-with-mfa"
+
+
 def admin_client(endpoint: str, service: str, account_id: str, *, region: str = REGION) -> Any:
     """A boto3 client acting with the emulator's admin key inside ``account_id``.
 
@@ -184,17 +208,21 @@ def seed_world(
     user_name: str = "alice",
     target_accounts: dict[str, str] | None = None,
     region: str = REGION,
+    keys_need_mfa: bool = True,
 ) -> World:
     """Create the user, MFA device and roles; return what clients need to know.
 
     Another ``user_name`` gives an extra, independent user in the same world
-    (roles that already exist are kept).
+    (roles that already exist are kept). ``keys_need_mfa``: the user gets
+    ``key_policy``, so its own access keys change only under MFA.
     """
     targets = dict(target_accounts or TARGET_ACCOUNTS)
     bastion = admin_client(endpoint, "iam", BASTION_ACCOUNT_ID, region=region)
 
     user = bastion.create_user(UserName=user_name)["User"]
     key = bastion.create_access_key(UserName=user_name)["AccessKey"]
+    if keys_need_mfa:
+        bastion.put_user_policy(UserName=user_name, PolicyName=KEY_POLICY_NAME, PolicyDocument=json.dumps(key_policy()))
     device = bastion.create_virtual_mfa_device(VirtualMFADeviceName=user_name)["VirtualMFADevice"]
     seed = device["Base32StringSeed"]
     seed = seed.decode("ascii") if isinstance(seed, bytes) else seed

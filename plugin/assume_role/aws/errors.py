@@ -32,6 +32,11 @@ _MAX_MESSAGE = 200
 
 # What to do when a request carrying an MFA code may have reached AWS unanswered.
 CODE_MAY_BE_SPENT = "the MFA code may have been used: wait for the next code and try again"
+# The same for iam:CreateAccessKey, whose answer alone carries the new secret.
+KEY_MAY_BE_MADE = (
+    "a new access key may have been made whose secret never arrived: list the user's keys "
+    "(aws iam list-access-keys) and delete the one assume-role does not hold"
+)
 
 # Maps an AWS error (code, message) of a call whose errors mean something
 # else than the bastion's (AssumeRoleWithSAML).
@@ -208,6 +213,37 @@ def _refused_extra(role_arn: str, message: str) -> DeniedError | None:
                 f"add {permission} to its Action, or unset {setting}"
             )
     return None
+
+
+class AccessKeysDenied(DeniedError):
+    """AWS denied a call on the user's own access keys (a policy that wants MFA, say)."""
+
+
+class NoSuchKey(AssumeRoleError):
+    """The access key named is not the user's (any more)."""
+
+
+class TooManyKeys(DeniedError):
+    """The user already has the two access keys IAM allows."""
+
+
+def access_key_error(action: str) -> ClientErrorHook:
+    """How AWS's refusals of the iam:*AccessKey* calls read (``action`` as IAM names it)."""
+
+    def meaning(code: str, message: str) -> AssumeRoleError:
+        shown = shown_message(message)
+        detail = f": {shown}" if shown else ""
+        if code in ("AccessDenied", "AccessDeniedException"):
+            return AccessKeysDenied(f"AWS denied iam:{action} ({code}){detail}")
+        if code == "LimitExceeded":
+            return TooManyKeys(f"AWS refused iam:{action} ({code}): the IAM user already has two access keys")
+        if code == "NoSuchEntity":
+            return NoSuchKey(f"AWS knows no such access key of the user while calling iam:{action} ({code})")
+        if code in THROTTLING:  # an answer: the call was refused, not done
+            return NetworkError(f"AWS throttled iam:{action} ({code}); wait a moment and try again")
+        return _meaning(code, message, f"calling iam:{action}", None, with_mfa=False)
+
+    return meaning
 
 
 def organizations_error(code: str, message: str) -> AssumeRoleError:

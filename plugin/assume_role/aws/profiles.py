@@ -8,11 +8,18 @@ the same parser and merge rules as botocore (``configloader`` and
 Anything else (SSO, ``credential_process``, roles, FIPS or dual-stack
 endpoints) is left to botocore: ``plain_profile`` returns None and the caller
 opens a botocore session.
+
+A profile whose keys are in the OS keyring (``assume-role keys``) is read
+here for its settings only (``held=True``): it needs no keys in the files,
+and a ``credential_process`` that runs ``assume-role keys credential-process``
+(the line that lends those keys to other tools) is the same keys, not a
+reason to hand the profile to botocore.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections import namedtuple
 
 from assume_role.errors import UsageError
@@ -230,24 +237,46 @@ def _keys_origin(section: dict[str, str]) -> Origin:
 
 
 # ``settings``: the config and credentials files merged, as botocore scopes them;
+# the keys are None only for a profile read for its settings (held=True);
 # ``services``: the endpoint_url per service of the profile's services section.
 PlainProfile = namedtuple(
     "PlainProfile", ["settings", "access_key_id", "secret_access_key", "session_token", "services"]
 )
 
+KEY_SETTINGS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token")
+# The credential_process line `keys add` suggests: the keyring's keys, lent to other tools.
+_LENDS_HELD_KEYS = r"(^|[\s/])assume-role['\"]?\s+keys\s+credential-process(\s|$)"
 
-def plain_profile(profile: str) -> PlainProfile | None:
-    """The profile when it is static keys botocore would read the same way, else None."""
+
+def lends_held_keys(process: object) -> bool:
+    return isinstance(process, str) and re.search(_LENDS_HELD_KEYS, process) is not None
+
+
+def plain_profile(profile: str, *, held: bool = False) -> PlainProfile | None:
+    """The profile when it is static keys botocore would read the same way, else None.
+
+    ``held``: its keys come from the keyring; the profile is read for its
+    settings (which then hold no keys), and need not exist in the files.
+    """
     if any(os.environ.get(name) for name in _NOT_PLAIN_ENVIRONMENT):
         return None
     views = _views(profile)
     if views is None:
         return None
     config, source, from_config, scoped = views
-    if not scoped or _NOT_PLAIN & scoped.keys():
+    blocking = _NOT_PLAIN & scoped.keys()
+    if held and lends_held_keys(scoped.get("credential_process")):
+        blocking -= {"credential_process"}
+    if (not scoped and not held) or blocking:
         return None
     if any(value.startswith("\n") for value in scoped.values()):
         return None  # a nested block: botocore's sub-section syntax
+    services = _service_endpoints(config, scoped)
+    if services is None:
+        return None
+    if held:
+        settings = {name: value for name, value in scoped.items() if name not in KEY_SETTINGS}
+        return PlainProfile(settings, None, None, None, services)
     # botocore's order: the credentials file's section if it names a key
     # (then it must hold both), else the config file's profile.
     if not source.get("aws_access_key_id"):
@@ -256,10 +285,47 @@ def plain_profile(profile: str) -> PlainProfile | None:
     if not (key and secret):
         return None
     token = source.get("aws_session_token") or source.get("aws_security_token") or None
-    services = _service_endpoints(config, scoped)
-    if services is None:
-        return None
     return PlainProfile(scoped, key, secret, token, services)
+
+
+# Where the bastion's long-term keys come from, for ``status``: no keyring, no botocore.
+# ``source``: "keyring", "credentials-file", "config-file", "other", or None (none found);
+# ``detail``: the backend, the file, or what botocore runs.
+KeysOrigin = namedtuple("KeysOrigin", ["source", "detail"])
+
+
+# Settings that give a profile credentials from something else than its keys, as status names them.
+_PROVIDERS = (
+    ("credential_process", "its credential_process"),
+    ("sso_session", "IAM Identity Center (SSO)"),
+    ("sso_start_url", "IAM Identity Center (SSO)"),
+    ("role_arn", "a role (role_arn)"),
+    ("web_identity_token_file", "a web identity token"),
+    ("login_session", "a console sign-in session"),
+)
+
+
+def keys_origin(profile: str) -> KeysOrigin:
+    """The keyring first (its index only), then the files in botocore's order."""
+    from assume_role.state import key_store
+
+    held = key_store.held(profile)
+    if held is not None:
+        return KeysOrigin("keyring", key_store.describe(held.backend))
+    config_file, credentials_file = _files()
+    config, credentials = _raw(config_file), _raw(credentials_file)
+    if config is None or credentials is None:
+        return KeysOrigin("other", "AWS files only botocore reads")
+    from_config = _profile_map(config).get(profile, {})
+    merged = {**from_config, **credentials.get(profile, {})}
+    for values, source, path in ((credentials.get(profile, {}), "credentials-file", credentials_file),
+                                 (from_config, "config-file", config_file)):
+        if values.get("aws_access_key_id"):
+            return KeysOrigin(source, path)
+    for setting, what in _PROVIDERS:
+        if merged.get(setting):
+            return KeysOrigin("other", what)
+    return KeysOrigin(None, "")
 
 
 # Variables that would make an AWS client pick something other than the

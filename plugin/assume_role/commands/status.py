@@ -1,7 +1,8 @@
 """``assume-role status``: what this shell has assumed, and for how long.
 
-Reads only the environment and the session store, so it is fast enough for
-scripts and never imports botocore unless ``--check`` asks AWS itself.
+Reads only the environment, the session store and where the bastion's keys
+are (the keyring's index, the AWS files), so it is fast enough for scripts
+and never imports botocore or keyring unless ``--check`` asks AWS itself.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ def remaining(seconds: float) -> str:
 
 DESCRIPTION = """\
 Show the role assumed in this shell (account, role, region, time left), the
-sign-in in use (bastion MFA, SAML, or a profile's temporary credentials) and
-how long it lasts. Reads only the environment, the AWS files and the session
-store; --check also asks AWS who the exported credentials are.
+sign-in in use (bastion MFA, SAML, IAM Identity Center, or a profile's
+temporary credentials), how long it lasts, and where the bastion's keys come
+from (the OS keyring or a file). Reads only the environment, the AWS files and
+the session store; --check also asks AWS who the exported credentials are.
 """
 
 EPILOG = """\
@@ -108,6 +110,7 @@ def main(argv: list[str]) -> int:
         _print_sign_in(sign_in, now)
         if sign_in.kind == "bastion_mfa":
             _print_mfa_session(profile, remembered, store)
+            _print_keys_origin(profile)
     if args.check and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
         arn = _check_with_aws(account, role)
         if arn is None:
@@ -128,6 +131,7 @@ def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, p
     serial, session = stored_mfa_session(profile, remembered, store)
     ends = _epoch(str(sign_in.expires_at)) if sign_in.expires_at is not None else None
     mfa_left = int(session.credentials.seconds_left()) if session is not None else None
+    origin = _keys_origin(profile)
     return {
         "schema": 1,
         "assumed": assumed,
@@ -155,6 +159,7 @@ def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, p
             "expires_at": int(ends) if ends is not None else None,
             "seconds_left": max(0, int(ends - now)) if ends is not None else None,
         },
+        "bastion_keys": {"source": origin.source},
     }
 
 
@@ -237,6 +242,30 @@ def _print_mfa_session(profile: str, remembered: dict, store) -> None:
         left = session.credentials.seconds_left()
         where = f"{printable(serial)}, kept in {store.name}"
         print(f"MFA session:  {remaining(left)} left for profile {printable(profile)} ({where})")
+
+
+def _keys_origin(profile: str):
+    from assume_role.aws import profiles
+
+    try:
+        return profiles.keys_origin(profile)
+    except AssumeRoleError:  # an AWS file that cannot be used: the runs that need it say why
+        return profiles.KeysOrigin("other", "AWS files that cannot be read (run assume-role to see why)")
+
+
+def _print_keys_origin(profile: str) -> None:
+    # Which key is for `keys list`: status output is shown and pasted around.
+    origin = _keys_origin(profile)
+    if origin.source == "keyring":
+        text = f"in the keyring: {origin.detail}"
+    elif origin.source in ("credentials-file", "config-file"):
+        how = "keys add --from-credentials-file moves" if origin.source == "credentials-file" else "keys add stores"
+        text = f"{printable(origin.detail)} in plain text (assume-role {how} them to the OS keyring)"
+    elif origin.source == "other":
+        text = f"from {printable(origin.detail)}, read by botocore"
+    else:
+        text = f"none found for profile {printable(profile)} (assume-role keys add stores them)"
+    print(f"bastion keys: {text}")
 
 
 def _check_with_aws(account: str, role: str) -> str | None:

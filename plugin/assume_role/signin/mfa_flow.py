@@ -31,113 +31,95 @@ from assume_role.state.store import Store
 Log = Callable[[str], None]
 
 
-def open_bastion(profile: str) -> Bastion:
-    """The profile served the cheapest way that reads it correctly (see ``aws.bastion``)."""
+def open_bastion(profile: str, source=None) -> Bastion:
+    """The profile served the cheapest way that reads it correctly (see ``aws.bastion``).
+
+    Its long-term keys come from ``source`` when given, else from the OS
+    keyring when ``keys add`` put them there, else from its files. Whether
+    they are in the keyring is one small file's answer (``key_store.held``):
+    keyring itself is imported only once the secret is needed.
+    """
     from assume_role.aws import profiles
+    from assume_role.state import key_store
 
     profiles.scrub_environment()
-    plain = profiles.plain_profile(profile)
+    if source is None:
+        source = key_store.held(profile)
+    plain = profiles.plain_profile(profile, held=source is not None)
     if plain is not None:
-        return PlainBastion(profile, plain)
+        return PlainBastion(profile, plain, source)
     from assume_role.aws.sdk import SdkBastion
 
-    return SdkBastion(profile)
+    return SdkBastion(profile, source=source)
 
 
-class Flow:
-    """GetSessionToken (kept in the store) then AssumeRole, for one request."""
+class MfaSessions:
+    """The bastion user's MFA session: the stored one, or a new one made with a code.
 
-    def __init__(self, request: Request, bastion: Bastion, store: Store, codes, log: Log):
-        self.request = request
+    What the role flow and ``keys rotate`` share: who the user is, which
+    device, and GetSessionToken under the store's lock.
+    """
+
+    def __init__(self, profile: str, bastion: Bastion, store: Store, codes, log: Log):
+        self.profile = profile
         self.bastion = bastion
         self.store = store
         self.codes = codes  # a signin.mfa_codes.CodeSource
         self.log = log
         # The bastion user and MFA device found on an earlier run, read once.
-        self.remembered = devices.recall(request.profile)
+        self.remembered = devices.recall(profile)
         self._bastion_keys: Credentials | None = None
-        # The profile's credentials were temporary: no MFA step was taken.
-        self.temporary = False
 
-    def _keys(self) -> Credentials:
+    def keys(self) -> Credentials:
         """The bastion's long-term keys, read once."""
         if self._bastion_keys is None:
             self._bastion_keys = self.bastion.credentials()
         return self._bastion_keys
 
-    def _bastion_key_id(self) -> str:
-        """The access key the profile holds now.
-
-        Keys written in the profile are read from it as they stand, without
-        the credential chain; only a profile whose keys come from a
-        credential_process has to run it to know which keys it gives.
-        """
-        config = self.bastion.config
-        named = None if config.get("credential_process") else config.get("aws_access_key_id")
-        return named if isinstance(named, str) and named else self._keys().access_key_id
-
-    def run(self) -> Credentials:
-        keys = self._keys()
-        if keys.session_token:
-            self.temporary = True
-            return self._assume_with_session(keys)
-        if self.request.duration is not None and self.request.duration > settings.ROLE_CHAINING_LIMIT:
-            self.log(
-                f"{self.request.duration}s is over the 1-hour role-chaining limit: "
-                "assuming the role directly with the long-term keys and MFA"
-            )
-            return self._assume_directly()
-        session = self._reusable_session()
-        if session is not None:
-            try:
-                return self._assume(session.credentials, session.user_name)
-            except CredentialsError:
-                # Revoked or expired early: forget it and authenticate afresh.
-                self.log("the stored MFA session was rejected; asking for a new MFA code")
-                self.store.discard_mfa(session.profile, session.serial)
-        session = self._mfa_session()
-        return self._assume(session.credentials, session.user_name)
-
-    # -- MFA session ---------------------------------------------------------
-
-    def _configured_serial(self) -> str | None:
+    def configured_serial(self) -> str | None:
         return self.bastion.config.get("mfa_serial") or settings.mfa_serial_from_environment()
 
-    def _known_serial(self) -> str | None:
-        return self._configured_serial() or self.remembered.get("serial")
+    def known_serial(self) -> str | None:
+        return self.configured_serial() or self.remembered.get("serial")
 
-    def _reusable_session(self) -> MfaSession | None:
-        serial = self._known_serial()
+    def reusable(self) -> MfaSession | None:
+        serial = self.known_serial()
         if not serial:
             return None
         # Only a session made with the keys the profile holds now: after a
         # switch to another IAM user's keys, the old user's session is not theirs.
-        session = self.store.load_mfa(self.request.profile, serial, self._bastion_key_id())
+        session = self.store.load_mfa(self.profile, serial, self.bastion.key_id())
         if session is not None:
             self.log(f"reusing the MFA session for {serial} ({int(session.credentials.seconds_left() // 60)} min left)")
         return session
 
-    def _identify(self, keys: Credentials) -> tuple[str, str]:
+    def identify(self, keys: Credentials) -> tuple[str, str]:
         """The bastion IAM user's name and MFA device serial."""
-        profile = self.request.profile
-        remembered = self.remembered
-        if remembered.get("access_key_id") == keys.access_key_id and remembered.get("user_name"):
-            user_name = remembered["user_name"]
-        else:
-            self.log("calling sts:GetCallerIdentity to find the bastion user")
-            arn = self.bastion.caller_arn(keys)
-            if ":user/" not in arn:
-                raise CredentialsError(
-                    f"the bastion profile {profile!r} must hold an IAM user's keys, but they belong to {arn}"
-                )
-            user_name = arn.rsplit("/", 1)[-1]
-            remembered = {}
-        serial = self._configured_serial() or remembered.get("serial") or self._list_mfa_device(keys, user_name)
-        devices.remember(profile, keys.access_key_id, user_name, serial)
+        remembered = self._remembered_for(keys)
+        user_name = remembered.get("user_name") or self.user_name(keys)
+        serial = self.configured_serial() or remembered.get("serial") or self._list_mfa_device(keys, user_name)
+        devices.remember(self.profile, keys.access_key_id, user_name, serial)
         return user_name, serial
 
+    def _remembered_for(self, keys: Credentials) -> dict:
+        """What an earlier run found out with these very keys; nothing after a switch of keys."""
+        remembered = self.remembered
+        if remembered.get("access_key_id") == keys.access_key_id and remembered.get("user_name"):
+            return remembered
+        return {}
+
+    def user_name(self, keys: Credentials) -> str:
+        """The IAM user the keys belong to, says sts:GetCallerIdentity."""
+        self.log("calling sts:GetCallerIdentity to find the bastion user")
+        arn = self.bastion.caller_arn(keys)
+        if ":user/" not in arn:
+            raise CredentialsError(
+                f"the bastion profile {self.profile!r} must hold an IAM user's keys, but they belong to {arn}"
+            )
+        return arn.rsplit("/", 1)[-1]
+
     def _list_mfa_device(self, keys: Credentials, user_name: str) -> str:
-        hint = f"set mfa_serial in profile {self.request.profile!r} or ASSUME_ROLE_MFA_SERIAL"
+        hint = f"set mfa_serial in profile {self.profile!r} or ASSUME_ROLE_MFA_SERIAL"
         try:
             found = self.bastion.mfa_serials(keys, user_name)
         except (MfaError, CredentialsError, NetworkError):
@@ -150,11 +132,12 @@ class Flow:
         self.log(f"found MFA device {serial} for {user_name}")
         return serial
 
-    def _mfa_session(self) -> MfaSession:
-        keys = self._keys()
-        user_name, serial = self._identify(keys)
-        profile = self.request.profile
-        if serial != self._known_serial():
+    def new(self) -> MfaSession:
+        """A new MFA session (or one a parallel run just made), stored for later runs."""
+        keys = self.keys()
+        user_name, serial = self.identify(keys)
+        profile = self.profile
+        if serial != self.known_serial():
             # The device was only found now: its session may be stored (say, from
             # before the profile held another user's keys for a while).
             session = self.store.load_mfa(profile, serial, keys.access_key_id)
@@ -175,20 +158,59 @@ class Flow:
                 return session
             if code is None:
                 code = self.codes.code(serial, settings.MFA_SESSION_DURATION)
-            return self._new_mfa_session(keys, user_name, serial, code)
+            return self._new_session(keys, user_name, serial, code)
 
-    def _new_mfa_session(self, keys: Credentials, user_name: str, serial: str, code: str) -> MfaSession:
+    def _new_session(self, keys: Credentials, user_name: str, serial: str, code: str) -> MfaSession:
         self.log(f"calling sts:GetSessionToken with MFA device {serial}")
         try:
             credentials = self.bastion.session_token(keys, serial, code, settings.MFA_SESSION_DURATION)
         except MfaError:
             # AWS refused the code itself (a network failure is no reason to
             # doubt the device): maybe the remembered device is gone.
-            devices.forget(self.request.profile)
+            devices.forget(self.profile)
             raise
-        session = MfaSession(credentials, self.request.profile, serial, user_name, keys.access_key_id)
+        session = MfaSession(credentials, self.profile, serial, user_name, keys.access_key_id)
         self.store.save_mfa(session)
         return session
+
+
+class Flow:
+    """GetSessionToken (kept in the store) then AssumeRole, for one request."""
+
+    def __init__(self, request: Request, bastion: Bastion, store: Store, codes, log: Log):
+        self.request = request
+        self.bastion = bastion
+        self.codes = codes  # a signin.mfa_codes.CodeSource
+        self.log = log
+        self.sessions = MfaSessions(request.profile, bastion, store, codes, log)
+        # The profile's credentials were temporary: no MFA step was taken.
+        self.temporary = False
+
+    def run(self) -> Credentials:
+        if self.bastion.source is None:
+            # Keys held in the keyring are an IAM user's long-term keys; others
+            # may be a session already (a role, SSO or login profile, a
+            # credential_process that gives one), which needs no MFA step.
+            keys = self.sessions.keys()
+            if keys.session_token:
+                self.temporary = True
+                return self._assume_with_session(keys)
+        if self.request.duration is not None and self.request.duration > settings.ROLE_CHAINING_LIMIT:
+            self.log(
+                f"{self.request.duration}s is over the 1-hour role-chaining limit: "
+                "assuming the role directly with the long-term keys and MFA"
+            )
+            return self._assume_directly()
+        session = self.sessions.reusable()
+        if session is not None:
+            try:
+                return self._assume(session.credentials, session.user_name)
+            except CredentialsError:
+                # Revoked or expired early: forget it and authenticate afresh.
+                self.log("the stored MFA session was rejected; asking for a new MFA code")
+                self.sessions.store.discard_mfa(session.profile, session.serial)
+        session = self.sessions.new()
+        return self._assume(session.credentials, session.user_name)
 
     # -- the role ------------------------------------------------------------
 
@@ -200,8 +222,8 @@ class Flow:
         return self.bastion.assume_role(credentials, **assume_role_params(request, user_name, duration=duration, **mfa))
 
     def _assume_directly(self) -> Credentials:
-        keys = self._keys()
-        user_name, serial = self._identify(keys)
+        keys = self.sessions.keys()
+        user_name, serial = self.sessions.identify(keys)
         code = self.codes.code(serial, self.request.duration)
         try:
             return self._assume(keys, user_name, SerialNumber=serial, TokenCode=code)
