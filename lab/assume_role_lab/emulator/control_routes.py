@@ -42,6 +42,7 @@ class ControlRoutes:
             ("GET", "in-flight"): lambda q, b: {"in_flight": self.state.calls.in_flight()},
             ("POST", "expire-sessions"): self.expire_sessions,
             ("POST", "revoke-sessions"): self.revoke_sessions,
+            ("POST", "role-session-seconds"): self.role_session_seconds,
             ("GET", "sessions"): lambda q, b: {"sessions": self.state.sessions.summaries()},
             ("GET", "assumed-roles"): lambda q, b: {"assumed": self.state.assumed.snapshot()},
             ("GET", "issued-secrets"): self.issued_secrets,
@@ -136,6 +137,7 @@ class ControlRoutes:
         self.state.calls.clear()
         self.state.assumed.clear()
         self.state.mfa.forget_minted()
+        self.state.role_session_seconds = None
         return {"ok": True}
 
     def calls(self, query: dict, payload: dict) -> dict:
@@ -151,6 +153,13 @@ class ControlRoutes:
     def revoke_sessions(self, query: dict, payload: dict) -> dict:
         count = self.state.sessions.revoke(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
         return {"revoked": count}
+
+    def role_session_seconds(self, query: dict, payload: dict) -> dict:
+        seconds = payload.get("seconds")
+        if seconds is not None and (not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 1):
+            raise ControlError(400, "seconds must be a positive integer, or null for sessions as long as asked")
+        self.state.role_session_seconds = seconds
+        return {"seconds": seconds}
 
     def issued_secrets(self, query: dict, payload: dict) -> dict:
         # Only for leak checks in tests: the emulator's keys are worthless anywhere else.
