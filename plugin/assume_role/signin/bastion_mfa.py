@@ -50,7 +50,10 @@ class BastionMfa(SignIn):
         bastion = open_bastion(request.profile)
         bastion.region = request.region
         self.codes = CodeSource(self.given, bastion.config, bastion.profile, log, self.asking)
-        return Flow(request, bastion, store, self.codes, log).run()
+        flow = Flow(request, bastion, store, self.codes, log)
+        credentials = flow.run()
+        self.session_ends = flow.session_ends
+        return credentials
 
     def unused_input(self) -> str | None:
         if self.given is None or (self.codes is not None and self.codes.used):
@@ -83,6 +86,8 @@ class Flow:
         # The bastion user and MFA device found on an earlier run, read once.
         self.remembered = devices.recall(request.profile)
         self._bastion_keys: Credentials | None = None
+        # The end of the MFA session the role was assumed from (None: none was used).
+        self.session_ends = None
 
     def _keys(self) -> Credentials:
         """The bastion's long-term keys, read once."""
@@ -111,13 +116,17 @@ class Flow:
         session = self._reusable_session()
         if session is not None:
             try:
-                return self._assume(session.credentials, session.user_name)
+                return self._assume_from(session)
             except CredentialsError:
                 # Revoked or expired early: forget it and authenticate afresh.
                 self.log("the stored MFA session was rejected; asking for a new MFA code")
                 self.store.discard_mfa(session.profile, session.serial)
-        session = self._mfa_session()
-        return self._assume(session.credentials, session.user_name)
+        return self._assume_from(self._mfa_session())
+
+    def _assume_from(self, session: MfaSession) -> Credentials:
+        credentials = self._assume(session.credentials, session.user_name)
+        self.session_ends = session.credentials.expiration
+        return credentials
 
     # -- MFA session ---------------------------------------------------------
 
