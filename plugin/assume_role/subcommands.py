@@ -61,8 +61,8 @@ SUBCOMMANDS = (
         "Try the tool against a local AWS emulator",
     ),
     Subcommand(
-        "exec", "assume_role.commands.exec_", "exec ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]",
-        "run COMMAND as the role; this shell is untouched",
+        "exec", "assume_role.commands.exec_", "exec [--server] ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]",
+        "run COMMAND as the role; this shell is untouched\n(--server: a local endpoint renews the role while it runs)",
         "Run one command as a role; this shell is not changed", takes_role=True,
     ),
     Subcommand(
@@ -82,6 +82,7 @@ SUBCOMMANDS = (
     # The shell plugins' own: not listed, never offered.
     Subcommand("__complete", "assume_role.commands.complete"),
     Subcommand("__refresh", "assume_role.commands.refresh"),
+    Subcommand("__server", "assume_role.commands.server"),
 )
 
 BY_NAME = {subcommand.name: subcommand for subcommand in SUBCOMMANDS}

@@ -180,3 +180,34 @@ _FOREIGN_ENVIRONMENT = (
 def scrub_environment() -> None:
     for name in _FOREIGN_ENVIRONMENT:
         os.environ.pop(name, None)
+
+
+# What makes a profile a source of credentials of its own in any SDK.
+_CREDENTIAL_KEYS = frozenset(
+    {
+        "aws_access_key_id",
+        "role_arn",
+        "credential_process",
+        "web_identity_token_file",
+        "sso_session",
+        "sso_start_url",
+        "login_session",
+    }
+)
+
+
+def shadowing_files() -> list[str]:
+    """The variables (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) whose file gives the
+    ``default`` profile credentials of its own.
+
+    Every SDK takes those before a container credentials endpoint, so a
+    command served by the credential server would run as the bastion user
+    (whose keys are usually the default profile's) instead of the role.
+    A file that cannot be parsed counts: what the SDKs make of it is unknown.
+    """
+    found = []
+    for (variable, _), path in zip(FILES, _files()):
+        sections = _raw(path)
+        if sections is None or _CREDENTIAL_KEYS & _profile_map(sections).get("default", {}).keys():
+            found.append(variable)
+    return found

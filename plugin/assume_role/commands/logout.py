@@ -24,4 +24,9 @@ def main(argv: list[str]) -> int:
     removed = stores.open_store().forget(profile)
     who = "all profiles" if profile is None else f"profile {profile}"
     print(f"removed {removed} stored session{'s' if removed != 1 else ''} for {who}")
+    from assume_role.serve import client
+
+    # Whatever profile was named: nothing served outlives a logout.
+    if client.logout():
+        print("the credential server serves no role any more")
     return 0
