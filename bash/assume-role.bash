@@ -1,11 +1,9 @@
 # shellcheck shell=bash
 #
 # assume-role for bash: the `assume-role` function, tab completion and a
-# prompt segment. Load it from ~/.bashrc with
-#
-#   eval "$(assume-role init bash)"
-#
-# or source this file directly. Every private name starts with _assume_role_.
+# prompt segment. Load it from ~/.bashrc with the line that
+# `assume-role init --help` shows (and the README's install table), which
+# stays silent when assume-role is not on PATH, or source this file directly. Every private name starts with _assume_role_.
 # It must load cleanly under `set -eu`, so every optional variable is read as
 # ${name-}.
 #
@@ -53,6 +51,19 @@ else
     _assume_role_clock=''
 fi
 
+# The renewal window, in seconds before the role session ends: the segment
+# shows the role as expiring inside it, and auto-refresh renews the role there.
+_assume_role_window_default=600
+
+# Sets _assume_role_before to the window: ASSUME_ROLE_REFRESH_BEFORE when it
+# is a plain number of seconds, else the default.
+_assume_role_window() {
+    _assume_role_before=${ASSUME_ROLE_REFRESH_BEFORE-}
+    # Globs, not =~: a regex is compiled at every use, and this runs per prompt.
+    [[ -n $_assume_role_before && $_assume_role_before != *[!0-9]* && ${#_assume_role_before} -le 6 ]] ||
+        _assume_role_before=$_assume_role_window_default
+}
+
 # Sets _assume_role_label (account:role), _assume_role_left (42m, 1h05m,
 # expired or empty) and _assume_role_state (valid, expiring, expired or
 # unknown). Returns 1 when no role is assumed in this shell, or when its
@@ -80,7 +91,8 @@ _assume_role_segment() {
         _assume_role_state=expired _assume_role_left=expired
         return 0
     fi
-    ((left < 600)) && _assume_role_state=expiring || _assume_role_state=valid
+    _assume_role_window
+    ((left < 10#$_assume_role_before)) && _assume_role_state=expiring || _assume_role_state=valid
     minutes=$((left / 60))
     if ((minutes >= 60)); then
         printf -v _assume_role_left '%dh%02dm' $((minutes / 60)) $((minutes % 60))
@@ -158,10 +170,21 @@ _assume_role_auto_prompt() {
 _assume_role_ref='${_assume_role_prompt-}'
 
 # Runs from PROMPT_COMMAND after the other hooks, so they still see the exit
-# status of the user's command; it hands that status on unchanged.
+# status of the user's command; it hands that status on unchanged. There it
+# is called as _assume_role_hook below: $1 is that status, read before
+# anything else runs, and $2 the DEBUG trap while auto-refresh waits to be
+# installed (see "Auto-refresh" below). bash-preexec calls it with neither.
 _assume_role_prompt_command() {
     local status=$?
-    _assume_role_refresh_armed=1 # see "Auto-refresh" below
+    (($# == 0)) || status=$1
+    if [[ -n ${_assume_role_refresh_pending-} ]]; then
+        # The trap as read by PROMPT_COMMAND itself, not from inside
+        # another function, where bash hides it.
+        local seen=
+        (($# >= 2 && ${#FUNCNAME[@]} == 1)) && seen=1
+        _assume_role_install_refresh "$seen" "${2-}"
+    fi
+    _assume_role_refresh_armed=1
     _assume_role_prompt=
     if _assume_role_auto_prompt; then
         _assume_role_format '(%s) '
@@ -181,26 +204,40 @@ _assume_role_prompt_command() {
 _assume_role_prompt=
 _assume_role_ps1_text=
 
-# Runs the hook after the others, in whichever form PROMPT_COMMAND has:
-# bash-preexec's precmd_functions when that library owns the prompt, a new
-# element for an array (bash 5.1 runs each one), else a new line in the
-# string, which ends the command before it without changing it (a ';' after a
-# trailing '&' would be a syntax error).
+# Runs the hook after the others: in bash-preexec's precmd_functions when that
+# library owns the prompt, else at the end of PROMPT_COMMAND.
 _assume_role_install_hook() {
     local hook=_assume_role_prompt_command
     if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
         [[ " ${precmd_functions[*]-} " == *" $hook "* ]] || precmd_functions+=("$hook")
-    elif [[ -z ${PROMPT_COMMAND+set} ]]; then
+    else
+        _assume_role_add_prompt_command "$_assume_role_hook"
+    fi
+}
+
+# The hook as PROMPT_COMMAND runs it. "$?" is expanded first, before the
+# command substitution could change it, which runs only while auto-refresh
+# waits to be installed: no process starts at later prompts.
+# shellcheck disable=SC2016 # expanded when PROMPT_COMMAND runs
+_assume_role_hook='_assume_role_prompt_command "$?" "${_assume_role_refresh_pending:+$(trap -p DEBUG)}"'
+
+# Adds the command line $1, whose first word is one of this file's functions,
+# at the end of PROMPT_COMMAND, in whichever form that has: a new element for
+# an array (bash 5.1 runs each one), else a new line in the string, which ends
+# the command before it without changing it (a ';' after a trailing '&' would
+# be a syntax error). Nothing changes when that function is there already.
+_assume_role_add_prompt_command() {
+    if [[ -z ${PROMPT_COMMAND+set} ]]; then
         # Unset, or an empty array: assigning sets element 0 either way.
-        PROMPT_COMMAND=$hook
-    elif [[ " ${PROMPT_COMMAND[*]} " == *[[:space:]\;]"$hook"[[:space:]\;]* ]]; then
+        PROMPT_COMMAND=$1
+    elif [[ " ${PROMPT_COMMAND[*]} " == *[[:space:]\;]"${1%% *}"[[:space:]\;]* ]]; then
         : already there, from loading this file twice
     elif ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)) && [[ ${PROMPT_COMMAND@a} == *a* ]]; then
-        PROMPT_COMMAND+=("$hook")
+        PROMPT_COMMAND+=("$1")
     elif [[ -z ${PROMPT_COMMAND[0]} ]]; then
-        PROMPT_COMMAND=$hook
+        PROMPT_COMMAND=$1
     else
-        PROMPT_COMMAND+=$'\n'$hook
+        PROMPT_COMMAND+=$'\n'$1
     fi
 }
 
@@ -346,34 +383,35 @@ complete -F _assume_role_complete assume-role
 _assume_role_install_hook
 
 # ---------------------------------------------------------------------------
-# Auto-refresh. Before a command runs, a role with less than
-# ASSUME_ROLE_REFRESH_BEFORE seconds left (default 600) is assumed again from
-# the MFA session, without a question, once per role session; the helper says
-# so in one line, or, when the MFA session has ended too, says once what to
-# run. While time remains this is shell arithmetic only: no process starts.
+# Auto-refresh. Before a command runs, a role inside the renewal window (see
+# _assume_role_window) is assumed again from the MFA session, without a
+# question, once per role session; the helper says so in one line, or, when
+# the MFA session has ended too, says once what to run. While time remains
+# this is shell arithmetic only: no process starts.
 # ASSUME_ROLE_AUTO_REFRESH=0 turns it off.
 #
 # "Before a command" is bash-preexec's preexec when that library is loaded,
-# else a DEBUG trap (only if no other one is set). The trap fires before every
-# simple command, so it acts only on the first one after a prompt: the prompt
-# hook above arms it, the trap disarms it.
+# else a DEBUG trap. The trap fires before every simple command, so it acts
+# only on the first one after a prompt: the prompt hook above arms it, the
+# trap disarms it. A DEBUG trap that was set before (a command timer,
+# starship's) keeps running, after this one.
 
 _assume_role_refresh() {
     [[ ${ASSUME_ROLE_AUTO_REFRESH-1} != 0 && -n ${AWS_ACCOUNT_ROLE-} && -n $_assume_role_clock ]] || return 0
     # Only while the credentials are the ones assume-role exported: keys
     # another tool put in place since are not replaced behind its back.
     [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 0
-    local expires=${ASSUME_ROLE_EXPIRES_AT-} before=${ASSUME_ROLE_REFRESH_BEFORE-600} now
+    local expires=${ASSUME_ROLE_EXPIRES_AT-} now
     # Globs, not =~: a regex is compiled at every use, and this runs per command.
     [[ -n $expires && $expires != *[!0-9]* && ${#expires} -le 12 ]] || return 0
     [[ $expires != "${_assume_role_refresh_tried-}" ]] || return 0
-    [[ -n $before && $before != *[!0-9]* && ${#before} -le 6 ]] || before=600
     if [[ $_assume_role_clock == epochseconds ]]; then
         now=$EPOCHSECONDS
     else
         printf -v now '%(%s)T' -1
     fi
-    ((10#$expires - now < 10#$before)) || return 0
+    _assume_role_window
+    ((10#$expires - now < 10#$_assume_role_before)) || return 0
     # Once per role session whatever the outcome: a failure is said once,
     # not before every command.
     _assume_role_refresh_tried=$expires
@@ -382,20 +420,56 @@ _assume_role_refresh() {
     eval "$_assume_role_code"
 }
 
-# $_ is handed in and out unchanged, so `cmd foo; echo $_` still works.
+# The DEBUG trap: `_assume_role_refresh_trap "$_"`. Calling a function with $_
+# as its last argument leaves $_ as it was for the user's command. The DEBUG
+# trap that was there before runs afterwards as it did on its own: with the
+# exit status and $_ of the command before, and its own exit status decides
+# (under extdebug) whether the command runs.
 _assume_role_refresh_trap() {
-    [[ -n ${_assume_role_refresh_armed-} ]] || return 0
-    _assume_role_refresh_armed=
-    _assume_role_refresh
-    : "$1"
+    local status=$?
+    # Not for this file's own prompt hook, which runs twice when a prompt
+    # framework runs it too (see _assume_role_install_refresh) and arms the
+    # trap again.
+    if [[ -n ${_assume_role_refresh_armed-} && $BASH_COMMAND != _assume_role_prompt_command* ]]; then
+        _assume_role_refresh_armed=
+        _assume_role_refresh
+    fi
+    [[ -n ${_assume_role_prior_trap-} ]] || return 0
+    _assume_role_status "$status" "$1"
+    eval "$_assume_role_prior_trap"
 }
 
+# Sets $? to $1 and, being a function call, $_ to its last argument.
+_assume_role_status() {
+    return "$1"
+}
+
+# shellcheck disable=SC2016 # the trap expands $_ when it runs
+_assume_role_trap_command='_assume_role_refresh_trap "$_"'
+
+# The trap is installed at the first prompt rather than while this file is
+# read: bash hides the DEBUG trap from a file being sourced (and from a
+# function), so a trap set here would silently replace the user's. The
+# prompt hook reads `trap -p DEBUG` in PROMPT_COMMAND itself, at the top
+# level, where bash shows it; that also sees a trap or bash-preexec set up
+# later in ~/.bashrc. $1 is non-empty when $2 is the trap as read there.
 _assume_role_install_refresh() {
     if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
         [[ " ${preexec_functions[*]-} " == *" _assume_role_refresh "* ]] || preexec_functions+=(_assume_role_refresh)
-    elif [[ -z $(trap -p DEBUG) ]]; then
-        trap '_assume_role_refresh_trap "$_"' DEBUG
+    elif [[ -z $1 ]]; then
+        # Run from inside another function (a prompt framework that runs
+        # the earlier PROMPT_COMMAND from its own hook), the trap is not to
+        # be seen: tried again from PROMPT_COMMAND itself at the next prompt.
+        _assume_role_add_prompt_command "$_assume_role_hook"
+        return 0
+    elif [[ $2 != *"$_assume_role_trap_command"* ]]; then
+        # `trap -- 'COMMAND' DEBUG`, quoted by bash for reuse as input.
+        local -a words
+        eval "words=($2)"
+        _assume_role_prior_trap=${words[2]-}
+        trap -- "$_assume_role_trap_command" DEBUG
     fi
+    _assume_role_refresh_pending=
 }
 
-[[ $- != *i* ]] || _assume_role_install_refresh
+[[ $- != *i* ]] || _assume_role_refresh_pending=1

@@ -9,7 +9,8 @@ reusing the MFA session, a cache hit, --help), the credential server
 the auto-refresh check in each shell), the start-up benchmarks (bench_startup:
 what the README's line for each shell adds to a new shell), assume-role beside
 awsume on the same emulator (bench_peers) and the scale benchmarks
-(bench_scale: Tab, the picker and an assume with 10 to 100,000 aliases) one
+(bench_scale: Tab, the picker and an assume with 10 to 100,000 aliases;
+bench_sync: the aliases ``accounts sync`` makes for as many accounts) one
 after the other on the same machine, then prints tables of medians and a
 description of the machine. --update-readme also writes them
 into README.md between its bench markers.
@@ -121,6 +122,8 @@ SCALE_ROWS = [
     ("picker key press", "account picker: filtering one key press"),
     ("assume find", "assume: reading one entry"),
     ("assume first after a change", "assume: first run after the file changed (builds the index)"),
+    ("sync distinct", "accounts sync: aliases for N new accounts, distinct names"),
+    ("sync one name", "accounts sync: aliases for N new accounts, all one name"),
 ]
 
 
@@ -218,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     import bench_serve
     import bench_shells
     import bench_startup
+    import bench_sync
 
     print("running the helper benchmarks...", file=sys.stderr, flush=True)
     core = bench_core.run(quick)
@@ -231,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     peers = bench_peers.run(quick)
     print("running the scale benchmarks...", file=sys.stderr, flush=True)
     scale = bench_scale.run(quick)
+    for count, row in bench_sync.run(quick).items():
+        scale[count].update(row)
     text = (markdown(rows(core, shells, startup, serve)) + "\n" + bench_peers.markdown(peers) + "\n"
             + scale_markdown(scale) + "\n" + machine(shells["python_startup_ms"]))
     print(text, end="")

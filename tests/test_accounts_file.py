@@ -86,3 +86,21 @@ def test_the_picker_skips_bad_entries(terminal, aws_env, world, mfa_code):
     term.expect_prompt()
     assert term.status() == 0
     assert term.identity().startswith(f"arn:aws:sts::{world.production_account_id}:assumed-role/read/")
+
+
+def test_the_beginning_of_an_alias_names_it(aws_env, emulator):
+    run = run_cli(aws_env, "--shell", "bash", "prod", "read", "123456")
+    assert_clean_failure(run, 2, "unknown account alias 'prod'; did you mean production?")
+    assert emulator.control.calls() == {}  # nothing was sent: the code is not spent
+
+
+def test_a_missing_accounts_file_says_where_it_was_looked_for_and_how_to_make_one(aws_env, world, emulator, mfa_code):
+    path = Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    path.unlink()
+    run = run_cli(aws_env, "--shell", "bash", "production", "read", "123456")
+    assert_clean_failure(run, 2, "'production'", f"there is no accounts file at {path}",
+                         "assume-role accounts sync --via ACCOUNT:ROLE", '{"production": "123456789012"}')
+    assert emulator.control.calls() == {}
+    # An account id needs no file.
+    by_id = run_cli(aws_env, "--shell", "bash", world.production_account_id, "read", mfa_code())
+    assert by_id.returncode == 0 and by_id.stderr == "", by_id.stderr

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import random
 import time
 from pathlib import Path
 
 import pytest
 
 from support import require_root, run_cli
+from test_interactive import terminal  # noqa: F401 (fixture)
 
 from assume_role import accounts
 from assume_role.accounts import index as accounts_index
@@ -77,7 +80,7 @@ def test_index_answers_like_the_file(files, tmp_path):
     assert index.entry("#sync") is MISSING
     for account_id in ["012345678906", "099999999999", "200000000004", "000000000000"]:
         assert index.alias_of_id(account_id) == plain.alias_of_id(account_id)
-    assert index.alias_of_id("099999999999") == "dup-a"  # the first in the file, as resolve() says
+    assert index.alias_of_id("099999999999") == "dup-a"  # the first in the file, as accounts.find says
     assert sorted(index.pairs()) == sorted(plain.pairs())
     for typed in ["", "team-0001", "Prod", "prod", "PROD", "pe", "ü", "Ü", 'quote"', "back\\", "t5", "zzz", "ß", "2000"]:
         for match in (PREFIX, CASELESS, LOOSE):
@@ -93,6 +96,7 @@ def test_index_answers_like_the_file(files, tmp_path):
                 assert all(accounts_index.selects(typed, match, alias) for alias, _ in found)
         for limit in (1, 40):
             assert index.ordered(typed, limit=limit) == plain.ordered(typed, limit=limit), typed
+    assert index.replacement is None  # every answer came from the index itself
 
 
 def test_picker_order_ignores_case_and_digits_find_ids(files):
@@ -185,16 +189,27 @@ def test_without_a_usable_cache_directory_everything_still_works(files, tmp_path
     assert accounts.find("012345678903").alias == 'quote"d'
 
 
-def test_find_reports_like_resolve(files):
-    write(files, big_table())
+def test_find_names_what_is_wrong_and_what_was_meant(files):
+    write(files, {**big_table(), "production": "111111111111", "prod-us": "111111111112"})
     indexed(files)
     from assume_role.errors import UsageError
 
     with pytest.raises(UsageError, match="did you mean .*Prod-EU"):
         accounts.find("Prod-Eu")
+    # A beginning of a few aliases names them, ignoring case; of many, three and how many.
+    with pytest.raises(UsageError, match=r"unknown account alias 'PRODU'; did you mean production\?$"):
+        accounts.find("PRODU")
+    with pytest.raises(UsageError, match=r"'prod'; did you mean Prod-EU, prod-eu, prod-us \(4 aliases start with 'prod'\)"):
+        accounts.find("prod")
+    with pytest.raises(UsageError, match=r"'team-0999'; did you mean team-09990, team-09991, team-09992 \(10 aliases"):
+        accounts.find("team-0999")
     with pytest.raises(UsageError, match="12 digits"):
         accounts.find("broken")
     assert accounts.find("123456789012") == accounts.Account("123456789012", "123456789012")
+    # Names from the file reach the terminal without their control characters.
+    write(files, {"evil\x1b]0;title\x07": "111111111111"})
+    with pytest.raises(UsageError, match=r"did you mean evil\?\]0;title\?\?$"):
+        accounts.find("evi")
 
 
 def test_completion_from_a_large_file_in_each_shell_form(tmp_path):
@@ -280,3 +295,113 @@ def test_a_rebuild_passes_over_unreadable_index_files(files, tmp_path, header):
     write(files, {**big_table(), "new-alias": "123456789012"})
     assert indexed(files).entry("new-alias") == "123456789012"
     assert odd.exists()
+
+
+# -- a damaged index ------------------------------------------------------------------
+
+DAMAGE = ["a changed id", "garbage over the lines used", "zeroed blocks"]
+WARNING = "damaged accounts index"
+
+
+def damage(index_file: Path, how: str, aliases: dict[str, str]) -> None:
+    """Change bytes of the index in place, keeping its size and times, as a disk error or a stray write would.
+
+    ``aliases``: alias to the id its lines should be made to name instead.
+    """
+    data = bytearray(index_file.read_bytes())
+    header = json.loads(data[:HEADER])
+    if how == "a changed id":
+        # The worst case: a well-formed line that names another account.
+        for alias, other_id in aliases.items():
+            start = data.index(b'\n"%s"\t' % alias.encode()) + 1
+            end = data.index(b"\n", start)
+            right_id = data[start:end].split(b"\t")[1]
+            data[start:end] = data[start:end].replace(right_id, other_id.encode())
+    elif how == "garbage over the lines used":
+        noise = random.Random(how)
+        for alias in aliases:
+            for at in [n for n in range(len(data)) if data.startswith(b'"%s"\t' % alias.encode(), n)]:
+                data[at : at + 40] = noise.randbytes(40)
+    else:
+        for name in ("aliases", "ids", "folded"):
+            start, count, offsets_at, _ = header[name]
+            middle = start + (offsets_at - start) // 3
+            data[middle : middle + 4096] = bytes(4096)
+            middle = offsets_at + 2 * count
+            data[middle : middle + 64] = bytes(64)
+    assert data != index_file.read_bytes()
+    before = index_file.stat()
+    with open(index_file, "r+b") as handle:
+        handle.write(data)
+    os.utime(index_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = index_file.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def large_world_file(aws_env, world) -> Path:
+    path = Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    write(path, {**big_table(20000), **world.accounts})
+    return path
+
+
+def the_index(aws_env) -> Path:
+    [index_file] = Path(aws_env["XDG_CACHE_HOME"], "assume-role").glob("accounts-*.idx")
+    return index_file
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_damaged_index_costs_one_warning_and_the_right_account(aws_env, world, mfa_code, how):
+    large_world_file(aws_env, world)
+    first = run_cli(aws_env, "--shell", "bash", "staging", "read", mfa_code())  # builds the index
+    assert first.returncode == 0 and first.stderr == "", first.stderr
+    damage(the_index(aws_env), how, {"production": world.staging_account_id})
+    run = run_cli(aws_env, "--shell", "bash", "production", "read")
+    assert run.returncode == 0, run.stderr
+    assert f"export AWS_ACCOUNT_ID='{world.production_account_id}'" in run.stdout
+    assert run.stderr.count(WARNING) <= 1 and len(run.stderr.splitlines()) <= 1, run.stderr
+    if how == "a changed id":  # found only by the line's checksum, which must have spoken
+        assert run.stderr.startswith(f"assume-role: warning: ignoring {WARNING} {the_index(aws_env)}"), run.stderr
+    # The index was written again: the next run is quiet, and fast again.
+    again = run_cli(aws_env, "--shell", "bash", "production", "read")
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert f"export AWS_ACCOUNT_ID='{world.production_account_id}'" in again.stdout
+    assert isinstance(accounts_index.view(Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])), IndexView)
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_tab_answers_from_a_damaged_index_as_from_a_sound_one(aws_env, world, how):
+    large_world_file(aws_env, world)
+    typed = {"bash": ["team-1999"], "zsh": ["team"], "fish": ["team-1234"]}
+    words = [*[(shell, line) for shell, line in typed.items()], ("zsh", ["team-00003", ""]), ("fish", ["2000000199"])]
+    sound = [run_cli(aws_env, "__complete", "--shell", shell, "--", *line) for shell, line in words]
+    assert all(run.returncode == 0 and run.stdout for run in sound)
+    damaged = b""
+    for number, (shell, line) in enumerate(words):
+        if the_index(aws_env).read_bytes() != damaged:  # rebuilt by the last Tab: damage the new one
+            damage(the_index(aws_env), how, {"team-19995": "200000012345", "team-12345": "200000019995",
+                                             "team-00003": "200000000004", "": "200000019995"})
+            damaged = the_index(aws_env).read_bytes()
+        run = run_cli(aws_env, "__complete", "--shell", shell, "--", *line)
+        assert (run.returncode, run.stdout, run.stderr) == (0, sound[number].stdout, ""), (shell, line)
+
+
+def test_the_picker_opens_on_a_damaged_index_with_the_right_ids(terminal, aws_env, world, mfa_code):
+    large_world_file(aws_env, world)
+    assert run_cli(aws_env, "__complete", "--shell", "bash", "--", "x").returncode == 0  # builds the index
+    damage(the_index(aws_env), "a changed id", {"production": world.staging_account_id, "": "200000000001"})
+    term = terminal("bash")
+    child = term.child
+    child.logfile_read = seen = io.StringIO()
+    term.run("assume-role")
+    child.expect_exact("Account")
+    child.send("producti")
+    child.expect(rf"production +\S* {world.production_account_id}")  # the menu's id, between colours
+    child.send("\r")
+    child.expect_exact(f"Role in production ({world.production_account_id})")
+    child.send("read\r")
+    child.expect_exact("MFA code for")
+    child.send(mfa_code() + "\r")
+    term.expect_prompt()
+    assert term.status() == 0
+    assert term.identity().startswith(f"arn:aws:sts::{world.production_account_id}:assumed-role/read/")
+    assert seen.getvalue().count(WARNING) == 1

@@ -140,6 +140,55 @@ def test_throttling_that_does_not_stop_is_a_network_failure(aws_env, org, mfa_co
     assert accounts_path(aws_env).read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    ("mode", "per_page", "fragments"),
+    [
+        # The second page names the first page's token again: a loop.
+        ("repeat", 20, ("page 2", "NextToken it had already given")),
+        # A new token every page: followed up to the bound, 100,000 accounts.
+        ("endless", 5000, ("still had more after 105,000 accounts in 21 pages", "100,000 accounts")),
+    ],
+)
+def test_a_list_that_never_ends_is_refused_and_nothing_is_written(aws_env, org, mfa_code, emulator, mode, per_page,
+                                                                  fragments):
+    from assume_role.aws.paging import MAX_ACCOUNTS
+
+    before = accounts_path(aws_env).read_bytes()
+    emulator.control.break_paging(mode, accounts_per_page=per_page)
+    run = sync(aws_env, "--via", org.via, mfa_code())
+    assert_clean_failure(run, 6, "organizations:ListAccounts", "nothing was changed", *fragments)
+    assert accounts_path(aws_env).read_bytes() == before
+    assert not Path(str(accounts_path(aws_env)) + ".bak").exists()
+    expected_pages = 2 if mode == "repeat" else MAX_ACCOUNTS // per_page + 1
+    assert emulator.control.calls("ok").get("ListAccounts") == expected_pages
+
+
+def test_pages_are_followed_up_to_the_bound_and_no_further():
+    from assume_role.errors import NetworkError
+    from assume_role.aws.paging import MAX_ACCOUNTS, MAX_PAGES, every_page
+
+    # A 100,000-account organisation sent in half-full pages is read whole...
+    per_page = MAX_ACCOUNTS // MAX_PAGES
+    listing = [[(f"{n:012d}", f"Team {n}", "ACTIVE") for n in range(start, start + per_page)]
+               for start in range(0, MAX_ACCOUNTS, per_page)]
+
+    def half_full(token):
+        number = int(token or 0)
+        return listing[number], str(number + 1) if number + 1 < len(listing) else None
+
+    assert len(every_page(half_full, "organizations:ListAccounts")) == MAX_ACCOUNTS
+    # ... and empty pages that never end stop at the bound of pages.
+    asked = []
+
+    def empty_pages(token):
+        asked.append(token)
+        return [], f"token-{len(asked)}"
+
+    with pytest.raises(NetworkError, match=f"after 0 accounts in {MAX_PAGES:,} pages"):
+        every_page(empty_pages, "organizations:ListAccounts")
+    assert len(asked) == MAX_PAGES
+
+
 def test_suspended_and_departed_accounts_are_reported_and_pruned_only_when_asked(aws_env, emulator, world, mfa_code):
     from assume_role_lab.emulator.world import admin_client
 
@@ -238,3 +287,14 @@ def test_alias_from_a_name(name, taken, alias):
 
     forbidden = set(subcommands.BY_NAME)
     assert new_alias(name, "210987654321", taken, forbidden) == alias
+
+
+def test_many_accounts_sharing_a_name_are_numbered_in_turn():
+    from assume_role.accounts.sync import OrgAccount, plan
+
+    listed = [OrgAccount(f"{100000000000 + n:012d}", "Sandbox", "ACTIVE") for n in range(1000)]
+    hand_made = {"sandbox-5": "999999999991", "SANDBOX-7": "999999999992"}  # taken in any case
+    added = plan(hand_made, listed, prune=False, forbidden=()).added
+    numbered = [f"sandbox-{n}" for n in range(2, 1003) if n not in (5, 7)]
+    assert [change.alias for change in added] == ["sandbox", *numbered]
+    assert [change.id for change in added] == [account.id for account in listed]

@@ -206,7 +206,7 @@ def test_demo_cleans_up_when_stopped(signum, tmp_path):
 
 
 def test_choose_shell(monkeypatch):
-    from assume_role.shell import detect
+    from assume_role.shell import emitters as detect
     from assume_role.commands import demo
 
     monkeypatch.setattr(detect, "calling_shell", lambda: "sh")

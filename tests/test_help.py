@@ -88,3 +88,32 @@ def test_help_names_a_subcommand_and_every_subcommand_has_its_own_help(aws_env):
     wrong = run_cli(aws_env, "help", "nope")
     assert wrong.returncode == 2 and wrong.stdout == ""
     assert wrong.stderr.count("\n") == 1 and "console" in wrong.stderr
+
+
+def test_the_quick_reading_of_arguments_agrees_with_argparse():
+    # The main command's usual argv is read without argparse (a cache hit
+    # must not import it); for every argv it accepts, the result is argparse's.
+    import argparse
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from assume_role import cli
+
+    words = st.sampled_from(
+        ["--shell", "bash", "fish", "zsh", "nope", "--output-fd", "2", "1", "99", "-v", "--verbose", "--refresh",
+         "--unset", "production", "read", "123456", "eu-west-1", "", "-", "--", "-x", "--shell=zsh"]
+    )
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(words, max_size=9))
+    def agree(argv):
+        quick = cli.plain_arguments(argv)
+        if quick is None:
+            return
+        full = cli.build_parser().parse_args(argv)
+        assert vars(quick) == vars(full), argv
+
+    agree()
+    assert isinstance(cli.build_parser().parse_args([]), argparse.Namespace)
+    assert cli.plain_arguments(["--shell", "zsh", "--output-fd", "2", "production", "read"]).role == "read"

@@ -210,3 +210,18 @@ def test_benchmark_table_matches_the_benchmark():
     ]
     assert re.search(r"^Machine: .+ cores, .+; Python 3\.", table, re.M)
     assert "bench/run.py" in README
+
+
+def test_the_first_screen_has_what_a_newcomer_needs():
+    # What it is, the demo, the tests, the install, the rc line for each
+    # shell (the same as the reference table's) and the accounts file, in
+    # the first 60 lines; the rest is reference.
+    first = "\n".join(README.splitlines()[:60])
+    for needed in ("bash .ci/venv demo assume-role demo", "bash .ci/run", "pipx install .", "pipx ensurepath",
+                   "~/.aws/accounts", "~/.aws/credentials"):
+        assert needed in first, needed
+    install = README.split("## Install", 1)[1].split("\n## ", 1)[0]
+    for shell in ("bash", "zsh", "fish"):
+        row = next(line for line in install.splitlines() if line.startswith(f"| {shell} |"))
+        line = row.split("| `", 1)[1].split("` to `", 1)[0].replace("\\|", "|")
+        assert line in first, shell

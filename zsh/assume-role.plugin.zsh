@@ -1,7 +1,9 @@
 # assume-role for zsh: the `assume-role` function, tab completion and a
-# prompt segment. Load it with `eval "$(assume-role init zsh)"` in ~/.zshrc, or
-# as a plugin from this directory: oh-my-zsh (custom plugin `assume-role`),
-# antidote or zinit. Every private name starts with _assume_role_.
+# prompt segment. Load it with the ~/.zshrc line that `assume-role init --help`
+# shows (and the README's install table), which stays silent when assume-role
+# is not on PATH, or as a plugin from this directory: oh-my-zsh (custom plugin
+# `assume-role`), antidote or zinit (see the README for where compinit goes).
+# Every private name starts with _assume_role_.
 #
 # Settings (shell variables, read at each prompt):
 #   ASSUME_ROLE_COMMAND          the helper program (default: assume-role on PATH)
@@ -19,27 +21,36 @@
 #   prompt_assume_role           powerlevel10k segment `assume_role`, states
 #                                VALID, EXPIRING, EXPIRED and UNKNOWN
 
-# The plugin's own directory, wherever it was sourced from (%x is the file
-# being read, which also holds under plugin managers that source it by path).
-typeset -g _assume_role_dir=${${(%):-%x}:A:h}
+# Whatever options the user's shell has (ksh_arrays, sh_word_split, no_unset,
+# err_exit, or `emulate sh`), this file's code runs with zsh's own: each
+# function starts with `emulate -L zsh`, and so does the anonymous function
+# that does the loading, which also restores the user's options afterwards.
+() {
+  emulate -L zsh
+  # The plugin's own directory, wherever it was sourced from (%x is the file
+  # being read, which also holds under plugin managers that source it by
+  # path).
+  typeset -g _assume_role_dir=${${(%):-%x}:A:h}
 
-# The completion function lives next to this file. On fpath it is found by a
-# compinit that runs later; when compinit has already run, compdef registers
-# it now.
-if (( ! ${fpath[(Ie)$_assume_role_dir]} )); then
-  fpath=($_assume_role_dir $fpath)
-fi
-if (( ${+functions[compdef]} )); then
-  autoload -Uz _assume-role
-  compdef _assume-role assume-role
-fi
+  # The completion function lives next to this file. On fpath it is found by
+  # a compinit that runs later; when compinit has already run, compdef
+  # registers it now.
+  if (( ! ${fpath[(Ie)$_assume_role_dir]} )); then
+    fpath=($_assume_role_dir $fpath)
+  fi
+  if (( ${+functions[compdef]} )); then
+    autoload -Uz _assume-role
+    compdef _assume-role assume-role
+  fi
 
-# EPOCHSECONDS lets the prompt read the clock without running date.
-zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || true
-autoload -Uz add-zsh-hook
+  # EPOCHSECONDS lets the prompt read the clock without running date.
+  zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || true
+  autoload -Uz add-zsh-hook
+}
 
 # Runs the helper itself, never this function: `command` skips functions.
 _assume_role_helper() {
+  emulate -L zsh
   if [[ -n ${ASSUME_ROLE_COMMAND-} ]]; then
     command "$ASSUME_ROLE_COMMAND" "$@"
   else
@@ -59,6 +70,20 @@ assume-role() {
   local _assume_role_code
   { _assume_role_code=$(_assume_role_helper --shell zsh --output-fd 3 "$@") } 3>&1 || return
   eval "$_assume_role_code"
+}
+
+# The renewal window, in seconds before the role session ends: the segment
+# shows the role as expiring inside it, and auto-refresh renews the role there.
+typeset -g _assume_role_window_default=600
+
+# Sets _assume_role_before to the window: ASSUME_ROLE_REFRESH_BEFORE when it
+# is a plain number of seconds, else the default.
+_assume_role_window() {
+  emulate -L zsh
+  typeset -g _assume_role_before=${ASSUME_ROLE_REFRESH_BEFORE-}
+  [[ $_assume_role_before == <-> && ${#_assume_role_before} -le 6 ]] || _assume_role_before=$_assume_role_window_default
+  # 10# keeps a leading zero from meaning octal (with octal_zeroes set).
+  _assume_role_before=$(( 10#$_assume_role_before ))
 }
 
 # Sets _assume_role_label (account:role, escaped for prompt expansion),
@@ -92,7 +117,8 @@ _assume_role_segment() {
     _assume_role_state=expired _assume_role_left=expired
     return 0
   fi
-  if (( left < 600 )); then
+  _assume_role_window
+  if (( left < _assume_role_before )); then
     _assume_role_state=expiring
   else
     _assume_role_state=valid
@@ -110,6 +136,7 @@ _assume_role_segment() {
 # Sets REPLY to the segment styled with the ZSH_THEME_ASSUME_ROLE_* variables,
 # ready for prompt expansion; empty when no role is assumed.
 _assume_role_render() {
+  emulate -L zsh
   REPLY=''
   _assume_role_segment || return 0
   local style
@@ -125,6 +152,7 @@ _assume_role_render() {
 # oh-my-zsh sets): '$(assume_role_prompt_info)'. The output of a command
 # substitution is not expanded again, so only % needed escaping.
 assume_role_prompt_info() {
+  emulate -L zsh
   local REPLY
   _assume_role_render
   print -rn -- "$REPLY"
@@ -135,6 +163,7 @@ assume_role_prompt_info() {
 # Style each state with POWERLEVEL9K_ASSUME_ROLE_<STATE>_FOREGROUND and the
 # like, where STATE is VALID, EXPIRING, EXPIRED or UNKNOWN.
 prompt_assume_role() {
+  emulate -L zsh
   _assume_role_segment || return 0
   local fg
   case $_assume_role_state in
@@ -156,6 +185,7 @@ prompt_assume_role() {
 # Control characters and % in the label are neutralised as in the segment;
 # the time left follows with the first real prompt.
 instant_prompt_assume_role() {
+  emulate -L zsh
   local name='${AWS_ACCOUNT_NAME:-$AWS_ACCOUNT_ID}'
   p10k segment -s UNKNOWN -f green -r -i AWS_ICON -e \
     -c "\${AWS_ACCOUNT_ROLE:+\${\${(M)AWS_ACCESS_KEY_ID:#\${(b)ASSUME_ROLE_ACCESS_KEY_ID}}:+$name}}" \
@@ -178,6 +208,7 @@ instant_prompt_assume_role() {
 typeset -g _assume_role_rprompt=${_assume_role_rprompt-} _assume_role_rprompt_mark=${_assume_role_rprompt_mark-}
 
 _assume_role_auto_prompt() {
+  emulate -L zsh
   [[ -z ${ASSUME_ROLE_DISABLE_PROMPT-} ]] || return 1
   (( ! ${+functions[p10k]} )) || return 1
   # starship's zsh prompt runs `starship prompt` from PROMPT. An inherited
@@ -219,15 +250,18 @@ _assume_role_precmd() {
 }
 
 # add-zsh-hook appends to precmd_functions, once: other hooks are kept.
-add-zsh-hook precmd _assume_role_precmd
+() {
+  emulate -L zsh
+  add-zsh-hook precmd _assume_role_precmd
+}
 
 # ---------------------------------------------------------------------------
-# Auto-refresh. Before a command runs (preexec), a role with less than
-# ASSUME_ROLE_REFRESH_BEFORE seconds left (default 600) is assumed again from
-# the MFA session, without a question, once per role session; the helper says
-# so in one line, or, when the MFA session has ended too, says once what to
-# run. While time remains this is arithmetic on EPOCHSECONDS only: no process
-# starts. ASSUME_ROLE_AUTO_REFRESH=0 turns it off.
+# Auto-refresh. Before a command runs (preexec), a role inside the renewal
+# window (see _assume_role_window) is assumed again from the MFA session,
+# without a question, once per role session; the helper says so in one line,
+# or, when the MFA session has ended too, says once what to run. While time
+# remains this is arithmetic on EPOCHSECONDS only: no process starts.
+# ASSUME_ROLE_AUTO_REFRESH=0 turns it off.
 
 _assume_role_refresh() {
   emulate -L zsh
@@ -235,10 +269,10 @@ _assume_role_refresh() {
   # Only while the credentials are the ones assume-role exported: keys
   # another tool put in place since are not replaced behind its back.
   [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 0
-  local expires=${ASSUME_ROLE_EXPIRES_AT-} before=${ASSUME_ROLE_REFRESH_BEFORE-600}
+  local expires=${ASSUME_ROLE_EXPIRES_AT-}
   [[ $expires == <-> && ${#expires} -le 12 && $expires != ${_assume_role_refresh_tried-} ]] || return 0
-  [[ $before == <-> && ${#before} -le 6 ]] || before=600
-  (( 10#$expires - EPOCHSECONDS < 10#$before )) || return 0
+  _assume_role_window
+  (( 10#$expires - EPOCHSECONDS < _assume_role_before )) || return 0
   # Once per role session whatever the outcome: a failure is said once, not
   # before every command.
   typeset -g _assume_role_refresh_tried=$expires
@@ -247,4 +281,7 @@ _assume_role_refresh() {
   eval "$_assume_role_code"
 }
 
-add-zsh-hook preexec _assume_role_refresh
+() {
+  emulate -L zsh
+  add-zsh-hook preexec _assume_role_refresh
+}

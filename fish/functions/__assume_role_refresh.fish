@@ -1,8 +1,8 @@
-# Auto-refresh. Before a command runs, a role with less than
-# ASSUME_ROLE_REFRESH_BEFORE seconds left (default 600) is assumed again from
-# the MFA session, without a question, once per role session; the helper says
-# so in one line, or, when the MFA session has ended too, says once what to
-# run. While time remains this runs builtins only: no process starts.
+# Auto-refresh. Before a command runs, a role inside the renewal window (see
+# __assume_role_window) is assumed again from the MFA session, without a
+# question, once per role session; the helper says so in one line, or, when
+# the MFA session has ended too, says once what to run. While time remains
+# this runs builtins only: no process starts.
 # ASSUME_ROLE_AUTO_REFRESH=0 turns it off.
 function __assume_role_refresh --description 'Renew the role before a command when it is about to expire'
     test "$ASSUME_ROLE_AUTO_REFRESH" != 0; or return 0
@@ -13,9 +13,7 @@ function __assume_role_refresh --description 'Renew the role before a command wh
     set -l expires "$ASSUME_ROLE_EXPIRES_AT"
     string match -qr '^[0-9]{1,12}$' -- $expires; or return 0
     test "$expires" != "$__assume_role_refresh_tried"; or return 0
-    set -l before 600
-    string match -qr '^[0-9]{1,6}$' -- "$ASSUME_ROLE_REFRESH_BEFORE"; and set before $ASSUME_ROLE_REFRESH_BEFORE
-    test (math $expires - (__assume_role_now)) -lt $before; or return 0
+    test (math $expires - (__assume_role_now)) -lt (__assume_role_window); or return 0
     # Once per role session whatever the outcome: a failure is said once, not
     # before every command.
     set -g __assume_role_refresh_tried $expires

@@ -8,7 +8,8 @@
 #
 # Colours (arguments for set_color, lists allowed):
 #   assume_role_color_valid     default green
-#   assume_role_color_expiring  default yellow, under 10 minutes left
+#   assume_role_color_expiring  default yellow, inside the renewal window
+#                               (see __assume_role_window)
 #   assume_role_color_expired   default red
 #
 # It runs at every prompt, so it starts no process: fish runs builtins and
@@ -35,7 +36,7 @@ function assume_role_prompt --description 'Show the assumed AWS role and the tim
             set color $assume_role_color_expired
             set -q color[1]; or set color red
         else
-            if test $left -lt 600
+            if test $left -lt (__assume_role_window)
                 set color $assume_role_color_expiring
                 set -q color[1]; or set color yellow
             end

@@ -26,6 +26,7 @@ import sys
 
 from assume_role import __version__, errors
 from assume_role.subcommands import BY_NAME, SUBCOMMANDS
+from assume_role.validate import printable
 
 DESCRIPTION = """\
 Assume an AWS IAM role in ACCOUNT through your bastion account with MFA and
@@ -174,6 +175,62 @@ def _subcommand(argv: list[str]) -> int | None:
     return None
 
 
+_SHELLS = ("bash", "zsh", "fish", "sh")
+_FLAGS = {"-v": "verbose", "--verbose": "verbose", "--refresh": "refresh", "--unset": "unset"}
+
+
+def plain_arguments(argv: list[str]):
+    """The main command's arguments read without argparse, for the usual forms only.
+
+    How the plugins and people run it (``--shell SHELL --output-fd FD``, the
+    flags -v, --refresh, --unset, then up to four words) is read here, so a
+    cache hit does not import argparse. Anything else (help, version,
+    ``--``, ``--opt=value``, a repeated or invalid option, a word starting
+    with ``-``) gives None: argparse then reads it, and words every error.
+    The result equals argparse's for every argv it accepts (a test checks).
+    """
+    from types import SimpleNamespace
+
+    values: dict = {"shell": None, "output_fd": None, "verbose": False, "refresh": False, "unset": False}
+    words: list[str] = []
+    closed = False  # argparse reads the words in one run: none may follow an option that follows them
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        closed = closed or (bool(words) and arg.startswith("-"))
+        if arg in ("--shell", "--output-fd"):
+            key = arg[2:].replace("-", "_")
+            if index + 1 == len(argv) or values[key] is not None:
+                return None
+            value = _shell_or_descriptor(key, argv[index + 1])
+            if value is None:
+                return None
+            values[key] = value
+            index += 2
+            continue
+        if arg in _FLAGS:
+            values[_FLAGS[arg]] = True
+        elif arg.startswith("-") or len(words) == 4 or closed:
+            return None
+        else:
+            words.append(arg)
+        index += 1
+    words += [None] * (4 - len(words))
+    return SimpleNamespace(account=words[0], role=words[1], mfa_token=words[2], region=words[3], **values)
+
+
+def _shell_or_descriptor(key: str, value: str):
+    if key == "shell":
+        return value if value in _SHELLS else None
+    if not (value.isascii() and value.isdigit()) or int(value) < 2:
+        return None
+    try:
+        os.fstat(int(value))
+    except OSError:
+        return None
+    return int(value)
+
+
 def _output_for(argv: list[str]) -> _Output:
     """Read --shell and --output-fd before anything prints (help and version
     print while the full parse is still going)."""
@@ -193,7 +250,7 @@ def run(argv: list[str]) -> int:
     if where is not None and BY_NAME[argv[where]].evaluated:
         argv, where = argv[:where] + ["--unset"] + argv[where + 1 :], None
     if where is None:
-        args = build_parser(_output_for(argv)).parse_args(argv)
+        args = plain_arguments(argv) or build_parser(_output_for(argv)).parse_args(argv)
 
         from assume_role.commands import assume
 
@@ -255,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv)
     except errors.AssumeRoleError as exc:
-        print(f"assume-role: {exc}", file=sys.stderr)
+        # Messages quote aliases, role names and paths, which may hold escape
+        # sequences: every one is filtered here, where all of them are printed.
+        print(f"assume-role: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("assume-role: interrupted; nothing was changed", file=sys.stderr)

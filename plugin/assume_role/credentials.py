@@ -1,20 +1,21 @@
 """AWS credential values and their (de)serialisation; no AWS imports.
 
-NamedTuples rather than dataclasses: a cache hit loads this module, and
-importing dataclasses would cost it several milliseconds.
+collections.namedtuple classes rather than dataclasses or typing.NamedTuple:
+a cache hit loads this module, and importing either would cost it milliseconds.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import datetime, timezone
-from typing import NamedTuple
 
 
-class Credentials(NamedTuple):
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None = None
-    expiration: datetime | None = None  # aware, UTC; None for long-term keys
+class Credentials(
+    namedtuple("Credentials", ["access_key_id", "secret_access_key", "session_token", "expiration"], defaults=(None, None))
+):
+    """Keys, and for temporary ones the session token and an aware UTC expiration (None for long-term keys)."""
+
+    __slots__ = ()
 
     def __repr__(self) -> str:
         # Keeps secrets out of tracebacks, logs and debugger output.
@@ -51,16 +52,16 @@ class Credentials(NamedTuple):
         )
 
 
-class MfaSession(NamedTuple):
-    """A GetSessionToken result and who it belongs to, reusable for AssumeRole."""
+class MfaSession(
+    namedtuple("MfaSession", ["credentials", "profile", "serial", "user_name", "bastion_key_id"], defaults=(None,))
+):
+    """A GetSessionToken result and who it belongs to, reusable for AssumeRole.
 
-    credentials: Credentials
-    profile: str
-    serial: str
-    user_name: str
-    # The bastion access key that made it: the session is someone else's
-    # once the profile holds another user's keys.
-    bastion_key_id: str | None = None
+    ``bastion_key_id``: the bastion access key that made it; the session is
+    someone else's once the profile holds another user's keys.
+    """
+
+    __slots__ = ()
 
     def to_dict(self) -> dict:
         return {

@@ -1,32 +1,36 @@
 """What one run asks for, resolved before the cache or AWS is consulted.
 
-A NamedTuple and no AWS imports: a cache hit builds one too.
+A namedtuple and no AWS imports: a cache hit builds one too.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
 
-from assume_role.accounts import Account
 from assume_role.aws.regions import partition
 
-
-class Request(NamedTuple):
-    account: Account
-    role: str  # the role name, with its IAM path if it has one: team/deploy
-    region: str
+_FIELDS = [
+    "account",  # an accounts.Account
+    "role",  # the role name, with its IAM path if it has one: team/deploy
+    "region",
     # None: AssumeRole without DurationSeconds, through the MFA session (the
     # console's credentials: the federation endpoint refuses chained role
     # sessions that named a duration).
-    duration: int | None
-    profile: str
-    external_id: str | None
+    "duration",
+    "profile",
+    "external_id",
     # ASSUME_ROLE_SESSION_NAME or AWS_USERNAME, already made valid; None
     # means the bastion IAM user's name.
-    session_name: str | None = None
-    # Opt-in traceability, sent with the bastion's AssumeRole only.
-    source_identity: bool = False  # send the IAM user name as SourceIdentity
-    tags: tuple[tuple[str, str], ...] = ()  # session tags, sorted by key
+    "session_name",
+    # Opt-in traceability, sent with the bastion's AssumeRole only: the IAM
+    # user name as SourceIdentity, and session tags sorted by key.
+    "source_identity",
+    "tags",
+]
+
+
+class Request(namedtuple("Request", _FIELDS, defaults=(None, False, ()))):
+    __slots__ = ()
 
     @property
     def role_arn(self) -> str:

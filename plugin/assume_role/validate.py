@@ -116,3 +116,14 @@ def session_tags(value: str, source: str) -> dict[str, str]:
     if len(tags) > MAX_SESSION_TAGS:
         raise UsageError(f"{source} has {len(tags)} tags; AWS allows at most {MAX_SESSION_TAGS}")
     return tags
+
+
+def printable(text: str, replacement: str = "?") -> str:
+    """``text`` with every control or other non-printable character shown as ``?``.
+
+    Aliases, role names and paths may hold terminal escape sequences (which can
+    retitle the window, clear the screen or fake output) or bidirectional
+    overrides; the shell prompt segment shows them the same way. Prose from
+    AWS replaces them with a space instead, so its line breaks read as spaces.
+    """
+    return text if text.isprintable() else "".join(c if c.isprintable() else replacement for c in text)

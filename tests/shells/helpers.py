@@ -204,6 +204,14 @@ class Terminal:
             last = text
             time.sleep(0.05)
 
+    def record(self, path: Path) -> None:
+        """From now on, appends every byte the shell writes to the terminal to ``path``."""
+        self._tmux("pipe-pane", "-t", "t", f"cat >> '{path}'")
+
+    def title(self) -> str:
+        """The window title, as escape sequences written to the terminal set it."""
+        return self._tmux("display-message", "-p", "-t", "t", "#{pane_title}").strip()
+
     # -- keys ------------------------------------------------------------------
 
     def type(self, text: str) -> None:

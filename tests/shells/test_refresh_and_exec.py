@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -64,6 +65,84 @@ def test_auto_refresh(shell, aws_env, mfa_code, emulator, tmp_path):
         assert f"key={key}" in told
         assert term.run(FINGERPRINT) == before
         assert "assume-role" not in term.run("echo quiet")
+
+
+# An alias that retitles the window, rings the bell and clears the screen.
+ESCAPES = "\x1b]0;PWNED\x07\x1b[2J"
+
+
+def test_auto_refresh_shows_no_escape_sequence_from_the_alias(shell, aws_env, world, mfa_code, emulator, tmp_path):
+    accounts = Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])
+    accounts.write_text(json.dumps({**world.accounts, f"prod{ESCAPES}": world.production_account_id}))
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper)}
+    typed = r"prod\033]0;PWNED\007\033[2J"
+    with Terminal(shell, env, rc(shell, helper), tmp_path) as term:
+        title = term.title()
+        raw = tmp_path / "terminal.raw"
+        term.record(raw)
+        term.run(f"assume-role production read {mfa_code()}")
+        # The hostile alias names the account from here on, as after assuming it.
+        value = f"(printf '{typed}')" if shell == "fish" else f"\"$(printf '{typed}')\""
+        term.run(f"set -gx AWS_ACCOUNT_NAME {value}" if shell == "fish" else f"export AWS_ACCOUNT_NAME={value}")
+        term.run(setting(shell, "ASSUME_ROLE_REFRESH_BEFORE", "100000"))
+        renewed = term.run("echo renewal")
+        assert "assume-role: renewed prod?]0;PWNED??[2J:read (" in renewed, renewed
+
+        # The MFA session has ended: the line saying what to run quotes the alias too.
+        # (A role session of its own, so the check does not take it for the one
+        # renewed a moment ago, which may end in the same second.)
+        emulator.control.expire_sessions(kind="session")
+        later = "(math (date +%s) + 300)" if shell == "fish" else "$(( $(date +%s) + 300 ))"
+        term.run(f"set -gx ASSUME_ROLE_EXPIRES_AT {later}" if shell == "fish" else f"export ASSUME_ROLE_EXPIRES_AT={later}")
+        told = term.run("echo told")
+        assert "assume-role: prod?]0;PWNED??[2J:read expires soon and the MFA session has ended" in told, told
+
+        written = raw.read_bytes()
+        assert b"PWNED" in written
+        for sequence in (b"\x1b]0;PWNED", b"PWNED\x07", b"\x1b[2J"):
+            assert sequence not in written
+        assert term.title() == title
+
+
+# A DEBUG trap of the user's (a command timer) that counts commands and
+# records the exit status and $_ each one saw.
+COUNTER = "trap 'seen=\"$? $_\" commands=$((commands + 1))' DEBUG\n"
+# A prompt framework loaded after the plugin that, like starship without
+# bash-preexec, runs the earlier PROMPT_COMMAND from its own hook function and
+# has a DEBUG trap of its own.
+FRAMEWORK = (
+    "_fw_precmd() { eval \"$FW_PROMPT_COMMAND\"; }\n"
+    "FW_PROMPT_COMMAND=$PROMPT_COMMAND PROMPT_COMMAND=_fw_precmd\n"
+) + COUNTER
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        pytest.param(lambda helper: COUNTER + rc("bash", helper), id="trap-before-the-plugin"),
+        pytest.param(lambda helper: rc("bash", helper, COUNTER), id="trap-after-the-plugin"),
+        pytest.param(lambda helper: rc("bash", helper, FRAMEWORK), id="framework-after-the-plugin"),
+    ],
+)
+def test_bash_keeps_the_users_debug_trap(setup, aws_env, mfa_code, tmp_path):
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper)}
+    with Terminal("bash", env, setup(helper), tmp_path) as term:
+        term.run("true")
+        counted = [int(term.run("echo $commands").strip()) for _ in range(3)]
+        # Still fires before every command, as many times per command line.
+        assert counted[0] > 0 and counted[2] - counted[1] == counted[1] - counted[0] > 0
+        # It sees the exit status and $_ of the command before, as it did alone,
+        # and so does the next command.
+        assert term.run('false last; echo "[$seen] [$_]"').strip() == "[1 last] [last]"
+
+        term.run(f"assume-role production read {mfa_code()}")
+        term.run("ASSUME_ROLE_REFRESH_BEFORE=100000")
+        # Renewed before this line's first command, once: the window is put back after.
+        renewed = term.run("echo key=$AWS_ACCESS_KEY_ID; unset ASSUME_ROLE_REFRESH_BEFORE")
+        assert renewed.count("assume-role: renewed production:read") == 1, renewed
+        assert int(term.run("echo $commands").strip()) > counted[2]
 
 
 def test_exec_leaves_the_shell_alone(shell, aws_env, mfa_code, tmp_path):
@@ -169,3 +248,27 @@ def test_a_failed_refresh_is_tried_once_and_changes_nothing(shell, refresh_env):
     assert result.stdout == "key=OLD\n"
     assert result.stderr == "assume-role: cannot renew\n"
     assert calls(env) == [f"__refresh --shell {shell}"]
+
+
+APPLY = {
+    "bash": 'eval "$ASSUMED"\nexport ASSUME_ROLE_EXPIRES_AT=$(( $(date +%s) + LEFT ))\n',
+    "zsh": 'eval "$ASSUMED"\nexport ASSUME_ROLE_EXPIRES_AT=$(( $(date +%s) + LEFT ))\n',
+    "fish": 'printf "%s" "$ASSUMED" | source\nset -gx ASSUME_ROLE_EXPIRES_AT (math (date +%s) + $LEFT)\n',
+}
+
+
+@pytest.mark.parametrize("left, said", [(-120, "read expired at "), (300, "read expires soon ")])
+def test_the_notice_says_whether_the_role_has_expired(shell, left, said, aws_env, mfa_code, emulator, tmp_path):
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper), "LEFT": str(left)}
+    assumed = subprocess.run([helper, "--shell", shell, "production", "read", mfa_code()], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert assumed.returncode == 0, assumed.stderr
+    emulator.control.expire_sessions(kind="session")
+    script = load_lines(shell) + APPLY[shell] + HOOK[shell] + 'echo "key=$AWS_ACCESS_KEY_ID"\n'
+    result = run_strict(shell, script, env={**env, "ASSUMED": assumed.stdout})
+    assert result.returncode == 0, result.stderr
+    # One line, saying what to run; the shell keeps what it had.
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("assume-role: production:read "), result.stderr
+    assert said in result.stderr and "the MFA session has ended: run `assume-role production read`" in result.stderr
+    assert result.stdout.startswith("key=ASIA")

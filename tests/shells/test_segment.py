@@ -86,6 +86,22 @@ def test_segment_states(shell, tmp_path, offset, text, colour):
     assert re.search(rf"\x1b\[(?:[0-9;]*;)?{colour}m[^\x1b]*{re.escape(text)}", shown), repr(shown)
 
 
+@pytest.mark.parametrize(
+    "offset, window, colour",
+    [
+        (1830, "3600", "33"),  # inside a wider renewal window: expiring
+        (330, "200", "32"),  # outside a narrower one: valid
+        (330, "$(touch pwned)", "33"),  # not a number of seconds: the default window
+    ],
+    ids=["wider", "narrower", "nonsense"],
+)
+def test_expiring_means_inside_the_renewal_window(shell, tmp_path, offset, window, colour):
+    shown = render(shell, tmp_path, f"cd '{tmp_path}'\n", **ROLE, ASSUME_ROLE_EXPIRES_AT=str(_now() + offset),
+                   ASSUME_ROLE_REFRESH_BEFORE=window)
+    assert re.search(rf"\x1b\[(?:[0-9;]*;)?{colour}m[^\x1b]*production:read", shown), repr(shown)
+    assert not (tmp_path / "pwned").exists()
+
+
 def test_no_role_no_segment(shell, tmp_path):
     assert strip_ansi(render(shell, tmp_path)).strip() == ""
 
@@ -154,8 +170,13 @@ def _bash(tmp_path, script: str, **variables: str) -> str:
     return result.stdout
 
 
+# The hook as PROMPT_COMMAND runs it: the exit status to hand on, and the DEBUG
+# trap while auto-refresh waits to be installed (only in an interactive shell).
+HOOK = '_assume_role_prompt_command "$?" "${_assume_role_refresh_pending:+$(trap -p DEBUG)}"'
+
+
 def test_bash_prompt_command_unset_becomes_the_hook(tmp_path):
-    assert _bash(tmp_path, 'printf "%s" "$PROMPT_COMMAND"') == "_assume_role_prompt_command"
+    assert _bash(tmp_path, 'printf "%s" "$PROMPT_COMMAND"') == HOOK
 
 
 def test_bash_prompt_command_string_keeps_its_commands(tmp_path):
@@ -165,7 +186,7 @@ def test_bash_prompt_command_string_keeps_its_commands(tmp_path):
         PROMPT_COMMAND="echo first &>/dev/null & wait; echo second",
     )
     # A new line, not ';': "cmd &; hook" would be a syntax error.
-    assert out.endswith("""PROMPT_COMMAND=$'echo first &>/dev/null & wait; echo second\\n_assume_role_prompt_command'\n""")
+    assert out.endswith(f"""PROMPT_COMMAND=$'echo first &>/dev/null & wait; echo second\\n{HOOK}'\n""")
     assert out.startswith("second\n")
 
 
@@ -177,7 +198,8 @@ def test_bash_prompt_command_array_gets_an_element(tmp_path):
     )
     result = run_strict("bash", script, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.stderr == ""
-    assert result.stdout == 'declare -a PROMPT_COMMAND=([0]="first" [1]="second" [2]="_assume_role_prompt_command")\n'
+    hook = HOOK.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    assert result.stdout == f'declare -a PROMPT_COMMAND=([0]="first" [1]="second" [2]="{hook}")\n'
 
 
 def test_bash_preexec_owns_the_prompt(tmp_path):
@@ -192,6 +214,9 @@ def test_bash_preexec_owns_the_prompt(tmp_path):
 
 def test_bash_hook_keeps_exit_status(tmp_path):
     out = _bash(tmp_path, "set +e; (exit 7); _assume_role_prompt_command; echo $?", **ROLE)
+    assert out == "7\n"
+    # As PROMPT_COMMAND runs it, while auto-refresh waits to be installed.
+    out = _bash(tmp_path, 'set +e; _assume_role_refresh_pending=1; (exit 7); eval "$PROMPT_COMMAND"; echo $?', **ROLE)
     assert out == "7\n"
 
 

@@ -9,6 +9,7 @@ again without an error or a stray link.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -80,6 +81,28 @@ def test_readme_line_loads_without_running_the_helper(shell_name, tmp_path):
     mended = start(shell_name, with_helper, line)
     assert (mended.stdout.split(), mended.stderr) == (["function", "function"], "")
     assert link.resolve() == ROOT / shell_name
+
+
+def test_init_help_gives_the_readme_lines(offline_env):
+    shown = subprocess.run([offline_env["ASSUME_ROLE_COMMAND"], "init", "--help"], env=offline_env,
+                           capture_output=True, text=True, timeout=60).stdout
+    for line in README_LINES.values():
+        assert line in shown
+
+
+@pytest.mark.parametrize("shell_name", ["bash", "zsh", "fish"])
+def test_readme_line_is_silent_without_the_program(shell_name, tmp_path):
+    # As in a shell started after `pipx install` but before `pipx ensurepath`
+    # took effect: no link yet, and no assume-role on PATH.
+    env = {**_home(tmp_path), "PATH": "/usr/bin:/bin"}
+    assert shutil.which("assume-role", path=env["PATH"]) is None
+    require(shell_name)
+    bench_startup.write_rc(shell_name, env, README_LINES[shell_name])
+    run_env = {**env, "ZDOTDIR": env["HOME"], "XDG_CONFIG_HOME": str(Path(env["HOME"]) / ".config")}
+    result = subprocess.run([shell_name, "-i", "-c", "echo started"], env=run_env, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=60)
+    stderr = "".join(line for line in result.stderr.splitlines(keepends=True) if not any(s in line for s in NO_TTY))
+    assert (result.returncode, result.stdout, stderr) == (0, "started\n", "")
 
 
 def _install_line(setup: str) -> str:

@@ -76,6 +76,13 @@ class Control:
         """Hold the next ``count`` responses to ``action`` for ``seconds``, then answer normally."""
         return self._call("POST", "faults", {"action": action, "delay": seconds, "count": count})["faults"]
 
+    def break_paging(self, mode: str, accounts_per_page: int = 20) -> None:
+        """Make ListAccounts never end its list: a new NextToken every page ("endless") or the same ("repeat")."""
+        self._call("POST", "paging", {"mode": mode, "accounts_per_page": accounts_per_page})
+
+    def clear_paging(self) -> None:
+        self._call("DELETE", "paging")
+
     def faults(self) -> list[dict]:
         return self._call("GET", "faults")["faults"]
 
@@ -96,7 +103,7 @@ class Control:
             time.sleep(0.05)
 
     def reset(self) -> None:
-        """Clear pending faults, call counters, recorded AssumeRole requests and unspent minted MFA codes."""
+        """Clear pending faults, broken paging, call counters, recorded AssumeRole requests, unspent minted codes."""
         self._call("POST", "reset", {})
 
     def calls(self, outcome: str | None = None) -> dict[str, int]:

@@ -1,9 +1,9 @@
 """The emulator's control API under /_strict/: JSON in, JSON out.
 
-Tests use it to get MFA codes, inject failures, read call counts, expire or
-revoke sessions, and list every secret issued (to look for leaks). It is
-served by the same process as the emulated AWS endpoints so that it sees and
-changes the very state those endpoints use.
+Tests use it to get MFA codes, inject failures, break ListAccounts' paging,
+read call counts, expire or revoke sessions, and list every secret issued (to
+look for leaks). It is served by the same process as the emulated AWS
+endpoints so that it sees and changes the very state those endpoints use.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 from . import moto_state
 from .faults import Fault
 from .mfa import UnknownDevice
+from .organization import BrokenPaging
 from .state import LayerState
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
@@ -46,6 +47,8 @@ class ControlRoutes:
             ("GET", "sessions"): lambda q, b: {"sessions": self.state.sessions.summaries()},
             ("GET", "assumed-roles"): lambda q, b: {"assumed": self.state.assumed.snapshot()},
             ("GET", "issued-secrets"): self.issued_secrets,
+            ("POST", "paging"): self.break_paging,
+            ("DELETE", "paging"): self.clear_paging,
         }
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -138,7 +141,20 @@ class ControlRoutes:
         self.state.assumed.clear()
         self.state.mfa.forget_minted()
         self.state.role_session_seconds = None
+        self.state.paging = None
         return {"ok": True}
+
+    def break_paging(self, query: dict, payload: dict) -> dict:
+        try:
+            paging = BrokenPaging(self._required(payload, "mode"), int(payload.get("accounts_per_page", 20)))
+        except (TypeError, ValueError) as error:
+            raise ControlError(400, f"bad paging: {error}")
+        self.state.paging = paging
+        return {"paging": payload["mode"]}
+
+    def clear_paging(self, query: dict, payload: dict) -> dict:
+        self.state.paging = None
+        return {"paging": None}
 
     def calls(self, query: dict, payload: dict) -> dict:
         outcome = query.get("outcome")

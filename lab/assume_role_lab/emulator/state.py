@@ -37,3 +37,5 @@ class LayerState:
     # Role sessions from AssumeRole end this many seconds after they are
     # issued, whatever was asked (None: as asked); set through the control API.
     role_session_seconds: int | None = None
+    # A broken ListAccounts paging, set through the control API (an organization.BrokenPaging).
+    paging: object | None = None

@@ -319,6 +319,9 @@ class StrictLayer:
             self._check_iam_call(request, identity)
         elif request.service == "organizations" and request.action == "ListAccounts":
             self._check_list_accounts(identity)
+            paging = self.state.paging
+            if paging is not None:
+                return paging.answer()
         return self._forward(request, identity)
 
     def _check_list_accounts(self, identity: Identity) -> None:

@@ -18,139 +18,36 @@ This module imports nothing heavy: completion and prompts use it.
 
 from __future__ import annotations
 
-import re
-from collections import namedtuple
 from pathlib import Path
 
-from assume_role import validate
-from assume_role.state import paths
+from assume_role.accounts.table import (
+    ACCOUNT_ID,
+    MAX_BYTES,
+    RESERVED_PREFIX,
+    Account,
+    Accounts,
+    entry,
+    id_of,
+    is_reserved,
+    load,
+    read_table,
+)
 from assume_role.errors import UsageError
+from assume_role.state import paths
 
-# ASCII digits only: \d would also accept Arabic-Indic and other Unicode digits.
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
-# A key starting with this holds a setting, not an alias (no shell word starts with it unquoted).
-RESERVED_PREFIX = "#"
-
-
-def is_reserved(key: str) -> bool:
-    return key.startswith(RESERVED_PREFIX)
-
-
-# The accounts file may be far larger than the tool's other files: 100,000
-# aliases with roles and a region take about 10 MB (see accounts_index).
-MAX_BYTES = 32 * 1024 * 1024
-
-
-# collections.namedtuple rather than typing.NamedTuple or a dataclass:
-# completion imports this module on every Tab, and typing or dataclasses
-# costs more to import than the rest of it (collections is loaded already).
-# The annotations only document the fields' types.
-class Account(namedtuple("Account", ["alias", "id", "roles", "region"], defaults=((), None))):
-    __slots__ = ()
-    alias: str
-    id: str
-    roles: tuple[str, ...]
-    region: str | None
-
-
-def read_table(path: Path | None = None) -> dict:
-    """The accounts file's JSON object as it is; a missing file is empty.
-
-    Completion reads only this (building an ``Account`` for each of 10,000
-    aliases on every Tab would cost more than the rest of the run).
-    """
-    from assume_role.state.files import UnsafeFile, parse_json, read_text
-
-    path = path or paths.accounts_file()
-    try:
-        # The user's own configuration, so a symbolic link (a dotfiles
-        # checkout) is followed; a FIFO, a device or a huge file is refused.
-        text = read_text(path, limit=MAX_BYTES)
-        if text is None:
-            return {}
-        data = parse_json(text)
-    except UnsafeFile as exc:
-        raise UsageError(f"cannot use accounts file {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"accounts file {path} must hold a JSON object of alias to account id")
-    return data
-
-
-def id_of(value: object) -> str | None:
-    """The account id of a usable entry (string or object form), else None.
-
-    Completion reads entries through this alone, so an entry that ``load``
-    would refuse (bad roles or region too) gives None here as well.
-
-    The id is a string of 12 digits, so that leading zeros survive. A JSON
-    number is accepted too (the original tool's files have them) when it has
-    exactly 12 digits: a shorter one has lost its leading zeros, and which
-    account it meant cannot be known.
-    """
-    if isinstance(value, dict) and _shape_problem(value) is not None:
-        return None
-    account_id = value.get("id") if isinstance(value, dict) else value
-    if isinstance(account_id, int) and not isinstance(account_id, bool):
-        account_id = str(account_id)
-    if isinstance(account_id, str) and ACCOUNT_ID.fullmatch(account_id):
-        return account_id
-    return None
-
-
-class Accounts(dict):
-    """The usable entries (alias to ``Account``) and why the others are not.
-
-    A bad entry must not cost the user the other accounts: it is an error
-    only when it is the one asked for, and lists and completion skip it.
-    """
-
-    def __init__(self, entries=(), problems: dict[str, str] | None = None):
-        super().__init__(entries)
-        self.problems: dict[str, str] = problems or {}
-
-
-def load(path: Path | None = None) -> Accounts:
-    """Every valid entry of the accounts file; the invalid ones as problems."""
-    path = path or paths.accounts_file()
-    found = Accounts()
-    for alias, value in read_table(path).items():
-        if is_reserved(alias):
-            continue
-        try:
-            found[alias] = _entry(path, alias, value)
-        except UsageError as exc:
-            found.problems[alias] = str(exc)
-    return found
-
-
-def _shape_problem(value: dict) -> str | None:
-    """What is wrong with an object entry's roles or region, if anything."""
-    roles = value.get("roles") or []
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        return "'roles' of {alias!r} must be a list of strings"
-    region = value.get("region")
-    if region is not None and not (isinstance(region, str) and validate.is_region(region)):
-        return "'region' of {alias!r} must be a region code such as us-east-1"
-    return None
-
-
-def _entry(path: Path, alias: str, value: object) -> Account:
-    roles: list[str] = []
-    region = None
-    if isinstance(value, dict):
-        problem = _shape_problem(value)
-        if problem:
-            raise UsageError(f"accounts file {path}: " + problem.format(alias=alias))
-        roles = value.get("roles") or []
-        region = value.get("region")
-    account_id = id_of(value)
-    if account_id is None:
-        raise UsageError(f"accounts file {path}: {_id_problem(alias, value)}")
-    return Account(alias=alias, id=account_id, roles=tuple(roles), region=region)
+# The file's vocabulary is read here by every user of the accounts file.
+__all__ = [
+    "ACCOUNT_ID", "MAX_BYTES", "RESERVED_PREFIX", "Account", "Accounts", "choices", "find", "id_of", "is_reserved",
+    "load", "read_table",
+]
 
 
 def find(name: str, path: Path | None = None) -> Account:
-    """``resolve`` reading only the entry asked for (through the index of a large file)."""
+    """The account ``name`` means: an alias of the file, else a literal 12-digit account id.
+
+    Only the entry asked for is read (through the index of a large file). A
+    12-digit id is known by the first alias that has it.
+    """
     from assume_role.accounts import index as accounts_index
 
     path = path or paths.accounts_file()
@@ -162,13 +59,56 @@ def find(name: str, path: Path | None = None) -> Account:
             return Account(alias=name, id=name)
         name, value = alias, view.entry(alias)
     if value is not accounts_index.MISSING:
-        return _entry(path, name, value)
-    # Unknown: the error names close aliases. Comparing with 100,000 would take
-    # seconds, so only with those of about the same length and the same start.
-    similar = {a: Account(a, i) for a, i in view.pairs() if _alike(a, name, 1)}
+        return entry(path, name, value)
+    raise UsageError(_unknown(name, view, path))
+
+
+def _unknown(name: str, view: accounts_index.View, path: Path) -> str:
+    """Why ``name`` is no account, and what was perhaps meant."""
+    import json
+
+    from assume_role.validate import printable
+
+    if name.isascii() and name.isdigit():
+        return f"account id {name!r} must have exactly 12 digits (it has {len(name)})"
+    if not path.exists():
+        return (
+            f"unknown account alias {name!r}: there is no accounts file at {printable(str(path))}; create it with "
+            f"`assume-role accounts sync --via ACCOUNT:ROLE`, or write it as JSON, like "
+            f"{{{printable(json.dumps(name))}: \"123456789012\"}}, or pass a 12-digit account id"
+        )
+    starting, total = _starting_with(name, view)
+    meant = [*starting, *(alias for alias in _close(name, view) if alias not in starting)][:3]
+    if not meant:
+        return f"unknown account alias {name!r}; add it to {printable(str(path))} or pass a 12-digit account id"
+    more = f" ({total:,} aliases start with {name!r})" if total > len(starting) else ""
+    return f"unknown account alias {name!r}; did you mean {', '.join(map(printable, meant))}{more}?"
+
+
+def _starting_with(name: str, view: accounts_index.View) -> tuple[list[str], int]:
+    """Up to 3 aliases that start with ``name`` ignoring case (``prod``: ``production``), and how many do."""
+    from assume_role.accounts import index as accounts_index
+
+    if not name:
+        return [], 0
+    found, total = view.sample(name, accounts_index.CASELESS, limit=4)  # by bisection in an index
+    # CASELESS may hold a few more than a plain prefix ignoring case (see View.sample).
+    starting = [alias for alias, _ in found if alias.casefold().startswith(name.casefold())]
+    return starting[:3], total if len(starting) == len(found) else len(starting)
+
+
+def _close(name: str, view: accounts_index.View) -> list[str]:
+    """Aliases spelled about like ``name`` (a typo).
+
+    Comparing with 100,000 would take seconds, so only with those of about
+    the same length and the same start.
+    """
+    import difflib
+
+    similar = [alias for alias, _ in view.pairs() if _alike(alias, name, 1)]
     if len(similar) > 5000:
-        similar = {a: account for a, account in similar.items() if _alike(a, name, 3)}
-    return resolve(name, similar)
+        similar = [alias for alias in similar if _alike(alias, name, 3)]
+    return difflib.get_close_matches(name, similar, n=3, cutoff=0.5)
 
 
 def _alike(alias: str, name: str, start: int) -> bool:
@@ -179,38 +119,4 @@ def choices(path: Path | None = None) -> accounts_index.View:
     """The accounts file as the pickers read it: one menu at a time (see accounts_index.View.ordered)."""
     from assume_role.accounts import index as accounts_index
 
-    return accounts_index.view(path)
-
-
-def _id_problem(alias: str, value: object) -> str:
-    raw = value.get("id") if isinstance(value, dict) else value
-    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 10**11:
-        return (
-            f"the id of {alias!r} is the number {raw}, which has only {len(str(raw))} digits: "
-            f"a JSON number cannot keep leading zeros; write the id as a string of 12 digits "
-            f"(perhaps \"{str(raw).zfill(12)}\")"
-        )
-    return f"the id of {alias!r} must be a string of 12 digits, like \"012345678901\""
-
-
-def resolve(name: str, accounts: dict[str, Account]) -> Account:
-    """An alias from the file, else a literal 12-digit account id."""
-    if name in accounts:
-        return accounts[name]
-    problem = getattr(accounts, "problems", {}).get(name)
-    if problem:
-        raise UsageError(problem)
-    if ACCOUNT_ID.fullmatch(name):
-        for account in accounts.values():
-            if account.id == name:
-                return account
-        return Account(alias=name, id=name)
-    if name.isascii() and name.isdigit():
-        raise UsageError(f"account id {name!r} must have exactly 12 digits (it has {len(name)})")
-    import difflib
-
-    close = difflib.get_close_matches(name, list(accounts), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else (
-        f"; add it to {paths.accounts_file()} or pass a 12-digit account id"
-    )
-    raise UsageError(f"unknown account alias {name!r}{hint}")
+    return accounts_index.view(path, whole=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from assume_role.accounts import Account
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 
 # Names a profile header and tools' --profile options take without quoting.
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_.@+=-]{1,64}")

@@ -14,13 +14,20 @@ file is therefore read once into an index, and later runs binary-search it:
   a same-size edit within one timestamp tick would keep all five the same;
 - it holds each entry's JSON exactly as the file has it, so interpreting an
   entry stays the job of ``assume_role.accounts``;
-- a missing or unusable cache only makes things slower, never wrong.
+- a missing or unusable cache only makes things slower, never wrong. Damage
+  (a disk error, a stray write) is found where it is read: each alias line
+  carries its own checksum, checked whenever the line is read (the lines
+  next to a bisection's answer too), and each section one, checked before
+  the section is scanned whole and when a picker opens. A damaged index is
+  one warning (none during Tab); the run goes on from the file itself and
+  writes a new index.
 
 Smaller files are parsed directly (a few milliseconds). Both cases answer
 through the same ``View`` interface. Layout of an index file::
 
-    header line (JSON, padded to HEADER_SIZE): stamp, each section's place and count
-    alias lines   "alias as JSON" TAB id-or-empty TAB entry as JSON, sorted
+    header line (JSON, padded to HEADER_SIZE): stamp, each section's place,
+                  count and checksum
+    alias lines   "alias as JSON" TAB id-or-empty TAB entry as JSON TAB checksum, sorted
     id lines      id TAB "alias as JSON", sorted, the first alias of each id
     folded lines  "alias ignoring case, as JSON" TAB alias line number TAB id,
                   sorted: the picker's order, and case-insensitive prefixes
@@ -36,16 +43,17 @@ import os
 import re
 import struct
 import time
+import zlib
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from assume_role import accounts
+from assume_role.accounts import table as entries
 from assume_role.state import paths
 
 INDEX_THRESHOLD = 256 * 1024  # bytes of accounts file; ~5,000 aliases
 HEADER_SIZE = 512
-FORMAT = 4  # 4: the folded section (picker order, case-insensitive prefixes)
+FORMAT = 5  # 4: the folded section (picker order, case-insensitive prefixes); 5: checksums
 FRESH_SECONDS = 2.0  # a file younger than this is not indexed (see above)
 SECTIONS = ("aliases", "ids", "folded")  # in file order; see the layout above
 MISSING = object()
@@ -64,6 +72,9 @@ class View:
     ``sample``, ``ordered``); ``entry`` answers for any alias, so that the
     main command can say what is wrong with a bad one.
     """
+
+    def check(self) -> None:
+        """Make sure now that later answers come from sound data (only an index can be damaged)."""
 
     def entry(self, alias: str):
         """The raw JSON value of ``alias`` (never a reserved key), or MISSING."""
@@ -149,21 +160,21 @@ class TableView(View):
         self._folded: list[tuple[str, str]] | None = None
 
     def entry(self, alias: str):
-        if accounts.is_reserved(alias):
+        if entries.is_reserved(alias):
             return MISSING
         return self.table.get(alias, MISSING)
 
     def alias_of_id(self, account_id: str) -> str | None:
         for alias, value in self.table.items():
-            if not accounts.is_reserved(alias) and accounts.id_of(value) == account_id:
+            if not entries.is_reserved(alias) and entries.id_of(value) == account_id:
                 return alias
         return None
 
     def pairs(self) -> Iterator[tuple[str, str]]:
         for alias, value in self.table.items():
-            if accounts.is_reserved(alias):
+            if entries.is_reserved(alias):
                 continue
-            account_id = accounts.id_of(value)
+            account_id = entries.id_of(value)
             if account_id:
                 yield alias, account_id
 
@@ -181,25 +192,32 @@ class TableView(View):
         return found[:limit], len(found)
 
 
-def view(path: Path | None = None) -> View:
-    """The accounts file at ``path`` (default: the configured one) as a ``View``."""
+def view(path: Path | None = None, *, whole: bool = False) -> View:
+    """The accounts file at ``path`` (default: the configured one) as a ``View``.
+
+    ``whole``: every section of an index is checked now, for a caller that
+    will read much of it and must not meet the damage later (a picker, whose
+    menu a warning would garble).
+    """
     path = path or paths.accounts_file()
     try:
         info = os.stat(path)
     except OSError:
-        return TableView(accounts.read_table(path))  # reports a missing or unreadable file its own way
+        return TableView(entries.read_table(path))  # reports a missing or unreadable file its own way
     if info.st_size < INDEX_THRESHOLD:
-        return TableView(accounts.read_table(path))
+        return TableView(entries.read_table(path))
     index_path = _index_path(path)
-    found = _open_index(index_path, _stamp(path, info)) if index_path else None
+    found = _open_index(index_path, path, info) if index_path else None
     if found is not None:
+        if whole:
+            found.check()
         return found
-    table = accounts.read_table(path)
+    table = entries.read_table(path)
     if index_path is not None:
         _build(index_path, path, info, table)
         # Answered from the new index at once: sorting 100,000 aliases for a
         # picker again here would cost as much as the build.
-        found = _open_index(index_path, _stamp(path, info))
+        found = _open_index(index_path, path, info)
     return found or TableView(table)
 
 
@@ -239,19 +257,20 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
     records, first_alias = [], {}
     encode_entry = json.JSONEncoder(separators=(",", ":")).encode  # made once: 100,000 calls
     for alias, value in table.items():
-        if accounts.is_reserved(alias):
+        if entries.is_reserved(alias):
             continue
         encoded = _encode(alias)
         if isinstance(value, str):
             # The plain form (an id string) is most entries: checked and encoded the short way.
-            account_id = value if accounts.ACCOUNT_ID.fullmatch(value) else ""
+            account_id = value if entries.ACCOUNT_ID.fullmatch(value) else ""
             entry = _encode(value)
         else:
-            account_id = accounts.id_of(value) or ""
+            account_id = entries.id_of(value) or ""
             entry = encode_entry(value)
         if account_id:
             first_alias.setdefault(account_id, encoded)
-        records.append((f"{encoded}\t{account_id}\t{entry}\n".encode("ascii"), alias, account_id))
+        fields = f"{encoded}\t{account_id}\t{entry}".encode("ascii")
+        records.append((b"%s\t%08x\n" % (fields, zlib.crc32(fields)), alias, account_id))
     records.sort()  # by line: aliases are unique, so by alias
     alias_lines = [line for line, _, _ in records]
     id_lines = sorted(f"{i}\t{a}\n".encode("ascii") for i, a in first_alias.items())
@@ -273,8 +292,8 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
     header["text_end"] = position
     padding = b"\n" * (-position % 4)  # the offset tables start 4-byte aligned
     position += len(padding)
-    for name, offsets in zip(SECTIONS, tables):
-        header[name].append(position)
+    for name, text, offsets in zip(SECTIONS, texts, tables):
+        header[name] += [position, zlib.crc32(offsets, zlib.crc32(text))]
         position += len(offsets)
     header_line = json.dumps(header).encode("utf-8")
     if len(header_line) >= HEADER_SIZE or position >= 2**32:
@@ -326,7 +345,7 @@ def _offsets(lines: list[bytes], start: int) -> bytes:
     return struct.pack(f"{len(offsets)}I", *offsets)  # native, as memoryview.cast reads them
 
 
-def _open_index(index_path: Path, stamp: list) -> IndexView | None:
+def _open_index(index_path: Path, path: Path, file_info: os.stat_result) -> IndexView | None:
     try:
         fd = os.open(index_path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
@@ -336,24 +355,74 @@ def _open_index(index_path: Path, stamp: list) -> IndexView | None:
         if info.st_uid != os.geteuid() or info.st_mode & 0o077 or info.st_size < HEADER_SIZE:
             return None
         header = _header(fd)
-        if header.get("format") != FORMAT or header.get("stamp") != stamp:
+        if header.get("format") != FORMAT or header.get("stamp") != _stamp(path, file_info):
             return None
-        _, count, offsets_at = header[SECTIONS[-1]]
+        _, count, offsets_at, _ = header[SECTIONS[-1]]
         if info.st_size != offsets_at + 4 * count:
             return None  # cut short: a crash mid-write, or a full disk
         data = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-        return IndexView(data, header)
+        return IndexView(data, header, lambda: _replacement(index_path, path, file_info))
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
     finally:
         os.close(fd)
 
 
+class Damaged(Exception):
+    """The index does not hold what it was written with."""
+
+
+# What reading a damaged index can raise: checks that failed, bytes that are
+# not the JSON, text or numbers they should be, places outside the file.
+_DAMAGE = (Damaged, ValueError, IndexError, KeyError, TypeError, OverflowError, struct.error)
+
+
+def _replacement(index_path: Path, path: Path, info: os.stat_result) -> View:
+    """The view that answers instead of a damaged index: the file itself, and a new index for the next runs."""
+    from assume_role.state.files import warn_damaged
+
+    warn_damaged(index_path, "accounts index")
+    try:
+        os.unlink(index_path)  # should the new one not be written, no later run meets this one
+    except OSError:
+        pass
+    table = entries.read_table(path)
+    _build(index_path, path, info, table)
+    return TableView(table)
+
+
+def _or_replaced(method):
+    """``method`` of an IndexView, answered by its replacement once the index is found damaged."""
+    name = method.__name__
+
+    def guarded(self, *args, **kwargs):
+        if self.replacement is None:
+            try:
+                return method(self, *args, **kwargs)
+            except _DAMAGE:
+                self.replacement = self.replace()
+        return getattr(self.replacement, name)(*args, **kwargs)
+
+    guarded.__name__, guarded.__doc__ = name, method.__doc__
+    return guarded
+
+
 class _Section:
     """One sorted section of the index: its lines, indexable by key for ``bisect``."""
 
-    def __init__(self, data: mmap.mmap, start: int, end: int, offsets: memoryview):
+    def __init__(self, data: mmap.mmap, start: int, end: int, offsets: memoryview, raw_offsets: memoryview,
+                 checksum: int):
         self.data, self.start, self.end, self.offsets = data, start, end, offsets
+        self.raw_offsets, self.checksum = raw_offsets, checksum
+        self.checked = False
+
+    def check(self) -> None:
+        """Raise Damaged unless the section's text and offsets are as written (once per run)."""
+        if not self.checked:
+            text = memoryview(self.data)[self.start : self.end]
+            if zlib.crc32(self.raw_offsets, zlib.crc32(text)) != self.checksum:
+                raise Damaged("section checksum")
+            self.checked = True
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -364,7 +433,11 @@ class _Section:
 
     def line(self, number: int) -> bytes:
         start = self.offsets[number]
-        return self.data[start : self.data.find(b"\n", start)]
+        end = self.data.find(b"\n", start, self.end)
+        # A line starts after a newline and ends inside its section.
+        if not self.start <= start < end or self.data[start - 1] != 10:
+            raise Damaged("line offset")
+        return self.data[start:end]
 
     def range(self, key_prefix: bytes) -> range:
         """The numbers of the lines whose key starts with ``key_prefix``."""
@@ -381,17 +454,21 @@ class _Section:
 
 
 class IndexView(View):
-    def __init__(self, data: mmap.mmap, header: dict):
+    """Answers from the index file; once it is found damaged, from ``replace()``'s view instead."""
+
+    def __init__(self, data: mmap.mmap, header: dict, replace: Callable[[], View]):
         self.data = data
+        self.replace, self.replacement = replace, None
         memory = memoryview(data)
         # Each section's text ends where the next one starts.
         ends = [header[name][0] for name in SECTIONS[1:]] + [header["text_end"]]
         sections = {}
         for name, end in zip(SECTIONS, ends):
-            start, count, offsets_at = header[name]
-            offsets = memory[offsets_at : offsets_at + 4 * count].cast("I")
-            sections[name] = _Section(data, start, end, offsets)
-        # Alias lines: "alias as JSON" TAB id-or-empty TAB entry as JSON, sorted.
+            start, count, offsets_at, checksum = header[name]
+            raw = memory[offsets_at : offsets_at + 4 * count]
+            sections[name] = _Section(data, start, end, raw.cast("I"), raw, checksum)
+        # Alias lines: "alias as JSON" TAB id-or-empty TAB entry as JSON TAB
+        # checksum (CRC-32 of what precedes it, 8 hex digits), sorted.
         self.aliases = sections["aliases"]
         # Id lines: id TAB "first alias with it, as JSON", sorted.
         self.ids = sections["ids"]
@@ -399,34 +476,57 @@ class IndexView(View):
         # for every alias with a valid id, sorted: picker order.
         self.folded = sections["folded"]
 
-    def entry(self, alias: str):
-        number = self.aliases.find(_encode(alias).encode("ascii"))
-        if number is None:
-            return MISSING
-        return json.loads(self.aliases.line(number).split(b"\t", 2)[2])
+    @_or_replaced
+    def check(self) -> None:
+        """Check every section now (see ``view``)."""
+        for section in (self.aliases, self.ids, self.folded):
+            section.check()
 
+    @_or_replaced
+    def entry(self, alias: str):
+        key = _encode(alias).encode("ascii")
+        number = bisect_left(self.aliases, key)
+        if number < len(self.aliases) and self.aliases[number] == key:
+            return json.loads(self._alias_fields(number)[2])
+        self._edges_read(self.aliases, range(number, number), self._alias_fields)
+        return MISSING
+
+    @_or_replaced
     def alias_of_id(self, account_id: str) -> str | None:
         number = self.ids.find(account_id.encode("ascii", "replace"))
-        return None if number is None else json.loads(self.ids.line(number).split(b"\t", 1)[1])
+        if number is None:
+            self.ids.check()  # id lines carry no checksum of their own
+            return None
+        encoded = self.ids.line(number).split(b"\t", 1)[1]
+        # The alias line is checked, the id line is not: the two must agree.
+        line = self.aliases.find(encoded)
+        if line is None or self._alias_fields(line)[1] != account_id.encode("ascii"):
+            raise Damaged("id line")
+        return _alias(encoded.decode("ascii"))
 
+    @_or_replaced
     def pairs(self) -> Iterator[tuple[str, str]]:
+        self.aliases.check()
         text = self.data[self.aliases.start - 1 : self.aliases.end].decode("ascii")
-        for encoded, account_id in _WITH_ID.findall(text):  # one pass in C
-            yield _alias(encoded), account_id
+        # One pass in C; every pair is made here, where damage is caught.
+        return iter([(_alias(encoded), account_id) for encoded, account_id in _WITH_ID.findall(text)])
 
+    @_or_replaced
     def sample(self, typed: str = "", match: str = PREFIX, *, limit: int | None) -> tuple[list[tuple[str, str]], int]:
         if match == PREFIX:
             # A range of the sorted alias lines, found by bisection; lines
             # without a valid id are few, and counting them out is not worth a scan.
-            numbers = self.aliases.range(_encode(typed)[:-1].encode("ascii"))
+            numbers = self._edges_read(self.aliases, self.aliases.range(_encode(typed)[:-1].encode("ascii")),
+                                       self._alias_fields)
             found = [pair for pair in map(self._alias_pair, _first_and_last(numbers, limit)[0]) if pair[1]]
             return found, len(numbers) if limit is not None and len(numbers) > limit else len(found)
         if match == CASELESS:
-            numbers = self.folded.range(fold_key(typed)[:-1])
+            numbers = self._edges_read(self.folded, self.folded.range(fold_key(typed)[:-1]), self._folded_pair)
             chosen, total = _first_and_last(numbers, limit)
             return [self._folded_pair(n) for n in chosen], total
         # LOOSE: the typed characters in order within the folded key, found
         # by one regex pass over the section; possessive steps never backtrack.
+        self.folded.check()
         steps = b""
         for unit in _units(typed.casefold()):
             if len(unit) == 1:
@@ -437,9 +537,11 @@ class IndexView(View):
         chosen, total = _first_and_last(numbers, limit)
         return [self._alias_pair(int(n)) for n in chosen], total
 
+    @_or_replaced
     def ordered(self, contains: str = "", *, limit: int) -> tuple[list[tuple[str, str]], int]:
         if not contains:
             return [self._folded_pair(n) for n in range(min(limit, len(self.folded)))], len(self.folded)
+        self.folded.check()
         inside = re.escape(b"".join(_units(contains.casefold())))
         if contains.isdigit():
             pattern = b"\\n(?=[^\\t\\n]*?%s|[^\\t\\n]*\\t\\d{8}\\t%s)[^\\t\\n]*\\t(\\d{8})\\t" % (inside, inside)
@@ -450,7 +552,9 @@ class IndexView(View):
         numbers = self.folded.scan(re.compile(pattern))
         return [self._alias_pair(int(n)) for n in numbers[:limit]], len(numbers)
 
+    @_or_replaced
     def id_sample(self, typed: str, *, prefix: bool = False, limit: int) -> tuple[list[tuple[str, str]], int]:
+        self.ids.check()
         if prefix or not typed.isdigit():
             numbers = self.ids.range(typed.encode("ascii", "replace"))
             chosen, _ = _first_and_last(numbers, limit)
@@ -460,12 +564,36 @@ class IndexView(View):
         lines = self.ids.scan(re.compile(b"\\n(?=" + steps + b")(\\d{12}\\t[^\\n]*)"))
         return _first_and_last(map(_split_id_line, lines), limit)
 
+    @staticmethod
+    def _edges_read(section: _Section, numbers: range, read: Callable[[int], object]) -> range:
+        """``numbers``, found by bisection, once the lines just outside it have been read and checked.
+
+        A line whose key was damaged ends up, in a bisection, at an end of
+        the range found or just outside it (all the others are in order), so
+        the lines read there and in the range would show it.
+        """
+        for number in (numbers.start - 1, numbers.stop):
+            if 0 <= number < len(section):
+                read(number)
+        return numbers
+
+    def _alias_fields(self, number: int) -> list[bytes]:
+        """The encoded alias, id and entry of an alias line, its checksum checked."""
+        fields, checksum = self.aliases.line(number).rsplit(b"\t", 1)
+        if zlib.crc32(fields) != int(checksum, 16):
+            raise Damaged("alias line checksum")
+        return fields.split(b"\t", 2)
+
     def _alias_pair(self, number: int) -> tuple[str, str]:
-        encoded, account_id, _ = self.aliases.line(number).split(b"\t", 2)
+        encoded, account_id, _ = self._alias_fields(number)
         return _alias(encoded.decode("ascii")), account_id.decode("ascii")
 
     def _folded_pair(self, number: int) -> tuple[str, str]:
-        return self._alias_pair(int(self.folded.line(number).split(b"\t", 2)[1]))
+        key, line, _ = self.folded.line(number).split(b"\t", 2)
+        pair = self._alias_pair(int(line))
+        if fold_key(pair[0]) != key:  # the folded line is not checked itself: it must name its alias
+            raise Damaged("folded line")
+        return pair
 
 
 # An alias line whose entry has a valid id: the encoded alias and the id.

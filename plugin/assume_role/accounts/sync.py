@@ -29,6 +29,9 @@ SYNC_KEY = "#sync"  # the accounts file's entry remembering how to sync (see acc
 ORG_FIELD = "org"  # in an entry: the account's Name in the organisation, marks entries the sync made
 ACTIVE = "ACTIVE"
 MAX_ALIAS = 64
+# How far a listing is followed: as far as the accounts file is made to go
+# (100,000 aliases, see accounts_index). A page holds at most 20 accounts and
+# AWS may send fewer, so twice the 5,000 full pages leaves room for short ones.
 
 
 class OrgAccount(NamedTuple):
@@ -59,34 +62,62 @@ def slug(name: str) -> str:
 
 def new_alias(name: str, account_id: str, taken: set[str], forbidden: Iterable[str]) -> str:
     """A fresh alias for the account ``name``; ``taken`` holds casefolded aliases in use."""
-    base = slug(name) or f"account-{account_id}"
-    if base.isdigit():
-        # A bare number would read as an account id on the command line.
-        base = f"account-{base}"
-    blocked = taken | {word.casefold() for word in forbidden}
-    alias, number = base, 1
-    while alias.casefold() in blocked:
-        number += 1
-        alias = f"{base[: MAX_ALIAS - len(str(number)) - 1]}-{number}"
-    return alias
+    return Aliases(set(taken), forbidden).new(name, account_id)
+
+
+class Aliases:
+    """Fresh aliases for many accounts at once, each in constant time.
+
+    An organisation may have 100,000 accounts, many sharing a name ("Sandbox"):
+    trying ``-2``, ``-3``... from the start for each one, or copying the set of
+    aliases in use for each one, would take minutes. The aliases given are the
+    same as trying from ``-2`` every time: ``taken`` only grows, so a suffix
+    found taken for a base stays taken, and the next try starts after it.
+    """
+
+    def __init__(self, taken: set[str], forbidden: Iterable[str]):
+        self.taken = taken  # casefolded; the caller's set, added to as aliases are given
+        self.forbidden = {word.casefold() for word in forbidden}
+        self.last_number: dict[str, int] = {}  # per base: the suffix it last gave (1: none, the base itself)
+
+    def new(self, name: str, account_id: str) -> str:
+        base = slug(name) or f"account-{account_id}"
+        if base.isdigit():
+            # A bare number would read as an account id on the command line.
+            base = f"account-{base}"
+        alias, number = base, self.last_number.get(base, 1)
+        if number > 1:
+            alias = _numbered(base, number)
+        while self._blocked(alias):
+            number += 1
+            alias = _numbered(base, number)
+        self.last_number[base] = number
+        self.taken.add(alias.casefold())
+        return alias
+
+    def _blocked(self, alias: str) -> bool:
+        folded = alias.casefold()
+        return folded in self.taken or folded in self.forbidden
+
+
+def _numbered(base: str, number: int) -> str:
+    return f"{base[: MAX_ALIAS - len(str(number)) - 1]}-{number}"
 
 
 def plan(table: dict, listed: Iterable[OrgAccount], *, prune: bool, forbidden: Iterable[str]) -> Plan:
     """What syncing ``listed`` into ``table`` does; ``table`` itself is left alone."""
     listed = sorted(listed, key=lambda a: (a.name, a.id))
     status_of = {account.id: account.status for account in listed}
-    forbidden = list(forbidden)
     result = dict(table)
     reached = {id_of(value) for alias, value in table.items() if not is_reserved(alias)}
-    taken = {alias.casefold() for alias in table}
+    aliases = Aliases({alias.casefold() for alias in table}, forbidden)
 
     added = []
     for account in listed:
         if account.status != ACTIVE or account.id in reached:
             continue
-        alias = new_alias(account.name, account.id, taken, forbidden)
+        alias = aliases.new(account.name, account.id)
         result[alias] = {"id": account.id, ORG_FIELD: account.name}
-        taken.add(alias.casefold())
         reached.add(account.id)
         added.append(Change(alias, account.id, account.name))
 

@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from assume_role import safe_text, settings
+from assume_role import settings
+from assume_role import validate
 from assume_role.errors import AssumeRoleError, CredentialsError, DeniedError, MfaError, NetworkError
 
 THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
@@ -198,7 +199,7 @@ def checked_text(value: object) -> str:
 
 def printable(text: str) -> str:
     """AWS's and libraries' text on one line: non-printable characters as spaces."""
-    return safe_text.printable(text, " ")
+    return validate.printable(text, " ")
 
 
 def where(url: str) -> str:

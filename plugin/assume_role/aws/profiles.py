@@ -14,7 +14,7 @@ from __future__ import annotations
 import configparser
 import os
 import shlex
-from typing import NamedTuple
+from collections import namedtuple
 
 from assume_role.errors import UsageError
 
@@ -128,11 +128,8 @@ def profile_region(profile: str) -> str | None:
     return region
 
 
-class PlainProfile(NamedTuple):
-    settings: dict[str, str]  # config and credentials files merged, as botocore scopes them
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None
+# ``settings``: the config and credentials files merged, as botocore scopes them.
+PlainProfile = namedtuple("PlainProfile", ["settings", "access_key_id", "secret_access_key", "session_token"])
 
 
 def plain_profile(profile: str) -> PlainProfile | None:

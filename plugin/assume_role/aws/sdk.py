@@ -143,17 +143,13 @@ class SdkBastion(Bastion):
 
     def organization_accounts(self, credentials: Credentials) -> list[tuple[str, str, str]]:
         """(id, name, status) of every account of the organisation, every page of ListAccounts."""
+        from assume_role.aws.paging import every_page
+
         client = self.client("organizations", credentials)
-        found: list[tuple[str, str, str]] = []
-        token = None
-        while True:
-            page, token = call(
-                client, "ListAccounts", _read_accounts_page, client_error=organizations_error,
-                MaxResults=20, **({"NextToken": token} if token else {}),
-            )
-            found += page
-            if not token:
-                return found
+        return every_page(lambda token: call(
+            client, "ListAccounts", _read_accounts_page, client_error=organizations_error,
+            MaxResults=20, **({"NextToken": token} if token else {}),
+        ), "organizations:ListAccounts")
 
 
 def exported_caller_arn() -> str:

@@ -21,6 +21,7 @@ import time
 from assume_role import accounts, settings, validate
 from assume_role.state import paths
 from assume_role.errors import AssumeRoleError, UsageError
+from assume_role.validate import printable
 
 JSON_SCHEMA = 1
 
@@ -138,19 +139,14 @@ def _print_table(rows: list[dict]) -> None:
     lines = [("ALIAS", "ID", "ROLES", "REGION", "ROLE SESSIONS")]
     for row in rows:
         stored = ", ".join(
-            f"{s['role']} {remaining(s['seconds_left']) if s['valid'] else 'expired'}" for s in row["sessions"]
+            f"{printable(s['role'])} {remaining(s['seconds_left']) if s['valid'] else 'expired'}" for s in row["sessions"]
         )
-        lines.append((_safe(row["alias"]), row["id"], _safe(",".join(row["roles"])) or "-",
-                      _safe(row["region"] or "") or "-", stored or "-"))
+        lines.append((printable(row["alias"]), row["id"], printable(",".join(row["roles"])) or "-",
+                      printable(row["region"] or "") or "-", stored or "-"))
     widths = [min(max(len(line[i]) for line in lines), 40) for i in range(4)]
     out = sys.stdout
     for line in lines:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[4] + "\n")
-
-
-def _safe(text: str) -> str:
-    """Hand-written values reach the terminal without control characters."""
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 # -- sync ----------------------------------------------------------------------
@@ -159,7 +155,8 @@ def _safe(text: str) -> str:
 def _log(verbose: bool):
     def log(message: str) -> None:
         if verbose:
-            print(f"assume-role: {message}", file=sys.stderr)
+            # Aliases and role names may hold escape sequences: shown as ?.
+            print(f"assume-role: {printable(message)}", file=sys.stderr)
 
     return log
 
@@ -238,12 +235,12 @@ def _report(plan, listed: int, prune: bool, dry_run: bool) -> None:
     out = sys.stdout
     would = "would " if dry_run else ""
     for change in plan.added:
-        out.write(f"{would}add {_safe(change.alias)} ({change.id}, {_safe(change.name)!r})\n")
+        out.write(f"{would}add {printable(change.alias)} ({change.id}, {printable(change.name)!r})\n")
     pruned = {change.alias for change in plan.removed}
     for label, changes in (("suspended", plan.suspended), ("left the organisation", plan.left)):
         for change in changes:
             verb = f"{would}remove" if change.alias in pruned else "keep"
-            out.write(f"{verb} {_safe(change.alias)} ({change.id}): {label}\n")
+            out.write(f"{verb} {printable(change.alias)} ({change.id}): {label}\n")
     if (plan.suspended or plan.left) and not prune:
         out.write("run with --prune to remove the aliases of suspended accounts and of accounts that left\n")
     out.write(

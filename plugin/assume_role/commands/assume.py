@@ -9,24 +9,22 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import NamedTuple
+from collections import namedtuple
 
 from assume_role import accounts, settings, validate
 from assume_role.shell import emitters
 from assume_role import signin
 from assume_role.signin import SignIn
 from assume_role import variables
-from assume_role.accounts import Account
-from assume_role.credentials import Credentials
 from assume_role.errors import UsageError
 from assume_role.request import Request, partition
-from assume_role.state.store import ROLE_REUSE_MARGIN, Store
+from assume_role.state.store import ROLE_REUSE_MARGIN
 
 Log = Callable[[str], None]
 
 
 def logger(verbose: bool) -> Log:
-    from assume_role.safe_text import printable
+    from assume_role.validate import printable
 
     def log(message: str) -> None:
         if verbose:
@@ -36,18 +34,12 @@ def logger(verbose: bool) -> Log:
     return log
 
 
-class Assumed(NamedTuple):
-    """A resolved request and the role credentials obtained for it."""
-
-    account: Account
-    role: str
-    region: str
-    credentials: Credentials
-    store: Store
+# A resolved request and the role credentials obtained for it (and the store that kept them).
+Assumed = namedtuple("Assumed", ["account", "role", "region", "credentials", "store"])
 
 
 def main(args) -> int:
-    from assume_role.shell.detect import calling_shell
+    from assume_role.shell.emitters import calling_shell
 
     shell = args.shell or calling_shell()
     emitter = emitters.for_shell(shell)
@@ -78,10 +70,8 @@ def main(args) -> int:
 
 def export_values(assumed: Assumed) -> dict[str, str]:
     """The variables a shell (or a command run by ``exec``) gets for the role."""
-    from assume_role.shell import exports
-
     account = assumed.account
-    values = exports.for_role(assumed.credentials, account.alias, account.id, assumed.role, assumed.region)
+    values = variables.for_role(assumed.credentials, account.alias, account.id, assumed.role, assumed.region)
     values.update(assumed.store.exports())
     return values
 

@@ -91,6 +91,10 @@ class Candidate(namedtuple("Candidate", ["kind", "value", "description"], defaul
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from assume_role.state import files as state_files
+
+    # See the module's doc: no stderr on Tab, whatever file is found damaged.
+    state_files.warnings_enabled = False
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["__complete"]:
         args = args[1:]
@@ -262,9 +266,6 @@ def _first_word(current: str, match: str = LOOSE, limit: int | None = None, subc
 
 def _roles(account_word: str) -> list[Candidate]:
     from assume_role.state import history
-    from assume_role.state import files as state_files
-
-    state_files.warnings_enabled = False  # see the module's doc: no stderr on Tab
 
     alias, value = _account(account_word)
     account_id = id_of(value)

@@ -34,6 +34,7 @@ import sys
 from urllib.parse import quote, urlencode, urlsplit
 
 from assume_role.errors import DeniedError, NetworkError, UsageError
+from assume_role.validate import printable
 
 ENDPOINT_VARIABLE = "ASSUME_ROLE_FEDERATION_ENDPOINT"
 ISSUER = "assume-role"
@@ -104,7 +105,8 @@ def main(argv: list[str]) -> int:
         return _print_url(url, "this system cannot tell which user fetches a loopback address")
     if not _open_in_browser(url):
         return _print_url(url, "could not start a browser")
-    print(f"assume-role: opened the console as {assumed.role} in {assumed.account.alias}", file=sys.stderr)
+    print(f"assume-role: opened the console as {printable(assumed.role)} in {printable(assumed.account.alias)}",
+          file=sys.stderr)
     return 0
 
 

@@ -58,7 +58,7 @@ def choose_shell(requested: str | None = None) -> str:
         if not shutil.which(requested):
             raise LookupError(f"{requested} is not installed")
         return requested
-    from assume_role.shell.detect import calling_shell
+    from assume_role.shell.emitters import calling_shell
 
     for name in (calling_shell(), os.path.basename(os.environ.get("SHELL", ""))):
         if name in SHELLS and shutil.which(name):

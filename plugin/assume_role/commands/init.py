@@ -28,13 +28,16 @@ Print the code that loads assume-role into your shell, after pointing
 $XDG_DATA_HOME/assume-role/SHELL (~/.local/share/assume-role/SHELL) at this
 install's plugin files. Add to your rc file:
 
-  bash  (~/.bashrc)     . ~/.local/share/assume-role/bash/assume-role.bash 2>/dev/null || eval "$(assume-role init bash)"
-  zsh   (~/.zshrc)      source ~/.local/share/assume-role/zsh/assume-role.plugin.zsh 2>/dev/null || eval "$(assume-role init zsh)"
-  fish  (config.fish)   source ~/.local/share/assume-role/fish/init.fish 2>/dev/null; or assume-role init fish | source
+  bash  (~/.bashrc)
+    . ~/.local/share/assume-role/bash/assume-role.bash 2>/dev/null || { command -v assume-role >/dev/null && eval "$(assume-role init bash)"; }
+  zsh   (~/.zshrc)
+    source ~/.local/share/assume-role/zsh/assume-role.plugin.zsh 2>/dev/null || { command -v assume-role >/dev/null && eval "$(assume-role init zsh)"; }
+  fish  (~/.config/fish/config.fish)
+    source ~/.local/share/assume-role/fish/init.fish 2>/dev/null; or command -q assume-role && assume-role init fish | source
 
 (with XDG_DATA_HOME set, that directory instead of ~/.local/share). A new
 shell then loads the plugin without running Python; `init` runs only when
-the link is missing.
+the link is missing, and nothing at all when assume-role is not on PATH.
 
 --path prints that stable directory instead, for plugin managers: oh-my-zsh
 (link it as $ZSH_CUSTOM/plugins/assume-role), antidote or zinit (load

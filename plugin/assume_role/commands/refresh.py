@@ -15,11 +15,12 @@ import argparse
 import os
 import shlex
 import sys
+import time
 
-from assume_role import accounts
-from assume_role.shell import emitters
-from assume_role import variables
+from assume_role import accounts, variables
 from assume_role.errors import UsageError
+from assume_role.validate import printable
+from assume_role.shell import emitters
 
 
 def main(argv: list[str]) -> int:
@@ -41,7 +42,10 @@ def main(argv: list[str]) -> int:
 
     # Never a question before someone's command: when a new sign-in is
     # needed, one line says what to run.
-    advice = f"{account}:{role} expires soon and the MFA session has ended: run `{command}` to renew it"
+    advice = (
+        f"{account}:{role} {_ending(env.get('ASSUME_ROLE_EXPIRES_AT'))} and the MFA session has ended: "
+        f"run `{command}` to renew it"
+    )
     source = signin.choose(asking=signin.Asking(terminal=False, advice=advice))
     assumed = assume.obtain(
         account, role, env.get("AWS_REGION") or None, source=source, log=assume.logger(False), refresh=True
@@ -50,8 +54,23 @@ def main(argv: list[str]) -> int:
         exports=assume.export_values(assumed), unsets=variables.UNSET_ON_ASSUME
     )
     minutes = int(assumed.credentials.seconds_left() // 60)
-    print(f"assume-role: renewed {assumed.account.alias}:{assumed.role} ({minutes} min left)", file=sys.stderr)
+    print(
+        f"assume-role: renewed {printable(assumed.account.alias)}:{printable(assumed.role)} ({minutes} min left)",
+        file=sys.stderr,
+    )
     # Last, in one write: a failure before this leaves the shell as it was.
     sys.stdout.write(script)
     sys.stdout.flush()
     return 0
+
+
+def _ending(expires_at: str | None) -> str:
+    """How the role session stands: it expires soon, or it expired, and when."""
+    from assume_role.commands.status import _epoch
+
+    expires = _epoch(expires_at)
+    if expires is None or expires > time.time():
+        return "expires soon"
+    when = time.localtime(expires)
+    day = "" if time.strftime("%Y-%m-%d", when) == time.strftime("%Y-%m-%d") else time.strftime(" on %Y-%m-%d", when)
+    return f"expired{day} at {time.strftime('%H:%M %Z', when)}"

@@ -157,7 +157,7 @@ def _renew_in_child(spec: dict):
     files, cache) and the server's process must not take any of them on.
     """
     from assume_role.credentials import Credentials
-    from assume_role.safe_text import printable
+    from assume_role.validate import printable
     from assume_role.serve.server import Renewed
 
     command = [sys.executable, "-m", "assume_role", "__server", "renew",

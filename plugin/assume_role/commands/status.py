@@ -17,7 +17,7 @@ import time
 from assume_role import settings
 from assume_role.state import devices
 from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 
 
 def remaining(seconds: float) -> str:
@@ -186,7 +186,7 @@ def _check_with_aws(account: str, role: str) -> str | None:
         print(
             f"assume-role: AWS rejected this shell's role credentials ({exc.code}): they were revoked or ended early; "
             + ("the stored copy is forgotten; " if forgotten else "")
-            + f"run assume-role --refresh {account} {role} for new ones",
+            + f"run assume-role --refresh {printable(account)} {printable(role)} for new ones",
             file=sys.stderr,
         )
         return None

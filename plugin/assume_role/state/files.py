@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 
 # Far above any real file (10,000 accounts are about 1 MiB), far below harm.
 MAX_BYTES = 8 * 1024 * 1024

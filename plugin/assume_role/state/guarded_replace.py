@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from assume_role.errors import UsageError
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 
 # Another program changing the file this often in a row is not a person editing it.
 ATTEMPTS = 5

@@ -20,9 +20,8 @@ nothing heavy, because a role-credential hit must not import botocore.
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager
-from typing import Protocol
 
+from assume_role.state.store.backend import Backend
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import UsageError
 from assume_role.state.files import warn
@@ -35,24 +34,6 @@ MFA_REUSE_MARGIN = 300
 ROLE_REUSE_MARGIN = 300
 
 BACKENDS = ("file", "keyring", "env", "none")
-
-
-class Backend(Protocol):
-    name: str
-
-    def read(self, key: str) -> dict | None: ...
-
-    def write(self, key: str, data: dict) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-    def keys(self) -> list[str]: ...
-
-    def lock(self, key: str, waiting: str | None = None) -> AbstractContextManager: ...
-
-    def forget_leftovers(self) -> None: ...
-
-    def exports(self) -> dict[str, str]: ...
 
 
 def mfa_key(profile: str, serial: str) -> str:
@@ -116,7 +97,7 @@ class Store:
     def discard_mfa(self, profile: str, serial: str) -> None:
         self.backend.delete(mfa_key(profile, serial))
 
-    def lock_mfa(self, profile: str, serial: str, waiting: str | None = None) -> AbstractContextManager:
+    def lock_mfa(self, profile: str, serial: str, waiting: str | None = None):
         """Held around GetSessionToken, so concurrent runs authenticate once.
 
         ``waiting`` is said once on stderr if another run holds it.

@@ -9,9 +9,10 @@ import os
 from contextlib import nullcontext
 
 from assume_role import variables
+from assume_role.state.store.backend import Backend
 
 
-class EnvBackend:
+class EnvBackend(Backend):
     """The MFA session rides in the shell's environment, as in the original tool.
 
     Only the MFA session is kept (role credentials are already exported), and
@@ -56,7 +57,7 @@ class EnvBackend:
         return dict(self._exports)
 
 
-class NullBackend:
+class NullBackend(Backend):
     name = "none"
 
     def read(self, key: str) -> dict | None:

@@ -10,7 +10,6 @@ just made is kept for this run only.
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import contextmanager
 
 from assume_role.state import paths
@@ -25,11 +24,26 @@ from assume_role.state.files import (
     write_json_atomic,
 )
 from assume_role.state.store.locking import exclusive
+from assume_role.state.store.backend import Backend
 
 FORMAT = 1
 
 
-class FileBackend:
+
+def _sha256(data: bytes):
+    """SHA-256 from CPython's built-in module where there is one: hashlib
+    loads OpenSSL, a few milliseconds of every cache hit."""
+    try:
+        from _sha2 import sha256  # Python 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
+
+
+class FileBackend(Backend):
     name = "file"
 
     def __init__(self, directory=None):
@@ -46,7 +60,7 @@ class FileBackend:
 
     def _path(self, key: str):
         # Hashed names: keys hold profile and role names, which may contain '/'.
-        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        digest = _sha256(key.encode()).hexdigest()[:32]
         return self.directory / f"{key.split('|')[0]}-{digest}.json"
 
     def _entry(self, path) -> dict | None:

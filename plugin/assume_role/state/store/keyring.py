@@ -16,12 +16,13 @@ from contextlib import contextmanager
 from assume_role.state import paths
 from assume_role.state.files import load_optional, private_directory, save_optional, sweep_temporary, warn
 from assume_role.state.store.locking import exclusive
+from assume_role.state.store.backend import Backend
 
 SERVICE = "assume-role"
 WHAT = "keyring index"
 
 
-class KeyringBackend:
+class KeyringBackend(Backend):
     name = "keyring"
 
     def __init__(self):

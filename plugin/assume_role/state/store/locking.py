@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from assume_role.safe_text import printable
+from assume_role.validate import printable
 from assume_role.state.files import warn
 
 # Held only around AWS calls (never while a person is asked for a code), so a
