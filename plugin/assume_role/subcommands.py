@@ -26,7 +26,8 @@ class Subcommand(
     its line in ``assume-role --help`` (none: not listed). ``completion``:
     its description for Tab (none: never offered). ``takes_role``: its next
     words are ACCOUNT and ROLE, completed as for the main command.
-    ``evaluated``: its stdout is shell code, like the main command's.
+    ``evaluated``: its stdout is shell code, like the main command's; its
+    ``main(argv, output=)`` is given the main command's output choice.
     ``details``: the --help text of a subcommand without a module.
     """
 
@@ -64,6 +65,11 @@ SUBCOMMANDS = (
         "exec", "assume_role.commands.exec_", "exec [--server] ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]",
         "run COMMAND as the role; this shell is untouched\n(--server: a local endpoint renews the role while it runs)",
         "Run one command as a role; this shell is not changed", takes_role=True,
+    ),
+    Subcommand(
+        "serve", "assume_role.commands.serve", "serve [--off]",
+        "serve roles to this shell from a local endpoint that renews\nthem, instead of keys (--off: keys again)",
+        "Serve roles to this shell from a local credential server", evaluated=True,
     ),
     Subcommand(
         "credential-process", "assume_role.commands.credential_process", "credential-process ACCOUNT ROLE",

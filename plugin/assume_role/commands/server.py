@@ -25,12 +25,7 @@ from datetime import datetime
 from assume_role import variables
 from assume_role.errors import EXIT_NETWORK, EXIT_FAILURE, UsageError
 
-# The container credentials variables: a shell or command that is served gets
-# these instead of keys. RELATIVE_URI and TOKEN_FILE would win over them in
-# the SDKs, so they go.
-FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
-TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
-OVERRIDDEN = ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+FULL_URI, TOKEN, OVERRIDDEN = variables.FULL_URI, variables.TOKEN, variables.CONTAINER_OVERRIDES
 # Settings that decide how a role is signed into: bindings with the same role
 # and the same of these share one slot (one renewal) in the server.
 _SETTING_PREFIXES = ("AWS_", "ASSUME_ROLE_", "SAML_", "XDG_")
@@ -117,10 +112,20 @@ def served_environment(environment: dict[str, str], assumed, uri: str, token: st
     for name in variables.EXPORTED + variables.UNSET_ON_ASSUME + OVERRIDDEN:
         environment.pop(name, None)
     environment.update(served_values(assumed, uri, token))
-    # A default profile with keys of its own would win over the endpoint in every SDK.
-    for name in profiles.shadowing_files():
-        environment[name] = os.devnull
+    environment.update(hidden_files(environment))
     return environment
+
+
+def hidden_files(environment: dict[str, str]) -> dict[str, str]:
+    """A default profile with keys of its own would win over the endpoint in every
+    SDK: its file is shown as /dev/null, its real path kept for assume-role itself."""
+    from assume_role.aws import profiles
+
+    values = {}
+    for name in profiles.shadowing_files():
+        values[name] = os.devnull
+        values[variables.HIDDEN_FILES[name]] = environment.get(name, "")
+    return values
 
 
 def renewal_environment(assumed) -> dict[str, str]:

@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from assume_role import settings
+from assume_role import settings, variables
 from assume_role.state import devices
 from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
 from assume_role.validate import printable
@@ -64,8 +64,16 @@ def main(argv: list[str]) -> int:
     profile = settings.bastion_profile()
     remembered = devices.recall(profile)
 
+    served = _served(env)
+    if served:
+        # A served shell holds no keys: what counts is what the server serves it.
+        binding = _served_binding(env)
+        replaced = False
+        assumed = bool(account and role) and binding is not None and not binding.get("error")
+        expires = _iso_epoch(binding.get("expiration")) if assumed else None
     if args.json:
         data = _as_json(assumed, replaced, expires, now, profile, remembered)
+        data["served"] = served
         sys.stdout.write(json.dumps(data) + "\n")
         return 0 if data["valid"] else EXIT_NOT_ASSUMED
     if replaced:
@@ -76,6 +84,18 @@ def main(argv: list[str]) -> int:
             f"no role assumed by assume-role in this shell: AWS_ACCESS_KEY_ID was {gone} since"
             " (by another tool or a script); run assume-role again to use a role"
         )
+    elif served:
+        print(f"{printable(account or '?')}:{printable(role or '?')} ({printable(env.get('AWS_ACCOUNT_ID', '?'))})"
+              f" in {printable(env.get('AWS_REGION', '?'))}")
+        if binding is None:
+            print("served:       no longer: the credential server does not serve this shell any more;"
+                  f" run assume-role {printable(account or 'ACCOUNT')} {printable(role or 'ROLE')}")
+        elif binding.get("error"):
+            print(f"served:       no credentials: {printable(str(binding['error']).removeprefix('assume-role: '))}")
+        else:
+            print(f"served:       by the credential server (pid {binding.get('server_pid', '?')}) to this shell"
+                  " and the processes started from it, renewed before each session ends")
+            print(f"role session: {remaining(expires - now)} left (until {_clock(expires)}), renewed before it ends")
     elif assumed:
         left = expires - now
         # The variables may hold anything, escape sequences too: shown as ?.
@@ -126,6 +146,38 @@ def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, p
             "store": store.name if store is not None else None,
         },
     }
+
+
+def _served(env) -> bool:
+    """Whether this shell holds the credential server's endpoint that assume-role exported."""
+    return bool(env.get(variables.SERVED_URI)) and env.get(variables.FULL_URI) == env[variables.SERVED_URI]
+
+
+def _served_binding(env) -> dict | None:
+    """What the server says about this shell's binding; None when it serves it no more."""
+    from assume_role.serve import client
+
+    found = client.running()
+    name = client.binding_of(env[variables.FULL_URI], found)
+    if name is None:
+        return None
+    try:
+        answer = client.call(found, "status")
+    except AssumeRoleError:
+        return None
+    for binding in answer.get("bindings") or ():
+        if isinstance(binding, dict) and binding.get("binding") == name:
+            return dict(binding, server_pid=answer.get("pid"))
+    return None
+
+
+def _iso_epoch(value) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _credentials_are_ours(env) -> bool:

@@ -210,3 +210,23 @@ def stop() -> bool:
     except OSError:
         pass
     return True
+
+
+def binding_of(uri: str, endpoint: Endpoint | None) -> str | None:
+    """The binding a URI names, if it is the running server's."""
+    if endpoint is None or not uri.startswith(f"http://127.0.0.1:{endpoint.port}/role/"):
+        return None
+    name = uri.rsplit("/", 1)[1]
+    return name if name.isalnum() else None
+
+
+def unbind(uri: str, pid: str | None) -> None:
+    """Stop serving the binding of ``uri`` to the process ``pid``; nothing when it is not the running server's."""
+    found = running()
+    name = binding_of(uri, found)
+    if name is None or not (pid or "").isdigit():
+        return
+    try:
+        call(found, "unbind", {"binding": name, "pid": int(pid)})
+    except AssumeRoleError:
+        pass  # gone already: nothing is served

@@ -363,10 +363,12 @@ class Server:
             return self._bind(payload)
         with self.lock:
             if operation == "unbind":
+                # Only the process itself lets its binding go.
                 binding = self.bindings.get(str(payload.get("binding")))
-                if binding is not None:
+                if binding is not None and binding.pid == payload.get("pid"):
                     self._drop(binding)
-                return {"unbound": binding is not None}
+                    return {"unbound": True}
+                return {"unbound": False}
             if operation == "status":
                 return self._status()
             if operation == "logout":
