@@ -68,7 +68,7 @@ SUBCOMMANDS = (
     ),
     Subcommand(
         "serve", "assume_role.commands.serve", "serve [--off]",
-        "serve roles to this shell from a local endpoint that renews\nthem, instead of keys (--off: keys again)",
+        "serve this shell's roles from a local endpoint that renews\nthem, instead of keys (--off: keys again)",
         "Serve roles to this shell from a local credential server", evaluated=True,
     ),
     Subcommand(

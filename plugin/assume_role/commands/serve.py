@@ -22,14 +22,25 @@ from assume_role import variables
 from assume_role.errors import UsageError
 
 USAGE = "assume-role serve [--off] [-v]"
+DESCRIPTION = """\
+Serve roles to this shell from your local credential server instead of keys:
+the shell gets AWS_CONTAINER_CREDENTIALS_FULL_URI and
+AWS_CONTAINER_AUTHORIZATION_TOKEN, and every process started from it, before
+or after a switch, gets the role the shell holds now, renewed before it ends
+for as long as the MFA session lasts. ASSUME_ROLE_SERVE=1 in the environment
+does the same for every shell. --off gives this shell keys again.
+"""
 # What keys-mode exported that a served shell must not keep.
 _KEYS_ONLY = variables.CREDENTIALS + ("AWS_CREDENTIAL_EXPIRATION", "ASSUME_ROLE_EXPIRES_AT", "ASSUME_ROLE_ACCESS_KEY_ID")
 
 
 def main(argv: list[str], output=None) -> int:
+    import argparse
+
     from assume_role.arguments import Parser
 
-    parser = Parser(prog="assume-role serve", usage=USAGE, description=__doc__.split("\n\n")[1], output=output)
+    parser = Parser(prog="assume-role serve", usage=USAGE, description=DESCRIPTION, output=output,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--off", action="store_true", help="give this shell keys again instead of the endpoint")
     parser.add_argument("-v", "--verbose", action="store_true", help="explain each step on stderr (never secrets)")
     args = parser.parse_args(argv)

@@ -37,7 +37,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -447,9 +447,15 @@ def _credentials_of(payload: dict) -> tuple[Credentials | None, datetime | None]
 
 
 def _document(credentials: Credentials, session_ends: datetime | None) -> dict:
-    """The container credentials document. It ends no later than the sign-in
-    session, so SDKs come back for the error rather than use it past that."""
-    expiration = credentials.expiration
+    """The container credentials document.
+
+    It names an end no later than the sign-in session's, so SDKs come back
+    for the error rather than use the keys past it, and no later than
+    RENEW_BEFORE from now: SDKs ask again that long before the end they were
+    told (botocore 15 minutes, the JS SDK 5), so a process started from a
+    served shell takes up a role switch within a minute or so.
+    """
+    expiration = min(credentials.expiration, now() + timedelta(seconds=RENEW_BEFORE))
     if session_ends is not None:
         expiration = min(expiration, session_ends)
     return {
