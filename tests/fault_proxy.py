@@ -23,6 +23,7 @@ FAULTS = {
     "cut": "half the body, then the connection closes before the announced length",
     "garbage": "200 with random bytes",
     "html": "200 with a captive portal's HTML page",
+    "xhtml": "200 with a captive portal's page in well-formed XHTML (an XML parser takes it)",
     "empty": "200 with no body",
     "text500": "500 with a plain-text body",
     "blocked": "403 with a filtering proxy's HTML page",
@@ -36,6 +37,11 @@ PORTAL_PAGE = b"""<!DOCTYPE html>
 <body><h1>Welcome!</h1><p>Please accept the terms to continue.</p>
 <form method="post" action="/login"><input type="checkbox" name="terms"> I agree
 <button>Connect</button></form></body></html>
+"""
+XHTML_PAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Airport Wi-Fi</title></head>
+<body><p>Please sign in to continue.</p></body></html>
 """
 BLOCKED_PAGE = b"""<!DOCTYPE html>
 <html><head><title>Blocked</title></head>
@@ -130,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._forward(body)
             self.close_connection = True
             return
-        if fault in ("garbage", "html", "empty", "text500", "blocked"):
+        if fault in ("garbage", "html", "xhtml", "empty", "text500", "blocked"):
             self._forward(body)  # AWS did the work; the answer is lost on the way
             self._send(*_replacement(fault))
             return
@@ -182,6 +188,9 @@ def _replacement(fault: str) -> tuple[int, str, str, bytes]:
         return 200, "OK", "text/xml", random.Random(fault).randbytes(512)
     if fault == "html":
         return 200, "OK", "text/html; charset=utf-8", PORTAL_PAGE
+    if fault == "xhtml":
+        # Served as XML, as some portals do: only the page itself says what it is.
+        return 200, "OK", "text/xml", XHTML_PAGE
     if fault == "empty":
         return 200, "OK", "text/xml", b""
     if fault == "blocked":

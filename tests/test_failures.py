@@ -9,11 +9,13 @@ exactly as they were.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 import boto3
+import botocore.compat
 import pexpect
 import pytest
 
@@ -233,3 +235,74 @@ def test_ctrl_c_exit_code(aws_env, emulator, mfa_code, settle):
     assert process.returncode == 130
     assert stdout == ""
     assert stderr.strip() == "assume-role: interrupted; nothing was changed"
+
+
+# Bastion profiles botocore cannot load, each added to the sandbox's config as
+# [profile bastion]: (its settings, exit code, the fix the line must give).
+# The role profiles take the sandbox's default profile (alice's keys) as source.
+LOGIN_NEEDS = (
+    (2, "pipx inject assume-role 'botocore[crt]'") if getattr(botocore.compat, "EC", None) is None
+    else (3, "run: aws login --profile bastion")
+)
+UNUSABLE_PROFILES = {
+    "sso without a token": (
+        "sso_session = corp\nsso_account_id = 123456789012\nsso_role_name = admin\nregion = us-east-1\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+        3, "run: aws sso login --profile bastion",
+    ),
+    "legacy sso without a token": (
+        "sso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+        "sso_account_id = 123456789012\nsso_role_name = admin\nregion = us-east-1\n",
+        3, "run: aws sso login --profile bastion",
+    ),
+    "login_session": ("login_session = arn:aws:iam::123456789012:user/alice\nregion = us-east-1\n", *LOGIN_NEEDS),
+    "role without a region": (
+        "role_arn = arn:aws:iam::111111111111:role/read\nsource_profile = default\n",
+        2, "has no region, which botocore needs to get its credentials from AWS: set region in the profile",
+    ),
+    "role AWS refuses": (
+        "role_arn = arn:aws:iam::111111111111:role/nosuch\nsource_profile = default\nregion = us-east-1\n",
+        5, "AWS denied sts:AssumeRole on arn:aws:iam::111111111111:role/nosuch, the role_arn of the bastion profile",
+    ),
+}
+
+
+@pytest.mark.parametrize("profile", UNUSABLE_PROFILES)
+def test_a_bastion_profile_botocore_cannot_use_says_how_to_fix_it(profile, aws_env, emulator, mfa_code):
+    settings, exit_code, fix = UNUSABLE_PROFILES[profile]
+    with open(aws_env["AWS_CONFIG_FILE"], "a") as f:
+        f.write("[profile bastion]\n" + settings)
+    aws_env["AWS_PROFILE_ASSUME_ROLE"] = "bastion"
+    run = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
+    assert_clean_failure(run, exit_code, fix)
+    assert_no_secret(run.stderr, emulator.control.issued_secrets())
+
+
+@pytest.mark.parametrize("client", ["standard library", "botocore"])
+def test_a_timeout_reads_as_one_whichever_thread_notices_it_first(client, aws_env):
+    """Under load the socket's own timeout can be noticed before the attempt's deadline.
+
+    Stopping the runs while they wait and continuing them once both have
+    passed leaves it to the scheduler which one is seen first: either way the
+    user must be told it timed out, not that the connection broke.
+    """
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as hole:
+        env = dict(aws_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{hole.getsockname()[1]}")
+        env.update(ASSUME_ROLE_HTTP_TIMEOUT="0.5", AWS_MAX_ATTEMPTS="1")
+        if client == "botocore":
+            env["AWS_STS_REGIONAL_ENDPOINTS"] = "regional"  # a setting only botocore follows
+        command = [sys.executable, "-m", "assume_role", "--shell", "bash", "production", "read", "123456"]
+        runs = [subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(12)]
+        hole.settimeout(30)
+        held = [hole.accept()[0] for _ in runs]  # each run is now waiting for its answer
+        for run in runs:
+            run.send_signal(signal.SIGSTOP)
+        time.sleep(1)
+        for run in runs:
+            run.send_signal(signal.SIGCONT)
+        said = [run.communicate(timeout=30)[1] for run in runs]
+        for connection in held:
+            connection.close()
+    for stderr in said:
+        assert stderr.startswith("assume-role: timed out calling sts:GetCallerIdentity"), stderr

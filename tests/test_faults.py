@@ -10,6 +10,8 @@ emulator issued, even though the damaged answers carry them.
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from fault_proxy import FAULTS
@@ -27,6 +29,9 @@ PHASES = {
     "AssumeRole+code": ("AssumeRole", True),
 }
 HTTP_TIMEOUT = 2  # seconds; the proxy's slow answer and drip outlast it
+# Both AWS clients: the standard-library one, and botocore's (which a
+# setting the other does not follow calls in).
+CLIENTS = {"standard library": {}, "botocore": {"AWS_STS_REGIONAL_ENDPOINTS": "regional"}}
 
 
 def faulty_env(aws_env, fault_proxy, phase):
@@ -130,3 +135,34 @@ def test_saml_broken_answer_is_one_line_sent_once(fault, saml_env, emulator, fau
     assert_clean_failure(run, 6, "the SAML assertion may have been used")
     assert_no_secret(run.stderr, emulator.control.issued_secrets())
     assert fault_proxy.received["AssumeRoleWithSAML"] == 1
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["quiet", "-v"])
+@pytest.mark.parametrize("fault", ["html", "xhtml"])
+@pytest.mark.parametrize("phase", ["GetSessionToken", "AssumeRole"])
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_web_page_is_named_for_what_it_is(client, phase, fault, verbose, aws_env, emulator, fault_proxy, mfa_code):
+    # A captive portal's page, well-formed XML or not, is no AWS answer (and no bug of ours).
+    env = dict(faulty_env(aws_env, fault_proxy, phase), **CLIENTS[client])
+    fault_proxy.inject(phase, fault)
+    run = run_cli(env, *(["-v"] if verbose else []), "--shell", "bash", "production", "read", mfa_code())
+    if not verbose:
+        assert_clean_failure(run, 6, "got a web page instead of an answer from AWS", "sign in to the network")
+    assert run.returncode == 6 and run.stdout == "", run.stderr
+    last = run.stderr.splitlines()[-1]
+    assert last.startswith(f"assume-role: got a web page instead of an answer from AWS while calling sts:{phase}")
+    assert ("next code" in last) == (phase == "GetSessionToken")
+    assert "run with -v" not in run.stderr
+    assert_no_secret(run.stderr, emulator.control.issued_secrets())
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_black_hole_fails_within_the_bound_the_message_states(client, aws_env):
+    # It accepts connections (the kernel does, into the backlog) and never answers.
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as hole:
+        port = hole.getsockname()[1]
+        env = dict(aws_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", **CLIENTS[client])
+        env.update(ASSUME_ROLE_HTTP_TIMEOUT="1", AWS_MAX_ATTEMPTS="3")
+        run = run_cli(env, "--shell", "bash", "production", "read", "123456")
+    # Three attempts of a second each, and no wait between them: one bound of 3 s.
+    assert_clean_failure(run, 6, "timed out calling sts:GetCallerIdentity: no complete answer in 3 attempts within 3s")

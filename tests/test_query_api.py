@@ -102,6 +102,13 @@ LAYOUTS = {
     "comments and blank lines": (
         "# keys\n[default]\n; the user\naws_access_key_id = AKIA6\n\naws_secret_access_key = s6  \n", "", "default"
     ),
+    "custom endpoint": ("[default]\naws_access_key_id = AKIA9\naws_secret_access_key = s9\n",
+                        "[default]\nendpoint_url = https://sts.internal.example\n", "default"),
+    "services section": (
+        "[default]\naws_access_key_id = AKIA9\naws_secret_access_key = s9\n",
+        "[default]\nservices = corp\n[services corp]\nsts =\n  endpoint_url = https://sts.internal.example\n",
+        "default",
+    ),
 }
 NOT_PLAIN = {
     "credential_process": ("", "[default]\ncredential_process = /bin/false\n", "default"),
@@ -111,11 +118,20 @@ NOT_PLAIN = {
     "half the keys in credentials": (
         "[default]\naws_access_key_id = AKIA8\n", "[default]\naws_secret_access_key = s8\n", "default"
     ),
-    "custom endpoint": ("[default]\naws_access_key_id = AKIA9\naws_secret_access_key = s9\n",
-                        "[default]\nendpoint_url = https://sts.internal.example\n", "default"),
+    "missing services section": ("[default]\naws_access_key_id = AKIA9\naws_secret_access_key = s9\n",
+                                 "[default]\nservices = nope\n", "default"),
+    "services entry not a block": ("[default]\naws_access_key_id = AKIA9\naws_secret_access_key = s9\n",
+                                   "[default]\nservices = corp\n[services corp]\nsts = https://x.example\n", "default"),
+    "fips endpoint": ("[default]\naws_access_key_id = AKIA9\naws_secret_access_key = s9\n",
+                      "[default]\nuse_fips_endpoint = true\n", "default"),
     "missing profile": ("[default]\naws_access_key_id = AKIA1\naws_secret_access_key = s1\n", "", "other"),
     "broken file": ("[default\naws_access_key_id = AKIA1\n", "", "default"),
 }
+
+
+ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+)
 
 
 def _write_layout(tmp_path, monkeypatch, layout):
@@ -124,7 +140,8 @@ def _write_layout(tmp_path, monkeypatch, layout):
     (tmp_path / "config").write_text(config)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", *profiles._NOT_PLAIN_ENVIRONMENT):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 *profiles._NOT_PLAIN_ENVIRONMENT, *ENDPOINT_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     return profile
 
@@ -177,6 +194,96 @@ def test_sts_endpoint_matches_botocore(region, url, signing, monkeypatch):
     assert client.meta.endpoint_url == url
 
 
+KEYS = "[default]\naws_access_key_id = AKIA9\naws_secret_access_key = s9\n"
+SERVICES = (
+    "[services corp]\nsts =\n  endpoint_url = https://services-sts.example\n"
+    "iam =\n  endpoint_url = https://services-iam.example\n"
+)
+# Where an endpoint is configured: (the default profile's lines, more config sections, environment).
+CONFIGURED_ENDPOINTS = {
+    "profile": ("endpoint_url = https://profile.example\n", "", {}),
+    "services section": ("services = corp\n", SERVICES, {}),
+    "services section over profile": ("services = corp\nendpoint_url = https://profile.example\n", SERVICES, {}),
+    "services section for another service": (
+        "services = corp\nendpoint_url = https://profile.example\n",
+        "[services corp]\ns3 =\n  endpoint_url = https://s3.example\n", {},
+    ),
+    "generic variable over services section": (
+        "services = corp\n", SERVICES, {"AWS_ENDPOINT_URL": "https://env.example"}
+    ),
+    "service variable over generic": (
+        "endpoint_url = https://profile.example\n", "",
+        {"AWS_ENDPOINT_URL": "https://env.example", "AWS_ENDPOINT_URL_STS": "https://env-sts.example",
+         "AWS_ENDPOINT_URL_IAM": "https://env-iam.example"},
+    ),
+    "empty service variable": ("", "", {"AWS_ENDPOINT_URL_STS": "", "AWS_ENDPOINT_URL": "https://env.example"}),
+    "profile ignores them": (
+        "ignore_configured_endpoint_urls = true\nendpoint_url = https://profile.example\n", "",
+        {"AWS_ENDPOINT_URL": "https://env.example"},
+    ),
+    "variable ignores them": (
+        "services = corp\n", SERVICES, {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "TRUE", "AWS_ENDPOINT_URL": "https://e"}
+    ),
+    "empty variable overrides the profile's ignore": (
+        "ignore_configured_endpoint_urls = true\nendpoint_url = https://profile.example\n", "",
+        {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": ""},
+    ),
+}
+
+
+@pytest.mark.parametrize("service", ["sts", "iam"])
+@pytest.mark.parametrize("case", CONFIGURED_ENDPOINTS)
+def test_configured_endpoint_matches_botocore(case, service, tmp_path, monkeypatch):
+    import botocore.session
+
+    lines, sections, environment = CONFIGURED_ENDPOINTS[case]
+    profile = _write_layout(tmp_path, monkeypatch, (KEYS, "[default]\n" + lines + sections, "default"))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    plain = profiles.plain_profile(profile)
+    assert plain is not None, "the standard-library client serves this profile"
+    client = botocore.session.Session(profile=profile).create_client(
+        service, region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    assert query_api.endpoint(service, "eu-west-1", plain.settings, plain.services)[0] == client.meta.endpoint_url
+
+
+# The emulator named in each place botocore looks, instead of the sandbox's AWS_ENDPOINT_URL.
+ENDPOINT_PLACES = {
+    "profile": lambda url: ("endpoint_url = {url}\n", {}),
+    "services section": lambda url: (
+        "services = local\n[services local]\nsts =\n  endpoint_url = {url}\niam =\n  endpoint_url = {url}\n", {}
+    ),
+    "service variables": lambda url: ("", {"AWS_ENDPOINT_URL_STS": url, "AWS_ENDPOINT_URL_IAM": url}),
+}
+
+
+@pytest.mark.parametrize("place", ENDPOINT_PLACES)
+def test_a_configured_endpoint_keeps_the_standard_library_client(place, aws_env, emulator, mfa_code):
+    from test_imports import probe
+
+    env = dict(aws_env)
+    url = env.pop("AWS_ENDPOINT_URL")
+    lines, variables = ENDPOINT_PLACES[place](url)
+    with open(env["AWS_CONFIG_FILE"], "a") as f:  # [default] is its last section
+        f.write(lines.format(url=url))
+    env.update(variables)
+    stdout, loaded = probe(env, "--shell", "bash", "production", "read", mfa_code())
+    assert loaded == set()
+    assert "export AWS_ACCESS_KEY_ID=" in stdout
+    # The whole flow reached the emulator there: no AWS call went anywhere else.
+    assert emulator.control.calls() == {"GetCallerIdentity": 1, "ListMFADevices": 1, "GetSessionToken": 1, "AssumeRole": 1}
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://[::1"])
+def test_an_endpoint_that_is_no_url_is_one_line(url, aws_env):
+    env = dict(aws_env)
+    del env["AWS_ENDPOINT_URL"]
+    with open(env["AWS_CONFIG_FILE"], "a") as f:
+        f.write(f"endpoint_url = {url}\n")
+    assert_clean_failure(run_cli(env, "--shell", "bash", "production", "read", "123456"), 2, "not a valid URL")
+
+
 @pytest.mark.parametrize("region", ["us-east-1", "cn-north-1", "us-gov-west-1"])
 def test_iam_endpoint_matches_botocore(region, monkeypatch):
     import botocore.session
@@ -211,7 +318,8 @@ def test_code_is_sent_once_when_no_answer_comes(aws_env, emulator, mfa_code):
     emulator.control.delay("GetSessionToken", 2.5, count=5)
     env = dict(aws_env, ASSUME_ROLE_HTTP_TIMEOUT="1", AWS_MAX_ATTEMPTS="3")
     result = run_cli(env, "--shell", "bash", "production", "read", mfa_code())
-    assert_clean_failure(result, 6, "wait for the next code")
+    # One attempt: a code is never sent twice, so its bound is one timeout.
+    assert_clean_failure(result, 6, "no complete answer within 1s", "wait for the next code")
     # The delay fault counts the requests that arrived: one of its five was used.
     assert [fault["remaining"] for fault in emulator.control.faults()] == [4]
     for _ in range(200):  # let the delayed answer finish before the next test
@@ -294,7 +402,8 @@ def test_garbled_answers_are_one_line_without_the_body(answer, aws_env):
         result = run_cli(env, "--shell", "bash", "production", "read", "123456")
     finally:
         server.close()
-    assert_clean_failure(result, 6, "HTTP 500" if answer == "text 500" else "could not be read")
+    said = {"text 500": "HTTP 500", "portal page": "web page instead of an answer from AWS"}
+    assert_clean_failure(result, 6, said.get(answer, "could not be read"))
     assert SECRET not in result.stderr
 
 

@@ -449,3 +449,12 @@ def test_loopback_rule():
     assert endpoints.is_safe("http://localhost/sso")
     assert not endpoints.is_safe("http://10.0.0.1/sso")
     assert not endpoints.is_safe("http://localhost.example.com/sso")
+
+
+def test_saml_sign_in_needs_no_botocore(saml_env, idp, emulator):
+    # The IdP POST and the unsigned AssumeRoleWithSAML both go through the
+    # tool's own transport: a SAML sign-in costs no botocore import.
+    from test_imports import loaded
+
+    assert loaded(saml_env, "--shell", "bash", "production", "read", watch=("botocore",)) == set()
+    assert emulator.control.calls("ok").get("AssumeRoleWithSAML") == 1

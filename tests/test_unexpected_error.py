@@ -35,3 +35,18 @@ def test_unexpected_error_names_type_and_place_only(verbose, monkeypatch, capsys
     else:
         assert err.count("\n") == 1
         assert last.endswith("(run with -v for details)")
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_library_failure_suggests_v_only_when_it_was_not_given(verbose, monkeypatch, capsys):
+    from assume_role.aws.errors import library_error
+
+    def fail_in_the_aws_client(argv):
+        raise library_error(KeyError(SECRET), "calling sts:GetSessionToken")
+
+    monkeypatch.setattr(cli, "run", fail_in_the_aws_client)
+    code = cli.main(["-v", "production", "read"] if verbose else ["production", "read"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    expected = "assume-role: the AWS client failed while calling sts:GetSessionToken (KeyError)"
+    assert err == expected + ("\n" if verbose else "; run with -v for the steps\n")

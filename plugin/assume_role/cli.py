@@ -77,7 +77,7 @@ environment:
   ASSUME_ROLE_MFA_PROCESS    command that prints the MFA code (also the
                              profile's mfa_process); its output is never shown
   ASSUME_ROLE_MFA_PROCESS_TIMEOUT  seconds to wait for it (default: 60)
-  ASSUME_ROLE_HTTP_TIMEOUT   seconds per AWS request (default: 10)
+  ASSUME_ROLE_HTTP_TIMEOUT   seconds per attempt of an AWS request (default: 10)
   AWS_MAX_ATTEMPTS           attempts per AWS request (default: 3)
   ASSUME_ROLE_REFRESH_BEFORE seconds left at which the shell plugins renew the
                              role before the next command (default: 600)
@@ -324,9 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv)
     except errors.AssumeRoleError as exc:
+        hint = "; run with -v for the steps" if isinstance(exc, errors.Unforeseen) and not verbose else ""
         # Messages quote aliases, role names and paths, which may hold escape
         # sequences: every one is filtered here, where all of them are printed.
-        print(f"assume-role: {printable(str(exc))}", file=sys.stderr)
+        print(f"assume-role: {printable(str(exc))}{hint}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("assume-role: interrupted; nothing was changed", file=sys.stderr)

@@ -50,5 +50,12 @@ class NetworkError(AssumeRoleError):
     exit_code = EXIT_NETWORK
 
 
+class Unforeseen(AssumeRoleError):
+    """A library failed in a way no rule here foresees: a bug of ours (exit 1).
+
+    The CLI adds how to see the steps that led there, unless -v shows them already.
+    """
+
+
 class Interrupted(AssumeRoleError):
     exit_code = EXIT_INTERRUPTED

@@ -2,9 +2,10 @@
 
 A profile of an IAM user's plain keys is read by ``aws.profiles`` and served
 by the standard-library client of ``aws.query`` (``PlainBastion``): no
-botocore import, which is most of a role switch's time. Any other profile
-(``credential_process``, roles, custom endpoints, proxies) gets botocore's
-session (``aws.sdk.SdkBastion``). ``signin.bastion_mfa`` picks one.
+botocore import, which is most of a role switch's time, also with a custom
+endpoint. Any other profile (SSO, ``credential_process``, roles, FIPS or
+dual-stack endpoints, proxies) gets botocore's
+session (``aws.sdk.SdkBastion``). ``signin.mfa_flow.open_bastion`` picks one.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class PlainBastion(Bastion):
     def __init__(self, profile: str, plain):
         self.profile = profile
         self.config = plain.settings
+        self._services = plain.services
         self._keys = Credentials(plain.access_key_id, plain.secret_access_key, plain.session_token)
         self.region = None
 
@@ -63,7 +65,7 @@ class PlainBastion(Bastion):
         from assume_role import settings
         from assume_role.aws import query
 
-        return query.Client(self.region or settings.DEFAULT_REGION, self.config.get("ca_bundle"))
+        return query.Client(self.region or settings.DEFAULT_REGION, self.config, self._services)
 
     def caller_arn(self, credentials: Credentials) -> str:
         return self._client().caller_arn(credentials)

@@ -65,8 +65,25 @@ def is_safe(url: str) -> bool:
     return parts.scheme == "http" and is_loopback(parts.hostname or "")
 
 
+def _valid(url: str) -> bool:
+    """Whether ``url`` splits into parts, its port a number of 0-65535 (a setting may hold anything)."""
+    try:
+        urlsplit(url).port
+    except ValueError:
+        return False
+    return True
+
+
 def require_safe_endpoint(url: str) -> None:
-    """Refuse, in one line, to send credentials where ``is_safe`` says no."""
+    """Refuse, in one line, to send credentials to a URL that is not one, or where ``is_safe`` says no."""
+    from assume_role.errors import UsageError
+
+    if not _valid(url):
+        # Not shown: what cannot be taken apart could hold a password in it.
+        raise UsageError(
+            "the configured AWS endpoint is not a valid URL; check AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, "
+            "AWS_ENDPOINT_URL_IAM and the profile's endpoint_url"
+        )
     if not is_safe(url):
         from assume_role.aws.errors import where
         from assume_role.errors import UsageError

@@ -17,9 +17,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from assume_role import settings
-from assume_role import validate
-from assume_role.errors import AssumeRoleError, CredentialsError, DeniedError, MfaError, NetworkError
+from assume_role import settings, validate
+from assume_role.errors import AssumeRoleError, CredentialsError, DeniedError, MfaError, NetworkError, Unforeseen
 
 THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 _BAD_KEYS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "AuthFailure"}
@@ -67,9 +66,20 @@ class Context:
     def unreachable(self) -> NetworkError:
         return NetworkError(f"cannot reach AWS {self.action} ({self.endpoint}); check your network or endpoint")
 
-    def timed_out(self) -> NetworkError:
+    def not_aws(self) -> NetworkError:
+        """A web page answered instead of AWS: a captive portal or a proxy stood in the way."""
+        advice = "sign in to the network in a browser, or check the proxy"
         return NetworkError(
-            f"timed out {self.action}: no complete answer within {settings.http_timeout():g}s ({self.endpoint}); "
+            f"got a web page instead of an answer from AWS while {self.action} ({self.endpoint}); {advice}"
+            + (f"; {self.spent}" if self.spent else "")
+        )
+
+    def timed_out(self, attempts: int = 1, seconds: float | None = None) -> NetworkError:
+        """No complete answer in ``attempts`` attempts given ``seconds`` in all (see ``retry.send``)."""
+        given = settings.http_timeout() if seconds is None else seconds
+        tries = f" in {attempts} attempts" if attempts > 1 else ""
+        return NetworkError(
+            f"timed out {self.action}: no complete answer{tries} within {round(given, 1):g}s ({self.endpoint}); "
             + self.then("check your network or ASSUME_ROLE_HTTP_TIMEOUT")
         )
 
@@ -105,7 +115,20 @@ def may_retry_answer(code: object, status: int | None) -> bool:
 
 def library_error(exc: BaseException, action: str) -> AssumeRoleError:
     # Only the type: the text of a library's exception may quote an answer.
-    return AssumeRoleError(f"the AWS client failed while {action} ({type(exc).__name__}); run with -v for the steps")
+    return Unforeseen(f"the AWS client failed while {action} ({type(exc).__name__})")
+
+
+# A web page's content types, and how one starts (an XML declaration may come first).
+_WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml")
+_WEB_PAGE_START = re.compile(
+    rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.I | re.S
+)
+
+
+def web_page(content_type: object, body: object) -> bool:
+    """Whether an answer is a web page: AWS's STS, IAM and Organizations answers never are."""
+    kind = content_type.split(";")[0].strip().lower() if isinstance(content_type, str) else ""
+    return kind in _WEB_PAGE_TYPES or (isinstance(body, bytes) and bool(_WEB_PAGE_START.match(body[:4096])))
 
 
 def _meaning(code: str, message: str, action: str, role_arn: str | None, with_mfa: bool) -> AssumeRoleError:
@@ -176,6 +199,21 @@ def organizations_error(code: str, message: str) -> AssumeRoleError:
             "or a delegated administrator"
         )
     return _meaning(code, message, action, None, with_mfa=False)
+
+
+def profile_role_error(profile: str, role_arn: str) -> ClientErrorHook:
+    """AWS's errors for the AssumeRole that botocore makes for a bastion profile's own ``role_arn``."""
+    action = f"assuming the role of AWS profile {profile}"
+
+    def meaning(code: str, message: str) -> AssumeRoleError:
+        if code == "AccessDenied":
+            return DeniedError(
+                f"AWS denied sts:AssumeRole on {role_arn}, the role_arn of the bastion profile {profile}: "
+                "check that role's trust policy and that the profile's source_profile may assume it"
+            )
+        return _meaning(code, message, action, None, with_mfa=False)
+
+    return meaning
 
 
 def shown_message(message: str) -> str:

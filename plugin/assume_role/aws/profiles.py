@@ -4,9 +4,10 @@ Most bastion profiles are an IAM user's two keys in ``~/.aws/credentials`` and
 perhaps a region and ``mfa_serial`` in ``~/.aws/config``. For those, the hot
 path needs no credential provider chain, so this module reads both files with
 the same parser and merge rules as botocore (``configloader`` and
-``Session.full_config``). Anything else (SSO, ``credential_process``, roles,
-custom endpoints or CA bundles in the profile) is left to botocore:
-``plain_profile`` returns None and the caller opens a botocore session.
+``Session.full_config``), endpoints configured in the profile included.
+Anything else (SSO, ``credential_process``, roles, FIPS or dual-stack
+endpoints) is left to botocore: ``plain_profile`` returns None and the caller
+opens a botocore session.
 """
 
 from __future__ import annotations
@@ -33,12 +34,9 @@ _NOT_PLAIN = frozenset(
         "sso_account_id",
         "sso_role_name",
         "login_session",
-        "endpoint_url",
-        "services",
         "use_fips_endpoint",
         "use_dualstack_endpoint",
         "sts_regional_endpoints",
-        "ignore_configured_endpoint_urls",
     }
 )
 # The same settings as environment variables (the tool scrubs credentials and
@@ -80,19 +78,53 @@ def _raw(path: str) -> dict[str, dict[str, str]] | None:
     return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
-def _profile_map(config: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-    profiles: dict[str, dict[str, str]] = {}
+def _named_sections(config: dict[str, dict[str, str]], kind: str) -> dict[str, dict[str, str]]:
+    """``[KIND NAME]`` sections by NAME, as botocore's ``build_profile_map`` reads them."""
+    found: dict[str, dict[str, str]] = {}
     for section, values in config.items():
-        if section.startswith("profile"):
+        if section.startswith(kind):
             try:
                 parts = shlex.split(section)
             except ValueError:
                 continue
             if len(parts) == 2:
-                profiles[parts[1]] = dict(values)
-        elif section == "default":
-            profiles[section] = dict(values)
+                found[parts[1]] = dict(values)
+    return found
+
+
+def _profile_map(config: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    profiles = _named_sections(config, "profile")
+    if "default" in config:
+        profiles["default"] = dict(config["default"])
     return profiles
+
+
+def _service_endpoints(config: dict[str, dict[str, str]], scoped: dict[str, str]) -> dict[str, str] | None:
+    """The ``endpoint_url`` of each service in the ``[services NAME]`` section the profile names.
+
+    {} when it names none; None when botocore must judge it: a section that
+    is missing or empty, or an entry that is not an indented block of
+    ``key = value`` lines (botocore refuses or trips over those).
+    """
+    name = scoped.get("services")
+    if name is None:
+        return {}
+    section = _named_sections(config, "services").get(name)
+    if not section:
+        return None
+    endpoints: dict[str, str] = {}
+    for service, block in section.items():
+        if not block.startswith("\n"):
+            return None
+        nested = {}
+        for line in filter(None, (line.strip() for line in block.splitlines())):
+            key, equals, value = line.partition("=")
+            if not equals:
+                return None
+            nested[key.strip()] = value.strip()
+        if nested.get("endpoint_url"):
+            endpoints[service] = nested["endpoint_url"]
+    return endpoints
 
 
 # botocore's two files: the variable naming each, and its default.
@@ -128,8 +160,26 @@ def profile_region(profile: str) -> str | None:
     return region
 
 
-# ``settings``: the config and credentials files merged, as botocore scopes them.
-PlainProfile = namedtuple("PlainProfile", ["settings", "access_key_id", "secret_access_key", "session_token"])
+def endpoint_settings(profile: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The profile's settings and its ``services`` endpoints, for a call that sends none of its keys.
+
+    AssumeRoleWithSAML is unsigned, but goes where the profile's
+    ``endpoint_url`` says and trusts its ``ca_bundle``, as botocore would.
+    """
+    config_file, credentials_file = _files()
+    config, credentials = _raw(config_file) or {}, _raw(credentials_file) or {}
+    profiles = _profile_map(config)
+    for name, values in credentials.items():
+        profiles.setdefault(name, {}).update(values)
+    scoped = profiles.get(profile, {})
+    return scoped, _service_endpoints(config, scoped) or {}
+
+
+# ``settings``: the config and credentials files merged, as botocore scopes them;
+# ``services``: the endpoint_url per service of the profile's services section.
+PlainProfile = namedtuple(
+    "PlainProfile", ["settings", "access_key_id", "secret_access_key", "session_token", "services"]
+)
 
 
 def plain_profile(profile: str) -> PlainProfile | None:
@@ -158,7 +208,10 @@ def plain_profile(profile: str) -> PlainProfile | None:
     if not (key and secret):
         return None
     token = source.get("aws_session_token") or source.get("aws_security_token") or None
-    return PlainProfile(scoped, key, secret, token)
+    services = _service_endpoints(config, scoped)
+    if services is None:
+        return None
+    return PlainProfile(scoped, key, secret, token, services)
 
 
 # Variables that would make an AWS client pick something other than the

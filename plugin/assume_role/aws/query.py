@@ -6,6 +6,8 @@ AssumeRole are each one signed form POST and one small XML answer, so for a
 bastion profile of plain keys (see ``profiles``) they are sent from here with
 the standard library, under the same rules as botocore's calls in ``aws``:
 
+* the endpoint is botocore's: a configured ``endpoint_url`` (environment,
+  the profile's ``services`` section, the profile) first, in botocore's order;
 * credentials go only over HTTPS, or to loopback (tests, demo);
 * each attempt has a total deadline and retries are decided by ``retry``:
   a request that carries a one-time MFA code is sent again only if no
@@ -19,26 +21,43 @@ import os
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from assume_role import __version__, settings
-from assume_role.aws import retry
-from assume_role.aws import sigv4
-from assume_role.aws.errors import CODE_MAY_BE_SPENT, Context, checked_text, may_retry_answer, where
+from assume_role.aws import http, retry, sigv4
+from assume_role.aws.errors import CODE_MAY_BE_SPENT, Context, checked_text, may_retry_answer, web_page, where
 from assume_role.credentials import Credentials
 from assume_role.aws.endpoints import require_safe_endpoint
 from assume_role.errors import AssumeRoleError
 from assume_role.aws.regions import partition
 
-MAX_ANSWER_BYTES = 1 << 20  # STS and IAM answers are a few kB
-USER_AGENT = f"assume-role/{__version__}"
 _VERSIONS = {"sts": "2011-06-15", "iam": "2010-05-08"}
 
 
-def endpoint(service: str, region: str) -> tuple[str, str]:
+def configured_endpoint(service: str, profile: dict[str, str], services: dict[str, str]) -> str | None:
+    """The ``endpoint_url`` configured for ``service``, in botocore's order, or None.
+
+    ``profile`` is the bastion profile's settings, ``services`` the endpoint
+    of each service in the ``[services NAME]`` section it names. An
+    ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` that is set, even empty, decides
+    over the profile's ``ignore_configured_endpoint_urls``.
+    """
+    variable = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+    ignore = os.environ[variable] if variable in os.environ else profile.get("ignore_configured_endpoint_urls", "")
+    if ignore.lower() == "true":
+        return None
+    found = (
+        os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}"),
+        os.environ.get("AWS_ENDPOINT_URL"),
+        services.get(service),
+        profile.get("endpoint_url"),
+    )
+    return next((url for url in found if url), None)
+
+
+def endpoint(service: str, region: str, profile: dict[str, str] | None = None,
+             services: dict[str, str] | None = None) -> tuple[str, str]:
     """The URL and signing region of ``service``, as botocore would choose them."""
-    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
-        for name in (f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_ENDPOINT_URL"):
-            if os.environ.get(name):
-                return os.environ[name], region
+    configured = configured_endpoint(service, profile or {}, services or {})
+    if configured:
+        return configured, region
     name = partition(region)
     if service == "iam":  # a global service: one endpoint per partition
         return {
@@ -49,14 +68,6 @@ def endpoint(service: str, region: str) -> tuple[str, str]:
     return f"https://{service}.{region}.{suffix}", region
 
 
-class NoAnswer(Exception):
-    """No complete answer: ``sent`` is False only if no connection was made."""
-
-    def __init__(self, sent: bool, tls: bool = False):
-        super().__init__(sent)
-        self.sent, self.tls = sent, tls
-
-
 class _ErrorAnswer(Exception):
     def __init__(self, code: str | None, message: str, status: int):
         super().__init__(code)
@@ -64,16 +75,23 @@ class _ErrorAnswer(Exception):
 
 
 class QueryClient:
-    def __init__(self, service: str, region: str, credentials: Credentials, ca_bundle: str | None = None):
+    """Calls of one service. ``credentials`` None: unsigned calls (AssumeRoleWithSAML)."""
+
+    def __init__(self, service: str, region: str, credentials: Credentials | None,
+                 profile: dict[str, str] | None = None, services: dict[str, str] | None = None):
         self.service = service
-        self.url, self.signing_region = endpoint(service, region)
+        self.url, self.signing_region = endpoint(service, region, profile, services)
         require_safe_endpoint(self.url)
         self.credentials = credentials
-        self.ca_bundle = ca_bundle
+        self.ca_bundle = (profile or {}).get("ca_bundle")
 
-    def call(self, action: str, params: dict, read, *, spent: str | None = None, role_arn: str | None = None):
-        """``read(<ActionResult> element)`` of the answer, or a one-line AssumeRoleError."""
-        context = Context(f"calling {self.service}:{action}", where(self.url), spent, role_arn)
+    def call(self, action: str, params: dict, read, *, spent: str | None = None, role_arn: str | None = None,
+             client_error=None):
+        """``read(<ActionResult> element)`` of the answer, or a one-line AssumeRoleError.
+
+        ``client_error(code, message)``: the caller's wording of AWS's refusals.
+        """
+        context = Context(f"calling {self.service}:{action}", where(self.url), spent, role_arn, client_error)
         body = sigv4.form_body({"Action": action, "Version": _VERSIONS[self.service], **_flatten(params)})
 
         def ask():
@@ -87,17 +105,23 @@ class QueryClient:
             raise
         except _ErrorAnswer as exc:
             raise context.answered(exc.code, exc.message, exc.status) from None
-        except NoAnswer as exc:
+        except http.NoAnswer as exc:
             if not exc.sent:
                 raise context.unreachable() from None
             raise (context.tls_failed() if exc.tls else context.broken()) from None
-        except retry.DeadlineExceeded:
-            raise context.timed_out() from None
+        except retry.DeadlineExceeded as exc:
+            raise context.timed_out(exc.attempts, exc.seconds) from None
+        except retry.NotAws:
+            raise context.not_aws() from None
         except retry.Unreadable:
             raise context.unreadable() from None
 
-    def _post(self, body: bytes) -> tuple[int, bytes]:
+    def _post(self, body: bytes) -> tuple[int, str | None, bytes]:
+        """The answer's status, content type and body."""
         credentials = self.credentials
+        if credentials is None:
+            headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+            return http.exchange(self.url, "POST", headers, body=body, ca_bundle=self.ca_bundle)
         headers = sigv4.sign_post(
             self.url,
             body,
@@ -108,75 +132,20 @@ class QueryClient:
             service=self.service,
             now=datetime.now(timezone.utc),
         )
-        parts = urlsplit(self.url)
-        return exchange(self.url, "POST", parts.path or "/", headers, body=body, ca_bundle=self.ca_bundle)
-
-
-def exchange(url: str, method: str, target: str, headers: dict, *, body: bytes | None = None,
-             ca_bundle: str | None = None) -> tuple[int, bytes]:
-    """One request to ``url``'s host and its ``(status, body)``: the transport of every call here.
-
-    No proxy and no redirect is followed: the request goes where ``url`` says
-    or nowhere. The answer is read up to MAX_ANSWER_BYTES; the caller bounds
-    the whole exchange (``retry.within``), the timeout here only each wait.
-    Failures are ``NoAnswer`` (saying whether anything was sent) or
-    ``retry.Unreadable`` for an answer too long.
-    """
-    import http.client
-    import ssl
-
-    parts = urlsplit(url)
-    timeout = settings.http_timeout()
-    if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=timeout, context=_tls_context(ca_bundle)
-        )
-    else:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    try:
-        try:
-            connection.connect()
-        except ssl.SSLError:
-            raise NoAnswer(sent=False, tls=True) from None
-        except OSError:
-            raise NoAnswer(sent=False) from None
-        try:
-            connection.request(method, target, body=body, headers={**headers, "User-Agent": USER_AGENT})
-            response = connection.getresponse()
-            answer = response.read(MAX_ANSWER_BYTES + 1)
-        except (OSError, http.client.HTTPException):
-            raise NoAnswer(sent=True) from None
-        if len(answer) > MAX_ANSWER_BYTES:
-            raise retry.Unreadable()
-        return response.status, answer
-    finally:
-        connection.close()
+        return http.exchange(self.url, "POST", headers, body=body, target=urlsplit(self.url).path or "/",
+                             ca_bundle=self.ca_bundle)
 
 
 def _never_sent(exc: BaseException) -> bool:
-    return isinstance(exc, NoAnswer) and not exc.sent
+    return isinstance(exc, http.NoAnswer) and not exc.sent
 
 
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, _ErrorAnswer):
         return may_retry_answer(exc.code, exc.status)
-    if isinstance(exc, NoAnswer):
+    if isinstance(exc, http.NoAnswer):
         return not exc.tls
     return isinstance(exc, (retry.DeadlineExceeded, retry.Unreadable))
-
-
-def _tls_context(ca_bundle: str | None):
-    """botocore's trust: AWS_CA_BUNDLE, the profile's ca_bundle, certifi's bundle, else the system's."""
-    import ssl
-
-    cafile = os.environ.get("AWS_CA_BUNDLE") or ca_bundle
-    if not cafile:
-        try:
-            import certifi
-        except ImportError:
-            return ssl.create_default_context()
-        cafile = certifi.where()
-    return ssl.create_default_context(cafile=os.path.expanduser(cafile))
 
 
 def _flatten(params: dict) -> dict[str, str]:
@@ -214,9 +183,11 @@ def _text(element, *path: str) -> str:
     return checked_text((element.text or "").strip())
 
 
-def _result(action: str, status: int, answer: bytes):
+def _result(action: str, status: int, content_type: str | None, answer: bytes):
     from xml.etree.ElementTree import ParseError, fromstring
 
+    if status < 500 and web_page(content_type, answer):
+        raise retry.NotAws()  # a server error stays one, retried and worded by its status
     try:
         root = fromstring(answer)
     except (ParseError, ValueError):
@@ -249,7 +220,7 @@ def _read_serials(result) -> list[str]:
     return [_text(member, "SerialNumber") for member in devices]
 
 
-def _read_credentials(result) -> Credentials:
+def read_credentials(result) -> Credentials:
     expiration = datetime.fromisoformat(_text(result, "Credentials", "Expiration").replace("Z", "+00:00"))
     if expiration.tzinfo is None:
         raise ValueError("no time zone")
@@ -262,13 +233,17 @@ def _read_credentials(result) -> Credentials:
 
 
 class Client:
-    """The calls the flow makes, each answer checked before use (as ``aws.sdk.SdkBastion``'s are)."""
+    """The calls the flow makes, each answer checked before use (as ``aws.sdk.SdkBastion``'s are).
 
-    def __init__(self, region: str, ca_bundle: str | None = None):
-        self.region, self.ca_bundle = region, ca_bundle
+    ``profile``: the bastion profile's settings (``ca_bundle``, ``endpoint_url``
+    and the like); ``services``: the endpoints of its ``services`` section.
+    """
+
+    def __init__(self, region: str, profile: dict[str, str] | None = None, services: dict[str, str] | None = None):
+        self.region, self.profile, self.services = region, profile or {}, services or {}
 
     def _query(self, service: str, credentials: Credentials) -> QueryClient:
-        return QueryClient(service, self.region, credentials, self.ca_bundle)
+        return QueryClient(service, self.region, credentials, self.profile, self.services)
 
     def caller_arn(self, credentials: Credentials) -> str:
         return self._query("sts", credentials).call("GetCallerIdentity", {}, _read_arn)
@@ -278,10 +253,10 @@ class Client:
 
     def session_token(self, keys: Credentials, serial: str, code: str, duration: int) -> Credentials:
         params = {"DurationSeconds": duration, "SerialNumber": serial, "TokenCode": code}
-        return self._query("sts", keys).call("GetSessionToken", params, _read_credentials, spent=CODE_MAY_BE_SPENT)
+        return self._query("sts", keys).call("GetSessionToken", params, read_credentials, spent=CODE_MAY_BE_SPENT)
 
     def assume_role(self, credentials: Credentials, **params) -> Credentials:
         spent = CODE_MAY_BE_SPENT if "TokenCode" in params else None
         return self._query("sts", credentials).call(
-            "AssumeRole", params, _read_credentials, spent=spent, role_arn=params["RoleArn"]
+            "AssumeRole", params, read_credentials, spent=spent, role_arn=params["RoleArn"]
         )

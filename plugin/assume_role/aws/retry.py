@@ -1,4 +1,4 @@
-"""How one AWS request is sent: a deadline for each attempt, and retries only where safe.
+"""How one AWS request is sent: deadlines for each attempt and for all, and retries only where safe.
 
 botocore's retries cannot tell a request that carries a one-time MFA code
 (which AWS spends on arrival) from one that can be sent again, and its
@@ -6,6 +6,11 @@ timeouts bound each socket read, not the whole answer: an answer trickling in
 a byte at a time never times out. So the client sends exactly one attempt per
 call, and this module bounds it and decides whether to try again. It knows
 nothing of botocore: the caller says which failures may be retried.
+
+The bounds, the same for both clients: each attempt ends after the HTTP
+timeout, and the whole request, attempts and the waits between them, after
+the timeout times the number of attempts. A request never takes longer than
+that, and the message of one that timed out says how long it was given.
 """
 
 from __future__ import annotations
@@ -23,11 +28,22 @@ MAX_BACKOFF = 20.0  # seconds between attempts, at most
 
 
 class DeadlineExceeded(Exception):
-    """An attempt had no complete answer within its deadline."""
+    """No complete answer in time: the attempt's deadline passed, or its socket waited as long.
+
+    ``send`` fills in what the message needs: the ``attempts`` made and the
+    ``seconds`` they were given in all, the waits between them included.
+    """
+
+    attempts = 1
+    seconds: float | None = None
 
 
 class Unreadable(Exception):
-    """A complete answer that does not hold what the call returns (a portal page, nothing)."""
+    """A complete answer that does not hold what the call returns (garbage, nothing)."""
+
+
+class NotAws(Unreadable):
+    """A complete answer from something else than AWS: a web page (a captive portal, a proxy's notice)."""
 
 
 def within(seconds: float, attempt: Callable[[], T]) -> T:
@@ -59,14 +75,30 @@ def within(seconds: float, attempt: Callable[[], T]) -> T:
 
 def send(attempt: Callable[[], T], *, attempts: int, deadline: float,
          may_retry: Callable[[BaseException], bool]) -> T:
-    """Up to ``attempts`` bounded attempts, waiting longer after each failure."""
+    """Up to ``attempts`` attempts of at most ``deadline`` seconds, all within ``attempts * deadline``.
+
+    The waits between attempts come out of that total, and the last attempt
+    gets what is left of it; no attempt starts when its wait would use it up.
+    An endpoint that never answers thus takes exactly the total.
+    """
+    start = time.monotonic()
+    end = start + attempts * deadline
     for number in range(1, attempts + 1):
+        began = time.monotonic()
+        allowed = min(deadline, end - began)
         try:
-            return within(deadline, attempt)
+            return within(allowed, attempt)
         except Exception as exc:
+            if isinstance(exc, DeadlineExceeded):
+                exc.attempts, exc.seconds = number, began + allowed - start
             if number >= attempts or not may_retry(exc):
                 raise
-        time.sleep(backoff(number))
+            # Backing off spreads out retries after quick refusals (throttling,
+            # a 5xx); an attempt that timed out has waited long enough.
+            pause = 0.0 if isinstance(exc, DeadlineExceeded) else backoff(number)
+            if time.monotonic() + pause >= end:
+                raise
+        time.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

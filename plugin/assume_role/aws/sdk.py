@@ -2,8 +2,9 @@
 
 A bastion profile of plain keys is served by the standard-library client
 (``query_api``, chosen in ``bastion.open_bastion``); SSO,
-``credential_process``, role profiles, custom endpoints and proxies come here,
-as do SAML and ``status --check``. Only these paths import botocore.
+``credential_process``, role profiles, FIPS or dual-stack endpoints and
+proxies come here, as do SAML and ``status --check``. Only these paths import
+botocore.
 
 No text from botocore or from an answer reaches the user: botocore's messages
 can quote a raw answer, and a raw STS answer holds credentials. Each failure
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -39,12 +41,14 @@ from assume_role.aws.errors import (
     may_retry_answer,
     organizations_error,
     printable,
+    profile_role_error,
+    web_page,
     where,
 )
 from assume_role.aws.profiles import scrub_environment
 from assume_role.credentials import Credentials
 from assume_role.aws.endpoints import require_safe_endpoint
-from assume_role.errors import AssumeRoleError, CredentialsError, UsageError
+from assume_role.errors import AssumeRoleError, CredentialsError, DeniedError, UsageError
 
 T = TypeVar("T")
 
@@ -89,7 +93,7 @@ class SdkBastion(Bastion):
         # makes botocore skip the credential variables.
         self._session = botocore.session.Session(profile=profile)
         try:
-            with translated("reading the AWS config"):
+            with translated("reading the AWS config", profile):
                 self.config = self._session.get_scoped_config()
         except CredentialsError:
             raise CredentialsError(
@@ -98,7 +102,8 @@ class SdkBastion(Bastion):
         self.region = region
 
     def credentials(self) -> Credentials:
-        with translated("reading credentials"):
+        # A role, SSO or login profile makes its AWS calls here, inside botocore.
+        with translated("reading credentials", self.profile, self.config.get("role_arn")):
             found = self._session.get_credentials()
             if found is None:
                 raise CredentialsError(
@@ -109,7 +114,7 @@ class SdkBastion(Bastion):
         return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def client(self, service: str, credentials: Credentials):
-        with translated(f"creating the {service} client"):
+        with translated(f"creating the {service} client", self.profile):
             client = self._session.create_client(
                 service,
                 region_name=self.region or settings.DEFAULT_REGION,
@@ -118,8 +123,7 @@ class SdkBastion(Bastion):
                 aws_secret_access_key=credentials.secret_access_key,
                 aws_session_token=credentials.session_token,
             )
-        require_safe_endpoint(client.meta.endpoint_url)
-        return client
+        return _guarded(client)
 
     # -- the calls the flow makes; each answer is checked before use ---------
 
@@ -157,8 +161,40 @@ def exported_caller_arn() -> str:
     with translated("creating the sts client"):
         client = botocore.session.Session().create_client("sts", config=_config())
     # The exported role credentials get the same protection as the bastion's.
+    return call(_guarded(client), "GetCallerIdentity", _read_arn)
+
+
+def _guarded(client):
+    """A client that sends credentials only where they may go, and reads only AWS's answers."""
     require_safe_endpoint(client.meta.endpoint_url)
-    return call(client, "GetCallerIdentity", _read_arn)
+    client.meta.events.register("before-parse", _refuse_foreign_answers)
+    return client
+
+
+def _refuse_foreign_answers(response_dict, operation_model, **_) -> None:
+    """Before botocore parses an answer: a web page is not AWS's, nor is a Query answer to something else.
+
+    botocore's parser fails on those with a KeyError (say, a portal page
+    that is well-formed XHTML), which says nothing of what happened.
+    """
+    status, body = response_dict.get("status_code"), response_dict.get("body")
+    if not isinstance(status, int) or status >= 500:
+        return  # a server error: retried, and worded by its status
+    if web_page((response_dict.get("headers") or {}).get("content-type"), body):
+        raise retry.NotAws()
+    if status < 300 and operation_model.metadata.get("protocol") == "query":
+        if _answers_something_else(body, operation_model.name):
+            raise retry.Unreadable()
+
+
+def _answers_something_else(body: object, operation: str) -> bool:
+    from xml.etree.ElementTree import ParseError, fromstring
+
+    try:
+        root = fromstring(body)
+    except (ParseError, ValueError, TypeError):
+        return False  # not XML at all: botocore's parser says so in its own way
+    return root.tag.rsplit("}", 1)[-1] != f"{operation}Response"
 
 
 # -- one request -------------------------------------------------------------
@@ -180,10 +216,17 @@ def call(client, operation: str, read: Callable[[dict], T], *, spent: str | None
     method = getattr(client, xform_name(operation))
     context = Context(action, where(client.meta.endpoint_url), spent, role_arn, client_error)
 
+    def ask():
+        try:
+            return method(**params)
+        except bx.ReadTimeoutError:
+            # The socket waited as long as an attempt may: a timeout, whichever
+            # thread noticed first (see retry.within).
+            raise retry.DeadlineExceeded() from None
+
     try:
         return retry.request(
-            lambda: method(**params), read,
-            carries_code=spent is not None, never_sent=_never_sent, transient=_transient,
+            ask, read, carries_code=spent is not None, never_sent=_never_sent, transient=_transient,
         )
     except AssumeRoleError:
         raise
@@ -216,20 +259,42 @@ def _translate(exc: BaseException, context: Context) -> AssumeRoleError:
         return context.answered(error.get("Code"), error.get("Message"), _status(exc))
     if _never_sent(exc):
         return context.unreachable()
-    if isinstance(exc, (retry.DeadlineExceeded, bx.ReadTimeoutError)):
+    if isinstance(exc, retry.DeadlineExceeded):
+        return context.timed_out(exc.attempts, exc.seconds)
+    if isinstance(exc, bx.ReadTimeoutError):
         return context.timed_out()
     if isinstance(exc, bx.SSLError):
         return context.tls_failed()
     if isinstance(exc, bx.HTTPClientError):
         return context.broken()
+    if isinstance(exc, retry.NotAws):
+        return context.not_aws()
     if isinstance(exc, (ResponseParserError, retry.Unreadable)):
         return context.unreadable()
     return library_error(exc, context.action)
 
 
+def _present(*names: str) -> tuple[type[BaseException], ...]:
+    return tuple(getattr(bx, name) for name in names if hasattr(bx, name))
+
+
+# Errors of SSO and login_session profiles; the newer ones are missing from
+# older botocore (an empty tuple catches nothing).
+_SSO_ERRORS = _present("SSOError", "TokenRetrievalError")
+_LOGIN_REFUSED = _present("LoginInsufficientPermissions")
+_LOGIN_ERRORS = _present("LoginError")
+
+
 @contextmanager
-def translated(action: str):
-    """Turn botocore failures outside ``call`` (profile, credentials, clients) into one-line errors."""
+def translated(action: str, profile: str | None = None, role_arn: str | None = None):
+    """Turn botocore failures outside ``call`` (profile, credentials, clients) into one-line errors.
+
+    ``profile`` is the bastion profile being read, named in the fix; a
+    ``role_arn`` is the role botocore assumes to get its credentials.
+    """
+    name = printable(profile or "default")
+    login = f"--profile {shlex.quote(name)}"
+    name = repr(name)
     try:
         yield
     except AssumeRoleError:
@@ -246,8 +311,39 @@ def translated(action: str):
     except bx.ConfigParseError as exc:
         path = printable(str(exc.kwargs.get("path", "the AWS config file")))
         raise UsageError(f"cannot read {path}: it is not a valid INI file") from None
+    except _SSO_ERRORS:
+        raise CredentialsError(
+            f"the SSO session of AWS profile {name} has expired or was never started; run: aws sso login {login}"
+        ) from None
+    except _LOGIN_REFUSED:
+        raise DeniedError(
+            f"AWS refused to renew the aws login session of profile {name}: "
+            "its identity needs the signin:CreateOAuth2Token permission"
+        ) from None
+    except _LOGIN_ERRORS:
+        raise CredentialsError(
+            f"the aws login session of AWS profile {name} has expired or was never started; run: aws login {login}"
+        ) from None
+    except bx.MissingDependencyException:
+        raise UsageError(
+            f"AWS profile {name} needs botocore's crt extra (a login_session profile does): install it next to "
+            "assume-role, e.g. pipx inject assume-role 'botocore[crt]'"
+        ) from None
+    except bx.NoRegionError:
+        raise UsageError(
+            f"AWS profile {name} has no region, which botocore needs to get its credentials from AWS: "
+            f"set region in the profile (aws configure set region REGION {login})"
+        ) from None
+    except bx.InfiniteLoopConfigError:
+        raise UsageError(f"the source_profile settings of AWS profile {name} go round in a loop") from None
+    except bx.InvalidConfigError:
+        raise UsageError(
+            f"botocore cannot use AWS profile {name}: a section it names (services, sso-session) is missing "
+            "or one of its settings is invalid; check ~/.aws/config (AWS_CONFIG_FILE)"
+        ) from None
     except Exception as exc:
-        raise _translate(exc, Context(action, "AWS")) from None
+        hook = profile_role_error(name, printable(role_arn)) if role_arn else None
+        raise _translate(exc, Context(action, "AWS", role_arn=role_arn, client_error=hook)) from None
 
 
 # -- reading answers -------------------------------------------------------------

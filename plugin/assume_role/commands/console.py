@@ -172,18 +172,18 @@ def _signin_token(endpoint: str, credentials) -> str:
 
 
 def _federation_get(endpoint: str, query: dict) -> tuple[int, bytes]:
-    """The status and body of one GET, through the transport of the AWS calls (``query_api``)."""
+    """The status and body of one GET, through the transport of the AWS calls (``aws.http``)."""
     from assume_role import settings
-    from assume_role.aws import query as query_api
-    from assume_role.aws import retry
+    from assume_role.aws import http, retry
 
     target = (urlsplit(endpoint).path or "/") + "?" + urlencode(query)
     timeout = settings.http_timeout()
     try:
-        return retry.within(
-            timeout, lambda: query_api.exchange(endpoint, "GET", target, {"Accept": "application/json"})
+        status, _, body = retry.within(
+            timeout, lambda: http.exchange(endpoint, "GET", {"Accept": "application/json"}, target=target)
         )
-    except query_api.NoAnswer as exc:
+        return status, body
+    except http.NoAnswer as exc:
         if exc.tls:
             raise NetworkError("cannot verify the TLS certificate of the federation endpoint; nothing was sent") from None
         if not exc.sent:

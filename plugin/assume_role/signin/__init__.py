@@ -11,7 +11,6 @@ This module imports nothing heavy: a cache hit builds a source too.
 
 from __future__ import annotations
 
-
 from assume_role.signin.source import ON_TERMINAL, Asking, SignIn
 
 __all__ = ["ON_TERMINAL", "Asking", "SignIn", "choose"]
@@ -35,6 +34,6 @@ def choose(mfa_token: str | None = None, asking: Asking = ON_TERMINAL, *, argume
         if mfa_token and arguments is None:
             raise UsageError(f"with {settings.AUTH_SCHEME}=saml no MFA code is used")
         return saml.SamlSignIn(provider, asking)
-    from assume_role.signin.bastion_mfa import BastionMfa
+    from assume_role.signin.bastion import BastionMfa
 
     return BastionMfa(settings.bastion_profile(), mfa_token, asking)

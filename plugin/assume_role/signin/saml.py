@@ -19,9 +19,9 @@ The password travels only over HTTPS or to loopback, and the POST that carries
 it is sent once: no retry, no redirect followed. Neither the IdP's nor AWS's
 text is ever shown; every failure is one line of ours.
 
-This module imports only the standard library at load time: the main command
-imports it on every run, cache hits included. botocore is imported for the
-AWS call only.
+Both requests go through ``aws.http``, the transport of every request made
+without botocore: the password and the assertion are never proxied,
+redirected or sent twice.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ DEFAULT_FILE = "~/.saml/credentials"
 MAX_FILE_BYTES = 64 * 1024
 # AWS accepts assertions of up to 100,000 characters; the answer around it is small.
 MAX_ASSERTION_CHARS = 100_000
-MAX_ANSWER_BYTES = 1024 * 1024
 
 # Patterns, compiled (and cached by re) on first use: a run that is not
 # SAML, or a cache hit, never pays for them.
@@ -271,81 +270,27 @@ def parse_credentials(text: str, path: Path) -> dict[str, str]:
 
 
 def post_sign_in(url: str, body: bytes, host: str) -> str:
-    """POST the sign-in once and return the base64 assertion of the answer."""
-    import http.client
-    import socket
-    import ssl
-    import urllib.error
-    import urllib.request
+    """POST the sign-in once (no retry, no redirect, no proxy: see ``aws.http``) and return the assertion."""
+    from assume_role.aws import http, retry
 
-    from assume_role import __version__
-
-    class NoRedirects(urllib.request.HTTPRedirectHandler):
-        # A redirected POST would be resent, or turned into a GET, somewhere
-        # nobody checked: a redirect is an error instead.
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    handlers: list = [NoRedirects()]
-    if endpoints.is_loopback(_hostname(url)):
-        # A proxy from the environment would carry a plain-HTTP password off the machine.
-        handlers.append(urllib.request.ProxyHandler({}))
-    opener = urllib.request.build_opener(*handlers)
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": f"assume-role/{__version__}",
-        },
-    )
     timeout = settings.http_timeout()
     where = f"the identity provider at {host}"
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
     try:
-        with opener.open(request, timeout=timeout) as response:
-            answer = _read_bounded(response, timeout, where)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise _http_error(exc.code, where) from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, ssl.SSLCertVerificationError):
+        status, _, answer = retry.within(timeout, lambda: http.exchange(url, "POST", headers, body=body))
+    except http.NoAnswer as exc:
+        if exc.tls:
             raise NetworkError(f"cannot verify the TLS certificate of {where}; nothing was sent") from None
-        if isinstance(reason, (socket.timeout, TimeoutError)):
-            raise NetworkError(f"{where} did not answer within {timeout:g} seconds (ASSUME_ROLE_HTTP_TIMEOUT)") from None
-        raise NetworkError(f"cannot reach {where}; check your network and {URL}") from None
-    except (TimeoutError, socket.timeout):
-        raise NetworkError(f"{where} did not answer within {timeout:g} seconds (ASSUME_ROLE_HTTP_TIMEOUT)") from None
-    except (http.client.HTTPException, ssl.SSLError, OSError):
+        if not exc.sent:
+            raise NetworkError(f"cannot reach {where}; check your network and {URL}") from None
         raise NetworkError(f"the connection to {where} broke before a complete answer") from None
+    except retry.DeadlineExceeded:
+        raise NetworkError(f"{where} did not answer within {timeout:g} seconds (ASSUME_ROLE_HTTP_TIMEOUT)") from None
+    except retry.Unreadable:
+        raise NetworkError(f"{where} answered more than {http.MAX_ANSWER_BYTES // 1024} KiB: not a sign-in answer") from None
+    if not 200 <= status < 300:
+        raise _http_error(status, where)
     return saml_response(answer, where)
-
-
-def _hostname(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).hostname or ""
-
-
-def _read_bounded(response, timeout: float, where: str) -> bytes:
-    """The body, at most MAX_ANSWER_BYTES, read within about ``timeout`` in all."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            raise NetworkError(f"{where} answered more than {MAX_ANSWER_BYTES // 1024} KiB: not a sign-in answer")
-        if time.monotonic() > deadline:
-            raise TimeoutError
-        chunks.append(chunk)
 
 
 def _http_error(status: int, where: str):
@@ -398,31 +343,19 @@ def principal_arn(request, name: str) -> str:
 
 
 def assume_role_with_saml(request, principal: str, assertion: str, log):
-    """sts:AssumeRoleWithSAML, unsigned, sent once (the assertion may be single-use)."""
-    import botocore
-    import botocore.session
-    from botocore.config import Config
+    """sts:AssumeRoleWithSAML: an unsigned form POST, sent once (the assertion may be single-use)."""
+    from assume_role.aws import profiles, query
 
-    from assume_role.aws.sdk import call, read_credentials, require_safe_endpoint, translated
-
-    config = Config(
-        signature_version=botocore.UNSIGNED,
-        connect_timeout=settings.http_timeout(),
-        read_timeout=settings.http_timeout(),
-        retries={"mode": "standard", "total_max_attempts": 1},
-        user_agent_extra="assume-role",
-    )
+    settings_, services = profiles.endpoint_settings(request.profile)
+    client = query.QueryClient("sts", request.region, None, settings_, services)
     log(f"calling sts:AssumeRoleWithSAML on {request.role_arn} with {principal}")
-    with translated("creating the sts client"):
-        client = botocore.session.Session(profile=request.profile).create_client(
-            "sts", region_name=request.region, config=config
-        )
-    require_safe_endpoint(client.meta.endpoint_url)
-    return call(
-        client, "AssumeRoleWithSAML", read_credentials,
+    params = {"RoleArn": request.role_arn, "PrincipalArn": principal, "SAMLAssertion": assertion,
+              "DurationSeconds": request.duration}
+    return client.call(
+        "AssumeRoleWithSAML", params, query.read_credentials,
         spent="the SAML assertion may have been used: run assume-role again to sign in afresh",
+        role_arn=request.role_arn,
         client_error=lambda code, message: _aws_error(code, message, request.role_arn, principal),
-        RoleArn=request.role_arn, PrincipalArn=principal, SAMLAssertion=assertion, DurationSeconds=request.duration,
     )
 
 

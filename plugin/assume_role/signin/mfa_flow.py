@@ -18,47 +18,10 @@ from assume_role.aws.bastion import Bastion, PlainBastion
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
 from assume_role.request import Request
-from assume_role.signin.source import Asking, SignIn
 from assume_role.state import devices
 from assume_role.state.store import Store
 
 Log = Callable[[str], None]
-
-
-class BastionMfa(SignIn):
-    """The bastion profile's IAM user with MFA: the original tool's way in.
-
-    A code is asked (``mfa_codes.CodeSource``) only when no MFA session is
-    stored for the profile; the session then serves every role for 12 hours.
-    """
-
-    name = "bastion MFA"
-
-    def __init__(self, profile: str, mfa_token: str | None = None, asking: Asking | None = None):
-        super().__init__(asking or Asking())
-        self.profile = profile
-        self.given = validate.mfa_code(mfa_token) if mfa_token else None
-        self.codes = None
-
-    @property
-    def cache_profile(self) -> str:
-        return self.profile
-
-    def role_credentials(self, request: Request, store: Store, log: Log, *, console: bool = False) -> Credentials:
-        from assume_role.signin.mfa_codes import CodeSource
-
-        bastion = open_bastion(request.profile)
-        bastion.region = request.region
-        self.codes = CodeSource(self.given, bastion.config, bastion.profile, log, self.asking)
-        flow = Flow(request, bastion, store, self.codes, log)
-        credentials = flow.run()
-        self.session_ends = flow.session_ends
-        return credentials
-
-    def unused_input(self) -> str | None:
-        if self.given is None or (self.codes is not None and self.codes.used):
-            return None
-        return "the MFA code given"
 
 
 def open_bastion(profile: str) -> Bastion:
