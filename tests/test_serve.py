@@ -27,7 +27,7 @@ from support import cannot_run, run_cli
 JS_DIR = Path(__file__).resolve().parent / "js"
 # Long enough for a renewal (a child process and one AssumeRole), short
 # enough that a test outlives several.
-ROLE_SESSION_SECONDS = 12
+ROLE_SESSION_SECONDS = 20
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 BOTO3_LOOP = """

@@ -21,7 +21,7 @@ import pytest
 from helpers import Terminal, write_helper
 from test_terminal import rc
 
-ROLE_SESSION_SECONDS = 12
+ROLE_SESSION_SECONDS = 20
 LOOP = """\
 import os, sys, time, boto3
 sts = boto3.client("sts")

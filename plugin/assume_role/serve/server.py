@@ -55,7 +55,7 @@ RATE_BURST = 200.0
 RENEW_BEFORE = 16 * 60
 # Credentials this close to their end are not handed out: a request signed
 # with them could arrive after it.
-MIN_SECONDS_LEFT = 5.0
+MIN_SECONDS_LEFT = 2.0
 # A request that finds its role being renewed waits this long for it.
 WAIT_FOR_RENEWAL = 10.0
 RETRY_SECONDS = 30.0
