@@ -126,9 +126,18 @@ _WEB_PAGE_START = re.compile(
 
 
 def web_page(content_type: object, body: object) -> bool:
-    """Whether an answer is a web page: AWS's STS, IAM and Organizations answers never are."""
+    """Whether an answer is a web page: AWS's STS, IAM and Organizations answers never are.
+
+    An HTML start says so whatever the content type; an HTML content type
+    says so unless the body is a JSON object (some servers label JSON
+    answers text/html, as moto does for Organizations).
+    """
+    if not isinstance(body, bytes):
+        return False
+    if _WEB_PAGE_START.match(body[:4096]):
+        return True
     kind = content_type.split(";")[0].strip().lower() if isinstance(content_type, str) else ""
-    return kind in _WEB_PAGE_TYPES or (isinstance(body, bytes) and bool(_WEB_PAGE_START.match(body[:4096])))
+    return kind in _WEB_PAGE_TYPES and not body.lstrip().startswith(b"{")
 
 
 def _meaning(code: str, message: str, action: str, role_arn: str | None, with_mfa: bool) -> AssumeRoleError:
