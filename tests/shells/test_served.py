@@ -98,3 +98,49 @@ def test_a_running_process_follows_a_switch(shell, ending, aws_env, world, mfa_c
             os.kill(pane, signal.SIGKILL)
         wait_for(lambda: not state_file.exists())
         wait_for(lambda: not listening(server["port"]))
+
+
+# What a served shell holds, one variable a line (fish prints unset ones as empty too).
+SHOW = {
+    "bash": 'for v in {names}; do echo "$v=${{!v-}}"; done\n',
+    "zsh": 'for v in {names}; do echo "$v=${{(P)v-}}"; done\n',
+    "fish": 'for v in {names}; echo "$v=$$v"; end\n',
+}
+NAMES = ["ASSUME_ROLE_SERVE", "AWS_ACCESS_KEY_ID", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_SHARED_CREDENTIALS_FILE",
+         "ASSUME_ROLE_HIDDEN_CREDENTIALS_FILE", "AWS_ACCOUNT_ROLE"]
+
+
+def test_serve_on_and_off_and_clear(shell, aws_env, mfa_code, tmp_path):
+    from helpers import load_lines, run_strict
+
+    helper = write_helper(tmp_path / "bin")
+    env = {**aws_env, "ASSUME_ROLE_COMMAND": str(helper)}
+    show = SHOW[shell].format(names=" ".join(NAMES))
+    script = (
+        load_lines(shell)
+        + f"assume-role production read {mfa_code()}\n" + show + "echo ---\n"
+        + "assume-role serve\n" + show + "echo ---\n"
+        + "assume-role serve --off\n" + show + "echo ---\n"
+        + "assume-role serve\nassume-role clear\n" + show
+    )
+    result = run_strict(shell, script, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    keys, served, off, cleared = [dict(line.split("=", 1) for line in block.strip().splitlines())
+                                  for block in result.stdout.split("---\n")]
+    credentials = aws_env["AWS_SHARED_CREDENTIALS_FILE"]
+    assert keys["AWS_ACCESS_KEY_ID"].startswith("ASIA") and keys["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == ""
+    # Served: the endpoint, no keys; the bastion's keys hidden from SDKs, kept for assume-role.
+    assert served["ASSUME_ROLE_SERVE"] == "1" and served["AWS_ACCESS_KEY_ID"] == ""
+    assert served["AWS_CONTAINER_CREDENTIALS_FULL_URI"].startswith("http://127.0.0.1:")
+    assert served["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
+    assert served["ASSUME_ROLE_HIDDEN_CREDENTIALS_FILE"] == credentials
+    assert served["AWS_ACCOUNT_ROLE"] == "read"
+    # Off: keys for the same role, the file back.
+    assert off["ASSUME_ROLE_SERVE"] == "" and off["AWS_ACCESS_KEY_ID"].startswith("ASIA")
+    assert off["AWS_ACCOUNT_ROLE"] == "read"
+    assert off["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == "" and off["AWS_SHARED_CREDENTIALS_FILE"] == credentials
+    assert off["ASSUME_ROLE_HIDDEN_CREDENTIALS_FILE"] == ""
+    # Clear in a served shell: nothing of the role, the file back, still served for the next role.
+    assert cleared == {"ASSUME_ROLE_SERVE": "1", "AWS_ACCESS_KEY_ID": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
+                       "AWS_SHARED_CREDENTIALS_FILE": credentials, "ASSUME_ROLE_HIDDEN_CREDENTIALS_FILE": "",
+                       "AWS_ACCOUNT_ROLE": ""}

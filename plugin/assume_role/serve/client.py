@@ -111,7 +111,7 @@ def _start(start: list[str], environment: dict[str, str]) -> None:
     try:
         process = subprocess.Popen(
             start, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
+            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True, cwd="/",
         )
     except OSError as exc:
         raise ServerError(f"the credential server did not start: {exc.strerror}") from None
