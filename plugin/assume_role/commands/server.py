@@ -77,8 +77,14 @@ def attach(assumed, source, pid: int, binding: str | None = None) -> tuple[str, 
         "credentials": assumed.credentials.to_dict(),
         "session_ends": ends.isoformat() if isinstance(ends, datetime) else None,
     }
-    endpoint = client.ensure([sys.executable, "-m", "assume_role", "__server", "run"], _server_environment())
-    answer = client.call(endpoint, "bind", payload)
+    start = [sys.executable, "-m", "assume_role", "__server", "run"]
+    try:
+        endpoint = client.ensure(start, _server_environment())
+        answer = client.call(endpoint, "bind", payload)
+    except client.ServerGone:
+        # It ended with its last binding just now: a new one serves.
+        endpoint = client.ensure(start, _server_environment())
+        answer = client.call(endpoint, "bind", payload)
     name = answer.get("binding")
     if not isinstance(name, str) or not name.isalnum():
         raise client.ServerError("the credential server's answer could not be read")

@@ -31,6 +31,10 @@ class ServerError(NetworkError):
     """The server could not be started or reached, or refused a request."""
 
 
+class ServerGone(ServerError):
+    """Nothing answered: the server has ended (it ends with its last binding)."""
+
+
 class Endpoint(NamedTuple):
     pid: int
     port: int
@@ -140,7 +144,7 @@ def call(endpoint: Endpoint, operation: str, payload: dict | None = None, timeou
             )
             status, answer = _answer(connection)
     except OSError as exc:
-        raise ServerError(f"cannot reach the credential server: {exc.strerror or 'no answer'}") from None
+        raise ServerGone(f"cannot reach the credential server: {exc.strerror or 'no answer'}") from None
     if status != 200:
         message = answer.get("Message") if isinstance(answer, dict) else None
         raise ServerError(str(message or f"the credential server answered {status}").removeprefix("assume-role: "))

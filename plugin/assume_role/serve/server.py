@@ -251,8 +251,10 @@ class Server:
                 for binding in [b for b in self.bindings.values() if not b.alive()]:
                     self._drop(binding)
                 lonely = not self.bindings and (self.had_bindings or time.monotonic() - self.started > START_GRACE)
-            if lonely or not self._state_is_ours():
-                self.stop()
+                # Decided and done under the lock: a binding made meanwhile
+                # either came first, or finds no server and starts another.
+                if lonely or not self._state_is_ours():
+                    self.stop()
 
     def _state_is_ours(self) -> bool:
         try:
