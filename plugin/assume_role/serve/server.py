@@ -20,7 +20,8 @@ A role (a *slot*) is renewed by the ``renew`` callable the caller gives, ahead
 of its end: 16 minutes before (SDKs ask again 15 minutes before the end), or
 half-way through a shorter session. Once renewing needs a person (the MFA
 session has ended, or was never kept), or once the sign-in session's end has
-passed, the slot answers only its error. Each binding lives as long as the
+passed, the slot answers only its error, and tries again each minute: once
+someone signs in again, the processes it serves go on. Each binding lives as long as the
 process it names (a shell, or the command ``exec --server`` became); the
 server ends with its last binding, on ``stop``, and when its state file is
 gone. ``logout`` forgets every role at once.
@@ -59,6 +60,10 @@ MIN_SECONDS_LEFT = 2.0
 # A request that finds its role being renewed waits this long for it.
 WAIT_FOR_RENEWAL = 10.0
 RETRY_SECONDS = 30.0
+# A role that needs a person is tried again this often (no AWS call is made
+# without an MFA session): once someone signs in again in a terminal, the
+# commands it serves go on without being restarted.
+FINAL_RETRY_SECONDS = 60.0
 # A server that nobody binds within this long after it started ends.
 START_GRACE = 30.0
 WATCH_SECONDS = 0.5
@@ -121,7 +126,9 @@ class Slot:
         return self.credentials.expiration.timestamp() - min(RENEW_BEFORE, max(lifetime, 0) / 2)
 
     def due(self, moment: float) -> bool:
-        return not (self.renewing or self.final) and moment >= max(self.renew_at(), self.retry_at)
+        if self.renewing:
+            return False
+        return moment >= (self.retry_at if self.final else max(self.renew_at(), self.retry_at))
 
     def servable(self, moment: datetime) -> Credentials | None:
         credentials = self.credentials
@@ -279,8 +286,8 @@ class Server:
                 for slot in due:
                     slot.renewing = True
                 if not due:
-                    upcoming = [max(s.renew_at(), s.retry_at) for s in self.slots.values()
-                                if not (s.renewing or s.final)]
+                    upcoming = [s.retry_at if s.final else max(s.renew_at(), s.retry_at)
+                                for s in self.slots.values() if not s.renewing]
                     self.changed.wait(min([5.0] + [max(0.05, at - moment) for at in upcoming]))
                     continue
             for slot in due:
@@ -295,9 +302,16 @@ class Server:
             slot.renewing = False
             if renewed.credentials is not None:
                 slot.adopt(renewed.credentials, renewed.session_ends)
+            elif renewed.final or slot.final:
+                # It needs a person, or was logged out: nothing is served
+                # until a renewal succeeds (a network failure meanwhile
+                # leaves the reason as it was).
+                if renewed.final or not slot.error:
+                    slot.error = renewed.error
+                slot.credentials, slot.final = None, True
+                slot.retry_at = time.time() + FINAL_RETRY_SECONDS
             else:
                 slot.error = renewed.error
-                slot.final = renewed.final
                 # Transient (the network): again soon, sooner for short sessions.
                 left = slot.credentials.seconds_left() if slot.credentials else 0
                 slot.retry_at = time.time() + min(RETRY_SECONDS, max(1.0, left / 4))
@@ -415,6 +429,7 @@ class Server:
         for slot in self.slots.values():
             slot.credentials, slot.final = None, True
             slot.error = f"assume-role: you logged out: {slot.spec.get('advice', 'run assume-role')}"
+            slot.retry_at = time.time() + FINAL_RETRY_SECONDS
         self.changed.notify_all()
         return {"forgotten": len(self.slots)}
 
