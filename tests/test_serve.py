@@ -205,6 +205,39 @@ def test_after_the_mfa_session_ends_sdks_are_told_what_to_run(aws_env, emulator,
     assert "the MFA session has ended: run `assume-role production read` to sign in again" in served.lines[-1]
 
 
+KEEP_GOING = """
+import os, sys, time, boto3
+sts = boto3.client("sts")
+while not os.path.exists(sys.argv[1]):
+    try:
+        print(sts.get_caller_identity()["Arn"], flush=True)
+    except Exception as error:
+        print("ERROR:", error, flush=True)
+    time.sleep(0.5)
+"""
+
+
+def test_a_command_goes_on_once_someone_signs_in_again(aws_env, world, emulator, mfa_code, tmp_path):
+    emulator.control.role_session_seconds(ROLE_SESSION_SECONDS)
+    served = Served(aws_env, mfa_code(), [sys.executable, "-c", KEEP_GOING, str(tmp_path / "stop")],
+                    tmp_path / "stop")
+    arn = f"arn:aws:sts::{world.production_account_id}:assumed-role/read/{world.user_name}"
+    try:
+        served.wait_lines(1)
+        emulator.control.expire_sessions(kind="session")
+        wait_for(lambda: any(line.startswith("ERROR") for line in served.lines))
+        # In another terminal, as the error says.
+        signed_in = run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code())
+        assert signed_in.returncode == 0, signed_in.stderr
+        failed = len(served.lines)
+        wait_for(lambda: arn in served.lines[failed:], timeout=150)
+    finally:
+        code, stderr = served.finish()
+    assert code == 0, stderr
+    errors = {line for line in served.lines if line.startswith("ERROR")}
+    assert all("run `assume-role production read` to sign in again" in line for line in errors), errors
+
+
 def test_after_logout_sdks_are_told_what_to_run(aws_env, emulator, mfa_code, tmp_path):
     emulator.control.role_session_seconds(ROLE_SESSION_SECONDS)
     served = Served(aws_env, mfa_code(), loop_command("boto3", tmp_path / "stop", None), tmp_path / "stop")
