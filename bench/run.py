@@ -8,7 +8,8 @@ reusing the MFA session, a cache hit, --help), the credential server
 (bench_shells: completion with 10 and 10,000 aliases, the prompt segment and
 the auto-refresh check in each shell), the start-up benchmarks (bench_startup:
 what the README's line for each shell adds to a new shell), assume-role beside
-awsume on the same emulator (bench_peers) and the scale benchmarks
+awsume on the same emulator (bench_peers), an IAM Identity Center role switch
+beside boto3 with an SSO profile (bench_sso) and the scale benchmarks
 (bench_scale: Tab, the picker and an assume with 10 to 100,000 aliases;
 bench_sync: the aliases ``accounts sync`` makes for as many accounts) one
 after the other on the same machine, then prints tables of medians and a
@@ -222,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     import bench_scale
     import bench_serve
     import bench_shells
+    import bench_sso
     import bench_startup
     import bench_sync
 
@@ -235,12 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     startup = bench_startup.run(quick)
     print("running assume-role and awsume side by side...", file=sys.stderr, flush=True)
     peers = bench_peers.run(quick)
+    print("running an IAM Identity Center role switch beside boto3...", file=sys.stderr, flush=True)
+    sso = bench_sso.run(quick)
     print("running the scale benchmarks...", file=sys.stderr, flush=True)
     scale = bench_scale.run(quick)
     for count, row in bench_sync.run(quick).items():
         scale[count].update(row)
     text = (markdown(rows(core, shells, startup, serve)) + "\n" + bench_peers.markdown(peers) + "\n"
-            + scale_markdown(scale) + "\n" + machine(shells["python_startup_ms"]))
+            + bench_sso.markdown(sso) + "\n" + scale_markdown(scale) + "\n" + machine(shells["python_startup_ms"]))
     print(text, end="")
     if "--update-readme" in argv:
         update_readme(text)

@@ -42,6 +42,10 @@ def test_status_json_in_a_shell_with_a_role(aws_env, mfa_code, world):
     assert 3000 < data["seconds_left"] <= 3600
     assert data["mfa_session"]["valid"] is True and data["mfa_session"]["store"] == "file"
     assert data["mfa_session"]["serial"] == world.mfa_serial
+    sign_in = data["sign_in"]
+    assert (sign_in["kind"], sign_in["profile"], sign_in["via"]) == ("bastion_mfa", "default", "keys")
+    # The bastion sign-in lasts as long as its MFA session.
+    assert sign_in["seconds_left"] == pytest.approx(data["mfa_session"]["seconds_left"], abs=5)
 
 
 def test_status_json_without_a_role_exits_7(aws_env):
@@ -51,6 +55,9 @@ def test_status_json_without_a_role_exits_7(aws_env):
     assert data["assumed"] is False and data["valid"] is False and data["account"] is None
     assert data["mfa_session"] == {"profile": "default", "serial": None, "valid": False, "seconds_left": None,
                                    "store": "file"}
+    assert data["sign_in"] == {"kind": "bastion_mfa", "summary": "bastion MFA: profile default, an IAM user's keys",
+                               "profile": "default", "via": "keys", "idp": None, "expires_at": None,
+                               "seconds_left": None}
 
 
 @pytest.mark.parametrize("expires", ["1000", "inf", "nan", "soon"])

@@ -62,7 +62,9 @@ sessions longer than one hour:
   it at 1 hour. With AWS_ROLE_SESSION_TIMEOUT above 3600, assume-role calls
   AssumeRole directly with the bastion's long-term keys and your MFA code, so a
   session of up to 12 hours (the role's MaxSessionDuration) really works; such
-  runs always need an MFA code.
+  runs always need an MFA code. A bastion profile whose credentials are
+  temporary (a role profile, SSO, aws login) assumes the role with them, with
+  no MFA step, for at most 1 hour.
 
 environment:
   AWS_PROFILE_ASSUME_ROLE    bastion profile (default: default)
@@ -91,6 +93,12 @@ signing in through a SAML identity provider (AWS_ASSUME_ROLE_AUTH_SCHEME=saml):
   SAML_IDP_ASSERTION_URL    its sign-in API; answers {"saml_response": ...}
   SAML_IDP_REQUEST_BODY_TEMPLATE  JSON with $saml_user and $saml_password
   SAML_IDP_NAME             the SAML provider's name in IAM
+
+signing in through IAM Identity Center (SSO):
+  when the bastion profile has sso_session (or sso_start_url), as the AWS CLI
+  writes it, ROLE is a permission set and the arguments are ACCOUNT ROLE
+  [REGION]; the sign-in in ~/.aws/sso/cache is shared with the AWS CLI. With
+  sso_account_id and sso_role_name too, that role is the bastion (one hour).
 
 exit codes:
   0 success   1 unexpected error   2 bad arguments or configuration

@@ -238,6 +238,25 @@ class Walkthrough:
         self.expect(self.sh("assume-role status", expect_status=7), r"no role assumed", "no role assumed")
         self.ok()
 
+        sso = lab.sso
+        code = lab.aws_sso_login()
+        out.step("IAM Identity Center: the AWS CLI has signed in (aws sso login), assume-role uses that sign-in")
+        out.note(f"the device flow's code {code} was approved in the browser; the token is in ~/.aws/sso/cache")
+        out.note(f"profile corp: sso_session corp, start URL {sso.start_url}")
+        lab.emulator.control.reset()
+        self.sh(shells.USE_SSO_PROFILE[shell])
+        self.sh("assume-role production AdministratorAccess")
+        self.expect(self.sh(shells.SHOW_ROLE[shell]), rf"^production:AdministratorAccess in {world.production_account_id}, ",
+                    "production:AdministratorAccess")
+        status = self.sh("assume-role status --check")
+        self.expect(status, r"^sign-in: +IAM Identity Center \(corp\), \d+h\d\dm left", "the sign-in's time left")
+        self.expect(status, r"aws says: +arn:aws:sts::\d{12}:assumed-role/AWSReservedSSO_AdministratorAccess_",
+                    "a permission set's session")
+        calls = lab.emulator.control.calls(outcome="ok")
+        if calls.get("GetRoleCredentials") != 1 or calls.get("StartDeviceAuthorization"):
+            raise StepFailed(f"expected one GetRoleCredentials and no new sign-in, the emulator counted {calls}")
+        self.ok("one GetRoleCredentials with the AWS CLI's sign-in: no code, no new sign-in")
+
     def close(self) -> None:
         if self.shell is not None:
             self.shell.close()

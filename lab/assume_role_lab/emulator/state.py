@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .faults import AssumedRoles, CallCounter, FaultBoard
+from .identity_center import IdentityCenter
 from .mfa import MfaCodes
 from .sessions import SessionRegistry
 
@@ -39,3 +40,4 @@ class LayerState:
     role_session_seconds: int | None = None
     # A broken ListAccounts paging, set through the control API (an organization.BrokenPaging).
     paging: object | None = None
+    identity_center: IdentityCenter = field(default_factory=IdentityCenter)

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from . import error_responses, federation, moto_state, saml_assertion, signature_check, trust
+from . import error_responses, federation, identity_center, moto_state, saml_assertion, signature_check, trust
 from .control_routes import ControlRoutes
 from .error_responses import AwsError
 from .sessions import MFA_SESSION, ROLE_SESSION, TemporaryCredential, utcnow
@@ -198,6 +198,9 @@ class StrictLayer:
         self.state = state
         self.control = ControlRoutes(state)
         self.federation = federation.Federation(state.sessions, state.calls)
+        self.identity_center = identity_center.Endpoints(
+            state.identity_center, state.sessions, state.calls, state.faults
+        )
 
     # -- WSGI entry point -------------------------------------------------
 
@@ -207,6 +210,9 @@ class StrictLayer:
             return self.control(environ, start_response)
         if path == federation.PATH:
             return self.federation(environ, start_response)
+        if self.identity_center.serves(environ):
+            # IAM Identity Center's OIDC and portal: bearer tokens, no SigV4.
+            return self.identity_center(environ, start_response)
         if path.startswith("/moto-api"):
             # moto's own dashboard and reset API stay reachable for demos.
             return self.moto_app(environ, start_response)

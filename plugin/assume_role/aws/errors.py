@@ -46,6 +46,10 @@ class CredentialsRejected(CredentialsError):
         self.code = code
 
 
+class TrustRefused(DeniedError):
+    """AWS denied AssumeRole itself: the trust policy (or the caller's permissions) does not let it in."""
+
+
 class Context:
     """One request, as its failure messages describe it."""
 
@@ -152,11 +156,6 @@ def _meaning(code: str, message: str, action: str, role_arn: str | None, with_mf
         return CredentialsRejected(
             f"AWS says the credentials have expired ({code}) while {action}; run assume-role again", code
         )
-    if code == "AccessDenied" and "session credentials" in message:
-        return CredentialsError(
-            "the bastion profile holds temporary credentials, but an MFA session needs an IAM user's "
-            "long-term access keys: put those in the profile"
-        )
     if "MultiFactorAuthentication" in message or (with_mfa and code == "AccessDenied" and "MFA" in message):
         return MfaError("AWS refused the MFA code (wrong, expired or already used); wait for the next code and try again")
     if code == "ValidationError" and "role chaining" in message:
@@ -172,7 +171,7 @@ def _meaning(code: str, message: str, action: str, role_arn: str | None, with_mf
         refused = _refused_extra(role_arn, message)
         if refused is not None:
             return refused
-        return DeniedError(
+        return TrustRefused(
             f"AWS denied sts:AssumeRole on {role_arn}: check the role name, its trust policy "
             "(MFA and ExternalId conditions) and your IAM permissions"
         )

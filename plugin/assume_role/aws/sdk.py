@@ -111,7 +111,7 @@ class SdkBastion(Bastion):
                     "~/.aws/credentials (or a credential_process) or set AWS_PROFILE_ASSUME_ROLE"
                 )
             frozen = found.get_frozen_credentials()
-        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token, _expiry(found) if frozen.token else None)
 
     def client(self, service: str, credentials: Credentials):
         with translated(f"creating the {service} client", self.profile):
@@ -154,6 +154,18 @@ class SdkBastion(Bastion):
             client, "ListAccounts", _read_accounts_page, client_error=organizations_error,
             MaxResults=20, **({"NextToken": token} if token else {}),
         ), "organizations:ListAccounts")
+
+
+def _expiry(found) -> datetime | None:
+    """When temporary credentials from botocore's chain end, if it knows.
+
+    Refreshable credentials (a role, SSO, login, a credential_process that
+    names an Expiration) keep it in an attribute botocore has no public name for.
+    """
+    expiry = getattr(found, "_expiry_time", None)
+    if not isinstance(expiry, datetime) or expiry.tzinfo is None:
+        return None
+    return expiry.astimezone(timezone.utc)
 
 
 def exported_caller_arn() -> str:

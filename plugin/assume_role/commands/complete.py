@@ -277,7 +277,17 @@ def _roles(account_word: str) -> list[Candidate]:
             found.setdefault(role, "listed in the accounts file")
     for role in history.roles_for(account_id):
         found.setdefault(role, "assumed before")
+    for role in _sso_roles(account_id):
+        found.setdefault(role, "assigned in IAM Identity Center")
     return [Candidate("role", role, text) for role, text in found.items()]
+
+
+def _sso_roles(account_id: str) -> list[str]:
+    """The permission sets last listed for the bastion profile's IAM Identity Center sign-in."""
+    from assume_role import settings
+    from assume_role.state import sso_roles
+
+    return sso_roles.recall(settings.bastion_profile()).get(account_id, [])
 
 
 def _regions(account_word: str) -> list[Candidate]:

@@ -14,7 +14,9 @@ import re
 import sys
 import time
 
-from assume_role import settings, variables
+from assume_role import settings, signin, variables
+from assume_role.signin import Standing
+from assume_role.signin.bastion import stored_mfa_session
 from assume_role.state import devices
 from assume_role.errors import EXIT_NOT_ASSUMED, AssumeRoleError
 from assume_role.validate import printable
@@ -29,9 +31,10 @@ def remaining(seconds: float) -> str:
 
 
 DESCRIPTION = """\
-Show the role assumed in this shell (account, role, region, time left) and
-the stored MFA session of the bastion profile. Reads only the environment and
-the session store; --check also asks AWS who the exported credentials are.
+Show the role assumed in this shell (account, role, region, time left), the
+sign-in in use (bastion MFA, SAML, or a profile's temporary credentials) and
+how long it lasts. Reads only the environment, the AWS files and the session
+store; --check also asks AWS who the exported credentials are.
 """
 
 EPILOG = """\
@@ -63,6 +66,11 @@ def main(argv: list[str]) -> int:
     assumed = bool(account and role and expires) and not replaced
     profile = settings.bastion_profile()
     remembered = devices.recall(profile)
+    from assume_role.signin import sso as sso_sign_in
+
+    sso = sso_sign_in.in_use()
+    store = _open_store()
+    sign_in = _sign_in(store)
 
     served = _served(env)
     if served:
@@ -72,7 +80,9 @@ def main(argv: list[str]) -> int:
         assumed = bool(account and role) and binding is not None and not binding.get("error")
         expires = _iso_epoch(binding.get("expiration")) if assumed else None
     if args.json:
-        data = _as_json(assumed, replaced, expires, now, profile, remembered)
+        data = _as_json(assumed, replaced, expires, now, profile, remembered, store, sign_in)
+        if sso is not None:
+            data["sso"] = _sso_json(sso)
         data["served"] = served
         sys.stdout.write(json.dumps(data) + "\n")
         return 0 if data["valid"] else EXIT_NOT_ASSUMED
@@ -102,14 +112,23 @@ def main(argv: list[str]) -> int:
         account, role = printable(account), printable(role)
         account_id, region = printable(env.get("AWS_ACCOUNT_ID", "?")), printable(env.get("AWS_REGION", "?"))
         print(f"{account}:{role} ({account_id}) in {region}")
-        session = printable(settings.session_name() or remembered.get("user_name", "?"))
-        # The assumed-role ARN names the role without its IAM path.
-        print(f"identity:     arn:aws:sts::{account_id}:assumed-role/{role.rsplit('/', 1)[-1]}/{session}")
+        if sso is not None and not sso.hub:
+            print(f"identity:     the permission set {role} of IAM Identity Center ({printable(sso.key)})")
+        # The session name SAML gives is the identity provider's choice, not known here.
+        elif sign_in.kind != "saml":
+            session = printable(settings.session_name() or remembered.get("user_name", "?"))
+            # The assumed-role ARN names the role without its IAM path.
+            print(f"identity:     arn:aws:sts::{account_id}:assumed-role/{role.rsplit('/', 1)[-1]}/{session}")
         print(f"role session: {remaining(left)}" + (f" left (until {_clock(expires)})" if left > 0 else ""))
     else:
         print("no role assumed in this shell")
-    _print_mfa_session(profile, remembered)
-    if args.check and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
+    if sso is not None:
+        _print_sso_sign_in(sso)
+    else:
+        _print_sign_in(sign_in, now)
+        if sign_in.kind == "bastion_mfa":
+            _print_mfa_session(profile, remembered, store)
+    if args.check and not served and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
         arn = _check_with_aws(account, role)
         if arn is None:
             return EXIT_NOT_ASSUMED
@@ -120,12 +139,14 @@ def main(argv: list[str]) -> int:
     return 0 if assumed and expires > now else EXIT_NOT_ASSUMED
 
 
-def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, profile: str, remembered: dict) -> dict:
+def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, profile: str, remembered: dict,
+             store, sign_in: Standing) -> dict:
     """What ``--json`` prints; the README documents this schema (version 1)."""
     env = os.environ
     if expires is not None and not math.isfinite(expires):
         expires = None  # "inf" or "nan" in the variable: no usable time
-    serial, session, store = _mfa_session(profile, remembered)
+    serial, session = stored_mfa_session(profile, remembered, store)
+    ends = _epoch(str(sign_in.expires_at)) if sign_in.expires_at is not None else None
     mfa_left = int(session.credentials.seconds_left()) if session is not None else None
     return {
         "schema": 1,
@@ -144,6 +165,15 @@ def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, p
             "valid": session is not None,
             "seconds_left": mfa_left,
             "store": store.name if store is not None else None,
+        },
+        "sign_in": {
+            "kind": sign_in.kind,
+            "summary": sign_in.summary,
+            "profile": sign_in.profile,
+            "via": sign_in.via,
+            "idp": sign_in.idp,
+            "expires_at": int(ends) if ends is not None else None,
+            "seconds_left": max(0, int(ends - now)) if ends is not None else None,
         },
     }
 
@@ -187,27 +217,72 @@ def _credentials_are_ours(env) -> bool:
 
 
 def _is_role_session(arn: str, account_id: str, role: str) -> bool:
-    # An assumed-role ARN names the role without its IAM path.
-    name = role.rsplit("/", 1)[-1]
-    return re.fullmatch(rf"arn:[a-z-]+:sts::{re.escape(account_id)}:assumed-role/{re.escape(name)}/.+", arn) is not None
+    # An assumed-role ARN names the role without its IAM path; an IAM
+    # Identity Center permission set's role is AWSReservedSSO_<set>_<hex>.
+    name = re.escape(role.rsplit("/", 1)[-1])
+    pattern = rf"arn:[a-z-]+:sts::{re.escape(account_id)}:assumed-role/(?:{name}|AWSReservedSSO_{name}_[0-9a-f]+)/.+"
+    return re.fullmatch(pattern, arn) is not None
 
 
-def _mfa_session(profile: str, remembered: dict):
-    """(serial, reusable MFA session or None, store or None)."""
+def _sso_sign_in(sso) -> tuple[int | None, bool]:
+    """(seconds left of the stored IAM Identity Center sign-in or None, whether it renews itself)."""
+    from assume_role.state import sso_tokens
+
+    token = sso.stored_token()
+    if token is None:
+        return None, False
+    left = sso_tokens.seconds_left(token.expires_at)
+    return (int(left) if left > 0 else None), bool(sso.config.session and sso_tokens.renewable(token))
+
+
+def _sso_json(sso) -> dict:
+    left, renewable = _sso_sign_in(sso)
+    return {"session": sso.key, "valid": left is not None, "seconds_left": left, "renewable": renewable}
+
+
+def _print_sso_sign_in(sso) -> None:
+    left, renewable = _sso_sign_in(sso)
+    name = f"IAM Identity Center ({printable(sso.key)})"
+    if left is not None:
+        until = time.time() + left
+        print(f"sign-in:      {name}, {remaining(left)} left (until {_clock(until)}), shared with the AWS CLI")
+    elif renewable:
+        print(f"sign-in:      {name} has ended; the next assume-role renews it with its refresh token")
+    else:
+        print(f"sign-in:      none for {name} (the next assume-role signs in on the terminal)")
+
+
+def _open_store():
+    """The session store, or None when it cannot be opened (status still answers)."""
     from assume_role.state import store as stores
 
-    serial = settings.mfa_serial_from_environment() or remembered.get("serial")
     try:
-        store = stores.open_store()
-        # The keys last seen for the profile stand in for reading them (that needs botocore).
-        session = store.load_mfa(profile, serial, remembered.get("access_key_id")) if serial else None
+        return stores.open_store()
     except AssumeRoleError:
-        store, session = None, None
-    return serial, session, store
+        return None
 
 
-def _print_mfa_session(profile: str, remembered: dict) -> None:
-    serial, session, store = _mfa_session(profile, remembered)
+def _sign_in(store) -> Standing:
+    """The sign-in the next run would use, and how it stands; a setting it refuses is said, not raised."""
+    try:
+        return signin.choose().standing(store)
+    except AssumeRoleError as exc:
+        return Standing("unusable", f"none usable: {exc}")
+
+
+def _print_sign_in(sign_in: Standing, now: float) -> None:
+    line = f"sign-in:      {printable(sign_in.summary)}"
+    ends = _epoch(str(sign_in.expires_at)) if sign_in.expires_at is not None and sign_in.kind != "bastion_mfa" else None
+    if ends is not None:
+        # The MFA session has a line of its own; other ends are told here.
+        left = ends - now
+        line += f"; {sign_in.lasting} " + (f"end at {_clock(ends)} ({remaining(left)} left)" if left > 0
+                                          else f"ended at {_clock(ends)}")
+    print(line)
+
+
+def _print_mfa_session(profile: str, remembered: dict, store) -> None:
+    serial, session = stored_mfa_session(profile, remembered, store)
     if session is None:
         print(f"MFA session:  none for profile {printable(profile)} (the next assume-role asks for a code)")
     else:

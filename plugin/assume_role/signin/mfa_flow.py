@@ -1,12 +1,18 @@
 """The STS flow: MFA session, then the role.
 
-Two paths, because AWS treats AssumeRole from temporary credentials as role
-chaining and caps it at one hour:
+With an IAM user's long-term keys, two paths, because AWS treats AssumeRole
+from temporary credentials as role chaining and caps it at one hour:
 
 * up to 1 hour: GetSessionToken with MFA (12 h, reusable by later runs), then
   AssumeRole with those session credentials;
 * over 1 hour: AssumeRole straight from the long-term keys with SerialNumber
   and TokenCode, which AWS allows up to the role's MaxSessionDuration.
+
+A bastion profile whose credentials are temporary already (they carry a
+session token: a role profile, SSO, ``aws login``, a credential_process that
+returns a session) cannot call GetSessionToken, and has signed in its own way:
+the role is assumed with those credentials directly, no MFA step, for at most
+the hour role chaining allows.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import AssumeRoleError, CredentialsError, MfaError, NetworkError
 from assume_role.request import Request
 from assume_role.state import devices
+from assume_role.state.files import warn
 from assume_role.state.store import Store
 
 Log = Callable[[str], None]
@@ -51,6 +58,8 @@ class Flow:
         self._bastion_keys: Credentials | None = None
         # The end of the MFA session the role was assumed from (None: none was used).
         self.session_ends = None
+        # The profile's credentials were temporary: no MFA step was taken.
+        self.temporary = False
 
     def _keys(self) -> Credentials:
         """The bastion's long-term keys, read once."""
@@ -70,6 +79,10 @@ class Flow:
         return named if isinstance(named, str) and named else self._keys().access_key_id
 
     def run(self) -> Credentials:
+        keys = self._keys()
+        if keys.session_token:
+            self.temporary = True
+            return self._assume_with_session(keys)
         if self.request.duration is not None and self.request.duration > settings.ROLE_CHAINING_LIMIT:
             self.log(
                 f"{self.request.duration}s is over the 1-hour role-chaining limit: "
@@ -185,25 +198,12 @@ class Flow:
 
     # -- the role ------------------------------------------------------------
 
-    def _assume(self, credentials: Credentials, user_name: str, **mfa) -> Credentials:
+    def _assume(self, credentials: Credentials, user_name: str, *, duration: int | None = None, **mfa) -> Credentials:
         request = self.request
-        params = {
-            "RoleArn": request.role_arn,
-            "RoleSessionName": request.session_name or validate.session_name(user_name),
-            **mfa,
-        }
-        if request.duration is not None:
-            params["DurationSeconds"] = request.duration
-        if request.external_id is not None:
-            params["ExternalId"] = request.external_id
-        # Opt-in traceability (each needs its own permission in the trust policy).
-        if request.source_identity:
-            params["SourceIdentity"] = user_name
-        if request.tags:
-            params["Tags"] = [{"Key": key, "Value": value} for key, value in request.tags]
-        length = f"{request.duration}s" if request.duration is not None else "AWS's default duration"
+        duration = request.duration if duration is None else duration
+        length = f"{duration}s" if duration is not None else "AWS's default duration"
         self.log(f"calling sts:AssumeRole on {request.role_arn} for {length}")
-        return self.bastion.assume_role(credentials, **params)
+        return self.bastion.assume_role(credentials, **assume_role_params(request, user_name, duration=duration, **mfa))
 
     def _assume_directly(self) -> Credentials:
         keys = self._keys()
@@ -214,3 +214,70 @@ class Flow:
         except MfaError:
             devices.forget(self.request.profile)
             raise
+
+    # -- temporary bastion credentials ----------------------------------------
+
+    def _assume_with_session(self, keys: Credentials) -> Credentials:
+        """AssumeRole with the profile's own session: no MFA step, at most the role-chaining hour."""
+        from assume_role.aws.errors import TrustRefused
+
+        request, profile = self.request, self.request.profile
+        self.log(f"the bastion profile {profile!r} gives temporary credentials: assuming the role with them, no MFA step")
+        asked = request.duration
+        duration = min(asked, settings.ROLE_CHAINING_LIMIT) if asked is not None else None
+        arn = None
+        if request.session_name is None or request.source_identity:
+            self.log("calling sts:GetCallerIdentity to name the role session")
+            arn = self.bastion.caller_arn(keys)
+        name = validate.session_name(name_in_arn(arn)) if arn else None
+        try:
+            credentials = self._assume(keys, name or request.session_name, duration=duration)
+        except TrustRefused:
+            who = f" ({arn})" if arn else ""
+            raise TrustRefused(
+                f"AWS denied sts:AssumeRole on {request.role_arn} to the temporary credentials of bastion profile "
+                f"{profile!r}{who}: no MFA step is taken with them, so the role's trust policy must allow that "
+                "principal without an MFA condition"
+            ) from None
+        if duration != asked:
+            # Said once the role is assumed, so that a failure stays one line.
+            # Refusing would fail every run of someone whose AWS_ROLE_SESSION_TIMEOUT
+            # suits their other profiles.
+            warn(
+                f"AWS_ROLE_SESSION_TIMEOUT={asked} is over the 1-hour limit of a role assumed with the "
+                f"temporary credentials of bastion profile {profile!r} (role chaining): assumed it for {duration}s"
+            )
+        expires = keys.expiration.timestamp() if keys.expiration is not None else None
+        devices.remember_temporary(profile, name, expires)
+        return credentials
+
+
+def name_in_arn(arn: str) -> str:
+    """Who an identity ARN names, as a role session name would: the session of an
+    assumed role (``assumed-role/ROLE/SESSION``), a user's or federated user's name,
+    or ``root``."""
+    resource = arn.split(":", 5)[-1]
+    return resource.rsplit("/", 1)[-1]
+
+
+def assume_role_params(request: Request, user_name: str, *, duration: int | None = None, **mfa) -> dict:
+    """sts:AssumeRole's parameters for ``request``, as whoever signed in as ``user_name`` sends them.
+
+    ``duration``: instead of the request's (the role-chaining hour).
+    """
+    duration = request.duration if duration is None else duration
+    params = {
+        "RoleArn": request.role_arn,
+        "RoleSessionName": request.session_name or validate.session_name(user_name),
+        **mfa,
+    }
+    if duration is not None:
+        params["DurationSeconds"] = duration
+    if request.external_id is not None:
+        params["ExternalId"] = request.external_id
+    # Opt-in traceability (each needs its own permission in the trust policy).
+    if request.source_identity:
+        params["SourceIdentity"] = user_name
+    if request.tags:
+        params["Tags"] = [{"Key": key, "Value": value} for key, value in request.tags]
+    return params
