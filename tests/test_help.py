@@ -10,7 +10,8 @@ from support import run_cli
 from test_assume import exports_of
 
 # What a person can type after assume-role, in the order --help and Tab show it.
-PUBLIC = ["clear", "init", "status", "logout", "accounts", "keys", "demo", "exec", "credential-process", "console", "help"]
+PUBLIC = ["clear", "init", "status", "logout", "accounts", "keys", "demo", "exec", "serve", "credential-process", "console",
+          "help"]
 
 
 def _subcommand_lines(text: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ import importlib
 import os
 import sys
 
-from assume_role import __version__, errors
+from assume_role import __version__, errors, variables
 from assume_role.subcommands import BY_NAME, SUBCOMMANDS
 from assume_role.validate import printable
 
@@ -256,9 +256,19 @@ def run(argv: list[str]) -> int:
         # clear and help have no module of their own: their help is their line in the table.
         return _own_help(argv[:where] + argv[where + 1 :], BY_NAME[argv[where]])
     if where is not None and BY_NAME[argv[where]].evaluated:
+        entry = BY_NAME[argv[where]]
+        if entry.module is not None:
+            # Shell code on stdout, as the main command prints: it reads the
+            # options before its word (--shell, --output-fd) the same way.
+            return importlib.import_module(entry.module).main(argv[where + 1 :], output=_output_for(argv[:where]))
         argv, where = argv[:where] + ["--unset"] + argv[where + 1 :], None
     if where is None:
         args = plain_arguments(argv) or build_parser(_output_for(argv)).parse_args(argv)
+        if args.shell and not args.unset and os.environ.get(variables.SERVE) == "1":
+            # A served shell (`assume-role serve`): the endpoint instead of keys.
+            from assume_role.commands import serve
+
+            return serve.assume_served(args)
 
         from assume_role.commands import assume
 
@@ -317,6 +327,8 @@ def _own_help(options: list[str], entry, output: _Output | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     verbose = "-v" in argv or "--verbose" in argv
+    # Started from a served shell, assume-role reads the files it hides from SDKs.
+    variables.reveal_files(os.environ)
     try:
         return run(argv)
     except errors.AssumeRoleError as exc:

@@ -121,6 +121,11 @@ class Control:
         payload = {k: v for k, v in {"kind": kind, "access_key_id": access_key_id}.items() if v}
         return self._call("POST", "expire-sessions", payload)["expired"]
 
+    def role_session_seconds(self, seconds: int | None) -> None:
+        """Make every role session AssumeRole issues from now on end ``seconds`` after it is
+        issued, whatever duration was asked (None: as asked). ``reset`` clears it."""
+        self._call("POST", "role-session-seconds", {"seconds": seconds})
+
     def assumed_roles(self) -> list[dict]:
         """Each successful AssumeRole since the last reset: role, session name, source identity, tags."""
         return self._call("GET", "assumed-roles")["assumed"]

@@ -43,6 +43,7 @@ class ControlRoutes:
             ("GET", "in-flight"): lambda q, b: {"in_flight": self.state.calls.in_flight()},
             ("POST", "expire-sessions"): self.expire_sessions,
             ("POST", "revoke-sessions"): self.revoke_sessions,
+            ("POST", "role-session-seconds"): self.role_session_seconds,
             ("GET", "sessions"): lambda q, b: {"sessions": self.state.sessions.summaries()},
             ("GET", "assumed-roles"): lambda q, b: {"assumed": self.state.assumed.snapshot()},
             ("GET", "issued-secrets"): self.issued_secrets,
@@ -150,6 +151,7 @@ class ControlRoutes:
         self.state.calls.clear()
         self.state.assumed.clear()
         self.state.mfa.forget_minted()
+        self.state.role_session_seconds = None
         self.state.paging = None
         self.state.propagation.clear()
         return {"ok": True}
@@ -187,6 +189,13 @@ class ControlRoutes:
             raise ControlError(400, f"bad requests: {error}")
         self.state.propagation.refuse(requests)
         return {"requests": requests}
+
+    def role_session_seconds(self, query: dict, payload: dict) -> dict:
+        seconds = payload.get("seconds")
+        if seconds is not None and (not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 1):
+            raise ControlError(400, "seconds must be a positive integer, or null for sessions as long as asked")
+        self.state.role_session_seconds = seconds
+        return {"seconds": seconds}
 
     def issued_secrets(self, query: dict, payload: dict) -> dict:
         # Only for leak checks in tests: the emulator's keys are worthless anywhere else.

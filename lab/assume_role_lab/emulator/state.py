@@ -36,6 +36,9 @@ class LayerState:
     faults: FaultBoard = field(default_factory=FaultBoard)
     calls: CallCounter = field(default_factory=CallCounter)
     assumed: AssumedRoles = field(default_factory=AssumedRoles)
+    # Role sessions from AssumeRole end this many seconds after they are
+    # issued, whatever was asked (None: as asked); set through the control API.
+    role_session_seconds: int | None = None
     # A broken ListAccounts paging, set through the control API (an organization.BrokenPaging).
     paging: object | None = None
     identity_center: IdentityCenter = field(default_factory=IdentityCenter)

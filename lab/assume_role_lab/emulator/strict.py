@@ -15,7 +15,7 @@ import io
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, urlencode
 from xml.etree import ElementTree
@@ -500,6 +500,7 @@ class StrictLayer:
 
         status, headers, chunks = self._forward(request, identity)
         if status.startswith("2"):
+            chunks, headers = self._shorten_role_session(chunks, headers)
             self._remember_role_credentials(
                 b"".join(chunks), role, bool(mfa_present), mfa_at,
                 chained=identity.is_temporary, duration_requested=bool(params.get("DurationSeconds")),
@@ -549,6 +550,22 @@ class StrictLayer:
             credential = self._remember_role_credentials(b"".join(chunks), role, False, None)
             moto_state.file_saml_session_under_its_account(credential.access_key_id)
         return status, headers, chunks
+
+    def _shorten_role_session(self, chunks: list[bytes], headers: list) -> tuple[list[bytes], list]:
+        """With a role session lifetime set (control API), the answer's Expiration is that near.
+
+        AWS never issues role sessions under 900 seconds; tests of what
+        happens across an expiry set a few seconds instead of waiting for it.
+        """
+        seconds = self.state.role_session_seconds
+        if not seconds:
+            return chunks, headers
+        moment = (utcnow() + timedelta(seconds=seconds)).replace(microsecond=0)
+        body = re.sub(
+            rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{_iso(moment)}</Expiration>".encode(), b"".join(chunks)
+        )
+        headers = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
+        return [body], headers
 
     def _remember_role_credentials(
         self, xml: bytes, role: moto_state.Role, mfa: bool, mfa_at: datetime | None, *,

@@ -460,3 +460,34 @@ def _sso_role(values: dict[str, str], where: str) -> tuple[str | None, str | Non
     if not (len(account) == 12 and account.isascii() and account.isdigit()):
         raise UsageError(f"the sso_account_id of {where} must be 12 digits")
     return account, validate.role_name(role)
+
+
+# What makes a profile a source of credentials of its own in any SDK.
+_CREDENTIAL_KEYS = frozenset(
+    {
+        "aws_access_key_id",
+        "role_arn",
+        "credential_process",
+        "web_identity_token_file",
+        "sso_session",
+        "sso_start_url",
+        "login_session",
+    }
+)
+
+
+def shadowing_files() -> list[str]:
+    """The variables (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) whose file gives the
+    ``default`` profile credentials of its own.
+
+    Every SDK takes those before a container credentials endpoint, so a
+    command served by the credential server would run as the bastion user
+    (whose keys are usually the default profile's) instead of the role.
+    A file that cannot be parsed counts: what the SDKs make of it is unknown.
+    """
+    found = []
+    for (variable, _), path in zip(FILES, _files()):
+        sections = _raw(path)
+        if sections is None or _CREDENTIAL_KEYS & _profile_map(sections).get("default", {}).keys():
+            found.append(variable)
+    return found

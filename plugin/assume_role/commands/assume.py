@@ -42,8 +42,10 @@ def main(args) -> int:
 
     shell = args.shell or calling_shell()
     emitter = emitters.for_shell(shell)
+    restore, restore_unsets = variables.restored_files()
     if args.unset:
-        _write(emitter.script(unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME))
+        stop_serving(os.environ)
+        _write(emitter.script(exports=restore, unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME + restore_unsets))
         return 0
     if args.shell is None and os.isatty(1):
         # Printed on a terminal, credentials would change nothing and stay in
@@ -61,10 +63,21 @@ def main(args) -> int:
     # warns when it fails, so the credentials are never withheld or half-applied.
     history.record(assumed.account.alias, assumed.account.id, assumed.role, assumed.region)
     values = export_values(assumed)
-    script = emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME)
+    stop_serving(os.environ)
+    # Keys replace the endpoint of a shell that was served.
+    values.update(restore)
+    script = emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME + variables.SERVED + restore_unsets)
     log(f"assumed {assumed.role} in {assumed.account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
     _write(script)
     return 0
+
+
+def stop_serving(environ) -> None:
+    """A served shell that clears its role or takes keys: the server stops serving it."""
+    if environ.get(variables.SERVED_URI) and environ.get(variables.FULL_URI) == environ[variables.SERVED_URI]:
+        from assume_role.serve import client
+
+        client.unbind(environ[variables.FULL_URI], environ.get(variables.SHELL_PID))
 
 
 def export_values(assumed: Assumed) -> dict[str, str]:

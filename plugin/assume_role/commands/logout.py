@@ -35,4 +35,9 @@ def main(argv: list[str]) -> int:
     print(f"removed {removed} stored session{'s' if removed != 1 else ''} for {who}")
     if sso is not None and sso.sign_out():
         print(f"signed out of IAM Identity Center ({sso.key}), for the AWS CLI too")
+    from assume_role.serve import client
+
+    # Whatever profile was named: nothing served outlives a logout.
+    if client.logout():
+        print("the credential server serves no role any more")
     return 0

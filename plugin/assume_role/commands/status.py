@@ -15,7 +15,7 @@ import re
 import sys
 import time
 
-from assume_role import settings, signin
+from assume_role import settings, signin, variables
 from assume_role.signin import Standing
 from assume_role.signin.bastion import stored_mfa_session
 from assume_role.state import devices
@@ -74,10 +74,18 @@ def main(argv: list[str]) -> int:
     store = _open_store()
     sign_in = _sign_in(store)
 
+    served = _served(env)
+    if served:
+        # A served shell holds no keys: what counts is what the server serves it.
+        binding = _served_binding(env)
+        replaced = False
+        assumed = bool(account and role) and binding is not None and not binding.get("error")
+        expires = _iso_epoch(binding.get("expiration")) if assumed else None
     if args.json:
         data = _as_json(assumed, replaced, expires, now, profile, remembered, store, sign_in)
         if sso is not None:
             data["sso"] = _sso_json(sso)
+        data["served"] = served
         sys.stdout.write(json.dumps(data) + "\n")
         return 0 if data["valid"] else EXIT_NOT_ASSUMED
     if replaced:
@@ -88,6 +96,18 @@ def main(argv: list[str]) -> int:
             f"no role assumed by assume-role in this shell: AWS_ACCESS_KEY_ID was {gone} since"
             " (by another tool or a script); run assume-role again to use a role"
         )
+    elif served:
+        print(f"{printable(account or '?')}:{printable(role or '?')} ({printable(env.get('AWS_ACCOUNT_ID', '?'))})"
+              f" in {printable(env.get('AWS_REGION', '?'))}")
+        if binding is None:
+            print("served:       no longer: the credential server does not serve this shell any more;"
+                  f" run assume-role {printable(account or 'ACCOUNT')} {printable(role or 'ROLE')}")
+        elif binding.get("error"):
+            print(f"served:       no credentials: {printable(str(binding['error']).removeprefix('assume-role: '))}")
+        else:
+            print(f"served:       by the credential server (pid {binding.get('server_pid', '?')}) to this shell"
+                  " and the processes started from it, renewed before each session ends")
+            print(f"role session: {remaining(expires - now)} left (until {_clock(expires)}), renewed before it ends")
     elif assumed:
         left = expires - now
         # The variables may hold anything, escape sequences too: shown as ?.
@@ -111,7 +131,7 @@ def main(argv: list[str]) -> int:
         if sign_in.kind == "bastion_mfa":
             _print_mfa_session(profile, remembered, store)
             _print_keys_origin(profile)
-    if args.check and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
+    if args.check and not served and (assumed or (replaced and env.get("AWS_ACCESS_KEY_ID"))):
         arn = _check_with_aws(account, role)
         if arn is None:
             return EXIT_NOT_ASSUMED
@@ -161,6 +181,38 @@ def _as_json(assumed: bool, replaced: bool, expires: float | None, now: float, p
         },
         "bastion_keys": {"source": origin.source},
     }
+
+
+def _served(env) -> bool:
+    """Whether this shell holds the credential server's endpoint that assume-role exported."""
+    return bool(env.get(variables.SERVED_URI)) and env.get(variables.FULL_URI) == env[variables.SERVED_URI]
+
+
+def _served_binding(env) -> dict | None:
+    """What the server says about this shell's binding; None when it serves it no more."""
+    from assume_role.serve import client
+
+    found = client.running()
+    name = client.binding_of(env[variables.FULL_URI], found)
+    if name is None:
+        return None
+    try:
+        answer = client.call(found, "status")
+    except AssumeRoleError:
+        return None
+    for binding in answer.get("bindings") or ():
+        if isinstance(binding, dict) and binding.get("binding") == name:
+            return dict(binding, server_pid=answer.get("pid"))
+    return None
+
+
+def _iso_epoch(value) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _credentials_are_ours(env) -> bool:

@@ -42,7 +42,9 @@ class BastionMfa(SignIn):
         bastion.region = request.region
         self.codes = CodeSource(self.given, bastion.config, bastion.profile, log, self.asking)
         self.flow = Flow(request, bastion, store, self.codes, log)
-        return self.flow.run()
+        credentials = self.flow.run()
+        self.session_ends = self.flow.session_ends
+        return credentials
 
     def standing(self, store) -> Standing:
         from assume_role.aws import profiles

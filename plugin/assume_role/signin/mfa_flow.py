@@ -185,6 +185,8 @@ class Flow:
         self.sessions = MfaSessions(request.profile, bastion, store, codes, log)
         # The profile's credentials were temporary: no MFA step was taken.
         self.temporary = False
+        # The end of the MFA session the role was assumed from (None: none was used).
+        self.session_ends = None
 
     def run(self) -> Credentials:
         if self.bastion.source is None:
@@ -204,13 +206,17 @@ class Flow:
         session = self.sessions.reusable()
         if session is not None:
             try:
-                return self._assume(session.credentials, session.user_name)
+                return self._assume_from(session)
             except CredentialsError:
                 # Revoked or expired early: forget it and authenticate afresh.
                 self.log("the stored MFA session was rejected; asking for a new MFA code")
                 self.sessions.store.discard_mfa(session.profile, session.serial)
-        session = self.sessions.new()
-        return self._assume(session.credentials, session.user_name)
+        return self._assume_from(self.sessions.new())
+
+    def _assume_from(self, session: MfaSession) -> Credentials:
+        credentials = self._assume(session.credentials, session.user_name)
+        self.session_ends = session.credentials.expiration
+        return credentials
 
     # -- the role ------------------------------------------------------------
 

@@ -74,6 +74,10 @@ class SignIn(ABC):
 
     #: How status and -v name this source.
     name: str
+    #: When the session that renews role credentials without a person ends
+    #: (the MFA session), as learnt by the last ``role_credentials``; None
+    #: when unknown or unbounded. The credential server serves nothing after it.
+    session_ends = None
 
     def __init__(self, asking: Asking = ON_TERMINAL):
         self.asking = asking
