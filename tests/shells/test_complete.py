@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 from helpers import PLUGIN_DIR, load_lines, run_strict
+from test_help import PUBLIC
 
 from assume_role.aws import regions
 from assume_role.commands import complete
 
-# What a person can type after assume-role, in the order --help and Tab show it.
-PUBLIC = ["clear", "init", "status", "logout", "accounts", "keys", "demo", "exec", "credential-process", "console", "help"]
 
 
 def complete_lines(env: dict[str, str], *args: str) -> list[str]:
