@@ -178,6 +178,28 @@ def test_a_redirect_is_refused_not_followed(status, saml_env, idp, emulator):
     assert "AssumeRoleWithSAML" not in emulator.control.calls()
 
 
+@pytest.mark.parametrize(
+    "status, exit_code, fragment",
+    [
+        # A busy or overloaded IdP: the password is right, so it says to try later, and nothing is retried.
+        (408, 6, "failed (HTTP 408); try again later"),
+        (429, 6, "failed (HTTP 429); try again later"),
+        (503, 6, "failed (HTTP 503); try again later"),
+        # No sign-in API there: the URL is wrong, not the password.
+        (404, 2, "has no sign-in API at SAML_IDP_ASSERTION_URL (HTTP 404)"),
+        (405, 2, "has no sign-in API at SAML_IDP_ASSERTION_URL (HTTP 405)"),
+        (403, 3, "refused the sign-in (HTTP 403): check the username and password"),
+    ],
+)
+def test_each_refusal_of_the_identity_provider_says_what_to_do(status, exit_code, fragment, saml_env, idp, emulator):
+    idp.mode, idp.status = "status", status
+    run = run_cli(saml_env, "--shell", "bash", "production", "read")
+    assert_clean_failure(run, exit_code, fragment)
+    assert PASSWORD not in run.stderr and "html" not in run.stderr.lower()
+    assert len(idp.posts) == 1
+    assert "AssumeRoleWithSAML" not in emulator.control.calls()
+
+
 def test_slow_identity_provider_times_out_without_retrying(saml_env, idp):
     idp.mode, idp.slow_seconds = "slow", 4
     run = run_cli({**saml_env, "ASSUME_ROLE_HTTP_TIMEOUT": "1"}, "--shell", "bash", "production", "read")
@@ -202,6 +224,28 @@ def test_https_identity_provider(saml_env, world, tmp_path):
         assert len(idp.posts) == 1
     finally:
         idp.close()
+
+
+def test_aws_ca_bundle_alone_decides_whom_the_password_goes_to(saml_env, world, tmp_path):
+    # An organisation's CA named in AWS_CA_BUNDLE, as for every AWS tool: trusted.
+    idp = IdentityProvider(world, tls=tmp_path / "tls")
+    other = IdentityProvider(world, tls=tmp_path / "other-tls")
+    try:
+        env = {**saml_env, "SAML_IDP_ASSERTION_URL": idp.url, "AWS_CA_BUNDLE": str(idp.certificate)}
+        run = run_cli(env, "--shell", "bash", "production", "read")
+        assert run.returncode == 0, run.stderr
+        assert len(idp.posts) == 1
+        assert run_cli(env, "logout").returncode == 0  # so that the next run signs in
+        # AWS_CA_BUNDLE replaces the system's store: a certificate only the
+        # system trusts (SSL_CERT_FILE) gets nothing while it names another CA.
+        env = {**saml_env, "SAML_IDP_ASSERTION_URL": other.url, "SSL_CERT_FILE": str(other.certificate),
+               "AWS_CA_BUNDLE": str(idp.certificate)}
+        run = run_cli(env, "--shell", "bash", "production", "read")
+        assert_clean_failure(run, 6, "cannot verify the TLS certificate")
+        assert other.posts == []
+    finally:
+        idp.close()
+        other.close()
 
 
 def test_untrusted_certificate_gets_no_password(saml_env, world, tmp_path):
