@@ -137,6 +137,27 @@ def test_a_dozen_tools_at_once_share_one_code(tool_env, world, emulator):
     assert emulator.control.calls(outcome="ok").get("GetSessionToken") == 1
 
 
+def test_profiles_run_the_program_by_its_full_path_whatever_the_tools_path(tool_env, world, tmp_path):
+    env, _ = tool_env
+    list_roles(env, world)
+    written = run_cli(env, "credential-process", "--profiles", "--write")
+    assert written.returncode == 0, written.stderr
+    # An IDE started from the desktop has another PATH, without assume-role on it.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    sdk = subprocess.run(
+        [sys.executable, "-c",
+         'import boto3; print(boto3.Session(profile_name="production-read").client("sts").get_caller_identity()["Arn"])'],
+        env={**env, "PATH": str(elsewhere)}, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+    )
+    assert sdk.returncode == 0, sdk.stderr
+    assert sdk.stdout.strip() == f"arn:aws:sts::{world.production_account_id}:assumed-role/read/{world.user_name}"
+    # Written where assume-role is not on PATH: the profiles name it plainly, for the user to adjust.
+    plain = run_cli({**env, "PATH": str(elsewhere)}, "credential-process", "--profiles")
+    assert plain.returncode == 0, plain.stderr
+    assert "credential_process = assume-role credential-process production read\n" in plain.stdout
+
+
 # -- profiles for the accounts file ------------------------------------------------
 
 ACCOUNTS = [
