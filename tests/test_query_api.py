@@ -20,6 +20,7 @@ from botocore.credentials import Credentials as BotoCredentials
 
 from assume_role.aws import profiles
 from assume_role.aws import query as query_api
+from assume_role.aws import retry
 from assume_role.aws import sigv4
 from assume_role_lab.emulator.sandbox import write_sandbox
 from support import assert_clean_failure, run_cli
@@ -333,6 +334,16 @@ def test_requests_without_a_code_are_retried(aws_env, emulator, mfa_code):
     result = run_cli(dict(aws_env, AWS_MAX_ATTEMPTS="3"), "--shell", "bash", "production", "read", mfa_code())
     assert result.returncode == 0, result.stderr
     assert emulator.control.calls().get("GetCallerIdentity") == 3
+
+
+@pytest.mark.parametrize("failures, longest", [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (6, 20), (12, 20)])
+def test_waits_between_attempts_back_off_with_full_jitter_up_to_twenty_seconds(failures, longest):
+    # After the n-th quick refusal (throttling, a 5xx) the wait is drawn from
+    # 0 to 2**(n-1) seconds: clients refused together spread out, and a long
+    # outage is never waited out for minutes. Durations drawn, not measured.
+    waits = [retry.backoff(failures) for _ in range(2000)]
+    assert all(0 <= wait <= longest for wait in waits)
+    assert max(waits) > 0.9 * longest and min(waits) < 0.1 * longest
 
 
 class CannedServer:
