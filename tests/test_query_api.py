@@ -402,6 +402,11 @@ GARBLED = {
         "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::1:user/a</Arn>"
         f"<Secret>{SECRET}</Secret>"
     ).encode()),
+    # Well-formed, from AWS by its look, without what the call returns.
+    "no arn": _http("200 OK", (
+        "<GetCallerIdentityResponse><GetCallerIdentityResult>"
+        f"<UserId>{SECRET}</UserId></GetCallerIdentityResult></GetCallerIdentityResponse>"
+    ).encode()),
 }
 
 
