@@ -331,6 +331,25 @@ def test_write_keeps_a_backup_and_refuses_a_file_of_another_user(aws_env, world)
     assert config.read_text() == before
 
 
+@pytest.mark.parametrize(
+    "listed, args, fragment",
+    [
+        (True, ["--profiles", "production", "read"], "give no ACCOUNT or ROLE"),
+        (True, ["--profiles", "--write", "production"], "give no ACCOUNT or ROLE"),
+        # The sandbox's own accounts file names no roles: no profile can be made from it.
+        (False, ["--profiles"], "lists its roles: add \"roles\": [...] to an entry"),
+        (False, ["--profiles", "--write"], "lists its roles"),
+    ],
+)
+def test_profiles_that_cannot_be_meant_are_usage_errors_and_write_nothing(listed, args, fragment, aws_env, world):
+    if listed:
+        list_roles(aws_env, world)
+    config = Path(aws_env["AWS_CONFIG_FILE"])
+    before = config.read_text()
+    assert_clean_failure(run_cli(aws_env, "credential-process", *args), 2, fragment)
+    assert config.read_text() == before and not backups(config)
+
+
 def test_no_backup_is_ever_overwritten(aws_env, world):
     list_roles(aws_env, world)
     config = Path(aws_env["AWS_CONFIG_FILE"])
