@@ -289,6 +289,32 @@ def test_role_that_does_not_trust_the_provider_exits_5(saml_env, idp, world):
     assert_clean_failure(run, 5, "denied sts:AssumeRoleWithSAML", "trust policy")
 
 
+def test_a_session_longer_than_the_role_allows_says_which_limit(saml_env, idp, world):
+    from assume_role_lab.emulator.world import BASTION_ACCOUNT_ID, admin_client, trust_policy
+
+    iam = admin_client(world.endpoint, "iam", world.production_account_id)
+    if "one-hour" not in {role["RoleName"] for role in iam.list_roles()["Roles"]}:
+        iam.create_role(
+            RoleName="one-hour", MaxSessionDuration=3600,
+            AssumeRolePolicyDocument=json.dumps(
+                trust_policy(BASTION_ACCOUNT_ID, world.production_account_id, world.saml_provider_arn("production"))
+            ),
+        )
+    idp.offer = ("production", "one-hour")
+    run = run_cli({**saml_env, "AWS_ROLE_SESSION_TIMEOUT": "7200"}, "--shell", "bash", "production", "one-hour")
+    assert_clean_failure(run, 5, "MaxSessionDuration is shorter than AWS_ROLE_SESSION_TIMEOUT")
+
+
+def test_another_validation_error_does_not_blame_the_session_length(saml_env, idp, emulator):
+    # AWS's wording when an assertion is longer than it takes.
+    message = ("1 validation error detected: Value at 'sAMLAssertion' failed to satisfy constraint: "
+               "Member must have length less than or equal to 100000")
+    emulator.control.inject_fault("AssumeRoleWithSAML", "ValidationError", message=message)
+    run = run_cli(saml_env, "--shell", "bash", "production", "read")
+    assert_clean_failure(run, 5, "refused the identity provider's SAML assertion", "(ValidationError)")
+    assert "MaxSessionDuration" not in run.stderr and "AWS_ROLE_SESSION_TIMEOUT" not in run.stderr
+
+
 def test_unknown_provider_name_exits_5(saml_env):
     run = run_cli({**saml_env, "SAML_IDP_NAME": "no-such-idp"}, "--shell", "bash", "production", "read")
     assert_clean_failure(run, 5, "saml-provider/no-such-idp")
