@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -62,7 +63,8 @@ def test_prints_version_1_json(aws_env, world, mfa_code):
     document = json.loads(run.stdout)
     assert set(document) == {"Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}
     assert document["Version"] == 1 and document["AccessKeyId"].startswith("ASIA")
-    assert document["Expiration"].endswith("Z")
+    # The form AWS documents for credential_process: whole seconds, UTC.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["Expiration"]), document["Expiration"]
     left = datetime.fromisoformat(document["Expiration"].replace("Z", "+00:00")) - datetime.now(timezone.utc)
     assert timedelta(minutes=50) < left <= timedelta(hours=1)
 
