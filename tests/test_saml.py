@@ -166,7 +166,7 @@ def test_broken_answers_exit_6_once(mode, saml_env, idp, emulator):
     assert "AssumeRoleWithSAML" not in emulator.control.calls()
 
 
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 307, 308])
 def test_a_redirect_is_refused_not_followed(status, saml_env, idp, emulator):
     # urllib itself refuses to resend a POST on 307 and 308, but follows 301,
     # 302 and 303 with a GET: the refusal has to be the tool's own.
