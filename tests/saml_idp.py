@@ -36,7 +36,8 @@ PASSWORD = "correct horse \"battery\" staple\\"
 TEMPLATE = '{"service": "aws", "email": "$saml_user", "password": "$saml_password"}'
 SIGN_IN = "/api/v1/saml/sso"
 ELSEWHERE = "/elsewhere"
-MODES = ("ok", "garbled", "no-assertion", "not-base64", "huge", "slow", "redirect", "expired", "server-error", "wrong-issuer")
+MODES = ("ok", "garbled", "no-assertion", "not-base64", "huge", "slow", "redirect", "expired", "server-error", "wrong-issuer",
+         "status")
 
 
 def _instant(moment: datetime) -> str:
@@ -125,6 +126,7 @@ class IdentityProvider:
         self.mode = "ok"
         self.slow_seconds = 5.0
         self.redirect_status = 307  # what mode "redirect" answers, to ELSEWHERE
+        self.status = 503  # what mode "status" answers, with a page that quotes the password
         self.posts: list[dict] = []  # every body received, parsed
         self.redirected: list[str] = []  # every request that reached ELSEWHERE: a redirect followed
         self._lock = threading.Lock()
@@ -163,6 +165,8 @@ class IdentityProvider:
         if self.mode == "redirect":
             # To this server, so that a client which follows it is seen doing so.
             return self.redirect_status, {"Location": self.url.replace(SIGN_IN, ELSEWHERE)}, b""
+        if self.mode == "status":
+            return self.status, {}, b"<html>Status page: password=" + str(request.get("password")).encode() + b"</html>"
         if self.mode == "server-error":
             return 500, {}, b"<html>Internal error: password=" + str(request.get("password")).encode() + b"</html>"
         if request.get("service") != "aws" or self.users.get(request.get("email")) != request.get("password"):

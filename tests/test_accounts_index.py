@@ -226,6 +226,10 @@ def test_completion_from_a_large_file_in_each_shell_form(tmp_path):
     lines = zsh.stdout.splitlines()
     assert "account\t1000" in lines
     assert "hint\t1" in lines and "20,000 accounts match: type more of the alias to narrow" in lines
+    # Digits are account ids: as many as for aliases, and the same advice.
+    ids = run_cli(env, "__complete", "--shell", "zsh", "--", "20000001").stdout.splitlines()
+    assert "account-id\t1000" in ids
+    assert "hint\t1" in ids and "10,000 account ids match: type more digits to narrow" in ids
     fish = run_cli(env, "__complete", "--shell", "fish", "--", "team-1234")
     # fish matches fuzzily itself: it gets every alias holding the characters in order.
     lines = fish.stdout.splitlines()

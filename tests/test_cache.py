@@ -224,6 +224,17 @@ def test_status_and_logout(aws_env, mfa_code, world):
     assert "MFA session:  none" in run_cli(aws_env, "status").stdout
 
 
+def test_logout_forgets_the_profile_it_names_or_every_profile(aws_env, mfa_code):
+    assert assume(aws_env, "production", "read", mfa_code()).returncode == 0
+    # Another profile's logout leaves this one's MFA session and role credentials alone.
+    other = run_cli(aws_env, "logout", "--profile", "ci-bastion")
+    assert other.stdout.strip() == "removed 0 stored sessions for profile ci-bastion"
+    assert assume(aws_env, "staging", "read").returncode == 0  # no code needed: the MFA session is kept
+    everything = run_cli(aws_env, "logout", "--all")
+    assert everything.stdout.strip() == "removed 3 stored sessions for all profiles"
+    assert_clean_failure(assume(aws_env, "production", "read"), 2, "MFA code")
+
+
 def test_status_check_asks_aws(aws_env, mfa_code, world):
     result = shell_session(
         "bash", aws_env,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -62,7 +63,8 @@ def test_prints_version_1_json(aws_env, world, mfa_code):
     document = json.loads(run.stdout)
     assert set(document) == {"Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}
     assert document["Version"] == 1 and document["AccessKeyId"].startswith("ASIA")
-    assert document["Expiration"].endswith("Z")
+    # The form AWS documents for credential_process: whole seconds, UTC.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["Expiration"]), document["Expiration"]
     left = datetime.fromisoformat(document["Expiration"].replace("Z", "+00:00")) - datetime.now(timezone.utc)
     assert timedelta(minutes=50) < left <= timedelta(hours=1)
 
@@ -135,6 +137,27 @@ def test_a_dozen_tools_at_once_share_one_code(tool_env, world, emulator):
         assert out.strip() == arn
     assert runs.read_text().splitlines() == ["run"]
     assert emulator.control.calls(outcome="ok").get("GetSessionToken") == 1
+
+
+def test_profiles_run_the_program_by_its_full_path_whatever_the_tools_path(tool_env, world, tmp_path):
+    env, _ = tool_env
+    list_roles(env, world)
+    written = run_cli(env, "credential-process", "--profiles", "--write")
+    assert written.returncode == 0, written.stderr
+    # An IDE started from the desktop has another PATH, without assume-role on it.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    sdk = subprocess.run(
+        [sys.executable, "-c",
+         'import boto3; print(boto3.Session(profile_name="production-read").client("sts").get_caller_identity()["Arn"])'],
+        env={**env, "PATH": str(elsewhere)}, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+    )
+    assert sdk.returncode == 0, sdk.stderr
+    assert sdk.stdout.strip() == f"arn:aws:sts::{world.production_account_id}:assumed-role/read/{world.user_name}"
+    # Written where assume-role is not on PATH: the profiles name it plainly, for the user to adjust.
+    plain = run_cli({**env, "PATH": str(elsewhere)}, "credential-process", "--profiles")
+    assert plain.returncode == 0, plain.stderr
+    assert "credential_process = assume-role credential-process production read\n" in plain.stdout
 
 
 # -- profiles for the accounts file ------------------------------------------------
@@ -308,6 +331,25 @@ def test_write_keeps_a_backup_and_refuses_a_file_of_another_user(aws_env, world)
     refused = run_cli(aws_env, "credential-process", "--profiles", "--write")
     assert_clean_failure(refused, 2, "belongs to another user")
     assert config.read_text() == before
+
+
+@pytest.mark.parametrize(
+    "listed, args, fragment",
+    [
+        (True, ["--profiles", "production", "read"], "give no ACCOUNT or ROLE"),
+        (True, ["--profiles", "--write", "production"], "give no ACCOUNT or ROLE"),
+        # The sandbox's own accounts file names no roles: no profile can be made from it.
+        (False, ["--profiles"], "lists its roles: add \"roles\": [...] to an entry"),
+        (False, ["--profiles", "--write"], "lists its roles"),
+    ],
+)
+def test_profiles_that_cannot_be_meant_are_usage_errors_and_write_nothing(listed, args, fragment, aws_env, world):
+    if listed:
+        list_roles(aws_env, world)
+    config = Path(aws_env["AWS_CONFIG_FILE"])
+    before = config.read_text()
+    assert_clean_failure(run_cli(aws_env, "credential-process", *args), 2, fragment)
+    assert config.read_text() == before and not backups(config)
 
 
 def test_no_backup_is_ever_overwritten(aws_env, world):

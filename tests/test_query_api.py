@@ -20,6 +20,7 @@ from botocore.credentials import Credentials as BotoCredentials
 
 from assume_role.aws import profiles
 from assume_role.aws import query as query_api
+from assume_role.aws import retry
 from assume_role.aws import sigv4
 from assume_role_lab.emulator.sandbox import write_sandbox
 from support import assert_clean_failure, run_cli
@@ -335,6 +336,16 @@ def test_requests_without_a_code_are_retried(aws_env, emulator, mfa_code):
     assert emulator.control.calls().get("GetCallerIdentity") == 3
 
 
+@pytest.mark.parametrize("failures, longest", [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (6, 20), (12, 20)])
+def test_waits_between_attempts_back_off_with_full_jitter_up_to_twenty_seconds(failures, longest):
+    # After the n-th quick refusal (throttling, a 5xx) the wait is drawn from
+    # 0 to 2**(n-1) seconds: clients refused together spread out, and a long
+    # outage is never waited out for minutes. Durations drawn, not measured.
+    waits = [retry.backoff(failures) for _ in range(2000)]
+    assert all(0 <= wait <= longest for wait in waits)
+    assert max(waits) > 0.9 * longest and min(waits) < 0.1 * longest
+
+
 class CannedServer:
     """A loopback HTTP server that answers every request with the same bytes, at a chosen pace."""
 
@@ -390,6 +401,11 @@ GARBLED = {
     "cut short": _http("200 OK", (
         "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::1:user/a</Arn>"
         f"<Secret>{SECRET}</Secret>"
+    ).encode()),
+    # Well-formed, from AWS by its look, without what the call returns.
+    "no arn": _http("200 OK", (
+        "<GetCallerIdentityResponse><GetCallerIdentityResult>"
+        f"<UserId>{SECRET}</UserId></GetCallerIdentityResult></GetCallerIdentityResponse>"
     ).encode()),
 }
 

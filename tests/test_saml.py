@@ -166,7 +166,7 @@ def test_broken_answers_exit_6_once(mode, saml_env, idp, emulator):
     assert "AssumeRoleWithSAML" not in emulator.control.calls()
 
 
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 307, 308])
 def test_a_redirect_is_refused_not_followed(status, saml_env, idp, emulator):
     # urllib itself refuses to resend a POST on 307 and 308, but follows 301,
     # 302 and 303 with a GET: the refusal has to be the tool's own.
@@ -175,6 +175,28 @@ def test_a_redirect_is_refused_not_followed(status, saml_env, idp, emulator):
     assert_clean_failure(run, 6, f"answered with a redirect (HTTP {status})", "SAML_IDP_ASSERTION_URL")
     assert len(idp.posts) == 1
     assert idp.redirected == []
+    assert "AssumeRoleWithSAML" not in emulator.control.calls()
+
+
+@pytest.mark.parametrize(
+    "status, exit_code, fragment",
+    [
+        # A busy or overloaded IdP: the password is right, so it says to try later, and nothing is retried.
+        (408, 6, "failed (HTTP 408); try again later"),
+        (429, 6, "failed (HTTP 429); try again later"),
+        (503, 6, "failed (HTTP 503); try again later"),
+        # No sign-in API there: the URL is wrong, not the password.
+        (404, 2, "has no sign-in API at SAML_IDP_ASSERTION_URL (HTTP 404)"),
+        (405, 2, "has no sign-in API at SAML_IDP_ASSERTION_URL (HTTP 405)"),
+        (403, 3, "refused the sign-in (HTTP 403): check the username and password"),
+    ],
+)
+def test_each_refusal_of_the_identity_provider_says_what_to_do(status, exit_code, fragment, saml_env, idp, emulator):
+    idp.mode, idp.status = "status", status
+    run = run_cli(saml_env, "--shell", "bash", "production", "read")
+    assert_clean_failure(run, exit_code, fragment)
+    assert PASSWORD not in run.stderr and "html" not in run.stderr.lower()
+    assert len(idp.posts) == 1
     assert "AssumeRoleWithSAML" not in emulator.control.calls()
 
 
@@ -202,6 +224,28 @@ def test_https_identity_provider(saml_env, world, tmp_path):
         assert len(idp.posts) == 1
     finally:
         idp.close()
+
+
+def test_aws_ca_bundle_alone_decides_whom_the_password_goes_to(saml_env, world, tmp_path):
+    # An organisation's CA named in AWS_CA_BUNDLE, as for every AWS tool: trusted.
+    idp = IdentityProvider(world, tls=tmp_path / "tls")
+    other = IdentityProvider(world, tls=tmp_path / "other-tls")
+    try:
+        env = {**saml_env, "SAML_IDP_ASSERTION_URL": idp.url, "AWS_CA_BUNDLE": str(idp.certificate)}
+        run = run_cli(env, "--shell", "bash", "production", "read")
+        assert run.returncode == 0, run.stderr
+        assert len(idp.posts) == 1
+        assert run_cli(env, "logout").returncode == 0  # so that the next run signs in
+        # AWS_CA_BUNDLE replaces the system's store: a certificate only the
+        # system trusts (SSL_CERT_FILE) gets nothing while it names another CA.
+        env = {**saml_env, "SAML_IDP_ASSERTION_URL": other.url, "SSL_CERT_FILE": str(other.certificate),
+               "AWS_CA_BUNDLE": str(idp.certificate)}
+        run = run_cli(env, "--shell", "bash", "production", "read")
+        assert_clean_failure(run, 6, "cannot verify the TLS certificate")
+        assert other.posts == []
+    finally:
+        idp.close()
+        other.close()
 
 
 def test_untrusted_certificate_gets_no_password(saml_env, world, tmp_path):
@@ -243,6 +287,32 @@ def test_role_that_does_not_trust_the_provider_exits_5(saml_env, idp, world):
     idp.offer = ("production", "bastion-only")
     run = run_cli(saml_env, "--shell", "bash", "production", "bastion-only")
     assert_clean_failure(run, 5, "denied sts:AssumeRoleWithSAML", "trust policy")
+
+
+def test_a_session_longer_than_the_role_allows_says_which_limit(saml_env, idp, world):
+    from assume_role_lab.emulator.world import BASTION_ACCOUNT_ID, admin_client, trust_policy
+
+    iam = admin_client(world.endpoint, "iam", world.production_account_id)
+    if "one-hour" not in {role["RoleName"] for role in iam.list_roles()["Roles"]}:
+        iam.create_role(
+            RoleName="one-hour", MaxSessionDuration=3600,
+            AssumeRolePolicyDocument=json.dumps(
+                trust_policy(BASTION_ACCOUNT_ID, world.production_account_id, world.saml_provider_arn("production"))
+            ),
+        )
+    idp.offer = ("production", "one-hour")
+    run = run_cli({**saml_env, "AWS_ROLE_SESSION_TIMEOUT": "7200"}, "--shell", "bash", "production", "one-hour")
+    assert_clean_failure(run, 5, "MaxSessionDuration is shorter than AWS_ROLE_SESSION_TIMEOUT")
+
+
+def test_another_validation_error_does_not_blame_the_session_length(saml_env, idp, emulator):
+    # AWS's wording when an assertion is longer than it takes.
+    message = ("1 validation error detected: Value at 'sAMLAssertion' failed to satisfy constraint: "
+               "Member must have length less than or equal to 100000")
+    emulator.control.inject_fault("AssumeRoleWithSAML", "ValidationError", message=message)
+    run = run_cli(saml_env, "--shell", "bash", "production", "read")
+    assert_clean_failure(run, 5, "refused the identity provider's SAML assertion", "(ValidationError)")
+    assert "MaxSessionDuration" not in run.stderr and "AWS_ROLE_SESSION_TIMEOUT" not in run.stderr
 
 
 def test_unknown_provider_name_exits_5(saml_env):
