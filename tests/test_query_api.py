@@ -402,6 +402,8 @@ GARBLED = {
         "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::1:user/a</Arn>"
         f"<Secret>{SECRET}</Secret>"
     ).encode()),
+    # An error document of another shape (S3's) from a failing endpoint: the status decides.
+    "xml 503": _http("503 Service Unavailable", f"<Error><Code>SlowDown</Code><Message>{SECRET}</Message></Error>".encode()),
     # Well-formed, from AWS by its look, without what the call returns.
     "no arn": _http("200 OK", (
         "<GetCallerIdentityResponse><GetCallerIdentityResult>"
@@ -418,7 +420,7 @@ def test_garbled_answers_are_one_line_without_the_body(answer, aws_env):
         result = run_cli(env, "--shell", "bash", "production", "read", "123456")
     finally:
         server.close()
-    said = {"text 500": "HTTP 500", "portal page": "web page instead of an answer from AWS"}
+    said = {"text 500": "HTTP 500", "xml 503": "HTTP 503", "portal page": "web page instead of an answer from AWS"}
     assert_clean_failure(result, 6, said.get(answer, "could not be read"))
     assert SECRET not in result.stderr
 

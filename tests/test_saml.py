@@ -493,6 +493,25 @@ def test_only_the_missing_password_is_asked(saml_env, idp, world, tmp_path):
     assert idp.posts == []
 
 
+def test_a_saml_file_that_does_not_exist_is_named_before_asking(saml_env, idp, tmp_path):
+    from test_interactive import Terminal
+
+    # A typo in SAML_FILE: the user learns why they are asked instead of the file being read.
+    missing = tmp_path / "no-such-credentials"
+    term = Terminal("bash", {**saml_env, "SAML_FILE": str(missing)}, tmp_path)
+    try:
+        child = term.child
+        term.run("assume-role production read")
+        child.expect_exact("SAML username")
+        assert f"SAML_FILE {missing} does not exist; asking for the username and password" in child.before
+        child.send("\x03")
+        term.expect_prompt()
+        assert term.status() == 130
+    finally:
+        term.close()
+    assert idp.posts == []
+
+
 def test_completion_offers_regions_as_the_third_word(saml_env):
     run = run_cli(saml_env, "__complete", "--", "production", "read", "")
     assert run.returncode == 0
