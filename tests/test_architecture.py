@@ -30,6 +30,8 @@ LAYERS = [
             "assume_role",
             "assume_role.arguments",
             "assume_role.errors",
+            "assume_role.dates",
+            "assume_role.record",
             "assume_role.credentials",
             "assume_role.validate",
             "assume_role.settings",

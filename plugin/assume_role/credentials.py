@@ -1,17 +1,17 @@
 """AWS credential values and their (de)serialisation; no AWS imports.
 
-collections.namedtuple classes rather than dataclasses or typing.NamedTuple:
+Records (``assume_role.record``) rather than dataclasses or typing.NamedTuple:
 a cache hit loads this module, and importing either would cost it milliseconds.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
-from datetime import datetime, timezone
+from assume_role.dates import datetime, timezone
+from assume_role.record import record
 
 
 class Credentials(
-    namedtuple("Credentials", ["access_key_id", "secret_access_key", "session_token", "expiration"], defaults=(None, None))
+    record("Credentials", ["access_key_id", "secret_access_key", "session_token", "expiration"], defaults=(None, None))
 ):
     """Keys, and for temporary ones the session token and an aware UTC expiration (None for long-term keys)."""
 
@@ -53,7 +53,7 @@ class Credentials(
 
 
 class MfaSession(
-    namedtuple(
+    record(
         "MfaSession", ["credentials", "profile", "serial", "user_name", "bastion_key_id", "previous_key_id"],
         defaults=(None, None),
     )

@@ -1,12 +1,12 @@
 """What one run asks for, resolved before the cache or AWS is consulted.
 
-A namedtuple and no AWS imports: a cache hit builds one too.
+A record and no AWS imports: a cache hit builds one too.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
 
+from assume_role.record import record
 from assume_role.aws.regions import partition
 
 _FIELDS = [
@@ -29,7 +29,7 @@ _FIELDS = [
 ]
 
 
-class Request(namedtuple("Request", _FIELDS, defaults=(None, False, ()))):
+class Request(record("Request", _FIELDS, defaults=(None, False, ()))):
     __slots__ = ()
 
     @property

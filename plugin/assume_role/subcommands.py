@@ -9,11 +9,11 @@ Imports nothing: completion reads it on every Tab.
 
 from __future__ import annotations
 
-from collections import namedtuple
+from assume_role.record import record
 
 
 class Subcommand(
-    namedtuple(
+    record(
         "Subcommand",
         ["name", "module", "usage", "help", "completion", "takes_role", "evaluated", "details"],
         defaults=(None, None, None, False, False, None),

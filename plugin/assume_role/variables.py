@@ -6,7 +6,8 @@ one list, and so that importing it costs nothing.
 
 from __future__ import annotations
 
-from datetime import timezone
+from assume_role.dates import timezone
+
 
 # Credentials and identity of the assumed role (the original tool's contract).
 CREDENTIALS = (

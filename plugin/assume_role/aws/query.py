@@ -20,9 +20,9 @@ the standard library, under the same rules as botocore's calls in ``aws``:
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from assume_role.dates import datetime, timezone
 from assume_role.aws import http, retry, sigv4
 from assume_role.aws.errors import (
     CODE_MAY_BE_SPENT,

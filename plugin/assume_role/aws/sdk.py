@@ -19,7 +19,6 @@ import shlex
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import TypeVar
 
 import botocore.exceptions as bx
@@ -28,6 +27,7 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
+from assume_role.dates import datetime, timezone
 from assume_role.aws.bastion import Bastion
 from assume_role import settings
 from assume_role.aws import retry

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
 from urllib.parse import quote, urlsplit
+
+from assume_role.dates import datetime
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections import namedtuple
 from collections.abc import Callable
-from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit
 
+from assume_role.dates import datetime, timezone
+from assume_role.record import record
 from assume_role.aws import http, retry
 from assume_role.aws.endpoints import require_safe_endpoint
 from assume_role.aws.errors import Context, checked_text, where
@@ -41,12 +41,12 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 PAGE_SIZE = 100
 MAX_PAGES = 1000
 
-Registration = namedtuple("Registration", ["client_id", "client_secret", "expires_at"])
+Registration = record("Registration", ["client_id", "client_secret", "expires_at"])
 Registration.__repr__ = lambda self: f"Registration(expires_at={self.expires_at!r})"
-Device = namedtuple("Device", ["device_code", "user_code", "verification_uri", "verification_uri_complete",
+Device = record("Device", ["device_code", "user_code", "verification_uri", "verification_uri_complete",
                                "expires_in", "interval"])
 Device.__repr__ = lambda self: f"Device(user_code={self.user_code!r})"
-Issued = namedtuple("Issued", ["access_token", "expires_in", "refresh_token"])
+Issued = record("Issued", ["access_token", "expires_in", "refresh_token"])
 Issued.__repr__ = lambda self: f"Issued(expires_in={self.expires_in!r})"
 
 

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import re
 import sys
-from collections import namedtuple
 from collections.abc import Iterable, Sequence
 
+from assume_role.record import record
 from assume_role import subcommands
 from assume_role.accounts import index as accounts_index
 from assume_role.accounts import id_of
@@ -94,10 +94,10 @@ MAX_ACCOUNT_CANDIDATES = 1000
 MFA_HINT = "MFA code: the 6 digits your device shows now"
 
 
-# A collections.namedtuple: typing, for NamedTuple, would cost this module
+# A record: typing, for NamedTuple, would cost this module
 # more to import than all the rest on every Tab. The annotations only
 # document the fields' types.
-class Candidate(namedtuple("Candidate", ["kind", "value", "description"], defaults=("",))):
+class Candidate(record("Candidate", ["kind", "value", "description"], defaults=("",))):
     __slots__ = ()
     kind: str  # subcommand, account, account-id, role, region, shell, option, hint
     value: str

@@ -20,8 +20,8 @@ import os
 import shlex
 import subprocess
 import sys
-from datetime import datetime
 
+from assume_role.dates import datetime
 from assume_role import variables
 from assume_role.errors import EXIT_NETWORK, EXIT_FAILURE, UsageError
 

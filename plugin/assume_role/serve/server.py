@@ -38,10 +38,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
+from assume_role.dates import datetime, timedelta, timezone
 from assume_role import local_peer
 from assume_role.credentials import Credentials
 

@@ -6,7 +6,8 @@ Imports nothing heavy: a cache hit builds a source too.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections import namedtuple
+
+from assume_role.record import record
 
 
 class Asking:
@@ -55,7 +56,7 @@ ON_TERMINAL = Asking()
 # signs in with; ``via``: the setting that gives that profile its credentials;
 # ``idp``: the identity provider's name; ``expires_at``: when what it signed
 # in with ends (epoch seconds), if known, and ``lasting`` names that.
-Standing = namedtuple(
+Standing = record(
     "Standing", ["kind", "summary", "profile", "via", "idp", "expires_at", "lasting"],
     defaults=(None, None, None, None, None),
 )
