@@ -104,3 +104,27 @@ def test_keys_in_the_keyring_cost_keyring_only_when_the_secret_is_needed(aws_env
     assert loaded(env, "--shell", "bash", "--refresh", "staging", "admin") == set()
     for args in (["status"], ["status", "--json"], ["keys", "list"], ["__complete", "keys", "rotate", ""]):
         assert loaded(env, *args) == set(), args
+
+
+# What a cache hit is kept from importing: each costs it a millisecond or more
+# (re and enum; pathlib with urllib.parse and fnmatch; json's Python layer,
+# which imports re; configparser; collections for namedtuple; contextlib and
+# functools; datetime's pure-Python copy).
+NOT_ON_A_HIT = ("re", "enum", "pathlib", "urllib", "fnmatch", "json", "configparser", "shlex", "collections",
+                "contextlib", "functools", "datetime", "importlib", "types", "argparse", "typing", "hashlib")
+
+
+def settled(env: dict) -> None:
+    """Wait until the AWS files are as old as a person's: a file changed in the last seconds is read every time."""
+    paths = [Path(env["AWS_CONFIG_FILE"]), Path(env["AWS_SHARED_CREDENTIALS_FILE"])]
+    while any(time.time() - max(p.stat().st_mtime, p.stat().st_ctime) < 2.5 for p in paths if p.exists()):
+        time.sleep(0.1)
+
+
+def test_a_cache_hit_loads_only_what_it_needs(aws_env, mfa_code):
+    settled(aws_env)
+    assert loaded(aws_env, "--shell", "bash", "production", "read", mfa_code()) == set()
+    stdout, found = probe(aws_env, "--shell", "bash", "production", "read", watch=NOT_ON_A_HIT + HEAVY)
+    assert "export AWS_SESSION_TOKEN=" in stdout
+    assert "export AWS_REGION='us-east-1'" in stdout  # the bastion profile's, as the AWS files say
+    assert found == set()

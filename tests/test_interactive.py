@@ -519,7 +519,7 @@ def _judge_account(text: str, known: dict) -> interactive.Verdict:
     return interactive.choose(
         text,
         interactive._AccountsOffered(view, lambda typed, limit: view.ordered(typed, limit=limit)),
-        valid=interactive.accounts_module.ACCOUNT_ID.fullmatch,
+        valid=interactive.accounts_module.is_account_id,
         noun="account",
         invalid=lambda: interactive._account_problem(text, len(known)),
         new=lambda: "new",

@@ -183,7 +183,8 @@ def test_picture_is_the_capture_rendered(tmp_path):
 def test_benchmark_table_matches_the_benchmark():
     bench_run = load(ROOT / "bench" / "run.py")
     core = dict.fromkeys(
-        ["full MFA flow", "role switch, MFA session reused", "cache hit", "credential-process, cache hit", "--help"], 0.1
+        ["full MFA flow", "role switch, MFA session reused", "cache hit", "credential-process, cache hit", "--help",
+         "python -c pass"], 0.1
     )
     shells = {
         "segment_us": {"bash": 1.0, "zsh": 1.0, "fish": 1.0},

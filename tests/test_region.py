@@ -14,7 +14,7 @@ import pytest
 
 from support import assert_clean_failure, run_cli
 from test_assume import exports_of, shell_session
-from test_imports import probe
+from test_imports import probe, settled
 
 from assume_role.aws import profiles
 from assume_role.errors import UsageError
@@ -112,6 +112,47 @@ def test_cache_hit_reads_the_profile_region_without_botocore(aws_env, mfa_code):
     stdout, heavy = probe(aws_env, "--shell", "bash", "production", "read")
     assert "export AWS_REGION='eu-central-2'" in stdout
     assert "botocore" not in heavy
+
+
+def test_the_remembered_profile_region_follows_every_edit_of_the_aws_files(aws_env, mfa_code):
+    # Parsing the AWS files would cost each cache hit more than the rest of its
+    # work, so what they said is remembered while they stay the same.
+    def hit_region() -> str:
+        run = run_cli(aws_env, "--shell", "bash", "production", "read")
+        assert run.returncode == 0, run.stderr
+        assert "warning" not in run.stderr
+        return exports_of(run.stdout)["AWS_REGION"]
+
+    config = Path(aws_env["AWS_CONFIG_FILE"])
+    remembered = Path(aws_env["XDG_CACHE_HOME"], "assume-role", profiles.REGIONS_FILE)
+    settled(aws_env)
+    assert run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code()).returncode == 0
+    assert hit_region() == "us-east-1"
+    assert remembered.exists()
+    # An edit of the same size, just made: read again at once.
+    config.write_text(config.read_text().replace("region = us-east-1", "region = eu-west-3"))
+    assert hit_region() == "eu-west-3"
+    settled(aws_env)
+    assert hit_region() == "eu-west-3"
+    # The credentials file's region wins, as in botocore; its edits count too.
+    credentials = Path(aws_env["AWS_SHARED_CREDENTIALS_FILE"])
+    credentials.write_text(credentials.read_text() + "region = ap-south-1\n")
+    assert hit_region() == "ap-south-1"
+    settled(aws_env)
+    assert hit_region() == "ap-south-1"
+
+
+def test_a_damaged_remembered_region_is_one_warning_and_read_again(aws_env, mfa_code):
+    remembered = Path(aws_env["XDG_CACHE_HOME"], "assume-role", profiles.REGIONS_FILE)
+    settled(aws_env)
+    assert run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code()).returncode == 0
+    remembered.write_text('{"stamp": [')
+    run = run_cli(aws_env, "--shell", "bash", "production", "read")
+    assert run.returncode == 0, run.stderr
+    assert exports_of(run.stdout)["AWS_REGION"] == "us-east-1"
+    assert run.stderr.count("warning") == 1 and "remembered profile regions" in run.stderr
+    again = run_cli(aws_env, "--shell", "bash", "production", "read")
+    assert again.returncode == 0 and again.stderr == ""  # written again by the run that warned
 
 
 def test_unparsable_config_file_is_one_line_without_its_content(aws_env):

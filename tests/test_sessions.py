@@ -101,7 +101,7 @@ def test_a_forgotten_prompt_blocks_no_other_run(aws_env, emulator, world, mfa_co
 def test_a_run_that_waits_for_the_lock_says_so_once(aws_env, world, mfa_code):
     directory = Path(aws_env["XDG_CACHE_HOME"]) / "assume-role"
     directory.mkdir(mode=0o700)
-    lock = FileBackend(directory)._path(mfa_key("default", world.mfa_serial)).with_suffix(".lock")
+    lock = Path(FileBackend(directory)._path(mfa_key("default", world.mfa_serial))).with_suffix(".lock")
     holder = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(holder, fcntl.LOCK_EX)
     run = subprocess.Popen(

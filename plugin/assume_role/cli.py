@@ -20,7 +20,6 @@ without building a parser, so argparse is not even imported.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -187,6 +186,12 @@ _SHELLS = ("bash", "zsh", "fish", "sh")
 _FLAGS = {"-v": "verbose", "--verbose": "verbose", "--refresh": "refresh", "--unset": "unset"}
 
 
+def _module(name: str):
+    """The module ``name``, imported (importlib itself would cost every run a third of a millisecond)."""
+    __import__(name)
+    return sys.modules[name]
+
+
 def plain_arguments(argv: list[str]):
     """The main command's arguments read without argparse, for the usual forms only.
 
@@ -197,8 +202,6 @@ def plain_arguments(argv: list[str]):
     with ``-``) gives None: argparse then reads it, and words every error.
     The result equals argparse's for every argv it accepts (a test checks).
     """
-    from types import SimpleNamespace
-
     values: dict = {"shell": None, "output_fd": None, "verbose": False, "refresh": False, "unset": False}
     words: list[str] = []
     closed = False  # argparse reads the words in one run: none may follow an option that follows them
@@ -224,7 +227,14 @@ def plain_arguments(argv: list[str]):
             words.append(arg)
         index += 1
     words += [None] * (4 - len(words))
-    return SimpleNamespace(account=words[0], role=words[1], mfa_token=words[2], region=words[3], **values)
+    return _Arguments(account=words[0], role=words[1], mfa_token=words[2], region=words[3], **values)
+
+
+class _Arguments:
+    """The arguments as attributes, as argparse's Namespace holds them (types.SimpleNamespace costs an import)."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
 
 
 def _shell_or_descriptor(key: str, value: str):
@@ -260,7 +270,7 @@ def run(argv: list[str]) -> int:
         if entry.module is not None:
             # Shell code on stdout, as the main command prints: it reads the
             # options before its word (--shell, --output-fd) the same way.
-            return importlib.import_module(entry.module).main(argv[where + 1 :], output=_output_for(argv[:where]))
+            return _module(entry.module).main(argv[where + 1 :], output=_output_for(argv[:where]))
         argv, where = argv[:where] + ["--unset"] + argv[where + 1 :], None
     if where is None:
         args = plain_arguments(argv) or build_parser(_output_for(argv)).parse_args(argv)
@@ -283,7 +293,7 @@ def run(argv: list[str]) -> int:
         output.for_people()
         if argv[where] == "help":
             return _help(parser, argv[where + 1 :])
-    module = importlib.import_module(BY_NAME[argv[where]].module)
+    module = _module(BY_NAME[argv[where]].module)
     return module.main(argv[where + 1 :])
 
 
@@ -304,7 +314,7 @@ def _help(parser, rest: list[str]) -> int:
         raise errors.UsageError(f"help takes one subcommand name: {listed}")
     if entry.module is None:
         return _own_help([], entry, parser.output)
-    return importlib.import_module(entry.module).main(["--help"])
+    return _module(entry.module).main(["--help"])
 
 
 def _own_help(options: list[str], entry, output: _Output | None = None) -> int:

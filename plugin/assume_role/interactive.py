@@ -95,7 +95,7 @@ def ask_account(view: accounts_index.View) -> str:
     last = history.last_choice().get("account")
     last_id = _listed_id(view, last)
     first, total = view.ordered(limit=2)
-    default = last if last_id or (isinstance(last, str) and accounts_module.ACCOUNT_ID.fullmatch(last)) else None
+    default = last if last_id or (isinstance(last, str) and accounts_module.is_account_id(last)) else None
     if default is None and total == 1:
         default = first[0][0]
 
@@ -113,7 +113,7 @@ def ask_account(view: accounts_index.View) -> str:
         return choose(
             text,
             _AccountsOffered(view, listed),
-            valid=accounts_module.ACCOUNT_ID.fullmatch,
+            valid=accounts_module.is_account_id,
             noun="account",
             invalid=lambda: _account_problem(text, total),
             new=lambda: f"{text} is not in {paths.accounts_file()}",

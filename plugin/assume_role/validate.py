@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import re
-
 from assume_role.errors import MfaError, UsageError
 
-# Patterns as strings: re compiles (and caches) each on first use, so a run
-# pays only for the checks it makes.
-_CONTROL = r"[\x00-\x1f\x7f]"
+# The checks a run makes on every assume are plain string tests, without re:
+# importing it (and enum) costs a cache hit more than the rest of its work.
+# Their documented patterns are kept beside them; tests/test_validate.py
+# holds each test to its pattern.
+_DIGITS = "0123456789"
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_LETTERS = _LOWER + _LOWER.upper()
+_LOWER_SET = frozenset(_LOWER)
+_DIGIT_SET = frozenset(_DIGITS)
 
 
 def has_control(value: str) -> bool:
-    return re.search(_CONTROL, value) is not None
+    """Whether ``value`` holds a character matching ``[\\x00-\\x1f\\x7f]``."""
+    return not value.isprintable() and any(c < " " or c == "\x7f" for c in value)
 
 
 def check_typed(value: str, what: str) -> str:
@@ -24,14 +29,13 @@ def check_typed(value: str, what: str) -> str:
 # IAM's documented pattern for RoleName, optionally behind a path
 # (team/deploy): IAM allows any printable character in a path, but this
 # tool takes only the name characters, which every real path uses and
-# which are safe in prompts, file names and shell completion.
-_ROLE = r"(?a)(?:[\w+=,.@-]+/){0,32}[\w+=,.@-]{1,64}"
+# which are safe in prompts, file names and shell completion:
+# ``(?a)(?:[\w+=,.@-]+/){0,32}[\w+=,.@-]{1,64}``.
+_NAME_CHARACTERS = frozenset(_LETTERS + _DIGITS + "_+=,.@-")
+_MAX_PATH_PARTS = 32
 _MAX_ROLE = 512 + 64
-# RoleSessionName: 2 to 64 of these characters.
-_SESSION_CHARACTER = r"(?a)[^\w+=,.@-]"
+# RoleSessionName: 2 to 64 of the same characters.
 SESSION_NAME_PADDING = "-assume-role"
-_REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}"
-_MFA_CODE = r"[0-9]{6}"
 # STS's pattern for session tag keys and values: letters, digits, spaces and _.:/=+-@.
 _TAG_KEY = r"[\w\s.:/=+@-]{1,128}"
 _TAG_VALUE = r"[\w\s.:/=+@-]{0,256}"
@@ -41,8 +45,19 @@ MIN_DURATION = 900
 MAX_DURATION = 43200
 
 
+def is_role_name(value: str) -> bool:
+    *path, name = value.split("/")
+    return (
+        len(value) <= _MAX_ROLE
+        and len(path) <= _MAX_PATH_PARTS
+        and 1 <= len(name) <= 64
+        and all(path)
+        and _NAME_CHARACTERS.issuperset(value.replace("/", ""))
+    )
+
+
 def role_name(value: str) -> str:
-    if len(value) > _MAX_ROLE or not re.fullmatch(_ROLE, value):
+    if not is_role_name(value):
         raise UsageError(
             f"invalid role name {value!r}: IAM role names are 1-64 characters of letters, digits and +=,.@_-, "
             "optionally after a path such as team/"
@@ -57,14 +72,24 @@ def session_name(value: str) -> str:
     and a name shorter than AWS's minimum of 2 (an IAM user called ``a``)
     gets a suffix rather than being refused.
     """
-    name = re.sub(_SESSION_CHARACTER, "-", value.strip())[:64]
+    name = "".join(c if c in _NAME_CHARACTERS else "-" for c in value.strip())[:64]
     if len(name) < 2:
         name = (name + SESSION_NAME_PADDING).lstrip("-")
     return name
 
 
 def is_region(value: str) -> bool:
-    return bool(re.fullmatch(_REGION, value))
+    """``[a-z]{2}(-[a-z]+)+-[0-9]{1,2}``: us-east-1, ap-southeast-2, us-gov-west-1."""
+    parts = value.split("-")
+    if len(parts) < 3:
+        return False
+    first, *middle, number = parts
+    return (
+        len(first) == 2
+        and all(part and set(part) <= _LOWER_SET for part in (first, *middle))
+        and 1 <= len(number) <= 2
+        and set(number) <= _DIGIT_SET
+    )
 
 
 def region(value: str) -> str:
@@ -74,7 +99,8 @@ def region(value: str) -> str:
 
 
 def is_mfa_code(value: str) -> bool:
-    return bool(re.fullmatch(_MFA_CODE, value))
+    """``[0-9]{6}``: ASCII digits only (str.isdigit takes other scripts' digits too)."""
+    return len(value) == 6 and set(value) <= _DIGIT_SET
 
 
 def mfa_code(value: str) -> str:
@@ -105,6 +131,8 @@ def session_tags(value: str, source: str) -> dict[str, str]:
     for item in value.split(","):
         key, equals, tag_value = item.strip().partition("=")
         key, tag_value = key.strip(), tag_value.strip()
+        import re  # only with tags configured
+
         if not equals or not re.fullmatch(_TAG_KEY, key) or not re.fullmatch(_TAG_VALUE, tag_value):
             raise UsageError(
                 f"{source} must be key=value pairs separated by commas (keys 1-128, values up to 256 "

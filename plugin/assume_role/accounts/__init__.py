@@ -18,16 +18,16 @@ This module imports nothing heavy: completion and prompts use it.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from assume_role.accounts.table import (
-    ACCOUNT_ID,
     MAX_BYTES,
     RESERVED_PREFIX,
     Account,
     Accounts,
     entry,
     id_of,
+    is_account_id,
     is_reserved,
     load,
     read_table,
@@ -35,14 +35,19 @@ from assume_role.accounts.table import (
 from assume_role.errors import UsageError
 from assume_role.state import paths
 
+# For annotations only: the index is imported where a lookup needs it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from assume_role.accounts import index as accounts_index
+
 # The file's vocabulary is read here by every user of the accounts file.
 __all__ = [
-    "ACCOUNT_ID", "MAX_BYTES", "RESERVED_PREFIX", "Account", "Accounts", "choices", "find", "id_of", "is_reserved",
-    "load", "read_table",
+    "MAX_BYTES", "RESERVED_PREFIX", "Account", "Accounts", "choices", "find", "id_of", "is_account_id",
+    "is_reserved", "load", "read_table",
 ]
 
 
-def find(name: str, path: Path | None = None) -> Account:
+def find(name: str, path: str | None = None) -> Account:
     """The account ``name`` means: an alias of the file, else a literal 12-digit account id.
 
     Only the entry asked for is read (through the index of a large file). A
@@ -53,7 +58,7 @@ def find(name: str, path: Path | None = None) -> Account:
     path = path or paths.accounts_file()
     view = accounts_index.view(path)
     value = view.entry(name)
-    if value is accounts_index.MISSING and ACCOUNT_ID.fullmatch(name):
+    if value is accounts_index.MISSING and is_account_id(name):
         alias = view.alias_of_id(name)
         if alias is None:
             return Account(alias=name, id=name)
@@ -63,7 +68,7 @@ def find(name: str, path: Path | None = None) -> Account:
     raise UsageError(_unknown(name, view, path))
 
 
-def _unknown(name: str, view: accounts_index.View, path: Path) -> str:
+def _unknown(name: str, view: accounts_index.View, path: str) -> str:
     """Why ``name`` is no account, and what was perhaps meant."""
     import json
 
@@ -71,7 +76,7 @@ def _unknown(name: str, view: accounts_index.View, path: Path) -> str:
 
     if name.isascii() and name.isdigit():
         return f"account id {name!r} must have exactly 12 digits (it has {len(name)})"
-    if not path.exists():
+    if not os.path.exists(path):
         return (
             f"unknown account alias {name!r}: there is no accounts file at {printable(str(path))}; create it with "
             f"`assume-role accounts sync --via ACCOUNT:ROLE`, or write it as JSON, like "
@@ -115,14 +120,14 @@ def _alike(alias: str, name: str, start: int) -> bool:
     return abs(len(alias) - len(name)) <= 2 and alias[:start].casefold() == name[:start].casefold()
 
 
-def setting(key: str, path: Path | None = None):
+def setting(key: str, path: str | None = None):
     """The raw value of a setting (a reserved key such as ``"#sso"``), or None; cheap for a large file too."""
     from assume_role.accounts import index as accounts_index
 
     return accounts_index.view(path).setting(key)
 
 
-def choices(path: Path | None = None) -> accounts_index.View:
+def choices(path: str | None = None) -> accounts_index.View:
     """The accounts file as the pickers read it: one menu at a time (see accounts_index.View.ordered)."""
     from assume_role.accounts import index as accounts_index
 

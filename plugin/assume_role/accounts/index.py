@@ -36,18 +36,19 @@ through the same ``View`` interface. Layout of an index file::
 
 from __future__ import annotations
 
-import json
-import json.encoder
 import mmap
 import os
-import re
 import struct
 import time
 import zlib
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 
+# Type names for annotations only: collections.abc would be imported on every cache hit.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+from assume_role import lean_json
 from assume_role.accounts import table as entries
 from assume_role.state import paths
 
@@ -204,7 +205,7 @@ class TableView(View):
 _last: dict = {}
 
 
-def view(path: Path | None = None, *, whole: bool = False) -> View:
+def view(path: str | None = None, *, whole: bool = False) -> View:
     """The accounts file at ``path`` (default: the configured one) as a ``View``.
 
     ``whole``: every section of an index is checked now, for a caller that
@@ -224,7 +225,7 @@ def view(path: Path | None = None, *, whole: bool = False) -> View:
     return _last[key]
 
 
-def _view(path: Path, info: os.stat_result, whole: bool) -> View:
+def _view(path: str, info: os.stat_result, whole: bool) -> View:
     if info.st_size < INDEX_THRESHOLD:
         return TableView(entries.read_table(path))
     index_path = _index_path(path)
@@ -245,16 +246,16 @@ def _view(path: Path, info: os.stat_result, whole: bool) -> View:
 # -- the index file ----------------------------------------------------------------
 
 
-def _stamp(path: Path, info: os.stat_result) -> list:
+def _stamp(path: str, info: os.stat_result) -> list:
     return [os.path.realpath(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
 
 
-def _index_path(path: Path) -> Path | None:
+def _index_path(path: str) -> str | None:
     import zlib
 
     directory = paths.cache_dir()
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
         info = os.stat(directory, follow_symlinks=False)
     except OSError:
         return None
@@ -264,10 +265,10 @@ def _index_path(path: Path) -> Path | None:
     # files whose paths share a checksum merely rebuild each other's index.
     # A CRC costs nothing to import, where hashlib loads OpenSSL on every Tab.
     checksum = zlib.crc32(os.path.realpath(path).encode("utf-8", "surrogateescape"))
-    return directory / f"accounts-{checksum:08x}.idx"
+    return os.path.join(directory, f"accounts-{checksum:08x}.idx")
 
 
-def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) -> None:
+def _build(index_path: str, path: str, before: os.stat_result, table: dict) -> None:
     """Write the index of ``table``, unless the file changed meanwhile or is too fresh."""
     try:
         after = os.stat(path)
@@ -275,6 +276,8 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
         return
     if _stamp(path, after) != _stamp(path, before) or time.time() - after.st_mtime < FRESH_SECONDS:
         return
+    import json  # only to write an index; reading one needs only lean_json
+
     records, first_alias = [], {}
     encode_entry = json.JSONEncoder(separators=(",", ":")).encode  # made once: 100,000 calls
     for alias, value in table.items():
@@ -283,7 +286,7 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
         encoded = _encode(alias)
         if isinstance(value, str):
             # The plain form (an id string) is most entries: checked and encoded the short way.
-            account_id = value if entries.ACCOUNT_ID.fullmatch(value) else ""
+            account_id = value if entries.is_account_id(value) else ""
             entry = _encode(value)
         else:
             account_id = entries.id_of(value) or ""
@@ -331,14 +334,20 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
     _remove_older_indexes(index_path, header["stamp"][0])
 
 
-def _remove_older_indexes(current: Path, real_path: str) -> None:
+def _remove_older_indexes(current: str, real_path: str) -> None:
     """Delete other indexes of the same accounts file: older formats, or named another way.
 
     Each is as big as the file's aliases (10 MB for 100,000), and nothing
     would ever read them again. Indexes of other accounts files are kept.
     """
-    for other in current.parent.glob("accounts-*.idx"):
-        if other == current:
+    directory = os.path.dirname(current)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        other = os.path.join(directory, name)
+        if other == current or not (name.startswith("accounts-") and name.endswith(".idx")):
             continue
         try:
             fd = os.open(other, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -347,14 +356,14 @@ def _remove_older_indexes(current: Path, real_path: str) -> None:
             finally:
                 os.close(fd)
             if header.get("stamp", [None])[0] == real_path:
-                other.unlink()
+                os.unlink(other)
         except (OSError, ValueError, TypeError, IndexError, KeyError):
             continue  # not an index this version can read: left alone
 
 
 def _header(fd: int) -> dict:
     """An index file's header line, parsed; ValueError if it is not a JSON object."""
-    header = json.loads(os.pread(fd, HEADER_SIZE, 0))
+    header = lean_json.loads(os.pread(fd, HEADER_SIZE, 0))
     if not isinstance(header, dict):
         raise ValueError("not an index header")
     return header
@@ -368,7 +377,7 @@ def _offsets(lines: list[bytes], start: int) -> bytes:
     return struct.pack(f"{len(offsets)}I", *offsets)  # native, as memoryview.cast reads them
 
 
-def _open_index(index_path: Path, path: Path, file_info: os.stat_result) -> IndexView | None:
+def _open_index(index_path: str, path: str, file_info: os.stat_result) -> IndexView | None:
     try:
         fd = os.open(index_path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
@@ -400,7 +409,7 @@ class Damaged(Exception):
 _DAMAGE = (Damaged, ValueError, IndexError, KeyError, TypeError, OverflowError, struct.error)
 
 
-def _replacement(index_path: Path, path: Path, info: os.stat_result) -> View:
+def _replacement(index_path: str, path: str, info: os.stat_result) -> View:
     """The view that answers instead of a damaged index: the file itself, and a new index for the next runs."""
     from assume_role.state.files import warn_damaged
 
@@ -471,7 +480,7 @@ class _Section:
         number = bisect_left(self, key)
         return number if number < len(self) and self[number] == key else None
 
-    def scan(self, pattern: re.Pattern) -> list:
+    def scan(self, pattern) -> list:
         """``pattern.findall`` over the section's text, each line preceded by its newline."""
         return pattern.findall(self.data, self.start - 1, self.end)
 
@@ -514,7 +523,7 @@ class IndexView(View):
         key = _encode(alias).encode("ascii")
         number = bisect_left(self.aliases, key)
         if number < len(self.aliases) and self.aliases[number] == key:
-            return json.loads(self._alias_fields(number)[2])
+            return lean_json.loads(self._alias_fields(number)[2])
         self._edges_read(self.aliases, range(number, number), self._alias_fields)
         return MISSING
 
@@ -536,7 +545,7 @@ class IndexView(View):
         self.aliases.check()
         text = self.data[self.aliases.start - 1 : self.aliases.end].decode("ascii")
         # One pass in C; every pair is made here, where damage is caught.
-        return iter([(_alias(encoded), account_id) for encoded, account_id in _WITH_ID.findall(text)])
+        return iter([(_alias(encoded), account_id) for encoded, account_id in _with_id().findall(text)])
 
     @_or_replaced
     def sample(self, typed: str = "", match: str = PREFIX, *, limit: int | None) -> tuple[list[tuple[str, str]], int]:
@@ -553,6 +562,8 @@ class IndexView(View):
             return [self._folded_pair(n) for n in chosen], total
         # LOOSE: the typed characters in order within the folded key, found
         # by one regex pass over the section; possessive steps never backtrack.
+        import re
+
         self.folded.check()
         steps = b""
         for unit in _units(typed.casefold()):
@@ -568,6 +579,8 @@ class IndexView(View):
     def ordered(self, contains: str = "", *, limit: int) -> tuple[list[tuple[str, str]], int]:
         if not contains:
             return [self._folded_pair(n) for n in range(min(limit, len(self.folded)))], len(self.folded)
+        import re
+
         self.folded.check()
         inside = re.escape(b"".join(_units(contains.casefold())))
         if contains.isdigit():
@@ -587,6 +600,8 @@ class IndexView(View):
             chosen, _ = _first_and_last(numbers, limit)
             return [_split_id_line(self.ids.line(n)) for n in chosen], len(numbers)
         # The typed digits in order within the id (ids are exactly 12 digits).
+        import re
+
         steps = b"".join(b"[^%c\\t\\n]*+%c" % (c, c) for c in typed.encode("ascii"))
         lines = self.ids.scan(re.compile(b"\\n(?=" + steps + b")(\\d{12}\\t[^\\n]*)"))
         return _first_and_last(map(_split_id_line, lines), limit)
@@ -623,11 +638,18 @@ class IndexView(View):
         return pair
 
 
-# An alias line whose entry has a valid id: the encoded alias and the id.
-_WITH_ID = re.compile(r'\n("[^\t\n]*")\t(\d{12})\t')
+def _with_id():
+    """An alias line whose entry has a valid id: the encoded alias and the id.
+
+    The regular expressions are made where they are used: a lookup needs none,
+    and importing re would cost a cache hit more than the rest of its imports.
+    """
+    import re
+
+    return re.compile(r'\n("[^\t\n]*")\t(\d{12})\t')
 # JSON's own string encoders (C): every non-ASCII character escaped, or kept.
-_encode = json.encoder.encode_basestring_ascii
-_encode_utf8 = json.encoder.encode_basestring
+_encode = lean_json.encode_string_ascii
+_encode_utf8 = lean_json.encode_string
 
 
 def _units(text: str) -> list[bytes]:
@@ -636,7 +658,7 @@ def _units(text: str) -> list[bytes]:
 
 
 def _alias(encoded: str) -> str:
-    return encoded[1:-1] if "\\" not in encoded else json.loads(encoded)
+    return encoded[1:-1] if "\\" not in encoded else lean_json.loads(encoded)
 
 
 def _split_id_line(line: bytes) -> tuple[str, str]:

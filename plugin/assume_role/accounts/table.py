@@ -6,16 +6,19 @@ imports nothing heavy: completion reads every entry through ``id_of``.
 
 from __future__ import annotations
 
-import re
-from collections import namedtuple
-from pathlib import Path
 
+from assume_role.record import record
 from assume_role import validate
 from assume_role.state import paths
 from assume_role.errors import UsageError
 
-# ASCII digits only: \d would also accept Arabic-Indic and other Unicode digits.
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_DIGITS = frozenset("0123456789")
+
+
+def is_account_id(value: str) -> bool:
+    """Twelve ASCII digits (str.isdigit takes Arabic-Indic and other digits too)."""
+    return len(value) == 12 and _DIGITS.issuperset(value)
+
 # A key starting with this holds a setting, not an alias (no shell word starts with it unquoted).
 RESERVED_PREFIX = "#"
 
@@ -29,11 +32,10 @@ def is_reserved(key: str) -> bool:
 MAX_BYTES = 32 * 1024 * 1024
 
 
-# collections.namedtuple rather than typing.NamedTuple or a dataclass:
-# completion imports this module on every Tab, and typing or dataclasses
-# costs more to import than the rest of it (collections is loaded already).
-# The annotations only document the fields' types.
-class Account(namedtuple("Account", ["alias", "id", "roles", "region"], defaults=((), None))):
+# A record rather than typing.NamedTuple or a dataclass: completion and a
+# cache hit import this module, and typing or dataclasses cost more to
+# import than the rest of it. The annotations only document the fields' types.
+class Account(record("Account", ["alias", "id", "roles", "region"], defaults=((), None))):
     __slots__ = ()
     alias: str
     id: str
@@ -41,7 +43,7 @@ class Account(namedtuple("Account", ["alias", "id", "roles", "region"], defaults
     region: str | None
 
 
-def read_table(path: Path | None = None) -> dict:
+def read_table(path: str | None = None) -> dict:
     """The accounts file's JSON object as it is; a missing file is empty.
 
     Completion reads only this (building an ``Account`` for each of 10,000
@@ -80,7 +82,7 @@ def id_of(value: object) -> str | None:
     account_id = value.get("id") if isinstance(value, dict) else value
     if isinstance(account_id, int) and not isinstance(account_id, bool):
         account_id = str(account_id)
-    if isinstance(account_id, str) and ACCOUNT_ID.fullmatch(account_id):
+    if isinstance(account_id, str) and is_account_id(account_id):
         return account_id
     return None
 
@@ -97,7 +99,7 @@ class Accounts(dict):
         self.problems: dict[str, str] = problems or {}
 
 
-def load(path: Path | None = None) -> Accounts:
+def load(path: str | None = None) -> Accounts:
     """Every valid entry of the accounts file; the invalid ones as problems."""
     path = path or paths.accounts_file()
     found = Accounts()
@@ -122,7 +124,7 @@ def _shape_problem(value: dict) -> str | None:
     return None
 
 
-def entry(path: Path, alias: str, value: object) -> Account:
+def entry(path: str, alias: str, value: object) -> Account:
     roles: list[str] = []
     region = None
     if isinstance(value, dict):

@@ -19,9 +19,8 @@ reason to hand the profile to botocore.
 from __future__ import annotations
 
 import os
-import re
-from collections import namedtuple
 
+from assume_role.record import record
 from assume_role.errors import UsageError
 
 # Keys that change how botocore finds credentials or reaches AWS. A profile
@@ -150,7 +149,77 @@ def profile_region(profile: str) -> str | None:
 
     The region is resolved before the role cache is asked, and a cache hit
     must not import botocore; a file botocore would refuse is refused here.
+    What the two files said is remembered until either changes (see
+    ``_remembered_regions``): parsing them would cost a cache hit more than
+    the rest of its work.
     """
+    stamp = _files_stamp()
+    remembered = _remembered_regions(stamp)
+    if profile in remembered:
+        return remembered[profile]
+    region = _parsed_region(profile)
+    if stamp is not None:
+        _remember_region(stamp, remembered, profile, region)
+    return region
+
+
+# Where the regions the AWS files gave are remembered, and for how long a
+# file must have been left alone before it is trusted not to change within
+# the same timestamp (as for the accounts index).
+REGIONS_FILE = "aws-profile-regions.json"
+FRESH_SECONDS = 2.0
+
+
+def _files_stamp() -> list | None:
+    """What identifies the two files' present contents; None when they must be read each time.
+
+    A file that is not a regular one is left to the reader's refusal, and a
+    file changed in the last seconds could change again without its stamp
+    changing.
+    """
+    import stat
+    import time
+
+    stamp = []
+    now = time.time()
+    for path in _files():
+        path = os.path.expanduser(os.path.expandvars(path))
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            stamp.append([path])
+            continue
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode) or now - max(info.st_mtime, info.st_ctime) < FRESH_SECONDS:
+            return None
+        stamp.append([path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns])
+    return stamp
+
+
+def _remembered_regions(stamp: list | None) -> dict:
+    """Profile -> region (None: none), as the files of ``stamp`` gave them."""
+    if stamp is None:
+        return {}
+    from assume_role.state import paths
+    from assume_role.state.files import load_optional
+
+    data = load_optional(os.path.join(paths.cache_dir(), REGIONS_FILE), "remembered profile regions")
+    regions = data.get("regions")
+    if data.get("stamp") != stamp or not isinstance(regions, dict):
+        return {}
+    return {name: region for name, region in regions.items() if region is None or isinstance(region, str)}
+
+
+def _remember_region(stamp: list, remembered: dict, profile: str, region: str | None) -> None:
+    from assume_role.state import paths
+    from assume_role.state.files import save_optional
+
+    save_optional(os.path.join(paths.cache_dir(), REGIONS_FILE),
+                  {"stamp": stamp, "regions": {**remembered, profile: region}})
+
+
+def _parsed_region(profile: str) -> str | None:
     parsed = []
     for path in _files():
         sections = _raw(path)
@@ -203,7 +272,7 @@ def _views(profile: str) -> tuple[dict, dict, dict, dict] | None:
 # Where botocore's chain finds a profile's credentials, in its order (after
 # the environment, which a named profile skips), and whether they are
 # temporary: True, False, or None when only running the setting tells.
-Origin = namedtuple("Origin", ["setting", "temporary"])
+Origin = record("Origin", ["setting", "temporary"])
 
 
 def credentials_origin(profile: str) -> Origin | None:
@@ -239,7 +308,7 @@ def _keys_origin(section: dict[str, str]) -> Origin:
 # ``settings``: the config and credentials files merged, as botocore scopes them;
 # the keys are None only for a profile read for its settings (held=True);
 # ``services``: the endpoint_url per service of the profile's services section.
-PlainProfile = namedtuple(
+PlainProfile = record(
     "PlainProfile", ["settings", "access_key_id", "secret_access_key", "session_token", "services"]
 )
 
@@ -249,6 +318,8 @@ _LENDS_HELD_KEYS = r"(^|[\s/])assume-role['\"]?\s+keys\s+credential-process(\s|$
 
 
 def lends_held_keys(process: object) -> bool:
+    import re  # only for a profile with a credential_process
+
     return isinstance(process, str) and re.search(_LENDS_HELD_KEYS, process) is not None
 
 
@@ -291,7 +362,7 @@ def plain_profile(profile: str, *, held: bool = False) -> PlainProfile | None:
 # Where the bastion's long-term keys come from, for ``status``: no keyring, no botocore.
 # ``source``: "keyring", "credentials-file", "config-file", "other", or None (none found);
 # ``detail``: the backend, the file, or what botocore runs.
-KeysOrigin = namedtuple("KeysOrigin", ["source", "detail"])
+KeysOrigin = record("KeysOrigin", ["source", "detail"])
 
 
 # Settings that give a profile credentials from something else than its keys, as status names them.
@@ -353,7 +424,7 @@ def scrub_environment() -> None:
 # registration scopes), or the legacy ``sso_start_url`` and ``sso_region`` in
 # the profile itself. ``account_id`` and ``role_name`` (``sso_account_id``,
 # ``sso_role_name``) name the profile's own role, when it has one.
-SsoConfig = namedtuple(
+SsoConfig = record(
     "SsoConfig", ["profile", "session", "start_url", "region", "scopes", "account_id", "role_name"]
 )
 _SSO_KEYS = ("sso_session", "sso_start_url")

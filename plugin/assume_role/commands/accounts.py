@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from assume_role import accounts, settings, validate
 from assume_role.state import paths
@@ -179,7 +180,7 @@ def sync(args) -> int:
     from assume_role.accounts import sync as org_sync
 
     log = _log(args.verbose)
-    path = paths.accounts_file()
+    path = Path(paths.accounts_file())
     table = accounts.read_table(path)  # every check on the file happens here
     # The exact bytes, so that the write can refuse if anything changed since.
     try:
@@ -243,7 +244,7 @@ def _list_organization(account, role: str, code: str | None, log) -> list:
     assumed = obtain(account.alias, role, region, source=signin.choose(code), log=log)
     listed = SdkBastion(settings.bastion_profile(), assumed.region).organization_accounts(assumed.credentials)
     log(f"organizations:ListAccounts: {len(listed)} accounts")
-    found = [OrgAccount(i, name, status) for i, name, status in listed if accounts.ACCOUNT_ID.fullmatch(i)]
+    found = [OrgAccount(i, name, status) for i, name, status in listed if accounts.is_account_id(i)]
     # The account listed through is always a member: a list without it is
     # broken or cut short, and pruning by it would delete good aliases.
     if account.id not in {entry.id for entry in found}:

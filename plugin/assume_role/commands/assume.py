@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from collections import namedtuple
 
+from assume_role.record import record
 from assume_role import accounts, settings, validate
 from assume_role.shell import emitters
 from assume_role import signin
@@ -21,7 +20,12 @@ from assume_role.request import Request, partition
 from assume_role.state.store import ROLE_REUSE_MARGIN
 from assume_role.validate import printable
 
-Log = Callable[[str], None]
+# For annotations only: collections.abc would be imported on every cache hit.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Log = Callable[[str], None]
 
 
 def logger(verbose: bool) -> Log:
@@ -34,7 +38,7 @@ def logger(verbose: bool) -> Log:
 
 
 # A resolved request and the role credentials obtained for it (and the store that kept them).
-Assumed = namedtuple("Assumed", ["account", "role", "region", "credentials", "store"])
+Assumed = record("Assumed", ["account", "role", "region", "credentials", "store"])
 
 
 def main(args) -> int:

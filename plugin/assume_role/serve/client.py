@@ -47,7 +47,7 @@ class Endpoint(NamedTuple):
 def state_file() -> Path:
     from assume_role.state import paths
 
-    return paths.state_dir() / STATE_NAME
+    return Path(paths.state_dir(), STATE_NAME)
 
 
 def available() -> None:

@@ -9,12 +9,18 @@ says which syntax to print when ``--shell`` is not given.
 from __future__ import annotations
 
 import os
-import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
 
-# Variable names are emitted unquoted, so they are held to the portable form.
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+_NAME_CHARACTERS = frozenset(_LETTERS + "0123456789")
+
+
+def is_name(name: str) -> bool:
+    """Whether ``name`` has the portable form ``[A-Za-z_][A-Za-z0-9_]*``.
+
+    Variable names are emitted unquoted, so they are held to it.
+    """
+    return name[:1] != "" and name[0] in _LETTERS and _NAME_CHARACTERS.issuperset(name)
 
 
 class Emitter(ABC):
@@ -44,7 +50,7 @@ class Emitter(ABC):
         _check_name(name)
         return self._unset(name)
 
-    def script(self, exports: Mapping[str, str] = {}, unsets: Iterable[str] = ()) -> str:
+    def script(self, exports: dict[str, str] = {}, unsets: tuple[str, ...] | list[str] = ()) -> str:
         """One statement a line, each ended with ``;``.
 
         The ``;`` keeps the original tool's unquoted ``eval $(assume-role ...)``
@@ -58,7 +64,7 @@ class Emitter(ABC):
 
 
 def _check_name(name: str) -> None:
-    if not NAME.fullmatch(name):
+    if not is_name(name):
         raise ValueError(f"not a shell variable name: {name!r}")
 
 

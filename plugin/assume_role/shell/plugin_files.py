@@ -99,7 +99,7 @@ def entry(shell: str) -> Path:
 def stable(shell: str) -> Path:
     """``$XDG_DATA_HOME/assume-role/<shell>``: the path given to rc files and plugin managers."""
     _check(shell)
-    return paths.data_dir() / shell
+    return Path(paths.data_dir(), shell)
 
 
 def link(shell: str) -> Path:

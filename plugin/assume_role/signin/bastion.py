@@ -6,12 +6,16 @@ Light on purpose (a cache hit builds one): the flow that talks to AWS is in
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 from assume_role import validate
 from assume_role.signin.source import Asking, SignIn, Standing
 
-Log = Callable[[str], None]
+# For annotations only: collections.abc would be imported on every cache hit.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Log = Callable[[str], None]
 
 
 class BastionMfa(SignIn):

@@ -27,19 +27,22 @@ its token. Ctrl-C leaves every file as it was.
 
 from __future__ import annotations
 
-import re
 import sys
 import time
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 
+from assume_role.dates import datetime, timedelta, timezone
 from assume_role import settings, validate
 from assume_role.credentials import Credentials, MfaSession
 from assume_role.errors import CredentialsError, NetworkError, UsageError
 from assume_role.request import Request
 from assume_role.signin.source import Asking, SignIn
 
-Log = Callable[[str], None]
+# For annotations only: collections.abc would be imported on every cache hit.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Log = Callable[[str], None]
 
 # A stored token this close to its end is not used: the call it serves must
 # arrive before it ends, and clocks drift.
@@ -51,7 +54,7 @@ REGISTRATION_MARGIN = 86400
 NO_PERSON_WAIT = 30
 # The hub session is stored under this "device", as the MFA session is under its serial.
 HUB_SERIAL = "sso-hub"
-_USER_CODE = re.compile(r"[A-Za-z0-9-]{1,64}")
+_USER_CODE = r"[A-Za-z0-9-]{1,64}"
 
 
 class SsoSignIn(SignIn):
@@ -129,7 +132,7 @@ class SsoSignIn(SignIn):
 
     def assignments(self, log: Log) -> list[tuple[str, str, list[str]]]:
         """(account id, account name, permission sets) of every account assigned to the person."""
-        from assume_role.accounts import ACCOUNT_ID
+        from assume_role.accounts import is_account_id
         from assume_role.aws import sso_api
 
         region = self.config.region
@@ -138,7 +141,7 @@ class SsoSignIn(SignIn):
             log("calling IAM Identity Center ListAccounts")
             found = []
             for account_id, name in sso_api.accounts(region, token):
-                if not ACCOUNT_ID.fullmatch(account_id):
+                if not is_account_id(account_id):
                     continue  # not an account id: nothing an alias could name
                 log(f"calling IAM Identity Center ListAccountRoles for {account_id}")
                 roles = [role for role in sso_api.account_roles(region, token, account_id) if _role_name(role)]
@@ -373,11 +376,13 @@ def _checked_page(url: str | None) -> str | None:
 
 def _show(device, start_url: str) -> None:
     """The address and code on the person's terminal, and the browser opened where there is one."""
+    import re
+
     from assume_role import browser
 
     page = _checked_page(device.verification_uri)
     complete = _checked_page(device.verification_uri_complete)
-    if not _USER_CODE.fullmatch(device.user_code):
+    if not re.fullmatch(_USER_CODE, device.user_code):
         raise NetworkError("IAM Identity Center answered a sign-in code that is not one; nothing was shown")
     lines = [f"assume-role: sign in to IAM Identity Center ({start_url}): open {page} and enter the code "
              f"{device.user_code}"]
@@ -442,7 +447,6 @@ def in_use(profile: str | None = None) -> SsoSignIn | None:
                           setting=profile is None and not settings.bastion_profile_named())
     except UsageError:
         return None
-
 
 
 # The accounts file's setting naming the IAM Identity Center sign-in:

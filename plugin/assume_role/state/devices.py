@@ -10,6 +10,8 @@ warning, and the lookups are simply made again.
 
 from __future__ import annotations
 
+import os
+
 from assume_role.state import paths
 from assume_role.state.files import load_optional, save_optional
 
@@ -19,7 +21,7 @@ TEMPORARY = "temporary"
 
 
 def _path():
-    return paths.state_dir() / "mfa-devices.json"
+    return os.path.join(paths.state_dir(), "mfa-devices.json")
 
 
 def _load() -> dict:

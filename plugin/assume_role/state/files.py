@@ -18,13 +18,12 @@ a killed run is swept once it is stale.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
 import sys
 import time
-from pathlib import Path
 
+from assume_role import lean_json
 from assume_role.validate import printable
 
 # Far above any real file (10,000 accounts are about 1 MiB), far below harm.
@@ -78,7 +77,7 @@ def _check(info: os.stat_result, owned: bool, secret: bool) -> None:
 
 
 def read_text(
-    path: Path, *, ours: bool = False, owned: bool = False, secret: bool = False, limit: int = MAX_BYTES
+    path: str, *, ours: bool = False, owned: bool = False, secret: bool = False, limit: int = MAX_BYTES
 ) -> str | None:
     """The text of the file at ``path``, or None if there is none.
 
@@ -114,7 +113,7 @@ def read_text(
         raise UnsafeFile(f"it is not UTF-8 text (byte {exc.start + 1})") from None
 
 
-def check_foreign(path: Path) -> None:
+def check_foreign(path: str) -> None:
     """For a file another library reads (botocore's config and credentials files).
 
     It cannot be read through ``read_text``, but it can be refused the same
@@ -135,19 +134,19 @@ def check_foreign(path: Path) -> None:
 def parse_json(text: str):
     """The JSON value of ``text``; ``UnsafeFile`` if it is not JSON or nests too deeply."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UnsafeFile(f"it is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        return lean_json.loads(text)
     except RecursionError:
         raise UnsafeFile("it is not valid JSON: it nests too deeply") from None
-    except ValueError:  # e.g. a number with more digits than Python converts
-        raise UnsafeFile("it is not valid JSON") from None
+    except ValueError as exc:
+        if hasattr(exc, "lineno"):  # json.JSONDecodeError, which says where
+            raise UnsafeFile(f"it is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise UnsafeFile("it is not valid JSON") from None  # e.g. a number with more digits than Python converts
 
 
-def load_optional(path: Path, what: str, kind: type = dict):
+def load_optional(path: str, what: str, kind: type = dict):
     """An optional file's JSON value if it is a ``kind``; else a warning and an empty ``kind``."""
     try:
-        if not private_directory(path.parent, create=False):
+        if not private_directory(os.path.dirname(path), create=False):
             return kind()
         text = read_text(path, ours=True)
         if text is None:
@@ -162,25 +161,26 @@ def load_optional(path: Path, what: str, kind: type = dict):
     return data
 
 
-def warn_damaged(path: Path, what: str) -> None:
+def warn_damaged(path: str, what: str) -> None:
     warn(f"ignoring damaged {what} {path}; it will be rebuilt")
 
 
-def save_optional(path: Path, data) -> bool:
+def save_optional(path: str, data) -> bool:
     """Write an optional file; a failure is a warning. True if it was written."""
     try:
-        if not private_directory(path.parent):
+        directory = os.path.dirname(path)
+        if not private_directory(directory):
             return False
         write_json_atomic(path, data)
-        sweep_temporary(path.parent)
+        sweep_temporary(directory)
         return True
     except OSError as exc:
         # Per directory, not per file: a full disk is one problem, said once.
-        warn(f"cannot write in {path.parent}: {exc.strerror or exc}")
+        warn(f"cannot write in {os.path.dirname(path)}: {exc.strerror or exc}")
         return False
 
 
-def private_directory(directory: Path, *, create: bool = True) -> bool:
+def private_directory(directory: str, *, create: bool = True) -> bool:
     """Whether ``directory`` may hold the tool's files: ours, a real directory, closed to others.
 
     Created 0700 when ``create`` and missing. A directory of ours left open (an
@@ -188,7 +188,7 @@ def private_directory(directory: Path, *, create: bool = True) -> bool:
     """
     try:
         if create:
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.makedirs(directory, mode=0o700, exist_ok=True)
         info = os.stat(directory, follow_symlinks=False)
     except FileNotFoundError:
         return not create
@@ -207,12 +207,14 @@ def private_directory(directory: Path, *, create: bool = True) -> bool:
     return True
 
 
-def write_json_atomic(path: Path, data) -> None:
+def write_json_atomic(path: str, data) -> None:
     """Write so that readers never see half a file; private (0600)."""
+    import json  # here only: a cache hit writes nothing, or the history, which it leaves alone unchanged
+
     write_atomic(path, json.dumps(data).encode("utf-8"))
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o600, prefix: str = TEMPORARY_PREFIX,
+def write_atomic(path: str, data: bytes, *, mode: int = 0o600, prefix: str = TEMPORARY_PREFIX,
                  suffix: str = ".json") -> None:
     """Replace ``path`` with ``data`` in one rename, through a temporary file beside it.
 
@@ -220,7 +222,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o600, prefix: str = TE
     a crash leaves at most that file, named ``prefix``..., which
     ``sweep_temporary`` removes when the prefix is the tool's own.
     """
-    fd, tmp = _create_private(path.parent, prefix, suffix)
+    fd, tmp = _create_private(os.path.dirname(path), prefix, suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), mode)
@@ -237,10 +239,10 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o600, prefix: str = TE
         raise
 
 
-def _create_private(directory: Path, prefix: str, suffix: str) -> tuple[int, str]:
+def _create_private(directory: str, prefix: str, suffix: str) -> tuple[int, str]:
     """A new file of mode 0600 in ``directory``, as mkstemp makes one.
 
-    Without tempfile, which imports random, shutil and weakref: a cache hit
+    Without tempfile, which imports random, shutil and weakref: an assume
     writes the history through here.
     """
     for attempt in range(100):
@@ -252,7 +254,7 @@ def _create_private(directory: Path, prefix: str, suffix: str) -> tuple[int, str
     raise FileExistsError(f"no free temporary name in {directory}")
 
 
-def sweep_temporary(directory: Path, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
+def sweep_temporary(directory: str, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
     """Delete temporary files a killed run left in ``directory``; returns how many.
 
     They may hold a whole session, so they must not outlive it on disk.

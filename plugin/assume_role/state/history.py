@@ -7,6 +7,8 @@ cannot be read, or is damaged, is one warning and reads as "no history".
 
 from __future__ import annotations
 
+import os
+
 from assume_role.state import paths
 from assume_role.state.files import load_optional, save_optional, warn_damaged
 
@@ -15,7 +17,7 @@ WHAT = "history file"
 
 
 def _path():
-    return paths.state_dir() / "history.json"
+    return os.path.join(paths.state_dir(), "history.json")
 
 
 def _sound(data: dict) -> bool:
@@ -47,7 +49,11 @@ def last_choice(data: dict | None = None) -> dict:
 def record(account_alias: str, account_id: str, role: str, region: str) -> None:
     """Remember a successful assume; a failure is a warning, never the command's."""
     data = load()
-    roles = [r for r in roles_for(account_id, data) if r != role]
-    data.setdefault("roles", {})[account_id] = ([role] + roles)[:MAX_ROLES_PER_ACCOUNT]
-    data["last"] = {"account": account_alias, "role": role, "region": region}
+    known = roles_for(account_id, data)
+    roles = ([role] + [r for r in known if r != role])[:MAX_ROLES_PER_ACCOUNT]
+    last = {"account": account_alias, "role": role, "region": region}
+    if roles == known and data.get("last") == last:
+        return  # the same choice again (a cache hit, mostly): nothing to write
+    data.setdefault("roles", {})[account_id] = roles
+    data["last"] = last
     save_optional(_path(), data)

@@ -63,7 +63,7 @@ def valid_secret(value: str) -> bool:
 
 
 def index_path():
-    return paths.state_dir() / "bastion-keys.json"
+    return os.path.join(paths.state_dir(), "bastion-keys.json")
 
 
 def _index() -> dict[str, dict[str, str]]:
@@ -83,12 +83,12 @@ def _index() -> dict[str, dict[str, str]]:
 def _save_index(entries: dict) -> None:
     """Write the index or fail: a profile missing from it would not find its keys."""
     path = index_path()
-    if not private_directory(path.parent):
-        raise AssumeRoleError(f"cannot keep {WHAT} in {printable(str(path.parent))}; nothing was changed")
+    if not private_directory(os.path.dirname(path)):
+        raise AssumeRoleError(f"cannot keep {WHAT} in {printable(os.path.dirname(path))}; nothing was changed")
     try:
         write_json_atomic(path, entries)
     except OSError as exc:
-        raise AssumeRoleError(f"cannot write {printable(str(path))}: {exc.strerror or exc}") from None
+        raise AssumeRoleError(f"cannot write {printable(path)}: {exc.strerror or exc}") from None
 
 
 class Held:
@@ -161,7 +161,7 @@ def changing(waiting: str | None = None):
     directory = paths.state_dir()
     if not private_directory(directory):
         raise AssumeRoleError(f"cannot keep {WHAT} in {printable(str(directory))}; nothing was changed")
-    with exclusive(directory / "bastion-keys.lock", waiting=waiting):
+    with exclusive(os.path.join(directory, "bastion-keys.lock"), waiting=waiting):
         yield
 
 

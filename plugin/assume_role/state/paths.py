@@ -1,37 +1,44 @@
-"""Where the tool keeps its files (XDG base directories, overridable)."""
+"""Where the tool keeps its files (XDG base directories, overridable).
+
+Paths are strings: pathlib (with urllib.parse and fnmatch behind it) would
+cost a cache hit more than the rest of its imports.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 APP = "assume-role"
 
 
-def _xdg(var: str, fallback: str) -> Path:
+def _home(*parts: str) -> str:
+    return os.path.join(os.path.expanduser("~"), *parts)
+
+
+def _xdg(var: str, fallback: str) -> str:
     value = os.environ.get(var)
     # The XDG spec says relative paths are invalid and must be ignored.
     if value and os.path.isabs(value):
-        return Path(value)
-    return Path.home() / fallback
+        return os.path.join(value, APP)
+    return _home(fallback, APP)
 
 
-def accounts_file() -> Path:
+def accounts_file() -> str:
     # ACCOUNTS_FILE is the original tool's name for it.
     explicit = os.environ.get("ASSUME_ROLE_ACCOUNTS_FILE") or os.environ.get("ACCOUNTS_FILE")
     if explicit:
-        return Path(explicit).expanduser()
-    return Path.home() / ".aws" / "accounts"
+        return os.path.expanduser(explicit)
+    return _home(".aws", "accounts")
 
 
-def cache_dir() -> Path:
-    return _xdg("XDG_CACHE_HOME", ".cache") / APP
+def cache_dir() -> str:
+    return _xdg("XDG_CACHE_HOME", ".cache")
 
 
-def state_dir() -> Path:
-    return _xdg("XDG_STATE_HOME", ".local/state") / APP
+def state_dir() -> str:
+    return _xdg("XDG_STATE_HOME", ".local/state")
 
 
-def data_dir() -> Path:
+def data_dir() -> str:
     """Where `init` keeps the stable links to the shell plugin files."""
-    return _xdg("XDG_DATA_HOME", ".local/share") / APP
+    return _xdg("XDG_DATA_HOME", ".local/share")

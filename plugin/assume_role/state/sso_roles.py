@@ -8,6 +8,8 @@ a missing or broken file means no roles offered, never a failure.
 
 from __future__ import annotations
 
+import os
+
 from assume_role.state import paths
 
 FILE = "sso-roles.json"
@@ -17,7 +19,7 @@ def recall(profile: str) -> dict[str, list[str]]:
     """Account id -> permission sets, as last listed for ``profile``'s sign-in."""
     from assume_role.state.files import load_optional
 
-    found = load_optional(paths.cache_dir() / FILE, "IAM Identity Center roles").get(profile)
+    found = load_optional(os.path.join(paths.cache_dir(), FILE), "IAM Identity Center roles").get(profile)
     if not isinstance(found, dict):
         return {}
     return {account: [r for r in roles if isinstance(r, str)]
@@ -28,7 +30,7 @@ def remember(profile: str, roles: dict[str, list[str]], *, complete: bool = Fals
     """Keep the listed permission sets; ``complete``: ``roles`` holds every account (a sync)."""
     from assume_role.state.files import load_optional, save_optional
 
-    path = paths.cache_dir() / FILE
+    path = os.path.join(paths.cache_dir(), FILE)
     data = load_optional(path, "IAM Identity Center roles")
     known = {} if complete else recall(profile)
     data[profile] = {**known, **roles}

@@ -23,11 +23,11 @@ user's and that nobody else can write to.
 from __future__ import annotations
 
 import os
-from collections import namedtuple
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timezone
 from pathlib import Path
 
+from assume_role.dates import datetime, timezone
+from assume_role.record import record
 from assume_role.state import paths
 from assume_role.state.files import UnsafeFile, parse_json, read_text, sweep_temporary, warn, write_atomic
 
@@ -37,7 +37,7 @@ MAX_FIELD = 16 * 1024
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 # ``registration_expires_at`` and ``expires_at`` are aware datetimes (UTC).
-Token = namedtuple(
+Token = record(
     "Token",
     ["start_url", "region", "access_token", "expires_at", "refresh_token", "client_id", "client_secret",
      "registration_expires_at"],
@@ -209,5 +209,5 @@ def lock(key: str, waiting: str | None = None, timeout: float = SIGN_IN_LOCK_TIM
             yield
         return
     name = "sso-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".lock"
-    with exclusive(cache / name, timeout=timeout, waiting=waiting):
+    with exclusive(os.path.join(cache, name), timeout=timeout, waiting=waiting):
         yield

@@ -10,7 +10,7 @@ just made is kept for this run only.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import os
 
 from assume_role.state import paths
 from assume_role.state.files import (
@@ -23,11 +23,9 @@ from assume_role.state.files import (
     warn_damaged,
     write_json_atomic,
 )
-from assume_role.state.store.locking import exclusive
 from assume_role.state.store.backend import Backend
 
 FORMAT = 1
-
 
 
 def _sha256(data: bytes):
@@ -61,7 +59,7 @@ class FileBackend(Backend):
     def _path(self, key: str):
         # Hashed names: keys hold profile and role names, which may contain '/'.
         digest = _sha256(key.encode()).hexdigest()[:32]
-        return self.directory / f"{key.split('|')[0]}-{digest}.json"
+        return os.path.join(self.directory, f"{key.split('|')[0]}-{digest}.json")
 
     def _entry(self, path) -> dict | None:
         """The entry stored at ``path`` if it is sound; a warning otherwise."""
@@ -99,7 +97,9 @@ class FileBackend(Backend):
 
     def delete(self, key: str) -> None:
         try:
-            self._path(key).unlink(missing_ok=True)
+            os.unlink(self._path(key))
+        except FileNotFoundError:
+            pass
         except OSError as exc:
             warn(f"cannot delete from {self.directory}: {exc.strerror}")
 
@@ -109,7 +109,12 @@ class FileBackend(Backend):
         found = []
         # Only entries: the directory also holds lock files, temporary files and
         # the keyring backend's index.
-        for path in [*self.directory.glob("mfa-*.json"), *self.directory.glob("role-*.json")]:
+        try:
+            names = sorted(os.listdir(self.directory))
+        except OSError:
+            return []
+        entries = [name for name in names if name.startswith(("mfa-", "role-")) and name.endswith(".json")]
+        for path in (os.path.join(self.directory, name) for name in entries):
             entry = self._entry(path)
             key = entry.get("key") if entry else None
             if isinstance(key, str) and self._path(key) == path:
@@ -120,13 +125,15 @@ class FileBackend(Backend):
         if self._ready():
             sweep_temporary(self.directory, older_than=0)
 
-    @contextmanager
     def lock(self, key: str, waiting: str | None = None):
+        # Imported here: a cache hit takes no lock.
+        from assume_role.state.store.locking import exclusive
+
         if not self._ready():
-            yield
-            return
-        with exclusive(self._path(key).with_suffix(".lock"), waiting=waiting):
-            yield
+            from contextlib import nullcontext
+
+            return nullcontext()
+        return exclusive(self._path(key)[: -len(".json")] + ".lock", waiting=waiting)
 
     def exports(self) -> dict[str, str]:
         return {}

@@ -13,6 +13,7 @@ the same lock (``access``).
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 
 from assume_role.state import paths
@@ -32,7 +33,7 @@ def access():
     if not private_directory(directory):
         yield
         return
-    with exclusive(directory / ACCESS_LOCK):
+    with exclusive(os.path.join(directory, ACCESS_LOCK)):
         yield
 
 
@@ -50,7 +51,7 @@ class KeyringBackend(Backend):
         self._keyring = keyring
         self._errors = keyring.errors
         self._directory = paths.cache_dir()
-        self._index = self._directory / "keyring-index.json"
+        self._index = os.path.join(self._directory, "keyring-index.json")
         self._usable: bool | None = None
         # One run touches the keyring several times: one warning is enough,
         # and with no keyring at all there is nothing more to try.
@@ -148,7 +149,7 @@ class KeyringBackend(Backend):
         if not self._ready():
             yield
             return
-        with exclusive(self._directory / "keyring.lock", waiting=waiting):
+        with exclusive(os.path.join(self._directory, "keyring.lock"), waiting=waiting):
             yield
 
     def _reindex(self, add: str | None = None, remove: str | None = None) -> bool:

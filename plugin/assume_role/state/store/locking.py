@@ -12,8 +12,6 @@ import fcntl
 import os
 import sys
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 from assume_role.validate import printable
 from assume_role.state.files import warn
@@ -23,35 +21,55 @@ from assume_role.state.files import warn
 LOCK_TIMEOUT = 120
 
 
-@contextmanager
-def exclusive(path: Path, timeout: float = LOCK_TIMEOUT, waiting: str | None = None):
-    """Hold ``path`` locked; ``waiting`` is said once on stderr if another run holds it."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        reason = "a symbolic link is in its place" if exc.errno == errno.ELOOP else exc.strerror
-        warn(f"cannot lock {path} ({reason}); going on without the lock")
-        yield
-        return
-    try:
-        deadline = time.monotonic() + timeout
-        said = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+class exclusive:  # noqa: N801 (named as what it holds: with exclusive(path): ...)
+    """Hold ``path`` locked; ``waiting`` is said once on stderr if another run holds it.
+
+    A class rather than a contextlib generator: contextlib (with functools and
+    collections behind it) would be imported on every cache hit.
+    """
+
+    def __init__(self, path: str, timeout: float = LOCK_TIMEOUT, waiting: str | None = None):
+        self.path, self.timeout, self.waiting = path, timeout, waiting
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        path = self.path
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            reason = "a symbolic link is in its place" if exc.errno == errno.ELOOP else exc.strerror
+            warn(f"cannot lock {path} ({reason}); going on without the lock")
+            return
+        try:
+            _wait_for(fd, path, self.timeout, self.waiting)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def __exit__(self, *raised) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock
+            self._fd = None
+
+
+def _wait_for(fd: int, path: str, timeout: float, waiting: str | None) -> None:
+    """Wait for the lock on ``fd``; past ``timeout``, or on an error, go on without it."""
+    deadline = time.monotonic() + timeout
+    said = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                warn(f"cannot lock {path} ({exc.strerror}); going on without the lock")
                 break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    warn(f"cannot lock {path} ({exc.strerror}); going on without the lock")
-                    break
-            if waiting and not said:
-                print(f"assume-role: {printable(waiting)}", file=sys.stderr)
-                said = True
-            if time.monotonic() > deadline:
-                warn(f"another assume-role has held {path} for {timeout:g}s; going on without the lock")
-                break
-            # Polling rather than a blocking flock keeps Ctrl-C responsive.
-            time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+        if waiting and not said:
+            print(f"assume-role: {printable(waiting)}", file=sys.stderr)
+            said = True
+        if time.monotonic() > deadline:
+            warn(f"another assume-role has held {path} for {timeout:g}s; going on without the lock")
+            break
+        # Polling rather than a blocking flock keeps Ctrl-C responsive.
+        time.sleep(0.05)
