@@ -8,7 +8,8 @@ them, for:
 - the full MFA flow: empty cache, GetCallerIdentity, ListMFADevices,
   GetSessionToken with a code, AssumeRole;
 - a role switch that reuses the stored MFA session (one AssumeRole);
-- a cache hit: the role's stored credentials, no AWS call, no botocore;
+- a cache hit: the role's stored credentials, no AWS call, no botocore
+  (beside ``python -c pass`` of the same interpreter, timed in turn with it);
 - the same for ``credential-process``, as an SDK runs it;
 - ``--help``.
 
@@ -33,7 +34,7 @@ sys.path.insert(0, str(ROOT / "lab"))
 
 from assume_role_lab.emulator import seed_world, start_emulator  # noqa: E402
 from assume_role_lab.emulator.sandbox import write_sandbox  # noqa: E402
-from program import compile_package, install  # noqa: E402
+from program import compile_package, install, settle  # noqa: E402
 
 
 def _timed(program: Path, env: dict, *args: str) -> float:
@@ -45,6 +46,12 @@ def _timed(program: Path, env: dict, *args: str) -> float:
     return elapsed
 
 
+def _bare(env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], env=env, stdin=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
 def _forget_sessions(env: dict) -> None:
     for name in ("XDG_CACHE_HOME", "XDG_STATE_HOME"):
         shutil.rmtree(Path(env[name]) / "assume-role", ignore_errors=True)
@@ -54,17 +61,21 @@ def run(quick: bool = False) -> dict[str, float]:
     repeats = 5 if quick else 15
     compile_package()
     samples: dict[str, list[float]] = {"full MFA flow": [], "role switch, MFA session reused": [],
-                                       "cache hit": [], "credential-process, cache hit": [], "--help": []}
+                                       "cache hit": [], "credential-process, cache hit": [], "--help": [],
+                                       "python -c pass": []}
     with tempfile.TemporaryDirectory() as tmp, start_emulator() as emulator:
         world = seed_world(emulator.endpoint)
         env = write_sandbox(Path(tmp), world)
         program = install(Path(tmp) / "bin")
+        settle(env)
         for _ in range(repeats):
             _forget_sessions(env)
             code = emulator.control.mfa_code(world.mfa_serial)
             samples["full MFA flow"].append(_timed(program, env, "production", "read", code))
             samples["role switch, MFA session reused"].append(_timed(program, env, "--refresh", "staging", "admin"))
             samples["cache hit"].append(_timed(program, env, "staging", "admin"))
+            # The interpreter's own start, side by side with the hit: the hit's yardstick.
+            samples["python -c pass"].append(_bare(env))
             samples["credential-process, cache hit"].append(_timed(program, env, "credential-process", "staging", "admin"))
             samples["--help"].append(_timed(program, env, "--help"))
     return {name: statistics.median(values) for name, values in samples.items()}
