@@ -136,7 +136,7 @@ def entry(path: str, alias: str, value: object) -> Account:
     account_id = id_of(value)
     if account_id is None:
         raise UsageError(f"accounts file {path}: {_id_problem(alias, value)}")
-    return Account(alias=alias, id=account_id, roles=tuple(roles), region=region)
+    return Account(alias, account_id, tuple(roles), region)  # by position: the quick way, 100,000 times
 
 
 def _id_problem(alias: str, value: object) -> str:
