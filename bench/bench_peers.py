@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "lab"))
 
 from assume_role_lab.emulator import seed_world, start_emulator  # noqa: E402
 from assume_role_lab.emulator.sandbox import write_sandbox  # noqa: E402
-from program import compile_package, install  # noqa: E402
+from program import compile_package, install, settle  # noqa: E402
 
 AWSUME = "awsume==4.5.4"
 
@@ -95,6 +95,7 @@ def run(quick: bool = False) -> dict[str, dict[str, float]]:
         env = write_sandbox(Path(tmp), world)
         ours = [str(install(Path(tmp) / "bin")), "--shell", "bash"]
         _awsume_profiles(env, world)
+        settle(env)  # the AWS files as old as a person's (see program.settle)
         code = lambda: emulator.control.mfa_code(world.mfa_serial)  # noqa: E731
         # awsume writes its config.yaml on the first run; keep that out of the samples.
         _timed([*awsume, "production-read", "--mfa-token", code(), "-s"], env)
