@@ -69,6 +69,25 @@ def test_prints_version_1_json(aws_env, world, mfa_code):
     assert timedelta(minutes=50) < left <= timedelta(hours=1)
 
 
+def test_the_document_is_written_as_json_writes_it(aws_env, world, mfa_code):
+    # Written without json's Python layer (a cache hit must not import re):
+    # byte for byte what json.dumps gives, whatever the values hold.
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from assume_role.commands.credential_process import _json_object
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(st.text(max_size=12), st.one_of(st.none(), st.integers(), st.text()), max_size=6))
+    def check(values):
+        assert _json_object(values) == json.dumps(values)
+
+    check()
+    run = run_cli(aws_env, "credential-process", "production", "read", mfa_code())
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == json.dumps(json.loads(run.stdout)) + "\n"
+
+
 @EDGES
 def test_stored_credentials_are_handed_out_while_16_minutes_are_left(left, reused, aws_env, emulator, mfa_code):
     # The README's promise: SDKs ask again 15 minutes before the end, so

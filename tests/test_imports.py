@@ -128,3 +128,7 @@ def test_a_cache_hit_loads_only_what_it_needs(aws_env, mfa_code):
     assert "export AWS_SESSION_TOKEN=" in stdout
     assert "export AWS_REGION='us-east-1'" in stdout  # the bastion profile's, as the AWS files say
     assert found == set()
+    # The same for credential_process, as an SDK runs it on every refresh.
+    stdout, found = probe(aws_env, "credential-process", "production", "read", watch=NOT_ON_A_HIT + HEAVY)
+    assert json.loads(stdout)["SessionToken"]
+    assert found == set()

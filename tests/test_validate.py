@@ -76,3 +76,11 @@ def test_control_characters_are_found(value):
 def test_variable_names_follow_the_shells_rule(value):
     assert emitters.is_name(value) == bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value))
 
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(texts, st.text(alphabet="aZ09_@%+=:,./-'\" $é", max_size=12)))
+def test_shell_words_are_quoted_as_shlex_quotes_them(value):
+    import shlex
+
+    assert emitters.shell_word(value) == shlex.quote(value)

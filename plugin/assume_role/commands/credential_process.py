@@ -26,11 +26,7 @@ file, each with the region the main command would use, to paste;
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import shlex
-import shutil
 import sys
 
 from assume_role.errors import UsageError
@@ -41,7 +37,7 @@ from assume_role.errors import UsageError
 MIN_SECONDS_LEFT = 15 * 60 + 60
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser():
     from assume_role.arguments import Parser
 
     parser = Parser(
@@ -68,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
+    if 2 <= len(argv) <= 3 and not any(word.startswith("-") for word in argv):
+        # ACCOUNT ROLE [MFA_TOKEN], as the AWS config file runs it on every
+        # refresh: read without argparse, which costs more than a cache hit.
+        return _print_credentials(*argv)
     args = _parser().parse_args(argv)
     if args.profiles:
         return _profiles(args)
@@ -75,20 +75,34 @@ def main(argv: list[str]) -> int:
         raise UsageError("--write and --command go with --profiles")
     if not (args.account and args.role):
         raise UsageError("credential-process needs ACCOUNT and ROLE (or --profiles)")
+    return _print_credentials(args.account, args.role, args.mfa_token, region=args.region, verbose=args.verbose)
 
+
+def _print_credentials(account: str, role: str, mfa_token: str | None = None, *, region: str | None = None,
+                       verbose: bool = False) -> int:
     from assume_role import signin
     from assume_role.commands import assume
+    from assume_role.shell.emitters import shell_word
 
-    log = assume.logger(args.verbose)
-    rerun = f"assume-role {shlex.quote(args.account)} {shlex.quote(args.role)}"
+    log = assume.logger(verbose)
+    rerun = f"assume-role {shell_word(account)} {shell_word(role)}"
     # The SDK that runs us holds stdin and stdout: ask on the controlling terminal.
-    source = signin.choose(args.mfa_token, signin.Asking(require_stdin=False, rerun=rerun))
-    assumed = assume.obtain(
-        args.account, args.role, args.region, source=source, log=log, min_seconds_left=MIN_SECONDS_LEFT
-    )
-    sys.stdout.write(json.dumps(document(assumed.credentials)) + "\n")
+    source = signin.choose(mfa_token, signin.Asking(require_stdin=False, rerun=rerun))
+    assumed = assume.obtain(account, role, region, source=source, log=log, min_seconds_left=MIN_SECONDS_LEFT)
+    sys.stdout.write(_json_object(document(assumed.credentials)) + "\n")
     sys.stdout.flush()
     return 0
+
+
+def _json_object(values: dict) -> str:
+    """``json.dumps(values)`` for an object of strings and integers, without importing json (and re behind it)."""
+    from assume_role.lean_json import encode_string_ascii
+
+    def encoded(value) -> str:
+        return "null" if value is None else str(value) if isinstance(value, int) else encode_string_ascii(value)
+
+    fields = (f"{encode_string_ascii(key)}: {encoded(value)}" for key, value in values.items())
+    return "{" + ", ".join(fields) + "}"
 
 
 def document(credentials) -> dict:
@@ -133,6 +147,9 @@ def _profiles(args) -> int:
 
 def _own_command() -> str:
     """This program as a tool should start it: its full path when it is on PATH."""
+    import shlex
+    import shutil
+
     found = shutil.which("assume-role")
     if found and os.access(found, os.X_OK):
         return shlex.quote(found)

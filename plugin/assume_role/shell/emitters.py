@@ -15,6 +15,17 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
 _NAME_CHARACTERS = frozenset(_LETTERS + "0123456789")
 
 
+# shlex.quote's rule, without shlex (which imports re): a word of only these needs no quotes.
+_PLAIN_WORD = frozenset(_LETTERS + "0123456789@%+=:,./-")
+
+
+def shell_word(value: str) -> str:
+    """``value`` as one word of a POSIX shell command line, written as ``shlex.quote`` writes it."""
+    if value and _PLAIN_WORD.issuperset(value):
+        return value
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
 def is_name(name: str) -> bool:
     """Whether ``name`` has the portable form ``[A-Za-z_][A-Za-z0-9_]*``.
 
