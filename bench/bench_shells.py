@@ -191,6 +191,8 @@ def tab_cost(shell: str, aliases: int, line: str, tabs: int = 10, repeats: int =
     with tempfile.TemporaryDirectory() as tmp:
         env = {**_completion_env(tmp, aliases), "TERM": "xterm-256color"}
         env["ASSUME_ROLE_COMMAND"] = str(install(Path(tmp) / "bin"))
+        # fish loads a command's completions only when the command is on PATH, as it is for a user.
+        env["PATH"] = f"{Path(tmp) / 'bin'}:{env['PATH']}"
         if shell == "zsh":
             load = f"fpath=('{ROOT / 'zsh'}' $fpath)\n"
         elif shell == "fish":
