@@ -67,17 +67,16 @@ def assume_cost(count: int, repeats: int) -> dict[str, float]:
 import os, statistics, sys, time
 from pathlib import Path
 from assume_role import accounts
-from assume_role.accounts import index as accounts_index
 path = Path(os.environ["ASSUME_ROLE_ACCOUNTS_FILE"])
 cold = []
 for _ in range({repeats}):
     for index in Path(os.environ["XDG_CACHE_HOME"], "assume-role").glob("accounts-*.idx"):
         index.unlink()
-    accounts_index._last.clear()  # each run is a new process: no view made before
+    accounts._last.clear()  # each run is a new process: no view made before
     start = time.perf_counter(); accounts.find("account-00007"); cold.append(time.perf_counter() - start)
 warm = []
 for _ in range({repeats}):
-    accounts_index._last.clear()
+    accounts._last.clear()
     start = time.perf_counter(); accounts.find("account-00007"); warm.append(time.perf_counter() - start)
 print(statistics.median(warm), statistics.median(cold))
 """

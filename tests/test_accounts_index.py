@@ -15,8 +15,9 @@ from support import require_root, run_cli
 from test_interactive import terminal  # noqa: F401 (fixture)
 
 from assume_role import accounts
-from assume_role.accounts import index as accounts_index
-from assume_role.accounts.index import CASELESS, HEADER_SIZE as HEADER, LOOSE, MISSING, PREFIX, IndexView, TableView
+from assume_role.accounts import views as accounts_views
+from assume_role.accounts.index import HEADER_SIZE as HEADER, IndexView
+from assume_role.accounts.views import CASELESS, LOOSE, MISSING, PREFIX, TableView
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugin"
 
@@ -59,8 +60,8 @@ def files(tmp_path, monkeypatch):
 
 
 def indexed(path: Path) -> IndexView:
-    accounts_index.view(path)  # builds
-    found = accounts_index.view(path)
+    accounts.view(path)  # builds
+    found = accounts.view(path)
     assert isinstance(found, IndexView)
     return found
 
@@ -93,7 +94,7 @@ def test_index_answers_like_the_file(files, tmp_path):
                         continue
                     found, expected = sorted(found), sorted(expected)
                 assert (found, total) == (expected, expected_total), (typed, match, limit)
-                assert all(accounts_index.selects(typed, match, alias) for alias, _ in found)
+                assert all(accounts_views.selects(typed, match, alias) for alias, _ in found)
         for limit in (1, 40):
             assert index.ordered(typed, limit=limit) == plain.ordered(typed, limit=limit), typed
     assert index.replacement is None  # every answer came from the index itself
@@ -137,7 +138,7 @@ def test_a_changed_file_is_never_answered_from_a_stale_index(files, tmp_path):
         handle.write(text)
     os.utime(files, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert files.stat().st_size == stat.st_size
-    assert accounts_index.view(files).entry("team-00001") == "300000000001"
+    assert accounts.view(files).entry("team-00001") == "300000000001"
     assert accounts.find("team-00001").id == "300000000001"
     # Replaced by another file of the same size and times.
     other = files.with_name("other")
@@ -177,7 +178,7 @@ def test_a_cut_short_index_is_rebuilt(files, tmp_path):
     [index_file] = index_files(tmp_path)
     index_file.write_bytes(index_file.read_bytes()[:-100])
     assert accounts.find("team-09999").id == "200000009999"
-    assert isinstance(accounts_index.view(files), IndexView)  # rebuilt whole
+    assert isinstance(accounts.view(files), IndexView)  # rebuilt whole
 
 
 def test_without_a_usable_cache_directory_everything_still_works(files, tmp_path, monkeypatch):
@@ -234,7 +235,7 @@ def test_completion_from_a_large_file_in_each_shell_form(tmp_path):
     # fish matches fuzzily itself: it gets every alias holding the characters in order.
     lines = fish.stdout.splitlines()
     assert {f"team-1234{n}\t{200000012340 + n:012d}" for n in range(10)} <= set(lines)
-    assert all(accounts_index.loose_match("team-1234", line.split("\t")[0]) for line in lines)
+    assert all(accounts_views.loose_match("team-1234", line.split("\t")[0]) for line in lines)
     assert len(index_files(tmp_path)) == 1
 
 
@@ -369,7 +370,7 @@ def test_a_damaged_index_costs_one_warning_and_the_right_account(aws_env, world,
     again = run_cli(aws_env, "--shell", "bash", "production", "read")
     assert again.returncode == 0 and again.stderr == "", again.stderr
     assert f"export AWS_ACCOUNT_ID='{world.production_account_id}'" in again.stdout
-    assert isinstance(accounts_index.view(Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])), IndexView)
+    assert isinstance(accounts.view(Path(aws_env["ASSUME_ROLE_ACCOUNTS_FILE"])), IndexView)
 
 
 @pytest.mark.parametrize("how", DAMAGE)

@@ -23,7 +23,7 @@ import pytest
 
 from assume_role import interactive
 from assume_role.accounts import Account
-from assume_role.accounts.index import TableView
+from assume_role.accounts.views import TableView
 from support import Run, assert_clean_failure, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]

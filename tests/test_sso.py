@@ -357,10 +357,10 @@ def accounts_named(env, setting, extra: int = 0) -> dict:
 
 @pytest.mark.parametrize("size", ["small", "indexed"])
 def test_the_accounts_file_can_name_the_sso_session(size, emulator, sso_world, sso_env):
-    from assume_role.accounts import index
+    from assume_role.accounts import views
 
     env = accounts_named(sso_env, {"sso_session": "corp"}, extra=20000 if size == "indexed" else 0)
-    assert (Path(env["ASSUME_ROLE_ACCOUNTS_FILE"]).stat().st_size > index.INDEX_THRESHOLD) == (size == "indexed")
+    assert (Path(env["ASSUME_ROLE_ACCOUNTS_FILE"]).stat().st_size > views.INDEX_THRESHOLD) == (size == "indexed")
     cli_login(emulator, sso_world, env)
     for _ in range(2):  # the second run reads the setting from the index
         run = run_cli(env, "--shell", "bash", "--refresh", "production", "ReadOnlyAccess")

@@ -54,7 +54,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from assume_role import accounts as accounts_module
-from assume_role.accounts import index as accounts_index
+from assume_role.accounts import views as accounts_views
 from assume_role import settings, validate
 from assume_role.state import history
 from assume_role.state import paths
@@ -85,7 +85,7 @@ def available(require_stdin: bool = True) -> bool:
 # -- the questions -------------------------------------------------------------
 
 
-def ask_account(view: accounts_index.View) -> str:
+def ask_account(view: accounts_views.View) -> str:
     """An alias from the accounts file (``view``) or a literal 12-digit account id.
 
     The file is read through ``view`` one menu at a time: with 100,000
@@ -102,7 +102,7 @@ def ask_account(view: accounts_index.View) -> str:
     def listed(text: str, limit: int) -> tuple[list[tuple[str, str]], int]:
         # The picker's order (by alias, ignoring case), the last one used first.
         found, count = view.ordered(text, limit=limit)
-        if last_id and accounts_index.matches(text, last, last_id):
+        if last_id and accounts_views.matches(text, last, last_id):
             found = [(last, last_id), *[pair for pair in found if pair[0] != last]][:limit]
         return found, count
 
@@ -135,12 +135,12 @@ def ask_account(view: accounts_index.View) -> str:
     )
 
 
-def _listed_id(view: accounts_index.View, alias: object) -> str | None:
+def _listed_id(view: accounts_views.View, alias: object) -> str | None:
     """The account id of ``alias`` if the file lists it with a valid one."""
     if not isinstance(alias, str):
         return None
     value = view.entry(alias)
-    return None if value is accounts_index.MISSING else accounts_module.id_of(value)
+    return None if value is accounts_views.MISSING else accounts_module.id_of(value)
 
 
 def ask_role(account: Account) -> str:
@@ -259,7 +259,7 @@ class Offered:
 class _AccountsOffered(Offered):
     """The accounts file, asked through its view instead of a list of every alias."""
 
-    def __init__(self, view: accounts_index.View, listed: Callable[[str, int], tuple[list[tuple[str, str]], int]]):
+    def __init__(self, view: accounts_views.View, listed: Callable[[str, int], tuple[list[tuple[str, str]], int]]):
         self.view, self.listed = view, listed
 
     @property
@@ -274,7 +274,7 @@ class _AccountsOffered(Offered):
         return [alias for alias, _ in found], total
 
     def starting(self, text: str) -> tuple[list[str], int]:
-        found, total = self.view.sample(text, accounts_index.CASELESS, limit=2)
+        found, total = self.view.sample(text, accounts_views.CASELESS, limit=2)
         # CASELESS may hold a few more than a plain prefix ignoring case (see View.sample).
         exact = [alias for alias, _ in found if alias.casefold().startswith(text.casefold())]
         return exact, total if len(exact) == len(found) else len(exact)

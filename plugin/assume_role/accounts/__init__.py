@@ -32,18 +32,14 @@ from assume_role.accounts.table import (
     load,
     read_table,
 )
+from assume_role.accounts.views import CASELESS, INDEX_THRESHOLD, MISSING, TableView, View, stamp
 from assume_role.errors import UsageError
 from assume_role.state import paths
-
-# For annotations only: the index is imported where a lookup needs it.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from assume_role.accounts import index as accounts_index
 
 # The file's vocabulary is read here by every user of the accounts file.
 __all__ = [
     "MAX_BYTES", "RESERVED_PREFIX", "Account", "Accounts", "choices", "find", "id_of", "is_account_id",
-    "is_reserved", "load", "read_table",
+    "is_reserved", "load", "read_table", "view",
 ]
 
 
@@ -53,22 +49,52 @@ def find(name: str, path: str | None = None) -> Account:
     Only the entry asked for is read (through the index of a large file). A
     12-digit id is known by the first alias that has it.
     """
-    from assume_role.accounts import index as accounts_index
-
     path = path or paths.accounts_file()
-    view = accounts_index.view(path)
-    value = view.entry(name)
-    if value is accounts_index.MISSING and is_account_id(name):
-        alias = view.alias_of_id(name)
+    found = view(path)
+    value = found.entry(name)
+    if value is MISSING and is_account_id(name):
+        alias = found.alias_of_id(name)
         if alias is None:
             return Account(alias=name, id=name)
-        name, value = alias, view.entry(alias)
-    if value is not accounts_index.MISSING:
+        name, value = alias, found.entry(alias)
+    if value is not MISSING:
         return entry(path, name, value)
-    raise UsageError(_unknown(name, view, path))
+    raise UsageError(_unknown(name, found, path))
 
 
-def _unknown(name: str, view: accounts_index.View, path: str) -> str:
+# The last view made, by file, stamp and depth of checking: a run that reads
+# a setting and an entry (the sign-in source, then the account) reads the file once.
+_last: dict = {}
+
+
+def view(path: str | None = None, *, whole: bool = False) -> View:
+    """The accounts file at ``path`` (default: the configured one) as a ``View``.
+
+    A small file is parsed; a large one is read through its index
+    (``accounts.index``), which only such a run imports. ``whole``: every
+    section of an index is checked now, for a caller that will read much of it
+    and must not meet the damage later (a picker, whose menu a warning would
+    garble).
+    """
+    path = path or paths.accounts_file()
+    try:
+        info = os.stat(path)
+    except OSError:
+        return TableView(read_table(path))  # reports a missing or unreadable file its own way
+    key = (str(path), *stamp(path, info), whole)
+    if key not in _last:
+        if info.st_size < INDEX_THRESHOLD:
+            found = TableView(read_table(path))
+        else:
+            from assume_role.accounts import index
+
+            found = index.open_view(path, info, whole)
+        _last.clear()
+        _last[key] = found
+    return _last[key]
+
+
+def _unknown(name: str, found: View, path: str) -> str:
     """Why ``name`` is no account, and what was perhaps meant."""
     import json
 
@@ -82,27 +108,25 @@ def _unknown(name: str, view: accounts_index.View, path: str) -> str:
             f"`assume-role accounts sync --via ACCOUNT:ROLE`, or write it as JSON, like "
             f"{{{printable(json.dumps(name))}: \"123456789012\"}}, or pass a 12-digit account id"
         )
-    starting, total = _starting_with(name, view)
-    meant = [*starting, *(alias for alias in _close(name, view) if alias not in starting)][:3]
+    starting, total = _starting_with(name, found)
+    meant = [*starting, *(alias for alias in _close(name, found) if alias not in starting)][:3]
     if not meant:
         return f"unknown account alias {name!r}; add it to {printable(str(path))} or pass a 12-digit account id"
     more = f" ({total:,} aliases start with {name!r})" if total > len(starting) else ""
     return f"unknown account alias {name!r}; did you mean {', '.join(map(printable, meant))}{more}?"
 
 
-def _starting_with(name: str, view: accounts_index.View) -> tuple[list[str], int]:
+def _starting_with(name: str, found_view: View) -> tuple[list[str], int]:
     """Up to 3 aliases that start with ``name`` ignoring case (``prod``: ``production``), and how many do."""
-    from assume_role.accounts import index as accounts_index
-
     if not name:
         return [], 0
-    found, total = view.sample(name, accounts_index.CASELESS, limit=4)  # by bisection in an index
+    found, total = found_view.sample(name, CASELESS, limit=4)  # by bisection in an index
     # CASELESS may hold a few more than a plain prefix ignoring case (see View.sample).
     starting = [alias for alias, _ in found if alias.casefold().startswith(name.casefold())]
     return starting[:3], total if len(starting) == len(found) else len(starting)
 
 
-def _close(name: str, view: accounts_index.View) -> list[str]:
+def _close(name: str, found_view: View) -> list[str]:
     """Aliases spelled about like ``name`` (a typo).
 
     Comparing with 100,000 would take seconds, so only with those of about
@@ -110,7 +134,7 @@ def _close(name: str, view: accounts_index.View) -> list[str]:
     """
     import difflib
 
-    similar = [alias for alias, _ in view.pairs() if _alike(alias, name, 1)]
+    similar = [alias for alias, _ in found_view.pairs() if _alike(alias, name, 1)]
     if len(similar) > 5000:
         similar = [alias for alias in similar if _alike(alias, name, 3)]
     return difflib.get_close_matches(name, similar, n=3, cutoff=0.5)
@@ -122,13 +146,9 @@ def _alike(alias: str, name: str, start: int) -> bool:
 
 def setting(key: str, path: str | None = None):
     """The raw value of a setting (a reserved key such as ``"#sso"``), or None; cheap for a large file too."""
-    from assume_role.accounts import index as accounts_index
-
-    return accounts_index.view(path).setting(key)
+    return view(path).setting(key)
 
 
-def choices(path: str | None = None) -> accounts_index.View:
-    """The accounts file as the pickers read it: one menu at a time (see accounts_index.View.ordered)."""
-    from assume_role.accounts import index as accounts_index
-
-    return accounts_index.view(path, whole=True)
+def choices(path: str | None = None) -> View:
+    """The accounts file as the pickers read it: one menu at a time (see views.View.ordered)."""
+    return view(path, whole=True)

@@ -2,7 +2,7 @@
 
 Tab completion runs a fresh process on every key press and the main command
 needs one entry: parsing a 100,000-alias file (5 MB of JSON) each time would
-cost more than everything else together. Above ``INDEX_THRESHOLD`` bytes the
+cost more than everything else together. Above ``views.INDEX_THRESHOLD`` bytes the
 file is therefore read once into an index, and later runs binary-search it:
 
 - ``$XDG_CACHE_HOME/assume-role/accounts-<hash of the file's path>.idx``,
@@ -22,8 +22,9 @@ file is therefore read once into an index, and later runs binary-search it:
   one warning (none during Tab); the run goes on from the file itself and
   writes a new index.
 
-Smaller files are parsed directly (a few milliseconds). Both cases answer
-through the same ``View`` interface. Layout of an index file::
+Smaller files are parsed directly (a few milliseconds), and do not import
+this module. Both cases answer through the same ``views.View`` interface.
+Layout of an index file::
 
     header line (JSON, padded to HEADER_SIZE): stamp, the settings (reserved
                   keys), each section's place, count and checksum
@@ -43,191 +44,28 @@ import time
 import zlib
 from bisect import bisect_left
 
-# Type names for annotations only: collections.abc would be imported on every cache hit.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
-
 from assume_role import lean_json
 from assume_role.accounts import table as entries
+from assume_role.accounts import views
+from assume_role.accounts.views import CASELESS, MISSING, PREFIX, TableView, View, fold_key
 from assume_role.state import paths
 
-INDEX_THRESHOLD = 256 * 1024  # bytes of accounts file; ~5,000 aliases
+# Type names for annotations only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
 HEADER_SIZE = 512
 FORMAT = 6  # 4: the folded section (picker order, case-insensitive prefixes); 5: checksums; 6: the settings
 FRESH_SECONDS = 2.0  # a file younger than this is not indexed (see above)
 SECTIONS = ("aliases", "ids", "folded")  # in file order; see the layout above
-MISSING = object()
 
 
-# How typed text selects aliases, from strictest to loosest (see View.sample).
-PREFIX = "prefix"  # the alias starts with it
-CASELESS = "caseless"  # the alias starts with it, ignoring case
-LOOSE = "loose"  # the alias holds its characters in order, ignoring case
+def open_view(path: str, info: os.stat_result, whole: bool) -> View:
+    """The large accounts file at ``path`` (``info``: its stat) through its index, built first when needed.
 
-
-class View:
-    """What completion, the pickers and the main command ask of the accounts file.
-
-    Only entries with a valid account id are ever offered (``pairs``,
-    ``sample``, ``ordered``); ``entry`` answers for any alias, so that the
-    main command can say what is wrong with a bad one.
+    ``whole``: every section is checked now (see ``accounts.view``).
     """
-
-    def check(self) -> None:
-        """Make sure now that later answers come from sound data (only an index can be damaged)."""
-
-    def entry(self, alias: str):
-        """The raw JSON value of ``alias`` (never a reserved key), or MISSING."""
-        raise NotImplementedError
-
-    def setting(self, key: str):
-        """The raw JSON value of the reserved key ``key`` (``"#sso"``), or None."""
-        raise NotImplementedError
-
-    def alias_of_id(self, account_id: str) -> str | None:
-        """The first alias in the file whose entry has this id."""
-        raise NotImplementedError
-
-    def pairs(self) -> Iterator[tuple[str, str]]:
-        """(alias, id) of every entry with a valid id."""
-        raise NotImplementedError
-
-    def sample(self, typed: str = "", match: str = PREFIX, *, limit: int | None) -> tuple[list[tuple[str, str]], int]:
-        """At most ``limit`` (alias, id) pairs that ``typed`` selects under ``match``, and how many there are.
-
-        PREFIX answers in sorted order; when there are more than ``limit``,
-        the sample is the first ``limit - 1`` and the last: the common prefix
-        of the first and the last is that of them all, so a shell inserts the
-        same text for the sample as it would for every match. CASELESS and
-        LOOSE answer in picker order (see ``ordered``) and may include a few
-        more than their rule accepts, never fewer: the shell decides.
-        """
-        raise NotImplementedError
-
-    def ordered(self, contains: str = "", *, limit: int) -> tuple[list[tuple[str, str]], int]:
-        """The picker's list: the first ``limit`` pairs in picker order that ``contains`` selects, and how many.
-
-        Picker order is by alias ignoring case (``fold_key``). An alias is
-        selected when it holds ``contains`` ignoring case or, for digits, when
-        its account id starts with them: ``matches`` is the rule.
-        """
-        raise NotImplementedError
-
-    def id_sample(self, typed: str, *, prefix: bool = False, limit: int) -> tuple[list[tuple[str, str]], int]:
-        """Like ``sample``, for account ids: (id, its first alias) sorted by id."""
-        ids: dict[str, str] = {}
-        for alias, account_id in self.pairs():
-            if account_id.startswith(typed) or (not prefix and loose_match(typed, account_id)):
-                ids.setdefault(account_id, alias)
-        return _first_and_last(sorted(ids.items()), limit)
-
-
-def loose_match(typed: str, value: str) -> bool:
-    """Whether ``value`` may match ``typed`` under a shell's or picker's matching rules.
-
-    zsh's matcher-list (case-insensitive, substring, partial words) and fish's
-    fuzzy matching all accept only values that hold the typed characters in
-    order, ignoring case. Dropping the others early spares the shell from
-    sorting through thousands of aliases, and the shell still decides.
-    """
-    typed, value = typed.casefold(), value.casefold()
-    if typed in value:
-        return True
-    rest = iter(value)
-    return all(ch in rest for ch in typed)
-
-
-def matches(contains: str, alias: str, account_id: str) -> bool:
-    """The picker's rule: the alias holds ``contains`` ignoring case, or the id starts with its digits."""
-    return contains.casefold() in alias.casefold() or (contains.isdigit() and account_id.startswith(contains))
-
-
-def selects(typed: str, match: str, alias: str) -> bool:
-    """Whether ``typed`` selects ``alias`` under ``match`` (PREFIX, CASELESS or LOOSE)."""
-    if match == PREFIX:
-        return alias.startswith(typed)
-    if match == CASELESS:
-        return alias.casefold().startswith(typed.casefold())
-    return loose_match(typed, alias)
-
-
-def fold_key(alias: str) -> bytes:
-    """The picker's sort key: the alias ignoring case, as the index stores it (JSON text, UTF-8)."""
-    return _encode_utf8(alias.casefold()).encode("utf-8", "surrogatepass")
-
-
-class TableView(View):
-    """A parsed accounts file (small files, or when no index can be kept)."""
-
-    def __init__(self, table: dict):
-        self.table = table
-        self._folded: list[tuple[str, str]] | None = None
-
-    def entry(self, alias: str):
-        if entries.is_reserved(alias):
-            return MISSING
-        return self.table.get(alias, MISSING)
-
-    def setting(self, key: str):
-        return self.table.get(key) if entries.is_reserved(key) else None
-
-    def alias_of_id(self, account_id: str) -> str | None:
-        for alias, value in self.table.items():
-            if not entries.is_reserved(alias) and entries.id_of(value) == account_id:
-                return alias
-        return None
-
-    def pairs(self) -> Iterator[tuple[str, str]]:
-        for alias, value in self.table.items():
-            if entries.is_reserved(alias):
-                continue
-            account_id = entries.id_of(value)
-            if account_id:
-                yield alias, account_id
-
-    def _in_picker_order(self) -> list[tuple[str, str]]:
-        if self._folded is None:
-            self._folded = sorted(self.pairs(), key=lambda pair: (fold_key(pair[0]), _encode(pair[0])))
-        return self._folded
-
-    def sample(self, typed: str = "", match: str = PREFIX, *, limit: int | None) -> tuple[list[tuple[str, str]], int]:
-        ordered = sorted(self.pairs()) if match == PREFIX else self._in_picker_order()
-        return _first_and_last((pair for pair in ordered if selects(typed, match, pair[0])), limit)
-
-    def ordered(self, contains: str = "", *, limit: int) -> tuple[list[tuple[str, str]], int]:
-        found = [pair for pair in self._in_picker_order() if matches(contains, *pair)]
-        return found[:limit], len(found)
-
-
-# The last view made, by file, stamp and depth of checking: a run that reads
-# a setting and an entry (the sign-in source, then the account) reads the file once.
-_last: dict = {}
-
-
-def view(path: str | None = None, *, whole: bool = False) -> View:
-    """The accounts file at ``path`` (default: the configured one) as a ``View``.
-
-    ``whole``: every section of an index is checked now, for a caller that
-    will read much of it and must not meet the damage later (a picker, whose
-    menu a warning would garble).
-    """
-    path = path or paths.accounts_file()
-    try:
-        info = os.stat(path)
-    except OSError:
-        return TableView(entries.read_table(path))  # reports a missing or unreadable file its own way
-    key = (str(path), *_stamp(path, info), whole)
-    if key not in _last:
-        found = _view(path, info, whole)
-        _last.clear()
-        _last[key] = found
-    return _last[key]
-
-
-def _view(path: str, info: os.stat_result, whole: bool) -> View:
-    if info.st_size < INDEX_THRESHOLD:
-        return TableView(entries.read_table(path))
     index_path = _index_path(path)
     found = _open_index(index_path, path, info) if index_path else None
     if found is not None:
@@ -244,10 +82,6 @@ def _view(path: str, info: os.stat_result, whole: bool) -> View:
 
 
 # -- the index file ----------------------------------------------------------------
-
-
-def _stamp(path: str, info: os.stat_result) -> list:
-    return [os.path.realpath(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
 
 
 def _index_path(path: str) -> str | None:
@@ -274,7 +108,7 @@ def _build(index_path: str, path: str, before: os.stat_result, table: dict) -> N
         after = os.stat(path)
     except OSError:
         return
-    if _stamp(path, after) != _stamp(path, before) or time.time() - after.st_mtime < FRESH_SECONDS:
+    if views.stamp(path, after) != views.stamp(path, before) or time.time() - after.st_mtime < FRESH_SECONDS:
         return
     import json  # only to write an index; reading one needs only lean_json
 
@@ -307,7 +141,7 @@ def _build(index_path: str, path: str, before: os.stat_result, table: dict) -> N
         return  # line numbers are 8 digits; the accounts file's own bound is far below
     # The file's settings (reserved keys) ride in the header: they are few and small.
     settings = {key: value for key, value in table.items() if entries.is_reserved(key)}
-    header: dict = {"format": FORMAT, "stamp": _stamp(path, before), "settings": settings}
+    header: dict = {"format": FORMAT, "stamp": views.stamp(path, before), "settings": settings}
     texts, tables, position = [], [], HEADER_SIZE
     for name, lines in zip(SECTIONS, (alias_lines, id_lines, folded_lines)):
         offsets = _offsets(lines, position)
@@ -387,7 +221,7 @@ def _open_index(index_path: str, path: str, file_info: os.stat_result) -> IndexV
         if info.st_uid != os.geteuid() or info.st_mode & 0o077 or info.st_size < HEADER_SIZE:
             return None
         header = _header(fd)
-        if header.get("format") != FORMAT or header.get("stamp") != _stamp(path, file_info):
+        if header.get("format") != FORMAT or header.get("stamp") != views.stamp(path, file_info):
             return None
         _, count, offsets_at, _ = header[SECTIONS[-1]]
         if info.st_size != offsets_at + 4 * count:
@@ -554,11 +388,11 @@ class IndexView(View):
             # without a valid id are few, and counting them out is not worth a scan.
             numbers = self._edges_read(self.aliases, self.aliases.range(_encode(typed)[:-1].encode("ascii")),
                                        self._alias_fields)
-            found = [pair for pair in map(self._alias_pair, _first_and_last(numbers, limit)[0]) if pair[1]]
+            found = [pair for pair in map(self._alias_pair, views.first_and_last(numbers, limit)[0]) if pair[1]]
             return found, len(numbers) if limit is not None and len(numbers) > limit else len(found)
         if match == CASELESS:
             numbers = self._edges_read(self.folded, self.folded.range(fold_key(typed)[:-1]), self._folded_pair)
-            chosen, total = _first_and_last(numbers, limit)
+            chosen, total = views.first_and_last(numbers, limit)
             return [self._folded_pair(n) for n in chosen], total
         # LOOSE: the typed characters in order within the folded key, found
         # by one regex pass over the section; possessive steps never backtrack.
@@ -572,7 +406,7 @@ class IndexView(View):
             else:
                 steps += b"[^\\t\\n]*?" + re.escape(unit)
         numbers = self.folded.scan(re.compile(b'\n"' + steps + b"[^\\t\\n]*\\t(\\d{8})\\t"))
-        chosen, total = _first_and_last(numbers, limit)
+        chosen, total = views.first_and_last(numbers, limit)
         return [self._alias_pair(int(n)) for n in chosen], total
 
     @_or_replaced
@@ -597,14 +431,14 @@ class IndexView(View):
         self.ids.check()
         if prefix or not typed.isdigit():
             numbers = self.ids.range(typed.encode("ascii", "replace"))
-            chosen, _ = _first_and_last(numbers, limit)
+            chosen, _ = views.first_and_last(numbers, limit)
             return [_split_id_line(self.ids.line(n)) for n in chosen], len(numbers)
         # The typed digits in order within the id (ids are exactly 12 digits).
         import re
 
         steps = b"".join(b"[^%c\\t\\n]*+%c" % (c, c) for c in typed.encode("ascii"))
         lines = self.ids.scan(re.compile(b"\\n(?=" + steps + b")(\\d{12}\\t[^\\n]*)"))
-        return _first_and_last(map(_split_id_line, lines), limit)
+        return views.first_and_last(map(_split_id_line, lines), limit)
 
     @staticmethod
     def _edges_read(section: _Section, numbers: range, read: Callable[[int], object]) -> range:
@@ -647,9 +481,10 @@ def _with_id():
     import re
 
     return re.compile(r'\n("[^\t\n]*")\t(\d{12})\t')
-# JSON's own string encoders (C): every non-ASCII character escaped, or kept.
-_encode = lean_json.encode_string_ascii
-_encode_utf8 = lean_json.encode_string
+
+
+_encode = views.encode
+_encode_utf8 = views.encode_utf8
 
 
 def _units(text: str) -> list[bytes]:
@@ -665,22 +500,3 @@ def _split_id_line(line: bytes) -> tuple[str, str]:
     """(account id, alias) from an index line ``ID<TAB>encoded alias``."""
     account_id, encoded = line.split(b"\t", 1)
     return account_id.decode("ascii"), _alias(encoded.decode("ascii"))
-
-
-def _first_and_last(items: Iterable, limit: int | None) -> tuple[list, int]:
-    """The first ``limit - 1`` items and the last one (all when ``limit`` is None), and how many there were."""
-    if limit is None:
-        found = list(items)
-        return found, len(found)
-    if isinstance(items, (list, range)):
-        return (list(items) if len(items) <= limit else [*items[: limit - 1], items[-1]]), len(items)
-    found, total, last = [], 0, None
-    for item in items:
-        total += 1
-        if total < limit:
-            found.append(item)
-        else:
-            last = item
-    if last is not None:
-        found.append(last)
-    return found, total

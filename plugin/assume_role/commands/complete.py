@@ -32,10 +32,10 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from assume_role.record import record
-from assume_role import subcommands
-from assume_role.accounts import index as accounts_index
+from assume_role import accounts, subcommands
+from assume_role.accounts import views as accounts_views
 from assume_role.accounts import id_of
-from assume_role.accounts.index import CASELESS, LOOSE, PREFIX, loose_match
+from assume_role.accounts.views import CASELESS, LOOSE, PREFIX, loose_match
 from assume_role.errors import UsageError
 
 # What Tab offers after ``assume-role``: the table's subcommands that have a description.
@@ -88,7 +88,7 @@ KEYS_OPTIONS = {
 
 # More candidates than this are not handed to a shell: none draws 100,000 of
 # them in less than a second, and nobody reads them. A sample keeps what the
-# shell inserts right (see accounts_index.View.sample) and zsh says to type more.
+# shell inserts right (see accounts_views.View.sample) and zsh says to type more.
 MAX_ACCOUNT_CANDIDATES = 1000
 
 MFA_HINT = "MFA code: the 6 digits your device shows now"
@@ -346,16 +346,16 @@ def _shells() -> list[Candidate]:
     return [Candidate("shell", name, f"{name} syntax") for name in ("bash", "zsh", "fish")]
 
 
-def _accounts() -> accounts_index.View:
+def _accounts() -> accounts_views.View:
     """The accounts file (through its index when large); empty if unusable.
 
     Lenient on purpose: an entry the main command would reject is left out by
     ``pairs``, and the others are still offered.
     """
     try:
-        return accounts_index.view()
+        return accounts.view()
     except UsageError:
-        return accounts_index.TableView({})
+        return accounts_views.TableView({})
 
 
 def _field(value, name: str, kind: type):
@@ -367,7 +367,7 @@ def _account(word: str) -> tuple[str, object]:
     """The alias and accounts-file entry that ``word`` names (an alias or an account id)."""
     view = _accounts()
     value = view.entry(word)
-    if value is not accounts_index.MISSING:
+    if value is not accounts_views.MISSING:
         return word, value
     if id_of(word):
         alias = view.alias_of_id(word)
