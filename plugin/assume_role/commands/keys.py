@@ -465,7 +465,7 @@ class Rotation:
                     raise CredentialsError(
                         f"AWS did not accept the new key {new.access_key_id} within {PROPAGATION_SECONDS}s"
                     ) from None
-                self.log(f"AWS does not accept the new key yet (IAM propagates it); trying again")
+                self.log("AWS does not accept the new key yet (IAM propagates it); trying again")
                 time.sleep(max(0.25, backoff(failures)))
         if arn.rsplit("/", 1)[-1] != user_arn_name or ":user/" not in arn:
             raise CredentialsError(f"the new key belongs to {printable(arn)}, not to {printable(user_arn_name)}")
