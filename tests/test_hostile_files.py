@@ -246,8 +246,8 @@ def test_kill_9_during_a_cache_write_leaves_no_session_behind(aws_env, mfa_code)
     assert leftover.exists()
     # ...but logout removes it, and a run sweeps it once it is stale.
     assert run_cli(aws_env, "logout").returncode == 0
-    # Only what holds no secret stays: the regions remembered from the AWS files.
-    left = [p.name for p in directory.glob("*.json") if p.name != profiles.REGIONS_FILE]
+    # Only what holds no secret stays: the profile settings remembered from the AWS files.
+    left = [p.name for p in directory.glob("*.json") if p.name != profiles.REMEMBERED_FILE]
     assert not left, list(directory.iterdir())
 
 

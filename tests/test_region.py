@@ -124,7 +124,7 @@ def test_the_remembered_profile_region_follows_every_edit_of_the_aws_files(aws_e
         return exports_of(run.stdout)["AWS_REGION"]
 
     config = Path(aws_env["AWS_CONFIG_FILE"])
-    remembered = Path(aws_env["XDG_CACHE_HOME"], "assume-role", profiles.REGIONS_FILE)
+    remembered = Path(aws_env["XDG_CACHE_HOME"], "assume-role", profiles.REMEMBERED_FILE)
     settled(aws_env)
     assert run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code()).returncode == 0
     assert hit_region() == "us-east-1"
@@ -143,14 +143,14 @@ def test_the_remembered_profile_region_follows_every_edit_of_the_aws_files(aws_e
 
 
 def test_a_damaged_remembered_region_is_one_warning_and_read_again(aws_env, mfa_code):
-    remembered = Path(aws_env["XDG_CACHE_HOME"], "assume-role", profiles.REGIONS_FILE)
+    remembered = Path(aws_env["XDG_CACHE_HOME"], "assume-role", profiles.REMEMBERED_FILE)
     settled(aws_env)
     assert run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code()).returncode == 0
     remembered.write_text('{"stamp": [')
     run = run_cli(aws_env, "--shell", "bash", "production", "read")
     assert run.returncode == 0, run.stderr
     assert exports_of(run.stdout)["AWS_REGION"] == "us-east-1"
-    assert run.stderr.count("warning") == 1 and "remembered profile regions" in run.stderr
+    assert run.stderr.count("warning") == 1 and "remembered AWS profile settings" in run.stderr
     again = run_cli(aws_env, "--shell", "bash", "production", "read")
     assert again.returncode == 0 and again.stderr == ""  # written again by the run that warned
 

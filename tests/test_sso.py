@@ -26,6 +26,7 @@ from botocore.config import Config
 from assume_role_lab.emulator.sandbox import add_sso_profile
 from support import assert_clean_failure, assert_no_secret, run_cli
 from test_assume import exports_of
+from test_imports import HEAVY, NOT_ON_A_HIT, probe, settled
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
@@ -120,6 +121,23 @@ def test_switching_back_uses_the_stored_role_credentials(emulator, sso_world, ss
         run = run_cli(sso_env, "--shell", "bash", "production", role)
         assert run.returncode == 0, run.stderr
     assert emulator.control.calls() == {"GetRoleCredentials": 2}
+
+
+def test_a_cache_hit_uses_the_remembered_settings_until_the_config_changes(emulator, sso_world, sso_env):
+    # Parsing the config file would cost each cache hit more than the rest of its work.
+    cli_login(emulator, sso_world, sso_env)
+    settled(sso_env)
+    assert run_cli(sso_env, "--shell", "bash", "production", "ReadOnlyAccess").returncode == 0
+    stdout, found = probe(sso_env, "--shell", "bash", "production", "ReadOnlyAccess", watch=NOT_ON_A_HIT + HEAVY)
+    assert "export AWS_SESSION_TOKEN=" in stdout and found == set()
+    assert emulator.control.calls() == {"GetRoleCredentials": 1}
+    # Another start URL in the session, just written: read at once, so a new
+    # role session is not asked with the sign-in made for the old one.
+    config = Path(sso_env["AWS_CONFIG_FILE"])
+    config.write_text(config.read_text().replace(sso_world.start_url, "https://d-0000000000.awsapps.com/start"))
+    run = run_cli(sso_env, "--shell", "bash", "--refresh", "production", "ReadOnlyAccess")
+    assert_clean_failure(run, 3, "in a terminal")
+    assert emulator.control.calls() == {"GetRoleCredentials": 1}
 
 
 def test_the_role_arguments_take_a_region_and_no_mfa_code(emulator, sso_world, sso_env):

@@ -149,25 +149,42 @@ def profile_region(profile: str) -> str | None:
 
     The region is resolved before the role cache is asked, and a cache hit
     must not import botocore; a file botocore would refuse is refused here.
-    What the two files said is remembered until either changes (see
-    ``_remembered_regions``): parsing them would cost a cache hit more than
-    the rest of its work.
+    Remembered while the files stay the same (see ``_remembered``).
+    """
+    return _remembered(profile, "region", _parsed_region, _optional_text)
+
+
+# What the AWS files said about a profile is remembered until either file
+# changes: parsing them (configparser, and re behind it) would cost a cache
+# hit more than the rest of its work. A file must have been left alone this
+# long before it is trusted not to change within the same timestamp (as for
+# the accounts index). The answers hold no secret: a region, and the IAM
+# Identity Center settings (start URL, regions, account, role name).
+REMEMBERED_FILE = "aws-profiles.json"
+FRESH_SECONDS = 2.0
+
+
+def _remembered(profile: str, kind: str, parse, sound):
+    """``parse(profile)``, or what it gave while the two AWS files are unchanged.
+
+    ``sound(value)``: whether a remembered value has the shape ``parse``
+    gives (the file is ours, but may be damaged); else it is parsed again.
+    A value ``parse`` refuses (UsageError) is never remembered.
     """
     stamp = _files_stamp()
-    remembered = _remembered_regions(stamp)
-    if profile in remembered:
-        return remembered[profile]
-    region = _parsed_region(profile)
+    known = _known_profiles(stamp)
+    answers = known.get(profile)
+    answers = answers if isinstance(answers, dict) else {}
+    if kind in answers and sound(answers[kind]):
+        return answers[kind]
+    value = parse(profile)
     if stamp is not None:
-        _remember_region(stamp, remembered, profile, region)
-    return region
+        from assume_role.state import paths
+        from assume_role.state.files import save_optional
 
-
-# Where the regions the AWS files gave are remembered, and for how long a
-# file must have been left alone before it is trusted not to change within
-# the same timestamp (as for the accounts index).
-REGIONS_FILE = "aws-profile-regions.json"
-FRESH_SECONDS = 2.0
+        known[profile] = {**answers, kind: value}
+        save_optional(os.path.join(paths.cache_dir(), REMEMBERED_FILE), {"stamp": stamp, "profiles": known})
+    return value
 
 
 def _files_stamp() -> list | None:
@@ -197,26 +214,29 @@ def _files_stamp() -> list | None:
     return stamp
 
 
-def _remembered_regions(stamp: list | None) -> dict:
-    """Profile -> region (None: none), as the files of ``stamp`` gave them."""
+# The remembered file as this run read it, by stamp: a run asks about the
+# sign-in source and the region, and reads the file once.
+_read: dict = {}
+
+
+def _known_profiles(stamp: list | None) -> dict:
+    """Profile -> {kind: answer}, as the files of ``stamp`` gave them."""
     if stamp is None:
         return {}
-    from assume_role.state import paths
-    from assume_role.state.files import load_optional
+    key = repr(stamp)
+    if key not in _read:
+        from assume_role.state import paths
+        from assume_role.state.files import load_optional
 
-    data = load_optional(os.path.join(paths.cache_dir(), REGIONS_FILE), "remembered profile regions")
-    regions = data.get("regions")
-    if data.get("stamp") != stamp or not isinstance(regions, dict):
-        return {}
-    return {name: region for name, region in regions.items() if region is None or isinstance(region, str)}
+        data = load_optional(os.path.join(paths.cache_dir(), REMEMBERED_FILE), "remembered AWS profile settings")
+        profiles = data.get("profiles")
+        _read.clear()
+        _read[key] = profiles if data.get("stamp") == stamp and isinstance(profiles, dict) else {}
+    return _read[key]
 
 
-def _remember_region(stamp: list, remembered: dict, profile: str, region: str | None) -> None:
-    from assume_role.state import paths
-    from assume_role.state.files import save_optional
-
-    save_optional(os.path.join(paths.cache_dir(), REGIONS_FILE),
-                  {"stamp": stamp, "regions": {**remembered, profile: region}})
+def _optional_text(value) -> bool:
+    return value is None or isinstance(value, str)
 
 
 def _parsed_region(profile: str) -> str | None:
@@ -435,8 +455,25 @@ def sso_config(profile: str) -> SsoConfig | None:
     """The profile's IAM Identity Center settings, checked; None when it does not use it.
 
     Read from the config file only, as botocore reads them. Most runs are
-    not SSO ones, and they pay for reading the file, not for parsing it.
+    not SSO ones, and they pay for reading the file, not for parsing it;
+    an SSO one's answer is remembered while the files stay the same.
     """
+    found = _remembered(profile, "sso", _parsed_sso_config, _sso_shape)
+    if found is None:
+        return None
+    name, session, start_url, region, scopes, account_id, role_name = found
+    return SsoConfig(name, session, start_url, region, tuple(scopes), account_id, role_name)
+
+
+def _sso_shape(value) -> bool:
+    return value is None or (
+        isinstance(value, list) and len(value) == 7 and all(_optional_text(v) for v in value[:4] + value[5:])
+        and isinstance(value[4], list) and all(isinstance(scope, str) for scope in value[4])
+    )
+
+
+def _parsed_sso_config(profile: str) -> list | None:
+    """``sso_config``'s answer as a JSON value, read from the files."""
     from assume_role.state.files import UnsafeFile, read_text
 
     path = os.path.expanduser(os.path.expandvars(_files()[0]))
@@ -459,7 +496,7 @@ def sso_config(profile: str) -> SsoConfig | None:
     else:
         start_url = _sso_start_url(values.get("sso_start_url"), where)
         region, scopes = _sso_region(values.get("sso_region"), where), ()
-    return SsoConfig(profile, session or None, start_url, region, scopes, *_sso_role(values, where))
+    return [profile, session or None, start_url, region, list(scopes), *_sso_role(values, where)]
 
 
 def sso_session_config(session: str, profile: str, named_by: str) -> SsoConfig:
