@@ -415,6 +415,11 @@ GARBLED = {
     ).encode()),
     # An error document of another shape (S3's) from a failing endpoint: the status decides.
     "xml 503": _http("503 Service Unavailable", f"<Error><Code>SlowDown</Code><Message>{SECRET}</Message></Error>".encode()),
+    # The answer to another call (a confused cache or proxy), even one holding the fields asked for.
+    "another call's answer": _http("200 OK", (
+        "<AssumeRoleResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/alice</Arn>"
+        f"<UserId>{SECRET}</UserId></GetCallerIdentityResult></AssumeRoleResponse>"
+    ).encode()),
     # Well-formed, from AWS by its look, without what the call returns.
     "no arn": _http("200 OK", (
         "<GetCallerIdentityResponse><GetCallerIdentityResult>"
@@ -431,7 +436,8 @@ def test_garbled_answers_are_one_line_without_the_body(answer, aws_env):
         result = run_cli(env, "--shell", "bash", "production", "read", "123456")
     finally:
         server.close()
-    said = {"text 500": "HTTP 500", "xml 503": "HTTP 503", "portal page": "web page instead of an answer from AWS"}
+    said = {"text 500": "HTTP 500", "xml 503": "HTTP 503", "portal page": "web page instead of an answer from AWS",
+            "another call's answer": "could not be read while calling sts:GetCallerIdentity"}
     assert_clean_failure(result, 6, said.get(answer, "could not be read"))
     assert SECRET not in result.stderr
 
