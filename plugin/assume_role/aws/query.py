@@ -106,9 +106,10 @@ class QueryClient:
         except _ErrorAnswer as exc:
             raise context.answered(exc.code, exc.message, exc.status) from None
         except http.NoAnswer as exc:
-            if not exc.sent:
-                raise context.unreachable() from None
-            raise (context.tls_failed() if exc.tls else context.broken()) from None
+            # A certificate refused is no network trouble: say which, as botocore's path does.
+            if exc.tls:
+                raise context.tls_failed() from None
+            raise (context.broken() if exc.sent else context.unreachable()) from None
         except retry.DeadlineExceeded as exc:
             raise context.timed_out(exc.attempts, exc.seconds) from None
         except retry.NotAws:
