@@ -31,9 +31,10 @@ assume-role() {
     # stdout. So whatever stdout holds is applied, and no word is guessed at.
     # stdin, stderr and the terminal stay with the helper so that its pickers
     # and MFA prompt work. The code is applied only when the helper succeeded,
-    # so a failure changes nothing in this shell.
+    # so a failure changes nothing in this shell. It learns this shell's
+    # process (for a served shell, see `assume-role serve`) for this run only.
     local _assume_role_code
-    { _assume_role_code=$(_assume_role_helper --shell bash --output-fd 3 "$@"); } 3>&1 || return
+    { _assume_role_code=$(ASSUME_ROLE_SHELL_PID=$$ _assume_role_helper --shell bash --output-fd 3 "$@"); } 3>&1 || return
     eval "$_assume_role_code"
 }
 
@@ -72,11 +73,16 @@ _assume_role_segment() {
     _assume_role_label='' _assume_role_left='' _assume_role_state=''
     local account=${AWS_ACCOUNT_NAME:-${AWS_ACCOUNT_ID-}} role=${AWS_ACCOUNT_ROLE-}
     [[ -n $account && -n $role ]] || return 1
+    # Control characters from a config file must not reach the terminal.
+    _assume_role_label=${account//[[:cntrl:]]/?}:${role//[[:cntrl:]]/?}
+    # A served shell: the credential server renews the role, so no time shows.
+    if [[ -n ${ASSUME_ROLE_SERVED_URI-} && ${AWS_CONTAINER_CREDENTIALS_FULL_URI-} == "$ASSUME_ROLE_SERVED_URI" ]]; then
+        _assume_role_state=valid _assume_role_left=served
+        return 0
+    fi
     # Only while the credentials are the ones assume-role exported: another
     # tool that replaced them leaves the label behind, which must not show.
     [[ -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${ASSUME_ROLE_ACCESS_KEY_ID-}" ]] || return 1
-    # Control characters from a config file must not reach the terminal.
-    _assume_role_label=${account//[[:cntrl:]]/?}:${role//[[:cntrl:]]/?}
     _assume_role_state=unknown
     local expires=${ASSUME_ROLE_EXPIRES_AT-} now
     [[ $expires =~ ^[0-9]{1,12}$ && -n $_assume_role_clock ]] || return 0

@@ -3,11 +3,13 @@
     .venv/bin/python bench/run.py [--quick] [--update-readme]
 
 Runs the helper benchmarks (bench_core: the full MFA flow, a role switch
-reusing the MFA session, a cache hit, --help) and the shell benchmarks
+reusing the MFA session, a cache hit, --help), the credential server
+(bench_serve: one request as an SDK sends it) and the shell benchmarks
 (bench_shells: completion with 10 and 10,000 aliases, the prompt segment and
 the auto-refresh check in each shell), the start-up benchmarks (bench_startup:
 what the README's line for each shell adds to a new shell), assume-role beside
-awsume on the same emulator (bench_peers) and the scale benchmarks
+awsume on the same emulator (bench_peers), an IAM Identity Center role switch
+beside boto3 with an SSO profile (bench_sso) and the scale benchmarks
 (bench_scale: Tab, the picker and an assume with 10 to 100,000 aliases;
 bench_sync: the aliases ``accounts sync`` makes for as many accounts) one
 after the other on the same machine, then prints tables of medians and a
@@ -50,7 +52,7 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def rows(core: dict, shells: dict, startup: dict | None = None) -> list[tuple[str, str, str]]:
+def rows(core: dict, shells: dict, startup: dict | None = None, serve: dict | None = None) -> list[tuple[str, str, str]]:
     """(what, median, note) for every measurement, in reading order."""
     table = [
         ("full MFA flow", _ms(core["full MFA flow"]),
@@ -63,6 +65,14 @@ def rows(core: dict, shells: dict, startup: dict | None = None) -> list[tuple[st
         ("credential-process, cache hit", _ms(core["credential-process, cache hit"]),
          "what an SDK waits for with a `credential_process` profile"),
     ]
+    if serve:
+        table += [
+            ("credential server, one request", f"{serve['request_ms']:.1f} ms",
+             "what an SDK waits for with `exec --server` or a served shell: a new loopback connection, "
+             f"token and own-user checks, the answer (95th percentile {serve['request_p95_ms']:.1f} ms)"),
+            ("credential server, botocore", f"{serve['botocore_ms']:.1f} ms",
+             "botocore's container provider fetching and reading the same answer"),
+        ]
     completion = shells["completion_ms"]
     for count in ("10", "10,000"):
         key = count.replace(",", "")
@@ -211,24 +221,30 @@ def main(argv: list[str] | None = None) -> int:
     import bench_core
     import bench_peers
     import bench_scale
+    import bench_serve
     import bench_shells
+    import bench_sso
     import bench_startup
     import bench_sync
 
     print("running the helper benchmarks...", file=sys.stderr, flush=True)
     core = bench_core.run(quick)
+    print("running the credential server benchmark...", file=sys.stderr, flush=True)
+    serve = bench_serve.run(quick)
     print("running the shell benchmarks...", file=sys.stderr, flush=True)
     shells = bench_shells.run(quick)
     print("running the start-up benchmarks...", file=sys.stderr, flush=True)
     startup = bench_startup.run(quick)
     print("running assume-role and awsume side by side...", file=sys.stderr, flush=True)
     peers = bench_peers.run(quick)
+    print("running an IAM Identity Center role switch beside boto3...", file=sys.stderr, flush=True)
+    sso = bench_sso.run(quick)
     print("running the scale benchmarks...", file=sys.stderr, flush=True)
     scale = bench_scale.run(quick)
     for count, row in bench_sync.run(quick).items():
         scale[count].update(row)
-    text = (markdown(rows(core, shells, startup)) + "\n" + bench_peers.markdown(peers) + "\n"
-            + scale_markdown(scale) + "\n" + machine(shells["python_startup_ms"]))
+    text = (markdown(rows(core, shells, startup, serve)) + "\n" + bench_peers.markdown(peers) + "\n"
+            + bench_sso.markdown(sso) + "\n" + scale_markdown(scale) + "\n" + machine(shells["python_startup_ms"]))
     print(text, end="")
     if "--update-readme" in argv:
         update_readme(text)

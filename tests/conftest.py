@@ -20,7 +20,7 @@ for directory in (LAB_DIR, PLUGIN_DIR):
     if str(directory) not in sys.path:
         sys.path.insert(0, str(directory))
 
-from assume_role_lab.emulator import Emulator, World, seed_world, start_emulator  # noqa: E402
+from assume_role_lab.emulator import Emulator, SsoWorld, World, seed_identity_center, seed_world, start_emulator  # noqa: E402
 from assume_role_lab.emulator.sandbox import write_sandbox  # noqa: E402
 from support import require_root  # noqa: E402
 
@@ -38,6 +38,12 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 def world(emulator: Emulator) -> World:
     """The bastion user alice with MFA, and production/staging roles read and admin."""
     return seed_world(emulator.endpoint)
+
+
+@pytest.fixture(scope="session")
+def sso_world(emulator: Emulator, world: World) -> SsoWorld:
+    """IAM Identity Center: alice@example.com's permission sets in production, staging and the bastion account."""
+    return seed_identity_center(emulator.endpoint, world)
 
 
 @pytest.fixture(autouse=True)

@@ -47,6 +47,16 @@ BLOCKED_PAGE = b"""<!DOCTYPE html>
 <html><head><title>Blocked</title></head>
 <body><h1>Access to this site is blocked by your organisation's policy</h1></body></html>
 """
+# IAM Identity Center's APIs name their action by the path, not by a form's Action.
+PATH_ACTIONS = {
+    "/client/register": "RegisterClient",
+    "/device_authorization": "StartDeviceAuthorization",
+    "/token": "CreateToken",
+    "/federation/credentials": "GetRoleCredentials",
+    "/assignment/accounts": "ListAccounts",
+    "/assignment/roles": "ListAccountRoles",
+    "/logout": "Logout",
+}
 # Hop-by-hop headers are the proxy's own business, never forwarded.
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade"}
 
@@ -130,7 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _relay(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        action = dict(parse_qsl(body.decode("utf-8", "replace"))).get("Action") or "unknown"
+        action = (dict(parse_qsl(body.decode("utf-8", "replace"))).get("Action")
+                  or PATH_ACTIONS.get(urlsplit(self.path).path) or "unknown")
         fault = self.proxy.take(action)
         if fault == "close":
             self._forward(body)

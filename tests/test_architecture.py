@@ -22,6 +22,7 @@ LAYERS = [
     ("accounts", ["assume_role.accounts"]),
     ("aws", ["assume_role.aws"]),
     ("shell", ["assume_role.shell"]),
+    ("credential server", ["assume_role.serve"]),
     ("state", ["assume_role.state"]),
     (
         "base",

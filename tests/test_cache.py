@@ -211,7 +211,8 @@ def test_status_and_logout(aws_env, mfa_code, world):
     assert lines[0] == f"production:read ({world.production_account_id}) in us-east-1"
     assert lines[1].endswith(f"arn:aws:sts::{world.production_account_id}:assumed-role/read/{world.user_name}")
     assert lines[2].startswith("role session: 59m left") or lines[2].startswith("role session: 1h00m left")
-    assert lines[3].startswith("MFA session:  11h5") and "kept in file" in lines[3]
+    assert lines[3] == "sign-in:      bastion MFA: profile default, an IAM user's keys"
+    assert lines[4].startswith("MFA session:  11h5") and "kept in file" in lines[4]
     nothing = run_cli(aws_env, "status")
     assert nothing.returncode == 7 and nothing.stdout.startswith("no role assumed")
     aws_env["ASSUME_ROLE_EXPIRES_AT"] = "1000"

@@ -99,6 +99,8 @@ def test_walkthrough_without_a_terminal(shell, tmp_path):
     assert "still one GetSessionToken call in all" in out
     assert "(exit status 4)" in out and "AWS refused the MFA code" in out
     assert "no role assumed in this shell" in out
+    assert "production:AdministratorAccess in 111111111111" in out
+    assert "one GetRoleCredentials with the AWS CLI's sign-in" in out
     assert "All steps passed." in out and "FAILED" not in out
     assert_cleaned_up(out)
     assert snapshot(Path(env["HOME"])) == home_before

@@ -362,6 +362,71 @@ def test_session_without_mfa_may_not_call_iam(emulator, alice_sts):
     assert error_of(excinfo)[:2] == (403, "InvalidClientTokenId")
 
 
+# -- a user's own access keys ---------------------------------------------------
+
+
+@pytest.fixture
+def own_user(emulator):
+    """A user of its own for each test: creating and deleting keys changes it."""
+    import secrets
+
+    from assume_role_lab.emulator import seed_world
+
+    return seed_world(emulator.endpoint, user_name=f"keys-{secrets.token_hex(4)}")
+
+
+def test_access_keys_change_only_under_mfa_as_the_worlds_policy_says(emulator, own_user):
+    iam = client(emulator, "iam", own_user.access_key_id, own_user.secret_access_key)
+    for call, params in ((iam.list_access_keys, {}), (iam.create_access_key, {"UserName": own_user.user_name}),
+                         (iam.delete_access_key, {"AccessKeyId": own_user.access_key_id})):
+        with pytest.raises(ClientError) as excinfo:
+            call(**params)
+        status, code, message = error_of(excinfo)
+        assert (status, code) == (403, "AccessDenied")
+        assert message.endswith("with an explicit deny in an identity-based policy"), message
+    sts = client(emulator, "sts", own_user.access_key_id, own_user.secret_access_key)
+    code = emulator.control.mfa_code(own_user.mfa_serial)
+    session = sts.get_session_token(SerialNumber=own_user.mfa_serial, TokenCode=code)["Credentials"]
+    under_mfa = with_credentials(emulator, "iam", session)
+    listed = under_mfa.list_access_keys()["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in listed] == [own_user.access_key_id]
+    new = under_mfa.create_access_key(UserName=own_user.user_name)["AccessKey"]
+    assert new["AccessKeyId"].startswith("AKIA") and new["Status"] == "Active"
+    with pytest.raises(ClientError) as excinfo:
+        under_mfa.create_access_key(UserName=own_user.user_name)
+    assert error_of(excinfo)[1] == "LimitExceeded"  # two keys at most, as in AWS
+    under_mfa.delete_access_key(UserName=own_user.user_name, AccessKeyId=own_user.access_key_id)
+    # The deleted key is refused from then on; the new one works.
+    with pytest.raises(ClientError) as excinfo:
+        sts.get_caller_identity()
+    assert error_of(excinfo)[:2] == (403, "InvalidClientTokenId")
+    fresh = client(emulator, "sts", new["AccessKeyId"], new["SecretAccessKey"])
+    assert fresh.get_caller_identity()["Arn"] == own_user.user_arn
+
+
+def test_without_the_policy_long_term_keys_manage_their_own_keys(emulator):
+    from assume_role_lab.emulator import seed_world
+
+    relaxed = seed_world(emulator.endpoint, user_name="keys-relaxed", keys_need_mfa=False)
+    iam = client(emulator, "iam", relaxed.access_key_id, relaxed.secret_access_key)
+    assert [k["AccessKeyId"] for k in iam.list_access_keys()["AccessKeyMetadata"]] == [relaxed.access_key_id]
+
+
+def test_a_new_key_is_refused_while_it_propagates(emulator, own_user):
+    emulator.control.key_propagation(2)
+    sts = client(emulator, "sts", own_user.access_key_id, own_user.secret_access_key)
+    code = emulator.control.mfa_code(own_user.mfa_serial)
+    session = sts.get_session_token(SerialNumber=own_user.mfa_serial, TokenCode=code)["Credentials"]
+    new = with_credentials(emulator, "iam", session).create_access_key(UserName=own_user.user_name)["AccessKey"]
+    fresh = client(emulator, "sts", new["AccessKeyId"], new["SecretAccessKey"])
+    for _ in range(2):
+        with pytest.raises(ClientError) as excinfo:
+            fresh.get_caller_identity()
+        assert error_of(excinfo)[:2] == (403, "InvalidClientTokenId")
+    assert fresh.get_caller_identity()["Arn"] == own_user.user_arn
+    sts.get_caller_identity()  # keys made before the setting work as ever
+
+
 # -- expiry --------------------------------------------------------------------
 
 

@@ -10,7 +10,8 @@ from support import run_cli
 from test_assume import exports_of
 
 # What a person can type after assume-role, in the order --help and Tab show it.
-PUBLIC = ["clear", "init", "status", "logout", "accounts", "demo", "exec", "credential-process", "console", "help"]
+PUBLIC = ["clear", "init", "status", "logout", "accounts", "keys", "demo", "exec", "serve", "credential-process", "console",
+          "help"]
 
 
 def _subcommand_lines(text: str) -> dict[str, str]:
@@ -43,6 +44,17 @@ def test_accounts_help_is_a_help_text(aws_env):
     assert re.search(r"^\s+list\s+\w", run.stdout, re.MULTILINE)
     assert re.search(r"^\s+sync\s+\w", run.stdout, re.MULTILINE)
     assert "assume-role accounts sync --via" in run.stdout
+    for line in run.stdout.splitlines():
+        assert len(line) <= 80, line
+
+
+def test_keys_help_is_a_help_text(aws_env):
+    run = run_cli(aws_env, "keys", "--help")
+    assert run.returncode == 0 and run.stderr == ""
+    assert run.stdout.startswith("usage: assume-role keys ")
+    for action in ("add", "list", "remove", "rotate", "credential-process"):
+        assert re.search(rf"^\s+{action}\s+\w", run.stdout, re.MULTILINE), action
+        assert run_cli(aws_env, "keys", action, "--help").stdout.startswith(f"usage: assume-role keys {action}")
     for line in run.stdout.splitlines():
         assert len(line) <= 80, line
 

@@ -91,3 +91,16 @@ def test_tab_loads_no_standard_module_it_does_not_need(words, aws_env, tmp_path)
     loaded(aws_env, *tab)  # builds the index, as the first Tab after a change does
     assert list(Path(aws_env["XDG_CACHE_HOME"], "assume-role").glob("accounts-*.idx"))
     assert loaded(aws_env, *tab, watch=NOT_ON_TAB + HEAVY) == set()
+
+
+def test_keys_in_the_keyring_cost_keyring_only_when_the_secret_is_needed(aws_env, mfa_code):
+    env = dict(aws_env, PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring")
+    added = subprocess.run([sys.executable, "-m", "assume_role", "keys", "add", "--from-credentials-file"],
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    # The full MFA flow reads the secret: keyring, never botocore.
+    assert loaded(env, "--shell", "bash", "production", "read", mfa_code()) == {"keyring"}
+    # A role switch on the stored MFA session needs only the key id, from the index.
+    assert loaded(env, "--shell", "bash", "--refresh", "staging", "admin") == set()
+    for args in (["status"], ["status", "--json"], ["keys", "list"], ["__complete", "keys", "rotate", ""]):
+        assert loaded(env, *args) == set(), args

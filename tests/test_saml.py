@@ -547,3 +547,126 @@ def test_saml_sign_in_needs_no_botocore(saml_env, idp, emulator):
 
     assert loaded(saml_env, "--shell", "bash", "production", "read", watch=("botocore",)) == set()
     assert emulator.control.calls("ok").get("AssumeRoleWithSAML") == 1
+
+
+# -- every subcommand -------------------------------------------------------------------
+
+
+def identity_of(env, credentials: dict) -> str:
+    """Who AWS says ``credentials`` (credential_process JSON) are."""
+    import boto3
+
+    return boto3.client(
+        "sts", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    ).get_caller_identity()["Arn"]
+
+
+def test_exec_runs_the_command_as_the_saml_role(saml_env, idp, world):
+    run = run_cli(saml_env, "exec", "production", "read", "--", sys.executable, "-c", CALLER_ARN)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == assumed_arn(world)
+    assert run.stderr == "" and len(idp.posts) == 1
+
+
+def test_credential_process_signs_in_from_the_saml_file_once(saml_env, idp, world):
+    first = run_cli(saml_env, "credential-process", "production", "read")
+    assert first.returncode == 0, first.stderr
+    document = json.loads(first.stdout)
+    assert document["Version"] == 1 and identity_of(saml_env, document) == assumed_arn(world)
+    again = run_cli(saml_env, "credential-process", "production", "read")
+    assert json.loads(again.stdout)["AccessKeyId"] == document["AccessKeyId"]
+    assert len(idp.posts) == 1
+
+
+def test_credential_process_asks_on_the_controlling_terminal_only_for_what_is_missing(saml_env, idp, world):
+    import pexpect
+
+    write_saml_file(saml_file(saml_env), f"username = {USER}\n")
+    # A tool that runs the command with pipes, from a terminal a person sits at.
+    child = pexpect.spawn(
+        "sh", ["-c", f"'{sys.executable}' -m assume_role credential-process production read </dev/null"],
+        env=saml_env, encoding="utf-8", timeout=60,
+    )
+    child.expect_exact(f"SAML password for {USER}")
+    assert "SAML username" not in child.before
+    child.sendline(PASSWORD)
+    child.expect(r'\{"Version": 1, "AccessKeyId": "ASIA')
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert PASSWORD not in child.before
+    assert idp.posts == [{"service": "aws", "email": USER, "password": PASSWORD}]
+
+
+def test_credential_process_without_a_terminal_says_what_to_do(saml_env, idp):
+    write_saml_file(saml_file(saml_env), f"username = {USER}\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "assume_role", "credential-process", "production", "read"],
+        env=saml_env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+        start_new_session=True,  # no controlling terminal either
+    )
+    assert_clean_failure(
+        run, 2, f"a SAML password is needed and there is no terminal to ask on: put it in {saml_file(saml_env)}, "
+        "or run `assume-role production read` in a terminal first",
+    )
+    assert idp.posts == []
+
+
+def test_console_signs_in_as_the_saml_role(saml_env, idp, world, emulator):
+    from test_console import fetch
+
+    env = {**saml_env, "ASSUME_ROLE_FEDERATION_ENDPOINT": f"{emulator.endpoint}/federation"}
+    run = run_cli(env, "console", "production", "read", "--print")
+    assert run.returncode == 0, run.stderr
+    status, answer = fetch(run.stdout.strip())
+    assert status == 200 and answer["signed_in_as"] == assumed_arn(world)
+
+
+def test_auto_refresh_renews_from_the_saml_file_without_asking(saml_env, idp):
+    first = exports_of(run_cli(saml_env, "--shell", "bash", "production", "read").stdout)
+    run = run_cli({**saml_env, **first}, "__refresh", "--shell", "bash")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.startswith("assume-role: renewed production:read (") and run.stderr.count("\n") == 1
+    assert exports_of(run.stdout)["AWS_ACCESS_KEY_ID"] != first["AWS_ACCESS_KEY_ID"]
+    assert len(idp.posts) == 2
+
+
+def test_auto_refresh_without_the_password_says_what_to_run(saml_env, idp):
+    first = exports_of(run_cli(saml_env, "--shell", "bash", "production", "read").stdout)
+    write_saml_file(saml_file(saml_env), f"username = {USER}\n")
+    run = run_cli({**saml_env, **first}, "__refresh", "--shell", "bash")
+    assert_clean_failure(
+        run, 2, "production:read expires soon and the SAML sign-in needs your password: "
+        f"run `assume-role production read` to renew it, or put it in {saml_file(saml_env)}",
+    )
+    assert len(idp.posts) == 1
+
+
+def test_status_says_saml_and_names_the_identity_provider(saml_env, idp, world):
+    from test_json_output import check
+
+    status = f"{sys.executable} -m assume_role status"
+    result = shell_session("bash", saml_env, [eval_line("bash", "production", "read"), status, f"{status} --json"])
+    assert result.returncode == 0, result.stderr
+    *text, document = result.stdout.splitlines()
+    host = idp.url.split("/")[2]
+    assert text[0] == f"production:read ({world.production_account_id}) in us-east-1"
+    assert text[1].startswith("role session: ")
+    assert text[2:] == [f"sign-in:      SAML at identity provider {world.saml_provider_name} ({host})"]
+    sign_in = check(document + "\n", "assume-role status --json")["sign_in"]
+    assert sign_in == {"kind": "saml", "summary": text[2].removeprefix("sign-in:      "), "profile": None, "via": None,
+                       "idp": world.saml_provider_name, "expires_at": None, "seconds_left": None}
+
+
+def test_status_says_why_saml_cannot_be_used(saml_env):
+    from test_json_output import check
+
+    run = run_cli({**saml_env, "SAML_IDP_NAME": ""}, "status")
+    assert run.returncode == 7 and run.stderr == ""
+    assert run.stdout.splitlines()[1] == (
+        "sign-in:      none usable: AWS_ASSUME_ROLE_AUTH_SCHEME=saml needs SAML_IDP_NAME (see assume-role --help)"
+    )
+    document = run_cli({**saml_env, "SAML_IDP_NAME": ""}, "status", "--json").stdout
+    assert check(document, "assume-role status --json")["sign_in"]["kind"] == "unusable"

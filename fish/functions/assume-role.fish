@@ -18,6 +18,9 @@ function assume-role --description 'Assume an AWS IAM role in this shell'
     set -l code
     set -l helper_status
     begin
+        # This shell's process, for this run only (a served shell, see
+        # `assume-role serve`).
+        set -lx ASSUME_ROLE_SHELL_PID $fish_pid
         command $helper --shell fish --output-fd 3 $argv | read -z code
         set helper_status $pipestatus[1]
     end 3>&1

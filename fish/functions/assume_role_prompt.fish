@@ -19,14 +19,21 @@ function assume_role_prompt --description 'Show the assumed AWS role and the tim
     set -l account $AWS_ACCOUNT_NAME
     test -n "$account"; or set account $AWS_ACCOUNT_ID
     test -n "$account"; and test -n "$AWS_ACCOUNT_ROLE"; or return 0
-    # Only while the credentials are the ones assume-role exported: another
-    # tool that replaced them leaves the label behind, which must not show.
-    # (The x keeps test from reading a value as an operator.)
-    test -n "$AWS_ACCESS_KEY_ID"; and test "x$AWS_ACCESS_KEY_ID" = "x$ASSUME_ROLE_ACCESS_KEY_ID"; or return 0
     # Control characters from a config file must not reach the terminal.
     set -l text (string replace -ra '[[:cntrl:]]' '?' -- "$account:$AWS_ACCOUNT_ROLE")
     set -l color $assume_role_color_valid
     set -q color[1]; or set color green
+    # A served shell: the credential server renews the role, so no time shows.
+    # (The x keeps test from reading a value as an operator.)
+    if test -n "$ASSUME_ROLE_SERVED_URI"; and test "x$AWS_CONTAINER_CREDENTIALS_FULL_URI" = "x$ASSUME_ROLE_SERVED_URI"
+        set_color $color
+        printf '%s served' $text
+        set_color normal
+        return 0
+    end
+    # Only while the credentials are the ones assume-role exported: another
+    # tool that replaced them leaves the label behind, which must not show.
+    test -n "$AWS_ACCESS_KEY_ID"; and test "x$AWS_ACCESS_KEY_ID" = "x$ASSUME_ROLE_ACCESS_KEY_ID"; or return 0
 
     set -l expires "$ASSUME_ROLE_EXPIRES_AT"
     if string match -qr '^[0-9]{1,12}$' -- $expires

@@ -24,7 +24,7 @@ import importlib
 import os
 import sys
 
-from assume_role import __version__, errors
+from assume_role import __version__, errors, variables
 from assume_role.subcommands import BY_NAME, SUBCOMMANDS
 from assume_role.validate import printable
 
@@ -62,7 +62,9 @@ sessions longer than one hour:
   it at 1 hour. With AWS_ROLE_SESSION_TIMEOUT above 3600, assume-role calls
   AssumeRole directly with the bastion's long-term keys and your MFA code, so a
   session of up to 12 hours (the role's MaxSessionDuration) really works; such
-  runs always need an MFA code.
+  runs always need an MFA code. A bastion profile whose credentials are
+  temporary (a role profile, SSO, aws login) assumes the role with them, with
+  no MFA step, for at most 1 hour.
 
 environment:
   AWS_PROFILE_ASSUME_ROLE    bastion profile (default: default)
@@ -91,6 +93,12 @@ signing in through a SAML identity provider (AWS_ASSUME_ROLE_AUTH_SCHEME=saml):
   SAML_IDP_ASSERTION_URL    its sign-in API; answers {"saml_response": ...}
   SAML_IDP_REQUEST_BODY_TEMPLATE  JSON with $saml_user and $saml_password
   SAML_IDP_NAME             the SAML provider's name in IAM
+
+signing in through IAM Identity Center (SSO):
+  when the bastion profile has sso_session (or sso_start_url), as the AWS CLI
+  writes it, ROLE is a permission set and the arguments are ACCOUNT ROLE
+  [REGION]; the sign-in in ~/.aws/sso/cache is shared with the AWS CLI. With
+  sso_account_id and sso_role_name too, that role is the bastion (one hour).
 
 exit codes:
   0 success   1 unexpected error   2 bad arguments or configuration
@@ -248,9 +256,19 @@ def run(argv: list[str]) -> int:
         # clear and help have no module of their own: their help is their line in the table.
         return _own_help(argv[:where] + argv[where + 1 :], BY_NAME[argv[where]])
     if where is not None and BY_NAME[argv[where]].evaluated:
+        entry = BY_NAME[argv[where]]
+        if entry.module is not None:
+            # Shell code on stdout, as the main command prints: it reads the
+            # options before its word (--shell, --output-fd) the same way.
+            return importlib.import_module(entry.module).main(argv[where + 1 :], output=_output_for(argv[:where]))
         argv, where = argv[:where] + ["--unset"] + argv[where + 1 :], None
     if where is None:
         args = plain_arguments(argv) or build_parser(_output_for(argv)).parse_args(argv)
+        if args.shell and not args.unset and os.environ.get(variables.SERVE) == "1":
+            # A served shell (`assume-role serve`): the endpoint instead of keys.
+            from assume_role.commands import serve
+
+            return serve.assume_served(args)
 
         from assume_role.commands import assume
 
@@ -309,6 +327,8 @@ def _own_help(options: list[str], entry, output: _Output | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     verbose = "-v" in argv or "--verbose" in argv
+    # Started from a served shell, assume-role reads the files it hides from SDKs.
+    variables.reveal_files(os.environ)
     try:
         return run(argv)
     except errors.AssumeRoleError as exc:

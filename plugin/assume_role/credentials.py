@@ -53,15 +53,24 @@ class Credentials(
 
 
 class MfaSession(
-    namedtuple("MfaSession", ["credentials", "profile", "serial", "user_name", "bastion_key_id"], defaults=(None,))
+    namedtuple(
+        "MfaSession", ["credentials", "profile", "serial", "user_name", "bastion_key_id", "previous_key_id"],
+        defaults=(None, None),
+    )
 ):
     """A GetSessionToken result and who it belongs to, reusable for AssumeRole.
 
     ``bastion_key_id``: the bastion access key that made it; the session is
     someone else's once the profile holds another user's keys.
+    ``previous_key_id``: the key it was made with, when ``keys rotate`` has
+    since given the same user a new one: still theirs, whichever of the two
+    a run reads.
     """
 
     __slots__ = ()
+
+    def made_with(self, key_id: str | None) -> bool:
+        return key_id is not None and key_id in (self.bastion_key_id, self.previous_key_id)
 
     def to_dict(self) -> dict:
         return {
@@ -70,6 +79,7 @@ class MfaSession(
             "serial": self.serial,
             "user_name": self.user_name,
             "bastion_key_id": self.bastion_key_id,
+            "previous_key_id": self.previous_key_id,
         }
 
     @classmethod
@@ -80,4 +90,5 @@ class MfaSession(
             serial=str(data["serial"]),
             user_name=str(data["user_name"]),
             bastion_key_id=data.get("bastion_key_id") if isinstance(data.get("bastion_key_id"), str) else None,
+            previous_key_id=data.get("previous_key_id") if isinstance(data.get("previous_key_id"), str) else None,
         )

@@ -24,6 +24,8 @@ The questions:
   by code or by name ("ireland").
 * SAML username and password (``AWS_ASSUME_ROLE_AUTH_SCHEME=saml``): what
   the SAML file does not hold; the password in a hidden field.
+* an IAM user's access key (``keys add``): its id typed visibly, its secret
+  in a hidden field; neither is ever repeated in a message.
 * MFA code: a hidden field that accepts exactly six digits (spaces are
   ignored, as authenticator apps group them) and says which device it is for
   and how long the resulting session lasts.
@@ -341,6 +343,31 @@ def ask_saml_password(user: str) -> str:
         return questionary.password(f"SAML password for {user}", **io)
 
     return validate.check_typed(_run(build, "SAML password", judge=judge), "SAML password")
+
+
+def ask_access_key(profile: str) -> tuple[str, str]:
+    """An IAM user's access key id and secret, for ``keys add``."""
+    from assume_role.state.key_store import valid_key_id, valid_secret
+
+    def judge_id(text: str) -> Verdict:
+        key_id = text.strip()
+        if key_id.startswith("ASIA"):
+            return Verdict(None, "an ASIA... key is temporary: give the IAM user's long-term key (AKIA...)")
+        return Verdict(key_id) if valid_key_id(key_id) else Verdict(None, "an access key id is AKIA and 16 more capitals or digits")
+
+    def judge_secret(text: str) -> Verdict:
+        # The message never repeats the input.
+        secret = text.strip()
+        return Verdict(secret) if valid_secret(secret) else Verdict(None, "a secret access key is 40 characters, without spaces")
+
+    def build_id(questionary, **io):
+        return questionary.text(f"Access key id for profile {profile}", **io)
+
+    def build_secret(questionary, **io):
+        return questionary.password("Secret access key (not shown)", **io)
+
+    key_id = _run(build_id, "access key id", judge=judge_id).strip()
+    return key_id, _run(build_secret, "secret access key", judge=judge_secret).strip()
 
 
 # -- ordering and matching -------------------------------------------------------

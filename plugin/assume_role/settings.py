@@ -26,6 +26,11 @@ def bastion_profile() -> str:
     return os.environ.get("AWS_PROFILE_ASSUME_ROLE") or "default"
 
 
+def bastion_profile_named() -> bool:
+    """Whether AWS_PROFILE_ASSUME_ROLE names the bastion profile (else: default, or the accounts file's "#sso")."""
+    return bool(os.environ.get("AWS_PROFILE_ASSUME_ROLE"))
+
+
 AUTH_SCHEME = "AWS_ASSUME_ROLE_AUTH_SCHEME"
 AUTH_SCHEMES = ("bastion", "saml")
 

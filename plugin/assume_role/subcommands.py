@@ -26,7 +26,8 @@ class Subcommand(
     its line in ``assume-role --help`` (none: not listed). ``completion``:
     its description for Tab (none: never offered). ``takes_role``: its next
     words are ACCOUNT and ROLE, completed as for the main command.
-    ``evaluated``: its stdout is shell code, like the main command's.
+    ``evaluated``: its stdout is shell code, like the main command's; its
+    ``main(argv, output=)`` is given the main command's output choice.
     ``details``: the --help text of a subcommand without a module.
     """
 
@@ -57,13 +58,24 @@ SUBCOMMANDS = (
         "List the accounts file, or sync it from AWS Organizations",
     ),
     Subcommand(
+        "keys", "assume_role.commands.keys", "keys add|list|remove|rotate",
+        "keep the bastion's long-term keys in the OS keyring:\nadd [--from-credentials-file], list, remove, rotate;\n"
+        "credential-process lends them to other tools",
+        "Keep the bastion's keys in the OS keyring, and rotate them",
+    ),
+    Subcommand(
         "demo", "assume_role.commands.demo", "demo", "try it against a local AWS emulator, no account needed",
         "Try the tool against a local AWS emulator",
     ),
     Subcommand(
-        "exec", "assume_role.commands.exec_", "exec ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]",
-        "run COMMAND as the role; this shell is untouched",
+        "exec", "assume_role.commands.exec_", "exec [--server] ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]",
+        "run COMMAND as the role; this shell is untouched\n(--server: a local endpoint renews the role while it runs)",
         "Run one command as a role; this shell is not changed", takes_role=True,
+    ),
+    Subcommand(
+        "serve", "assume_role.commands.serve", "serve [--off]",
+        "serve this shell's roles from a local endpoint that renews\nthem, instead of keys (--off: keys again)",
+        "Serve roles to this shell from a local credential server", evaluated=True,
     ),
     Subcommand(
         "credential-process", "assume_role.commands.credential_process", "credential-process ACCOUNT ROLE",
@@ -82,6 +94,7 @@ SUBCOMMANDS = (
     # The shell plugins' own: not listed, never offered.
     Subcommand("__complete", "assume_role.commands.complete"),
     Subcommand("__refresh", "assume_role.commands.refresh"),
+    Subcommand("__server", "assume_role.commands.server"),
 )
 
 BY_NAME = {subcommand.name: subcommand for subcommand in SUBCOMMANDS}

@@ -6,11 +6,13 @@ import re
 
 from assume_role.errors import MfaError, UsageError
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Patterns as strings: re compiles (and caches) each on first use, so a run
+# pays only for the checks it makes.
+_CONTROL = r"[\x00-\x1f\x7f]"
 
 
 def has_control(value: str) -> bool:
-    return _CONTROL.search(value) is not None
+    return re.search(_CONTROL, value) is not None
 
 
 def check_typed(value: str, what: str) -> str:
@@ -23,16 +25,16 @@ def check_typed(value: str, what: str) -> str:
 # (team/deploy): IAM allows any printable character in a path, but this
 # tool takes only the name characters, which every real path uses and
 # which are safe in prompts, file names and shell completion.
-_ROLE = re.compile(r"(?:[\w+=,.@-]+/){0,32}[\w+=,.@-]{1,64}", re.ASCII)
+_ROLE = r"(?a)(?:[\w+=,.@-]+/){0,32}[\w+=,.@-]{1,64}"
 _MAX_ROLE = 512 + 64
 # RoleSessionName: 2 to 64 of these characters.
-_SESSION_CHARACTER = re.compile(r"[^\w+=,.@-]", re.ASCII)
+_SESSION_CHARACTER = r"(?a)[^\w+=,.@-]"
 SESSION_NAME_PADDING = "-assume-role"
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
-_MFA_CODE = re.compile(r"[0-9]{6}")
+_REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}"
+_MFA_CODE = r"[0-9]{6}"
 # STS's pattern for session tag keys and values: letters, digits, spaces and _.:/=+-@.
-_TAG_KEY = re.compile(r"[\w\s.:/=+@-]{1,128}")
-_TAG_VALUE = re.compile(r"[\w\s.:/=+@-]{0,256}")
+_TAG_KEY = r"[\w\s.:/=+@-]{1,128}"
+_TAG_VALUE = r"[\w\s.:/=+@-]{0,256}"
 MAX_SESSION_TAGS = 50
 
 MIN_DURATION = 900
@@ -40,7 +42,7 @@ MAX_DURATION = 43200
 
 
 def role_name(value: str) -> str:
-    if len(value) > _MAX_ROLE or not _ROLE.fullmatch(value):
+    if len(value) > _MAX_ROLE or not re.fullmatch(_ROLE, value):
         raise UsageError(
             f"invalid role name {value!r}: IAM role names are 1-64 characters of letters, digits and +=,.@_-, "
             "optionally after a path such as team/"
@@ -55,14 +57,14 @@ def session_name(value: str) -> str:
     and a name shorter than AWS's minimum of 2 (an IAM user called ``a``)
     gets a suffix rather than being refused.
     """
-    name = _SESSION_CHARACTER.sub("-", value.strip())[:64]
+    name = re.sub(_SESSION_CHARACTER, "-", value.strip())[:64]
     if len(name) < 2:
         name = (name + SESSION_NAME_PADDING).lstrip("-")
     return name
 
 
 def is_region(value: str) -> bool:
-    return bool(_REGION.fullmatch(value))
+    return bool(re.fullmatch(_REGION, value))
 
 
 def region(value: str) -> str:
@@ -72,7 +74,7 @@ def region(value: str) -> str:
 
 
 def is_mfa_code(value: str) -> bool:
-    return bool(_MFA_CODE.fullmatch(value))
+    return bool(re.fullmatch(_MFA_CODE, value))
 
 
 def mfa_code(value: str) -> str:
@@ -103,7 +105,7 @@ def session_tags(value: str, source: str) -> dict[str, str]:
     for item in value.split(","):
         key, equals, tag_value = item.strip().partition("=")
         key, tag_value = key.strip(), tag_value.strip()
-        if not equals or not _TAG_KEY.fullmatch(key) or not _TAG_VALUE.fullmatch(tag_value):
+        if not equals or not re.fullmatch(_TAG_KEY, key) or not re.fullmatch(_TAG_VALUE, tag_value):
             raise UsageError(
                 f"{source} must be key=value pairs separated by commas (keys 1-128, values up to 256 "
                 f"characters of letters, digits, spaces and _.:/=+-@); {item.strip()!r} is not one"

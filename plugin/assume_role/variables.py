@@ -32,7 +32,51 @@ IDENTITY = (
 # it (the original tool's behaviour), so a role switch needs no new MFA code.
 MFA_SESSION = "ASSUME_ROLE_MFA_SESSION"
 
-EXPORTED = CREDENTIALS + IDENTITY + (MFA_SESSION,)
+# A served shell (``assume-role serve``) holds the credential server's endpoint
+# instead of keys; ASSUME_ROLE_SERVED_URI is the endpoint assume-role exported,
+# as ASSUME_ROLE_ACCESS_KEY_ID is the key.
+FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+SERVED_URI = "ASSUME_ROLE_SERVED_URI"
+SERVED = (FULL_URI, TOKEN, SERVED_URI)
+# SDKs take these before the endpoint, so a served shell or command has them removed.
+CONTAINER_OVERRIDES = ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+# Served, a file whose default profile holds keys of its own is shown to
+# SDKs as /dev/null (they would take those keys before the endpoint); the
+# real path is kept beside it ('' when the variable was unset), and every run
+# of assume-role reads the real one (``reveal_files``).
+HIDDEN_FILES = {
+    "AWS_CONFIG_FILE": "ASSUME_ROLE_HIDDEN_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE": "ASSUME_ROLE_HIDDEN_CREDENTIALS_FILE",
+}
+# The shell plugins name their shell's process here for each run (never
+# exported): a served shell's binding lives as long as that process.
+SHELL_PID = "ASSUME_ROLE_SHELL_PID"
+SERVE = "ASSUME_ROLE_SERVE"
+
+EXPORTED = CREDENTIALS + IDENTITY + (MFA_SESSION,) + SERVED
+
+# What ``reveal_files`` found hidden in this run's environment: the variable
+# and its real value ('' for unset).
+hidden: dict[str, str] = {}
+
+
+def reveal_files(environ) -> None:
+    """Give this run the files a served shell hides from SDKs."""
+    for name, kept in HIDDEN_FILES.items():
+        if kept in environ:
+            original = hidden[name] = environ.pop(kept)
+            if original:
+                environ[name] = original
+            else:
+                environ.pop(name, None)
+
+
+def restored_files() -> tuple[dict[str, str], tuple[str, ...]]:
+    """The exports and unsets that give a shell its own files back."""
+    exports = {name: original for name, original in hidden.items() if original}
+    unsets = tuple(name for name, original in hidden.items() if not original)
+    return exports, unsets + tuple(HIDDEN_FILES[name] for name in hidden)
 
 # Unset on every assume. The AWS CLI and boto3 (botocore) keep using the
 # exported keys when AWS_PROFILE is set, but the JavaScript SDK v3 lets the

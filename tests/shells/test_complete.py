@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 from helpers import PLUGIN_DIR, load_lines, run_strict
+from test_help import PUBLIC
 
 from assume_role.aws import regions
 from assume_role.commands import complete
 
-# What a person can type after assume-role, in the order --help and Tab show it.
-PUBLIC = ["clear", "init", "status", "logout", "accounts", "demo", "exec", "credential-process", "console", "help"]
 
 
 def complete_lines(env: dict[str, str], *args: str) -> list[str]:
@@ -177,6 +176,26 @@ def test_subcommand_arguments(offline_env):
     assert complete_lines(offline_env, "--shell", "bash", "--", "init", "") == ["bash", "zsh", "fish", "starship"]
     assert complete_lines(offline_env, "--shell", "bash", "--", "init", "--") == ["--path"]
     assert complete_lines(offline_env, "--shell", "bash", "--", "status", "") == []
+
+
+def test_keys_actions_and_their_profiles(offline_env, tmp_path):
+    actions = complete_lines(offline_env, "--shell", "bash", "--", "keys", "")
+    assert actions == ["add", "list", "remove", "rotate", "credential-process"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "keys", "r") == ["remove", "rotate"]
+    assert complete_lines(offline_env, "--shell", "bash", "--", "keys", "add", "--") == ["--from-credentials-file"]
+    # add: the credentials file's profiles, by name only; the others: those in the keyring's index.
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = AKIA0\n[ops]\nregion = x\n")
+    env = {**offline_env, "AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
+    assert complete_lines(env, "--shell", "bash", "--", "keys", "add", "") == ["default", "ops"]
+    state = Path(env["XDG_STATE_HOME"]) / "assume-role"
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (state / "bastion-keys.json").write_text(json.dumps(
+        {"bastion": {"access_key_id": "AKIAIOSFODNN7EXAMPLE", "backend": "keyring.backends.SecretService.Keyring"}}
+    ))
+    (state / "bastion-keys.json").chmod(0o600)
+    assert complete_lines(env, "--shell", "bash", "--", "keys", "rotate", "") == ["bastion"]
+    assert complete_lines(env, "--", "keys", "remove", "") == ["profile\tbastion\tkeys AKIAIOSFODNN7EXAMPLE in the keyring"]
 
 
 def test_after_double_dash_the_first_word_is_an_account(offline_env):

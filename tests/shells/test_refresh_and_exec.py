@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -272,3 +273,43 @@ def test_the_notice_says_whether_the_role_has_expired(shell, left, said, aws_env
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("assume-role: production:read "), result.stderr
     assert said in result.stderr and "the MFA session has ended: run `assume-role production read`" in result.stderr
     assert result.stdout.startswith("key=ASIA")
+
+
+@pytest.mark.parametrize("password_in_file", [True, False], ids=["password in the file", "no password"])
+def test_auto_refresh_with_saml(shell, password_in_file, aws_env, world, tmp_path):
+    from saml_idp import PASSWORD, TEMPLATE, USER, IdentityProvider
+
+    idp = IdentityProvider(world)
+    try:
+        saml_file = tmp_path / "saml-credentials"
+        saml_file.write_text(f"username = {USER}\npassword = {PASSWORD}\n")
+        saml_file.chmod(0o600)
+        helper = write_helper(tmp_path / "bin")
+        env = {
+            **aws_env, "ASSUME_ROLE_COMMAND": str(helper), "LEFT": "300", "SAML_FILE": str(saml_file),
+            "AWS_ASSUME_ROLE_AUTH_SCHEME": "saml", "SAML_IDP_ASSERTION_URL": idp.url,
+            "SAML_IDP_REQUEST_BODY_TEMPLATE": TEMPLATE, "SAML_IDP_NAME": world.saml_provider_name,
+        }
+        assumed = subprocess.run([helper, "--shell", shell, "production", "read"], env=env,
+                                 capture_output=True, text=True, timeout=60)
+        assert assumed.returncode == 0, assumed.stderr
+        if not password_in_file:
+            saml_file.write_text(f"username = {USER}\n")
+        script = load_lines(shell) + APPLY[shell] + HOOK[shell] + 'echo "key=$AWS_ACCESS_KEY_ID"\n'
+        result = run_strict(shell, script, env={**env, "ASSUMED": assumed.stdout})
+        assert result.returncode == 0, result.stderr
+        first_key = re.search(r"AWS_ACCESS_KEY_ID[= ]'?(ASIA\w+)", assumed.stdout)[1]
+        held = result.stdout == f"key={first_key}\n"
+        # One line either way, and no question.
+        assert result.stderr.count("\n") == 1, result.stderr
+        if password_in_file:
+            assert result.stderr.startswith("assume-role: renewed production:read (")
+            assert not held and len(idp.posts) == 2
+        else:
+            assert result.stderr.startswith(
+                "assume-role: production:read expires soon and the SAML sign-in needs your password: "
+                "run `assume-role production read` to renew it, or put it in "
+            )
+            assert held and len(idp.posts) == 1
+    finally:
+        idp.close()

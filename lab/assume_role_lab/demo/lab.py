@@ -19,15 +19,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from assume_role_lab.emulator import Emulator, World, seed_world, start_emulator
+from assume_role_lab.emulator import Emulator, SsoWorld, World, seed_identity_center, seed_world, start_emulator
 from assume_role_lab.emulator import totp
-from assume_role_lab.emulator.sandbox import import_roots, write_sandbox
+from assume_role_lab.emulator.sandbox import add_sso_profile, import_roots, write_sandbox
+
+# The demo's IAM Identity Center profile and sso-session, in the sandbox's AWS config.
+SSO_PROFILE = "corp"
 
 # Left out of the demo shells' environment: anything that could point the
 # tool or botocore at a real AWS setup, or make the shell load a user's
 # start-up files or prompt framework instead of the demo's.
 _DROPPED_PREFIXES = ("AWS_", "ASSUME_ROLE_", "STARSHIP_", "POWERLEVEL9K_", "ZSH_THEME_ASSUME_ROLE_")
-_DROPPED = {"BASH_ENV", "ENV", "ZDOTDIR", "PROMPT_COMMAND", "PS1", "HISTFILE", "fish_function_path"}
+_DROPPED = {"BASH_ENV", "ENV", "ZDOTDIR", "PROMPT_COMMAND", "PS1", "HISTFILE", "fish_function_path",
+            "PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS"}
+# The demo's keyring (`assume-role keys`): keyrings.alt's file in the sandbox's
+# data directory, named on purpose; never the user's own keyring.
+KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
 
 
 class Lab:
@@ -44,6 +51,7 @@ class Lab:
         self.bin = root / "bin"
         self.helper = self.bin / "assume-role"
         self.code_command = self.bin / "demo-mfa-code"
+        self.sso: SsoWorld | None = None
         self._closed = False
 
     @classmethod
@@ -56,7 +64,11 @@ class Lab:
             emulator = start_emulator(log_path=root / "emulator.log")
             progress("creating the bastion user, its MFA device and the roles")
             world = seed_world(emulator.endpoint)
-            lab = cls(root, emulator, world, write_sandbox(root, world, endpoint=emulator.endpoint), outer)
+            sso = seed_identity_center(emulator.endpoint, world)
+            sandbox = write_sandbox(root, world, endpoint=emulator.endpoint)
+            add_sso_profile(sandbox, sso, profile=SSO_PROFILE, session=SSO_PROFILE)
+            lab = cls(root, emulator, world, sandbox, outer)
+            lab.sso = sso
             lab._list_roles()
             lab._write_programs()
             return lab
@@ -117,6 +129,7 @@ class Lab:
         # must still be found under the real one.
         env["PYTHONUSERBASE"] = outer.get("PYTHONUSERBASE") or site.getuserbase()
         env["ASSUME_ROLE_DEMO"] = str(self.root)
+        env["PYTHON_KEYRING_BACKEND"] = KEYRING_BACKEND
         return env
 
     @property
@@ -137,6 +150,38 @@ class Lab:
             if totp.matching_step(self.world.mfa_seed, code, window=2) is None:
                 return code
         raise AssertionError("unreachable")
+
+    # -- IAM Identity Center -------------------------------------------------------
+
+    def aws_sso_login(self) -> str:
+        """What ``aws sso login`` leaves behind: the device flow, approved, and its token in the CLI's cache.
+
+        Returns the user code the person approved.
+        """
+        import boto3
+        from botocore.tokens import _sso_json_dumps
+        from botocore.utils import JSONFileCache, SSOTokenLoader
+        from datetime import datetime, timedelta, timezone
+
+        sso = self.sso
+        assert sso is not None
+        oidc = boto3.session.Session(region_name=sso.region).client("sso-oidc", endpoint_url=self.emulator.endpoint)
+        client = oidc.register_client(clientName="botocore-client-demo", clientType="public",
+                                      scopes=["sso:account:access"])
+        device = oidc.start_device_authorization(clientId=client["clientId"], clientSecret=client["clientSecret"],
+                                                 startUrl=sso.start_url)
+        self.emulator.control.sso_approve(device["userCode"])
+        issued = oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"],
+                                   grantType="urn:ietf:params:oauth:grant-type:device_code",
+                                   deviceCode=device["deviceCode"])
+        token = {"startUrl": sso.start_url, "region": sso.region, "accessToken": issued["accessToken"],
+                 "expiresAt": datetime.now(timezone.utc) + timedelta(seconds=issued["expiresIn"]),
+                 "clientId": client["clientId"], "clientSecret": client["clientSecret"],
+                 "registrationExpiresAt": datetime.fromtimestamp(client["clientSecretExpiresAt"], timezone.utc),
+                 "refreshToken": issued["refreshToken"]}
+        cache = JSONFileCache(str(self.home / ".aws" / "sso" / "cache"), dumps_func=_sso_json_dumps)
+        SSOTokenLoader(cache=cache).save_token(sso.start_url, token, session_name=SSO_PROFILE)
+        return device["userCode"]
 
     # -- cleanup ---------------------------------------------------------------
 

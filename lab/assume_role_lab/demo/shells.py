@@ -102,6 +102,12 @@ SEGMENT = {
     "zsh": 'print -P -- "$(assume_role_prompt_info)"',
     "fish": "assume_role_prompt",
 }
+# Sign in through the demo's IAM Identity Center profile from now on.
+USE_SSO_PROFILE = {
+    "bash": "export AWS_PROFILE_ASSUME_ROLE=corp",
+    "zsh": "export AWS_PROFILE_ASSUME_ROLE=corp",
+    "fish": "set -gx AWS_PROFILE_ASSUME_ROLE corp",
+}
 IS_FUNCTION = {
     "bash": "type -t assume-role",
     "zsh": "whence -w assume-role",

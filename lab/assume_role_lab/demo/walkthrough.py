@@ -222,6 +222,25 @@ class Walkthrough:
             self.expect(roles, rf"^{role}$", role)
         self.ok("aliases from the accounts file, then the roles listed there or assumed before")
 
+        out.step("Move the bastion's keys out of the credentials file into a keyring")
+        self.sh("assume-role keys add --from-credentials-file")
+        out.note("(the demo's keyring is a file in the sandbox; yours is GNOME Keyring, KWallet or the Keychain)")
+        lines = self.sh(f"grep -c aws_secret_access_key '{env['AWS_SHARED_CREDENTIALS_FILE']}'", expect_status=1)
+        self.expect(lines, r"^0$", "no secret left in the credentials file")
+        self.expect(self.sh("assume-role keys list"), rf"^default +{world.access_key_id} ", "the key id in the keyring")
+        self.expect(self.sh("assume-role status", expect_status=None), r"^bastion keys: in the keyring", "the keyring")
+        self.ok("the keys are in the keyring only; assume-role reads them from there")
+
+        out.step("Rotate them: a new key stored, the old one deleted at AWS, under the MFA session")
+        rotated = self.sh("assume-role keys rotate")
+        new_key = self.expect(rotated, r"rotated the keys of profile default: (AKIA[A-Z0-9]+) is stored", "a new key")
+        self.sh("assume-role --refresh staging admin")
+        self.expect(self.sh(shells.SHOW_ROLE[shell]), r"^staging:admin in ", "staging:admin")
+        calls = self.get_session_token_calls()
+        if calls != 1:
+            raise StepFailed(f"expected one GetSessionToken call in all, the emulator counted {calls}")
+        self.ok(f"{new_key.group(1)} replaced {world.access_key_id}; the MFA session went on: still one GetSessionToken call")
+
         wrong = lab.wrong_code()
         out.step(f"A wrong MFA code ({wrong}) is refused and leaves the shell as it was")
         key_before = self.sh(shells.SHOW_KEY[shell], shown=False).strip()
@@ -237,6 +256,25 @@ class Walkthrough:
         self.sh("assume-role clear")
         self.expect(self.sh("assume-role status", expect_status=7), r"no role assumed", "no role assumed")
         self.ok()
+
+        sso = lab.sso
+        code = lab.aws_sso_login()
+        out.step("IAM Identity Center: the AWS CLI has signed in (aws sso login), assume-role uses that sign-in")
+        out.note(f"the device flow's code {code} was approved in the browser; the token is in ~/.aws/sso/cache")
+        out.note(f"profile corp: sso_session corp, start URL {sso.start_url}")
+        lab.emulator.control.reset()
+        self.sh(shells.USE_SSO_PROFILE[shell])
+        self.sh("assume-role production AdministratorAccess")
+        self.expect(self.sh(shells.SHOW_ROLE[shell]), rf"^production:AdministratorAccess in {world.production_account_id}, ",
+                    "production:AdministratorAccess")
+        status = self.sh("assume-role status --check")
+        self.expect(status, r"^sign-in: +IAM Identity Center \(corp\), \d+h\d\dm left", "the sign-in's time left")
+        self.expect(status, r"aws says: +arn:aws:sts::\d{12}:assumed-role/AWSReservedSSO_AdministratorAccess_",
+                    "a permission set's session")
+        calls = lab.emulator.control.calls(outcome="ok")
+        if calls.get("GetRoleCredentials") != 1 or calls.get("StartDeviceAuthorization"):
+            raise StepFailed(f"expected one GetRoleCredentials and no new sign-in, the emulator counted {calls}")
+        self.ok("one GetRoleCredentials with the AWS CLI's sign-in: no code, no new sign-in")
 
     def close(self) -> None:
         if self.shell is not None:

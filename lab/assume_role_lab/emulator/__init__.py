@@ -12,6 +12,9 @@ Importing this package is cheap: moto and boto3 load only where they are used.
 
 from .control import Control, ControlError
 from .server import Emulator, start_emulator
-from .world import World, admin_client, seed_world
+from .world import SsoWorld, World, admin_client, seed_identity_center, seed_world
 
-__all__ = ["Control", "ControlError", "Emulator", "World", "admin_client", "seed_world", "start_emulator"]
+__all__ = [
+    "Control", "ControlError", "Emulator", "SsoWorld", "World", "admin_client", "seed_identity_center", "seed_world",
+    "start_emulator",
+]

@@ -102,8 +102,14 @@ class Control:
                 raise TimeoutError(f"the emulator is still answering after {timeout}s")
             time.sleep(0.05)
 
+    def key_propagation(self, requests: int) -> None:
+        """Refuse each access key created from now on for its first ``requests`` requests, as IAM
+        may while a new key propagates (0: new keys work at once, the default)."""
+        self._call("POST", "key-propagation", {"requests": requests})
+
     def reset(self) -> None:
-        """Clear pending faults, broken paging, call counters, recorded AssumeRole requests, unspent minted codes."""
+        """Clear pending faults, broken paging, call counters, recorded AssumeRole requests, unspent minted
+        MFA codes and the key propagation setting."""
         self._call("POST", "reset", {})
 
     def calls(self, outcome: str | None = None) -> dict[str, int]:
@@ -114,6 +120,11 @@ class Control:
         """Expire issued temporary credentials ("session" = GetSessionToken, "role" = AssumeRole)."""
         payload = {k: v for k, v in {"kind": kind, "access_key_id": access_key_id}.items() if v}
         return self._call("POST", "expire-sessions", payload)["expired"]
+
+    def role_session_seconds(self, seconds: int | None) -> None:
+        """Make every role session AssumeRole issues from now on end ``seconds`` after it is
+        issued, whatever duration was asked (None: as asked). ``reset`` clears it."""
+        self._call("POST", "role-session-seconds", {"seconds": seconds})
 
     def assumed_roles(self) -> list[dict]:
         """Each successful AssumeRole since the last reset: role, session name, source identity, tags."""
@@ -131,3 +142,43 @@ class Control:
     def issued_secrets(self) -> list[str]:
         """Every access key id, secret and session token the emulator has issued or holds."""
         return self._call("GET", "issued-secrets")["secrets"]
+
+    # -- IAM Identity Center ----------------------------------------------
+
+    def sso_start_url(self, start_url: str, region: str = "us-east-1") -> None:
+        """Make ``start_url`` a start URL of the emulator's Identity Center instance."""
+        self._call("POST", "sso/start-url", {"start_url": start_url, "region": region})
+
+    def sso_assign(self, user: str, account_id: str, permission_set: str, *, account_name: str | None = None,
+                   session_seconds: int = 3600) -> None:
+        """Give ``user`` the permission set in the account (its role sessions last ``session_seconds``)."""
+        self._call("POST", "sso/assign", {"user": user, "account_id": account_id, "permission_set": permission_set,
+                                          "account_name": account_name or account_id,
+                                          "session_seconds": session_seconds})
+
+    def sso_unassign(self, user: str, account_id: str, permission_set: str | None = None) -> int:
+        return self._call("POST", "sso/unassign", {"user": user, "account_id": account_id,
+                                                   "permission_set": permission_set})["removed"]
+
+    def sso_settings(self, **settings: int) -> dict:
+        """interval, device_seconds, token_seconds, registration_seconds; returns them all."""
+        return self._call("POST", "sso/settings", settings)
+
+    def sso_pending(self) -> list[dict]:
+        """Device authorizations started: user code, client name, approved, denied, expired, spent."""
+        return self._call("GET", "sso/pending")["pending"]
+
+    def sso_approve(self, user_code: str, user: str | None = None, *, deny: bool = False) -> None:
+        """What the person does in the browser with the code the terminal showed."""
+        self._call("POST", "sso/approve", {"user_code": user_code, "user": user, "deny": deny})
+
+    def sso_expire(self, what: str) -> int:
+        """Expire every device code ("devices"), access token ("tokens") or client registration."""
+        return self._call("POST", "sso/expire", {"what": what})["expired"]
+
+    def sso_revoke(self) -> int:
+        """End every sign-in: its access and refresh tokens stop working."""
+        return self._call("POST", "sso/revoke", {})["revoked"]
+
+    def sso_sign_ins(self) -> list[dict]:
+        return self._call("GET", "sso/sign-ins")["sign_ins"]

@@ -43,11 +43,23 @@ class ControlRoutes:
             ("GET", "in-flight"): lambda q, b: {"in_flight": self.state.calls.in_flight()},
             ("POST", "expire-sessions"): self.expire_sessions,
             ("POST", "revoke-sessions"): self.revoke_sessions,
+            ("POST", "role-session-seconds"): self.role_session_seconds,
             ("GET", "sessions"): lambda q, b: {"sessions": self.state.sessions.summaries()},
             ("GET", "assumed-roles"): lambda q, b: {"assumed": self.state.assumed.snapshot()},
             ("GET", "issued-secrets"): self.issued_secrets,
             ("POST", "paging"): self.break_paging,
             ("DELETE", "paging"): self.clear_paging,
+            # IAM Identity Center (see identity_center).
+            ("POST", "sso/start-url"): self.sso_start_url,
+            ("POST", "sso/assign"): self.sso_assign,
+            ("POST", "sso/unassign"): self.sso_unassign,
+            ("POST", "sso/settings"): self.sso_settings,
+            ("GET", "sso/pending"): lambda q, b: {"pending": self.state.identity_center.pending()},
+            ("POST", "sso/approve"): self.sso_approve,
+            ("POST", "sso/expire"): self.sso_expire,
+            ("POST", "sso/revoke"): lambda q, b: {"revoked": self.state.identity_center.revoke()},
+            ("GET", "sso/sign-ins"): lambda q, b: {"sign_ins": self.state.identity_center.summaries()},
+            ("POST", "key-propagation"): self.key_propagation,
         }
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -139,7 +151,9 @@ class ControlRoutes:
         self.state.calls.clear()
         self.state.assumed.clear()
         self.state.mfa.forget_minted()
+        self.state.role_session_seconds = None
         self.state.paging = None
+        self.state.propagation.clear()
         return {"ok": True}
 
     def break_paging(self, query: dict, payload: dict) -> dict:
@@ -168,8 +182,74 @@ class ControlRoutes:
         count = self.state.sessions.revoke(kind=payload.get("kind"), access_key_id=payload.get("access_key_id"))
         return {"revoked": count}
 
+    def key_propagation(self, query: dict, payload: dict) -> dict:
+        try:
+            requests = int(payload.get("requests", 0))
+        except (TypeError, ValueError) as error:
+            raise ControlError(400, f"bad requests: {error}")
+        self.state.propagation.refuse(requests)
+        return {"requests": requests}
+
+    def role_session_seconds(self, query: dict, payload: dict) -> dict:
+        seconds = payload.get("seconds")
+        if seconds is not None and (not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 1):
+            raise ControlError(400, "seconds must be a positive integer, or null for sessions as long as asked")
+        self.state.role_session_seconds = seconds
+        return {"seconds": seconds}
+
     def issued_secrets(self, query: dict, payload: dict) -> dict:
         # Only for leak checks in tests: the emulator's keys are worthless anywhere else.
         long_term = [value for key in moto_state.user_keys() for value in (key.access_key_id, key.secret_access_key)]
         admin = [self.state.admin.access_key_id, self.state.admin.secret_access_key]
-        return {"secrets": self.state.sessions.secrets() + long_term + admin}
+        sso = self.state.identity_center.secrets()
+        return {"secrets": self.state.sessions.secrets() + long_term + admin + sso}
+
+    # -- IAM Identity Center ------------------------------------------------
+
+    def sso_start_url(self, query: dict, payload: dict) -> dict:
+        self.state.identity_center.add_start_url(
+            self._required(payload, "start_url"), str(payload.get("region") or "us-east-1")
+        )
+        return {"ok": True}
+
+    def sso_assign(self, query: dict, payload: dict) -> dict:
+        try:
+            seconds = int(payload.get("session_seconds", 3600))
+        except (TypeError, ValueError):
+            raise ControlError(400, "session_seconds must be a whole number")
+        account = self._required(payload, "account_id")
+        self.state.identity_center.assign(
+            self._required(payload, "user"), account, str(payload.get("account_name") or account),
+            self._required(payload, "permission_set"), seconds,
+        )
+        return {"ok": True}
+
+    def sso_unassign(self, query: dict, payload: dict) -> dict:
+        count = self.state.identity_center.unassign(
+            self._required(payload, "user"), self._required(payload, "account_id"), payload.get("permission_set")
+        )
+        return {"removed": count}
+
+    def sso_settings(self, query: dict, payload: dict) -> dict:
+        settings = self.state.identity_center.settings
+        for name in ("interval", "device_seconds", "token_seconds", "registration_seconds"):
+            if name in payload:
+                try:
+                    setattr(settings, name, int(payload[name]))
+                except (TypeError, ValueError):
+                    raise ControlError(400, f"{name} must be a whole number")
+        return {name: getattr(settings, name) for name in
+                ("interval", "device_seconds", "token_seconds", "registration_seconds")}
+
+    def sso_approve(self, query: dict, payload: dict) -> dict:
+        code = self._required(payload, "user_code")
+        if not self.state.identity_center.approve(code, payload.get("user"), deny=bool(payload.get("deny"))):
+            raise ControlError(404, f"no device authorization is waiting with user code {code}")
+        return {"ok": True}
+
+    def sso_expire(self, query: dict, payload: dict) -> dict:
+        what = self._required(payload, "what")
+        try:
+            return {"expired": self.state.identity_center.expire(what)}
+        except ValueError:
+            raise ControlError(400, "what must be devices, tokens or registrations")

@@ -1,9 +1,11 @@
-"""Read-only look-ups into moto's in-memory IAM state.
+"""Look-ups into moto's in-memory IAM state, and the one role session minted here.
 
 The strict layer runs in the same process as moto, so the keys, roles and MFA
-devices that clients created through the API are simply read here. This is the
-one module that knows moto's internal attribute names: if a moto upgrade moves
-them, only this file changes. They are no public interface, so the lab pins
+devices that clients created through the API are simply read here. IAM
+Identity Center's portal, which moto lacks, has its role sessions minted by
+moto's STS (``mint_role_session``), so moto knows them as it knows its own.
+This is the one module that knows moto's internal attribute names: if a moto
+upgrade moves them, only this file changes. They are no public interface, so the lab pins
 the moto version they were read from (lab/pyproject.toml).
 """
 
@@ -150,6 +152,20 @@ def user_has_mfa_device(account_id: str, user_name: str, serial: str) -> bool:
     return user is not None and serial in user.mfa_devices
 
 
+def user_inline_policies(account_id: str, user_name: str) -> list[dict[str, Any]]:
+    """The policy documents put on the user itself (PutUserPolicy)."""
+    user = iam_backends[account_id][PARTITION].users.get(user_name)
+    if user is None:
+        return []
+    documents = []
+    for raw in list(user.policies.values()):
+        try:
+            documents.append(_policy_document(raw))
+        except ValueError:
+            continue
+    return documents
+
+
 def organization_standing(account_id: str) -> str | None:
     """"management" for an organisation's management account, "member", or None."""
     if organizations_backends[account_id][PARTITION].org is not None:
@@ -184,3 +200,27 @@ def file_saml_session_under_its_account(access_key_id: str) -> None:
                 if session.access_key_id == access_key_id and session.account_id != account_id:
                     sts_backends[session.account_id][partition].assumed_roles.append(session)
                     return
+
+
+@dataclass(frozen=True)
+class MintedSession:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    arn: str  # the assumed-role ARN GetCallerIdentity answers
+
+
+def mint_role_session(role_arn: str, session_name: str, seconds: int) -> MintedSession:
+    """A session of ``role_arn`` made by moto's STS, as AssumeRole makes one (no trust check).
+
+    moto files it under the role's account, so GetCallerIdentity signed with
+    it names ``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``.
+    """
+    from moto.sts.models import sts_backends
+
+    account_id = account_of_arn(role_arn) or DEFAULT_ACCOUNT_ID
+    session = sts_backends[account_id][PARTITION].assume_role(
+        region_name="us-east-1", role_session_name=session_name, role_arn=role_arn,
+        policy="", duration=seconds, external_id="",
+    )
+    return MintedSession(session.access_key_id, session.secret_access_key, session.session_token, session.arn)

@@ -69,3 +69,29 @@ def write_sandbox(root: Path, world: World, *, endpoint: str | None = None) -> d
         "XDG_CONFIG_HOME": str(xdg["config"]),
         "XDG_DATA_HOME": str(xdg["data"]),
     }
+
+
+def add_sso_profile(env: dict[str, str], sso, *, profile: str = "corp", session: str | None = "corp",
+                    hub: bool = False) -> dict[str, str]:
+    """Add an IAM Identity Center profile to the sandbox's config; return the environment using it.
+
+    ``sso`` is a ``SsoWorld``. ``session=None`` writes a legacy profile
+    (``sso_start_url`` in the profile itself); ``hub`` names the bastion
+    account's permission set as the profile's own role (hub and spoke).
+    """
+    lines = [f"\n[profile {profile}]", f"region = {sso.region}"]
+    if session:
+        lines.append(f"sso_session = {session}")
+    else:
+        lines += [f"sso_start_url = {sso.start_url}", f"sso_region = {sso.region}"]
+    if hub:
+        lines += [f"sso_account_id = {sso.hub_account_id}", f"sso_role_name = {sso.hub_permission_set}"]
+    if session:
+        lines += [f"\n[sso-session {session}]", f"sso_start_url = {sso.start_url}", f"sso_region = {sso.region}",
+                  "sso_registration_scopes = sso:account:access"]
+    config = Path(env["AWS_CONFIG_FILE"])
+    text = config.read_text()
+    if f"[sso-session {session}]" in text:  # a second profile of the same session
+        lines = lines[: lines.index(f"\n[sso-session {session}]")]
+    config.write_text(text + "\n".join(lines) + "\n")
+    return dict(env, AWS_PROFILE_ASSUME_ROLE=profile)

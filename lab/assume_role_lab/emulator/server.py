@@ -54,6 +54,28 @@ def build_app():
     return StrictLayer(moto_app, LayerState(admin=_admin_key()))
 
 
+# The WSGI environ key holding the request's headers as sent (see _handler).
+RAW_HEADERS = "assume_role_lab.raw_headers"
+
+
+def _handler():
+    """werkzeug's request handler, also keeping the headers as they were sent.
+
+    werkzeug drops every header whose name holds an underscore from the WSGI
+    environ (CGI variables cannot tell ``_`` from ``-``), and IAM Identity
+    Center's portal takes its token in ``x-amz-sso_bearer_token``.
+    """
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Handler(WSGIRequestHandler):
+        def make_environ(self):
+            environ = super().make_environ()
+            environ[RAW_HEADERS] = [(name.lower(), value) for name, value in self.headers.items()]
+            return environ
+
+    return Handler
+
+
 def serve(port: int = 0, host: str = HOST, *, on_ready: Callable[[str], None] | None = None,
           stop: threading.Event | None = None, verbose: bool = False) -> None:
     """Serve until ``stop`` is set (or forever); ``on_ready(endpoint)`` once listening."""
@@ -64,7 +86,7 @@ def serve(port: int = 0, host: str = HOST, *, on_ready: Callable[[str], None] | 
     app = build_app()
     # threaded: every request gets its own thread, so concurrent clients and
     # injected delays do not hold each other up.
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=_handler())
     endpoint = f"http://{host}:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, args=(0.1,), name="emulator", daemon=True)
     thread.start()

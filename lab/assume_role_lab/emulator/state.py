@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .faults import AssumedRoles, CallCounter, FaultBoard
+from .identity_center import IdentityCenter
 from .mfa import MfaCodes
+from .propagation import KeyPropagation
 from .sessions import SessionRegistry
 
 
@@ -34,5 +36,10 @@ class LayerState:
     faults: FaultBoard = field(default_factory=FaultBoard)
     calls: CallCounter = field(default_factory=CallCounter)
     assumed: AssumedRoles = field(default_factory=AssumedRoles)
+    # Role sessions from AssumeRole end this many seconds after they are
+    # issued, whatever was asked (None: as asked); set through the control API.
+    role_session_seconds: int | None = None
     # A broken ListAccounts paging, set through the control API (an organization.BrokenPaging).
     paging: object | None = None
+    identity_center: IdentityCenter = field(default_factory=IdentityCenter)
+    propagation: KeyPropagation = field(default_factory=KeyPropagation)

@@ -15,13 +15,13 @@ import io
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, urlencode
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from . import error_responses, federation, moto_state, saml_assertion, signature_check, trust
+from . import error_responses, federation, identity_center, moto_state, saml_assertion, signature_check, trust
 from .control_routes import ControlRoutes
 from .error_responses import AwsError
 from .sessions import MFA_SESSION, ROLE_SESSION, TemporaryCredential, utcnow
@@ -40,6 +40,9 @@ MFA_SESSION_STS_ACTIONS = {"AssumeRole", "GetCallerIdentity"}
 # IAM actions that default UserName to the calling user; moto needs it spelled out.
 USER_DEFAULTING_IAM_ACTIONS = {"GetUser", "ListMFADevices", "ListAccessKeys", "ListSigningCertificates",
                                "ListSSHPublicKeys", "ListServiceSpecificCredentials"}
+# IAM actions on a user's access keys: the explicit denies of the user's own
+# policies (the world's "no key changes without MFA") are enforced for them.
+ACCESS_KEY_ACTIONS = {"CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "ListAccessKeys"}
 # AWS documents the pattern with Java's \w, which is ASCII only.
 _ROLE_SESSION_NAME = re.compile(r"[\w+=,.@-]*", re.ASCII)
 _STS_XMLNS = error_responses.NAMESPACES["sts"]
@@ -198,6 +201,9 @@ class StrictLayer:
         self.state = state
         self.control = ControlRoutes(state)
         self.federation = federation.Federation(state.sessions, state.calls)
+        self.identity_center = identity_center.Endpoints(
+            state.identity_center, state.sessions, state.calls, state.faults
+        )
 
     # -- WSGI entry point -------------------------------------------------
 
@@ -207,6 +213,9 @@ class StrictLayer:
             return self.control(environ, start_response)
         if path == federation.PATH:
             return self.federation(environ, start_response)
+        if self.identity_center.serves(environ):
+            # IAM Identity Center's OIDC and portal: bearer tokens, no SigV4.
+            return self.identity_center(environ, start_response)
         if path.startswith("/moto-api"):
             # moto's own dashboard and reset API stay reachable for demos.
             return self.moto_app(environ, start_response)
@@ -269,8 +278,9 @@ class StrictLayer:
             )
 
         user_key = moto_state.find_user_key(key_id)
-        # A session token sent along with a long-term key is as invalid as an unknown key.
-        if user_key is None or not user_key.active or claim.security_token:
+        # A session token sent along with a long-term key is as invalid as an
+        # unknown key; so is a new key IAM has not propagated yet.
+        if user_key is None or not user_key.active or claim.security_token or self.state.propagation.refuses(key_id):
             raise AwsError(403, "InvalidClientTokenId", error_responses.INVALID_TOKEN)
         self._verify_signature(request, user_key.secret_access_key)
         return Identity(
@@ -317,6 +327,8 @@ class StrictLayer:
                 return self._assume_role(request, identity)
         elif request.service == "iam":
             self._check_iam_call(request, identity)
+            if request.action == "CreateAccessKey":
+                return self._create_access_key(request, identity)
         elif request.service == "organizations" and request.action == "ListAccounts":
             self._check_list_accounts(identity)
             paging = self.state.paging
@@ -337,11 +349,47 @@ class StrictLayer:
         # GetSessionToken credentials reach IAM only if MFA was used to get them.
         if identity.kind == MFA_SESSION and identity.temporary and not identity.temporary.mfa:
             raise AwsError(403, "InvalidClientTokenId", error_responses.INVALID_TOKEN)
+        if request.action in ACCESS_KEY_ACTIONS:
+            self._check_identity_policies(request, identity)
         if request.action in USER_DEFAULTING_IAM_ACTIONS and not request.params.get("UserName"):
             if identity.user_name is None:
                 raise AwsError(400, "ValidationError", "Must specify userName when calling with non-User credentials")
             if request.action != "GetUser":  # moto already defaults GetUser itself
                 self._add_form_param(request, "UserName", identity.user_name)
+
+    def _check_identity_policies(self, request: AwsRequest, identity: Identity) -> None:
+        """The explicit denies of the calling user's inline policies, for the access-key actions.
+
+        moto evaluates no IAM policy. A world may put a policy on its user that
+        denies key changes without MFA, as AWS's "manage your own credentials
+        with MFA" examples do; with long-term keys the MFA key is absent from
+        the request context, so ``BoolIfExists ... false`` denies them.
+        """
+        if identity.user_name is None:
+            return
+        action = f"iam:{request.action}"
+        context = {"aws:username": identity.user_name, "aws:PrincipalArn": identity.arn}
+        temporary = identity.temporary
+        if temporary is not None:
+            context["aws:MultiFactorAuthPresent"] = "true" if temporary.mfa else "false"
+            if temporary.mfa_authenticated_at is not None:
+                context["aws:MultiFactorAuthAge"] = str(int((utcnow() - temporary.mfa_authenticated_at).total_seconds()))
+        for policy in moto_state.user_inline_policies(identity.account_id, identity.user_name):
+            if trust.denies(policy, action, context):
+                resource = f"user {request.params.get('UserName') or identity.user_name}"
+                raise error_responses.access_denied(
+                    f"User: {identity.arn} is not authorized to perform: {action} on resource: {resource} "
+                    "with an explicit deny in an identity-based policy"
+                )
+
+    def _create_access_key(self, request: AwsRequest, identity: Identity):
+        status, headers, chunks = self._forward(request, identity)
+        if status.startswith("2"):
+            ns = {"iam": error_responses.NAMESPACES["iam"]}
+            created = ElementTree.fromstring(b"".join(chunks)).findtext(".//iam:AccessKeyId", namespaces=ns)
+            if created:
+                self.state.propagation.created(created)
+        return status, headers, chunks
 
     def _add_form_param(self, request: AwsRequest, name: str, value: str) -> None:
         request.params[name] = value
@@ -452,6 +500,7 @@ class StrictLayer:
 
         status, headers, chunks = self._forward(request, identity)
         if status.startswith("2"):
+            chunks, headers = self._shorten_role_session(chunks, headers)
             self._remember_role_credentials(
                 b"".join(chunks), role, bool(mfa_present), mfa_at,
                 chained=identity.is_temporary, duration_requested=bool(params.get("DurationSeconds")),
@@ -501,6 +550,22 @@ class StrictLayer:
             credential = self._remember_role_credentials(b"".join(chunks), role, False, None)
             moto_state.file_saml_session_under_its_account(credential.access_key_id)
         return status, headers, chunks
+
+    def _shorten_role_session(self, chunks: list[bytes], headers: list) -> tuple[list[bytes], list]:
+        """With a role session lifetime set (control API), the answer's Expiration is that near.
+
+        AWS never issues role sessions under 900 seconds; tests of what
+        happens across an expiry set a few seconds instead of waiting for it.
+        """
+        seconds = self.state.role_session_seconds
+        if not seconds:
+            return chunks, headers
+        moment = (utcnow() + timedelta(seconds=seconds)).replace(microsecond=0)
+        body = re.sub(
+            rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{_iso(moment)}</Expiration>".encode(), b"".join(chunks)
+        )
+        headers = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
+        return [body], headers
 
     def _remember_role_credentials(
         self, xml: bytes, role: moto_state.Role, mfa: bool, mfa_at: datetime | None, *,

@@ -3,7 +3,9 @@
 moto accepts any AssumeRole or AssumeRoleWithSAML. Real IAM only lets a
 principal in when a statement of the role's trust policy allows it and none
 denies it, and the statement's conditions (MFA present, external id, SAML
-audience) hold for the request.
+audience) hold for the request. ``denies`` reads a user's own (identity)
+policy the same way, for its explicit denies only: moto evaluates no IAM
+policy, and the lab's worlds grant everything else.
 Only the condition operators a trust policy plausibly uses are known; an
 unknown operator never matches, so an unsupported policy fails closed.
 """
@@ -150,3 +152,17 @@ def allows(policy: dict[str, Any], caller: Caller, action: str = "sts:AssumeRole
         if statement.get("Effect") == "Allow":
             allowed = True
     return allowed
+
+
+def denies(policy: dict[str, Any], action: str, context: dict[str, str]) -> bool:
+    """Whether an identity policy (no Principal) explicitly denies ``action`` in ``context``.
+
+    Resources are not compared: the lab's identity policies name the user's
+    own keys, which are the only ones its users act on.
+    """
+    for statement in _as_list(policy.get("Statement")):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
+            continue
+        if _action_matches(statement, action) and _conditions_hold(statement, context):
+            return True
+    return False

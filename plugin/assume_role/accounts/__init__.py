@@ -115,6 +115,13 @@ def _alike(alias: str, name: str, start: int) -> bool:
     return abs(len(alias) - len(name)) <= 2 and alias[:start].casefold() == name[:start].casefold()
 
 
+def setting(key: str, path: Path | None = None):
+    """The raw value of a setting (a reserved key such as ``"#sso"``), or None; cheap for a large file too."""
+    from assume_role.accounts import index as accounts_index
+
+    return accounts_index.view(path).setting(key)
+
+
 def choices(path: Path | None = None) -> accounts_index.View:
     """The accounts file as the pickers read it: one menu at a time (see accounts_index.View.ordered)."""
     from assume_role.accounts import index as accounts_index

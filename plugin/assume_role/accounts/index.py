@@ -25,8 +25,8 @@ file is therefore read once into an index, and later runs binary-search it:
 Smaller files are parsed directly (a few milliseconds). Both cases answer
 through the same ``View`` interface. Layout of an index file::
 
-    header line (JSON, padded to HEADER_SIZE): stamp, each section's place,
-                  count and checksum
+    header line (JSON, padded to HEADER_SIZE): stamp, the settings (reserved
+                  keys), each section's place, count and checksum
     alias lines   "alias as JSON" TAB id-or-empty TAB entry as JSON TAB checksum, sorted
     id lines      id TAB "alias as JSON", sorted, the first alias of each id
     folded lines  "alias ignoring case, as JSON" TAB alias line number TAB id,
@@ -53,7 +53,7 @@ from assume_role.state import paths
 
 INDEX_THRESHOLD = 256 * 1024  # bytes of accounts file; ~5,000 aliases
 HEADER_SIZE = 512
-FORMAT = 5  # 4: the folded section (picker order, case-insensitive prefixes); 5: checksums
+FORMAT = 6  # 4: the folded section (picker order, case-insensitive prefixes); 5: checksums; 6: the settings
 FRESH_SECONDS = 2.0  # a file younger than this is not indexed (see above)
 SECTIONS = ("aliases", "ids", "folded")  # in file order; see the layout above
 MISSING = object()
@@ -78,6 +78,10 @@ class View:
 
     def entry(self, alias: str):
         """The raw JSON value of ``alias`` (never a reserved key), or MISSING."""
+        raise NotImplementedError
+
+    def setting(self, key: str):
+        """The raw JSON value of the reserved key ``key`` (``"#sso"``), or None."""
         raise NotImplementedError
 
     def alias_of_id(self, account_id: str) -> str | None:
@@ -164,6 +168,9 @@ class TableView(View):
             return MISSING
         return self.table.get(alias, MISSING)
 
+    def setting(self, key: str):
+        return self.table.get(key) if entries.is_reserved(key) else None
+
     def alias_of_id(self, account_id: str) -> str | None:
         for alias, value in self.table.items():
             if not entries.is_reserved(alias) and entries.id_of(value) == account_id:
@@ -192,6 +199,11 @@ class TableView(View):
         return found[:limit], len(found)
 
 
+# The last view made, by file, stamp and depth of checking: a run that reads
+# a setting and an entry (the sign-in source, then the account) reads the file once.
+_last: dict = {}
+
+
 def view(path: Path | None = None, *, whole: bool = False) -> View:
     """The accounts file at ``path`` (default: the configured one) as a ``View``.
 
@@ -204,6 +216,15 @@ def view(path: Path | None = None, *, whole: bool = False) -> View:
         info = os.stat(path)
     except OSError:
         return TableView(entries.read_table(path))  # reports a missing or unreadable file its own way
+    key = (str(path), *_stamp(path, info), whole)
+    if key not in _last:
+        found = _view(path, info, whole)
+        _last.clear()
+        _last[key] = found
+    return _last[key]
+
+
+def _view(path: Path, info: os.stat_result, whole: bool) -> View:
     if info.st_size < INDEX_THRESHOLD:
         return TableView(entries.read_table(path))
     index_path = _index_path(path)
@@ -281,7 +302,9 @@ def _build(index_path: Path, path: Path, before: os.stat_result, table: dict) ->
     )
     if len(records) >= 10**8:
         return  # line numbers are 8 digits; the accounts file's own bound is far below
-    header: dict = {"format": FORMAT, "stamp": _stamp(path, before)}
+    # The file's settings (reserved keys) ride in the header: they are few and small.
+    settings = {key: value for key, value in table.items() if entries.is_reserved(key)}
+    header: dict = {"format": FORMAT, "stamp": _stamp(path, before), "settings": settings}
     texts, tables, position = [], [], HEADER_SIZE
     for name, lines in zip(SECTIONS, (alias_lines, id_lines, folded_lines)):
         offsets = _offsets(lines, position)
@@ -475,12 +498,16 @@ class IndexView(View):
         # Folded lines: fold_key(alias) TAB alias line number (8 digits) TAB id,
         # for every alias with a valid id, sorted: picker order.
         self.folded = sections["folded"]
+        self.settings = header.get("settings") if isinstance(header.get("settings"), dict) else {}
 
     @_or_replaced
     def check(self) -> None:
         """Check every section now (see ``view``)."""
         for section in (self.aliases, self.ids, self.folded):
             section.check()
+
+    def setting(self, key: str):
+        return self.settings.get(key)
 
     @_or_replaced
     def entry(self, alias: str):

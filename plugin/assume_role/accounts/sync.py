@@ -14,6 +14,12 @@ is in one place and can be read at once:
 - aliases of suspended (closed) accounts and of accounts that left are
   reported, and removed only when pruning. Hand-made aliases of accounts the
   organisation never listed are not the sync's business and stay.
+
+The IAM Identity Center sync (``accounts sync --sso``) follows the same
+rules with the person's assigned accounts, marks its entries ``"sso"``
+instead of ``"org"``, and also gives every listed account its permission
+sets as ``roles``: an entry the sync made gets the current list, a
+hand-made one keeps its own roles and gains the missing ones.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from assume_role.accounts import id_of, is_reserved
 
 SYNC_KEY = "#sync"  # the accounts file's entry remembering how to sync (see accounts.RESERVED_PREFIX)
 ORG_FIELD = "org"  # in an entry: the account's Name in the organisation, marks entries the sync made
+SSO_FIELD = "sso"  # the same, for entries made from IAM Identity Center's account list
 ACTIVE = "ACTIVE"
 MAX_ALIAS = 64
 # How far a listing is followed: as far as the accounts file is made to go
@@ -52,6 +59,7 @@ class Plan(NamedTuple):
     suspended: list[Change]  # aliases of accounts the organisation lists as not active
     left: list[Change]  # aliases the sync made for accounts no longer listed
     removed: list[Change]  # of the two above, those pruned
+    updated: list[Change] = []  # existing aliases whose roles changed (name: the roles, comma-separated)
 
 
 def slug(name: str) -> str:
@@ -104,8 +112,13 @@ def _numbered(base: str, number: int) -> str:
     return f"{base[: MAX_ALIAS - len(str(number)) - 1]}-{number}"
 
 
-def plan(table: dict, listed: Iterable[OrgAccount], *, prune: bool, forbidden: Iterable[str]) -> Plan:
-    """What syncing ``listed`` into ``table`` does; ``table`` itself is left alone."""
+def plan(table: dict, listed: Iterable[OrgAccount], *, prune: bool, forbidden: Iterable[str],
+         marker: str = ORG_FIELD, roles: dict[str, list[str]] | None = None) -> Plan:
+    """What syncing ``listed`` into ``table`` does; ``table`` itself is left alone.
+
+    ``marker``: the field marking the entries this kind of sync made.
+    ``roles``: account id -> roles to give it (the IAM Identity Center sync).
+    """
     listed = sorted(listed, key=lambda a: (a.name, a.id))
     status_of = {account.id: account.status for account in listed}
     result = dict(table)
@@ -117,7 +130,9 @@ def plan(table: dict, listed: Iterable[OrgAccount], *, prune: bool, forbidden: I
         if account.status != ACTIVE or account.id in reached:
             continue
         alias = aliases.new(account.name, account.id)
-        result[alias] = {"id": account.id, ORG_FIELD: account.name}
+        result[alias] = {"id": account.id, marker: account.name}
+        if roles is not None and roles.get(account.id):
+            result[alias]["roles"] = list(roles[account.id])
         reached.add(account.id)
         added.append(Change(alias, account.id, account.name))
 
@@ -126,14 +141,34 @@ def plan(table: dict, listed: Iterable[OrgAccount], *, prune: bool, forbidden: I
         account_id = id_of(value)
         if is_reserved(alias) or account_id is None:
             continue
-        name = value.get(ORG_FIELD, "") if isinstance(value, dict) else ""
+        name = value.get(marker, "") if isinstance(value, dict) else ""
         status = status_of.get(account_id)
         if status is not None and status != ACTIVE:
             suspended.append(Change(alias, account_id, str(name)))
-        elif status is None and isinstance(value, dict) and ORG_FIELD in value:
+        elif status is None and isinstance(value, dict) and marker in value:
             left.append(Change(alias, account_id, str(name)))
 
+    updated = _with_roles(result, table, roles, marker) if roles is not None else []
     removed = suspended + left if prune else []
     for change in removed:
         del result[change.alias]
-    return Plan(result, added, suspended, left, removed)
+    return Plan(result, added, suspended, left, removed, updated)
+
+
+def _with_roles(result: dict, table: dict, roles: dict[str, list[str]], marker: str) -> list[Change]:
+    """Give existing entries of listed accounts their roles; the changes made."""
+    updated = []
+    for alias, value in table.items():
+        account_id = id_of(value)
+        if is_reserved(alias) or account_id is None or account_id not in roles:
+            continue
+        entry = dict(value) if isinstance(value, dict) else {"id": value}
+        own = [role for role in entry.get("roles") or [] if isinstance(role, str)]
+        # The sync's own entries hold what is assigned now; hand-made roles stay.
+        wanted = list(roles[account_id]) if marker in entry else own + [r for r in roles[account_id] if r not in own]
+        if wanted == own:
+            continue
+        entry["roles"] = wanted
+        result[alias] = entry
+        updated.append(Change(alias, account_id, ",".join(wanted)))
+    return updated

@@ -32,6 +32,11 @@ _MAX_MESSAGE = 200
 
 # What to do when a request carrying an MFA code may have reached AWS unanswered.
 CODE_MAY_BE_SPENT = "the MFA code may have been used: wait for the next code and try again"
+# The same for iam:CreateAccessKey, whose answer alone carries the new secret.
+KEY_MAY_BE_MADE = (
+    "a new access key may have been made whose secret never arrived: list the user's keys "
+    "(aws iam list-access-keys) and delete the one assume-role does not hold"
+)
 
 # Maps an AWS error (code, message) of a call whose errors mean something
 # else than the bastion's (AssumeRoleWithSAML).
@@ -44,6 +49,10 @@ class CredentialsRejected(CredentialsError):
     def __init__(self, message: str, code: str):
         super().__init__(message)
         self.code = code
+
+
+class TrustRefused(DeniedError):
+    """AWS denied AssumeRole itself: the trust policy (or the caller's permissions) does not let it in."""
 
 
 class Context:
@@ -62,6 +71,20 @@ class Context:
             f"AWS sent an answer that could not be read while {self.action} ({self.endpoint}); "
             + self.then("try again, and if it persists check for a proxy or a network sign-in page")
         )
+
+    def failed(self, exc: BaseException) -> AssumeRoleError:
+        """The line for a request that got no usable answer (see ``aws.http`` and ``aws.retry``)."""
+        from assume_role.aws import http, retry
+
+        if isinstance(exc, http.NoAnswer):
+            if not exc.sent:
+                return self.unreachable()
+            return self.tls_failed() if exc.tls else self.broken()
+        if isinstance(exc, retry.DeadlineExceeded):
+            return self.timed_out(exc.attempts, exc.seconds)
+        if isinstance(exc, retry.NotAws):
+            return self.not_aws()
+        return self.unreadable()
 
     def unreachable(self) -> NetworkError:
         return NetworkError(f"cannot reach AWS {self.action} ({self.endpoint}); check your network or endpoint")
@@ -126,9 +149,18 @@ _WEB_PAGE_START = re.compile(
 
 
 def web_page(content_type: object, body: object) -> bool:
-    """Whether an answer is a web page: AWS's STS, IAM and Organizations answers never are."""
+    """Whether an answer is a web page: AWS's STS, IAM and Organizations answers never are.
+
+    An HTML start says so whatever the content type; an HTML content type
+    says so unless the body is a JSON object (some servers label JSON
+    answers text/html, as moto does for Organizations).
+    """
+    if not isinstance(body, bytes):
+        return False
+    if _WEB_PAGE_START.match(body[:4096]):
+        return True
     kind = content_type.split(";")[0].strip().lower() if isinstance(content_type, str) else ""
-    return kind in _WEB_PAGE_TYPES or (isinstance(body, bytes) and bool(_WEB_PAGE_START.match(body[:4096])))
+    return kind in _WEB_PAGE_TYPES and not body.lstrip().startswith(b"{")
 
 
 def _meaning(code: str, message: str, action: str, role_arn: str | None, with_mfa: bool) -> AssumeRoleError:
@@ -142,11 +174,6 @@ def _meaning(code: str, message: str, action: str, role_arn: str | None, with_mf
     if code in _EXPIRED:
         return CredentialsRejected(
             f"AWS says the credentials have expired ({code}) while {action}; run assume-role again", code
-        )
-    if code == "AccessDenied" and "session credentials" in message:
-        return CredentialsError(
-            "the bastion profile holds temporary credentials, but an MFA session needs an IAM user's "
-            "long-term access keys: put those in the profile"
         )
     if "MultiFactorAuthentication" in message or (with_mfa and code == "AccessDenied" and "MFA" in message):
         return MfaError("AWS refused the MFA code (wrong, expired or already used); wait for the next code and try again")
@@ -163,7 +190,7 @@ def _meaning(code: str, message: str, action: str, role_arn: str | None, with_mf
         refused = _refused_extra(role_arn, message)
         if refused is not None:
             return refused
-        return DeniedError(
+        return TrustRefused(
             f"AWS denied sts:AssumeRole on {role_arn}: check the role name, its trust policy "
             "(MFA and ExternalId conditions) and your IAM permissions"
         )
@@ -186,6 +213,37 @@ def _refused_extra(role_arn: str, message: str) -> DeniedError | None:
                 f"add {permission} to its Action, or unset {setting}"
             )
     return None
+
+
+class AccessKeysDenied(DeniedError):
+    """AWS denied a call on the user's own access keys (a policy that wants MFA, say)."""
+
+
+class NoSuchKey(AssumeRoleError):
+    """The access key named is not the user's (any more)."""
+
+
+class TooManyKeys(DeniedError):
+    """The user already has the two access keys IAM allows."""
+
+
+def access_key_error(action: str) -> ClientErrorHook:
+    """How AWS's refusals of the iam:*AccessKey* calls read (``action`` as IAM names it)."""
+
+    def meaning(code: str, message: str) -> AssumeRoleError:
+        shown = shown_message(message)
+        detail = f": {shown}" if shown else ""
+        if code in ("AccessDenied", "AccessDeniedException"):
+            return AccessKeysDenied(f"AWS denied iam:{action} ({code}){detail}")
+        if code == "LimitExceeded":
+            return TooManyKeys(f"AWS refused iam:{action} ({code}): the IAM user already has two access keys")
+        if code == "NoSuchEntity":
+            return NoSuchKey(f"AWS knows no such access key of the user while calling iam:{action} ({code})")
+        if code in THROTTLING:  # an answer: the call was refused, not done
+            return NetworkError(f"AWS throttled iam:{action} ({code}); wait a moment and try again")
+        return _meaning(code, message, f"calling iam:{action}", None, with_mfa=False)
+
+    return meaning
 
 
 def organizations_error(code: str, message: str) -> AssumeRoleError:

@@ -2,7 +2,8 @@
 
 Importing botocore and building a client costs about 150 ms, many times the
 requests themselves. GetCallerIdentity, ListMFADevices, GetSessionToken and
-AssumeRole are each one signed form POST and one small XML answer, so for a
+AssumeRole (and the access-key calls of ``keys rotate``) are each one signed
+form POST and one small XML answer, so for a
 bastion profile of plain keys (see ``profiles``) they are sent from here with
 the standard library, under the same rules as botocore's calls in ``aws``:
 
@@ -10,8 +11,9 @@ the standard library, under the same rules as botocore's calls in ``aws``:
   the profile's ``services`` section, the profile) first, in botocore's order;
 * credentials go only over HTTPS, or to loopback (tests, demo);
 * each attempt has a total deadline and retries are decided by ``retry``:
-  a request that carries a one-time MFA code is sent again only if no
-  connection was made, others after network failures, 5xx and throttling;
+  a request that carries a one-time MFA code, or makes a new access key, is
+  sent again only if no connection was made, others after network
+  failures, 5xx and throttling;
 * failures are worded by ``aws_errors``; no answer body is ever shown.
 """
 
@@ -22,7 +24,17 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from assume_role.aws import http, retry, sigv4
-from assume_role.aws.errors import CODE_MAY_BE_SPENT, Context, checked_text, may_retry_answer, web_page, where
+from assume_role.aws.errors import (
+    CODE_MAY_BE_SPENT,
+    KEY_MAY_BE_MADE,
+    ClientErrorHook,
+    Context,
+    access_key_error,
+    checked_text,
+    may_retry_answer,
+    web_page,
+    where,
+)
 from assume_role.credentials import Credentials
 from assume_role.aws.endpoints import require_safe_endpoint
 from assume_role.errors import AssumeRoleError
@@ -86,8 +98,9 @@ class QueryClient:
         self.ca_bundle = (profile or {}).get("ca_bundle")
 
     def call(self, action: str, params: dict, read, *, spent: str | None = None, role_arn: str | None = None,
-             client_error=None):
-        """``read(<ActionResult> element)`` of the answer, or a one-line AssumeRoleError.
+             client_error: ClientErrorHook | None = None):
+        """``read(<ActionResult> element)`` of the answer (the whole answer for actions that
+        have no result, such as DeleteAccessKey), or a one-line AssumeRoleError.
 
         ``client_error(code, message)``: the caller's wording of AWS's refusals.
         """
@@ -105,17 +118,8 @@ class QueryClient:
             raise
         except _ErrorAnswer as exc:
             raise context.answered(exc.code, exc.message, exc.status) from None
-        except http.NoAnswer as exc:
-            # A certificate refused is no network trouble: say which, as botocore's path does.
-            if exc.tls:
-                raise context.tls_failed() from None
-            raise (context.broken() if exc.sent else context.unreachable()) from None
-        except retry.DeadlineExceeded as exc:
-            raise context.timed_out(exc.attempts, exc.seconds) from None
-        except retry.NotAws:
-            raise context.not_aws() from None
-        except retry.Unreadable:
-            raise context.unreadable() from None
+        except (http.NoAnswer, retry.DeadlineExceeded, retry.Unreadable) as exc:
+            raise context.failed(exc) from None
 
     def _post(self, body: bytes) -> tuple[int, str | None, bytes]:
         """The answer's status, content type and body."""
@@ -204,10 +208,18 @@ def _result(action: str, status: int, content_type: str | None, answer: bytes):
             message.text or "" if message is not None else "",
             status,
         )
+    if _local(root.tag) != f"{action}Response":
+        raise retry.Unreadable()
+    if action in _WITHOUT_RESULT:
+        return root
     result = _child(root, f"{action}Result")
-    if _local(root.tag) != f"{action}Response" or result is None:
+    if result is None:
         raise retry.Unreadable()
     return result
+
+
+# Actions whose answer is only its request id.
+_WITHOUT_RESULT = {"DeleteAccessKey"}
 
 
 def _read_arn(result) -> str:
@@ -219,6 +231,21 @@ def _read_serials(result) -> list[str]:
     if devices is None:
         raise KeyError("MFADevices")
     return [_text(member, "SerialNumber") for member in devices]
+
+
+def _read_access_keys(result) -> list[tuple[str, str]]:
+    keys = _child(result, "AccessKeyMetadata")
+    if keys is None:
+        raise KeyError("AccessKeyMetadata")
+    return [(_text(member, "AccessKeyId"), _text(member, "Status")) for member in keys]
+
+
+def _read_new_key(result) -> Credentials:
+    return Credentials(_text(result, "AccessKey", "AccessKeyId"), _text(result, "AccessKey", "SecretAccessKey"))
+
+
+def _read_nothing(result) -> None:
+    return None
 
 
 def read_credentials(result) -> Credentials:
@@ -260,4 +287,22 @@ class Client:
         spent = CODE_MAY_BE_SPENT if "TokenCode" in params else None
         return self._query("sts", credentials).call(
             "AssumeRole", params, read_credentials, spent=spent, role_arn=params["RoleArn"]
+        )
+
+    def access_keys(self, credentials: Credentials, user_name: str) -> list[tuple[str, str]]:
+        return self._query("iam", credentials).call(
+            "ListAccessKeys", {"UserName": user_name}, _read_access_keys, client_error=access_key_error("ListAccessKeys")
+        )
+
+    def create_access_key(self, credentials: Credentials, user_name: str) -> Credentials:
+        # Sent again only if it cannot have arrived: a second one would make a second key.
+        return self._query("iam", credentials).call(
+            "CreateAccessKey", {"UserName": user_name}, _read_new_key, spent=KEY_MAY_BE_MADE,
+            client_error=access_key_error("CreateAccessKey"),
+        )
+
+    def delete_access_key(self, credentials: Credentials, user_name: str, access_key_id: str) -> None:
+        self._query("iam", credentials).call(
+            "DeleteAccessKey", {"UserName": user_name, "AccessKeyId": access_key_id}, _read_nothing,
+            client_error=access_key_error("DeleteAccessKey"),
         )

@@ -33,7 +33,9 @@ from assume_role import settings
 from assume_role.aws import retry
 from assume_role.aws.errors import (
     CODE_MAY_BE_SPENT,
+    KEY_MAY_BE_MADE,
     ClientErrorHook,
+    access_key_error,
     Context,
     CredentialsRejected,  # noqa: F401 (status --check catches it as aws.CredentialsRejected)
     checked_text,
@@ -85,9 +87,10 @@ def _require_plain_files() -> None:
 class SdkBastion(Bastion):
     """The bastion profile through botocore's session: its config, credentials, and the calls made with it."""
 
-    def __init__(self, profile: str, region: str | None = None):
+    def __init__(self, profile: str, region: str | None = None, source=None):
         scrub_environment()
         self.profile = profile
+        self.source = source  # long-term keys from elsewhere (see aws.bastion), the profile giving its settings
         _require_plain_files()
         # A profile passed to the Session, unlike one named by AWS_PROFILE,
         # makes botocore skip the credential variables.
@@ -101,7 +104,7 @@ class SdkBastion(Bastion):
             ) from None
         self.region = region
 
-    def credentials(self) -> Credentials:
+    def profile_credentials(self) -> Credentials:
         # A role, SSO or login profile makes its AWS calls here, inside botocore.
         with translated("reading credentials", self.profile, self.config.get("role_arn")):
             found = self._session.get_credentials()
@@ -111,7 +114,7 @@ class SdkBastion(Bastion):
                     "~/.aws/credentials (or a credential_process) or set AWS_PROFILE_ASSUME_ROLE"
                 )
             frozen = found.get_frozen_credentials()
-        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token, _expiry(found) if frozen.token else None)
 
     def client(self, service: str, credentials: Credentials):
         with translated(f"creating the {service} client", self.profile):
@@ -128,22 +131,42 @@ class SdkBastion(Bastion):
     # -- the calls the flow makes; each answer is checked before use ---------
 
     def caller_arn(self, credentials: Credentials) -> str:
-        return call(self.client("sts", credentials), "GetCallerIdentity", _read_arn)
+        return self.checked(credentials, lambda: call(self.client("sts", credentials), "GetCallerIdentity", _read_arn))
 
     def mfa_serials(self, keys: Credentials, user_name: str) -> list[str]:
-        return call(self.client("iam", keys), "ListMFADevices", _read_serials, UserName=user_name)
+        return self.checked(
+            keys, lambda: call(self.client("iam", keys), "ListMFADevices", _read_serials, UserName=user_name)
+        )
 
     def session_token(self, keys: Credentials, serial: str, code: str, duration: int) -> Credentials:
-        return call(
+        return self.checked(keys, lambda: call(
             self.client("sts", keys), "GetSessionToken", read_credentials, spent=CODE_MAY_BE_SPENT,
             DurationSeconds=duration, SerialNumber=serial, TokenCode=code,
-        )
+        ))
 
     def assume_role(self, credentials: Credentials, **params) -> Credentials:
-        return call(
+        return self.checked(credentials, lambda: call(
             self.client("sts", credentials), "AssumeRole", read_credentials,
             spent=CODE_MAY_BE_SPENT if "TokenCode" in params else None, role_arn=params["RoleArn"], **params,
-        )
+        ))
+
+    def access_keys(self, credentials: Credentials, user_name: str) -> list[tuple[str, str]]:
+        return self.checked(credentials, lambda: call(
+            self.client("iam", credentials), "ListAccessKeys", _read_access_keys,
+            client_error=access_key_error("ListAccessKeys"), UserName=user_name,
+        ))
+
+    def create_access_key(self, credentials: Credentials, user_name: str) -> Credentials:
+        return self.checked(credentials, lambda: call(
+            self.client("iam", credentials), "CreateAccessKey", _read_new_key, spent=KEY_MAY_BE_MADE,
+            client_error=access_key_error("CreateAccessKey"), UserName=user_name,
+        ))
+
+    def delete_access_key(self, credentials: Credentials, user_name: str, access_key_id: str) -> None:
+        self.checked(credentials, lambda: call(
+            self.client("iam", credentials), "DeleteAccessKey", lambda answer: None,
+            client_error=access_key_error("DeleteAccessKey"), UserName=user_name, AccessKeyId=access_key_id,
+        ))
 
     def organization_accounts(self, credentials: Credentials) -> list[tuple[str, str, str]]:
         """(id, name, status) of every account of the organisation, every page of ListAccounts."""
@@ -154,6 +177,18 @@ class SdkBastion(Bastion):
             client, "ListAccounts", _read_accounts_page, client_error=organizations_error,
             MaxResults=20, **({"NextToken": token} if token else {}),
         ), "organizations:ListAccounts")
+
+
+def _expiry(found) -> datetime | None:
+    """When temporary credentials from botocore's chain end, if it knows.
+
+    Refreshable credentials (a role, SSO, login, a credential_process that
+    names an Expiration) keep it in an attribute botocore has no public name for.
+    """
+    expiry = getattr(found, "_expiry_time", None)
+    if not isinstance(expiry, datetime) or expiry.tzinfo is None:
+        return None
+    return expiry.astimezone(timezone.utc)
 
 
 def exported_caller_arn() -> str:
@@ -360,6 +395,15 @@ def _read_accounts_page(answer: dict) -> tuple[list[tuple[str, str, str]], str |
     ]
     token = answer.get("NextToken")
     return accounts, checked_text(token) if token is not None else None
+
+
+def _read_access_keys(answer: dict) -> list[tuple[str, str]]:
+    return [(checked_text(key["AccessKeyId"]), checked_text(key["Status"])) for key in answer["AccessKeyMetadata"]]
+
+
+def _read_new_key(answer: dict) -> Credentials:
+    key = answer["AccessKey"]
+    return Credentials(checked_text(key["AccessKeyId"]), checked_text(key["SecretAccessKey"]))
 
 
 def _read_serials(answer: dict) -> list[str]:

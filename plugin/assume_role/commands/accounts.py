@@ -1,14 +1,16 @@
 """``assume-role accounts``: list the accounts file, or sync it from AWS Organizations.
 
     assume-role accounts list [--json]
-    assume-role accounts sync [--via ACCOUNT:ROLE] [--prune] [--dry-run] [-v] [MFA_TOKEN]
+    assume-role accounts sync [--via ACCOUNT:ROLE | --sso] [--prune] [--dry-run] [-v] [MFA_TOKEN]
 
 ``list`` reads only the accounts file and the session store (no botocore).
 ``sync`` assumes ROLE in ACCOUNT like the main command does (same MFA session
 and stored credentials), lists the organisation's accounts and merges them
 into the accounts file under the rules of ``assume_role.accounts.sync``. The
 ``--via`` given is remembered in the file's ``"#sync"`` entry, so a plain
-``accounts sync`` repeats it.
+``accounts sync`` repeats it. ``sync --sso`` lists the accounts and
+permission sets IAM Identity Center gives the person instead (the bastion
+profile's sign-in), under the same rules; it is remembered the same way.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ examples:
   assume-role accounts list --json
   assume-role accounts sync --via 123456789012:OrganizationAccountAccessRole
   assume-role accounts sync --dry-run --prune
+  assume-role accounts sync --sso
 
-A plain "accounts sync" uses the --via of the last sync. See
+A plain "accounts sync" does what the last one did (its --via, or --sso). See
 "assume-role accounts list --help" and "assume-role accounts sync --help".
 """
 
@@ -70,12 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
         "The previous file is kept as accounts.bak.",
     )
     sync.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN", help="the current MFA code, if no session can be reused")
-    sync.add_argument(
+    source = sync.add_mutually_exclusive_group()
+    source.add_argument(
         "--via", metavar="ACCOUNT:ROLE",
         help="the role to list the organisation with, in its management account or a delegated "
         "administrator (default: the one the last sync used)",
     )
-    sync.add_argument("--prune", action="store_true", help="remove aliases of suspended accounts and of accounts that left")
+    source.add_argument(
+        "--sso", action="store_true",
+        help="list the accounts and permission sets IAM Identity Center gives you (the bastion profile's sign-in)",
+    )
+    sync.add_argument("--prune", action="store_true",
+                      help="remove aliases of suspended accounts and of accounts that left (or are no longer assigned)")
     sync.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     sync.add_argument("-v", "--verbose", action="store_true", help="explain each step on stderr")
     return parser
@@ -100,7 +109,10 @@ def list_accounts(as_json: bool) -> int:
 
     table = accounts.read_table()
     # The sessions of the scheme in use, as logout counts them.
-    profile = saml.cache_profile() or settings.bastion_profile()
+    from assume_role.signin import sso
+
+    in_use = sso.in_use()
+    profile = saml.cache_profile() or (in_use.cache_profile if in_use else settings.bastion_profile())
     sessions: dict[str, list[dict]] = {}
     now = time.time()
     for account_id, role, credentials in stores.open_store().stored_roles(profile):
@@ -177,20 +189,31 @@ def sync(args) -> int:
     if before is not None and json.loads(before) != table:
         raise AssumeRoleError(f"{path} changed while syncing; nothing was written, run the sync again")
     remembered = table.get(org_sync.SYNC_KEY)
-    via = args.via or (remembered.get("via") if isinstance(remembered, dict) else None)
-    if not isinstance(via, str) or not via:
-        raise UsageError("name the role to list the organisation with: assume-role accounts sync --via ACCOUNT:ROLE")
-    account, role = _parse_via(via)
-    code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
-
-    listed = _list_organization(account, role, code, log)
-    forbidden = set(subcommands.BY_NAME)
-    plan = org_sync.plan(table, listed, prune=args.prune, forbidden=forbidden)
+    remembered = remembered if isinstance(remembered, dict) else {}
+    if args.sso or (not args.via and remembered.get("sso") is True):
+        if args.mfa_token:
+            raise UsageError("accounts sync --sso takes no MFA code")
+        plan, listed = _sso_plan(table, args.prune, log)
+        how = {"sso": True}
+    else:
+        via = args.via or remembered.get("via")
+        if not isinstance(via, str) or not via:
+            raise UsageError(
+                "name the role to list the organisation with: assume-role accounts sync --via ACCOUNT:ROLE "
+                "(or --sso for IAM Identity Center)"
+            )
+        account, role = _parse_via(via)
+        code = validate.mfa_code(args.mfa_token) if args.mfa_token else None
+        found = _list_organization(account, role, code, log)
+        plan = org_sync.plan(table, found, prune=args.prune, forbidden=set(subcommands.BY_NAME))
+        listed = len(found)
+        how = {"via": via}
     new_table = dict(plan.table)
-    if args.via:
-        new_table[org_sync.SYNC_KEY] = {**(remembered if isinstance(remembered, dict) else {}), "via": via}
+    if args.via or args.sso:
+        kept = {k: v for k, v in remembered.items() if k not in ("via", "sso")}
+        new_table[org_sync.SYNC_KEY] = {**kept, **how}
 
-    _report(plan, len(listed), args.prune, args.dry_run)
+    _report(plan, listed, args.prune, args.dry_run, sso="sso" in how)
     if args.dry_run:
         return 0
     if new_table == table and before is not None:
@@ -231,19 +254,44 @@ def _list_organization(account, role: str, code: str | None, log) -> list:
     return found
 
 
-def _report(plan, listed: int, prune: bool, dry_run: bool) -> None:
+def _sso_plan(table: dict, prune: bool, log):
+    """The IAM Identity Center sync's plan, and how many accounts were listed."""
+    from assume_role import signin, subcommands
+    from assume_role.accounts import sync as org_sync
+    from assume_role.signin.sso import SsoSignIn
+    from assume_role.state import sso_roles
+
+    source = signin.choose()
+    if not isinstance(source, SsoSignIn):
+        raise UsageError(
+            f"accounts sync --sso needs an IAM Identity Center bastion profile: profile {settings.bastion_profile()!r} "
+            "(AWS_PROFILE_ASSUME_ROLE) has no sso_session or sso_start_url"
+        )
+    assigned = source.assignments(log)
+    roles = {account_id: permission_sets for account_id, _, permission_sets in assigned}
+    listed = [org_sync.OrgAccount(account_id, name, org_sync.ACTIVE) for account_id, name, _ in assigned]
+    plan = org_sync.plan(table, listed, prune=prune, forbidden=set(subcommands.BY_NAME), marker=org_sync.SSO_FIELD,
+                         roles=roles)
+    sso_roles.remember(settings.bastion_profile(), roles, complete=True)
+    return plan, len(listed)
+
+
+def _report(plan, listed: int, prune: bool, dry_run: bool, *, sso: bool = False) -> None:
     out = sys.stdout
     would = "would " if dry_run else ""
     for change in plan.added:
         out.write(f"{would}add {printable(change.alias)} ({change.id}, {printable(change.name)!r})\n")
+    for change in plan.updated:
+        out.write(f"{would}give {printable(change.alias)} ({change.id}) the roles {printable(change.name)}\n")
     pruned = {change.alias for change in plan.removed}
-    for label, changes in (("suspended", plan.suspended), ("left the organisation", plan.left)):
+    gone = "no longer assigned to you" if sso else "left the organisation"
+    for label, changes in (("suspended", plan.suspended), (gone, plan.left)):
         for change in changes:
             verb = f"{would}remove" if change.alias in pruned else "keep"
             out.write(f"{verb} {printable(change.alias)} ({change.id}): {label}\n")
     if (plan.suspended or plan.left) and not prune:
-        out.write("run with --prune to remove the aliases of suspended accounts and of accounts that left\n")
-    out.write(
-        f"{listed} accounts in the organisation: {would}add {len(plan.added)}, "
-        f"{would}remove {len(plan.removed)}\n"
-    )
+        left = "are no longer assigned to you" if sso else "left"
+        out.write(f"run with --prune to remove the aliases of suspended accounts and of accounts that {left}\n")
+    where = "assigned to you in IAM Identity Center" if sso else "in the organisation"
+    updated = f"{would}update {len(plan.updated)}, " if sso else ""
+    out.write(f"{listed} accounts {where}: {would}add {len(plan.added)}, {updated}{would}remove {len(plan.removed)}\n")

@@ -19,13 +19,12 @@ from assume_role import variables
 from assume_role.errors import UsageError
 from assume_role.request import Request, partition
 from assume_role.state.store import ROLE_REUSE_MARGIN
+from assume_role.validate import printable
 
 Log = Callable[[str], None]
 
 
 def logger(verbose: bool) -> Log:
-    from assume_role.validate import printable
-
     def log(message: str) -> None:
         if verbose:
             # Aliases and role names may hold escape sequences: shown as ?.
@@ -43,8 +42,10 @@ def main(args) -> int:
 
     shell = args.shell or calling_shell()
     emitter = emitters.for_shell(shell)
+    restore, restore_unsets = variables.restored_files()
     if args.unset:
-        _write(emitter.script(unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME))
+        stop_serving(os.environ)
+        _write(emitter.script(exports=restore, unsets=variables.EXPORTED + variables.UNSET_ON_ASSUME + restore_unsets))
         return 0
     if args.shell is None and os.isatty(1):
         # Printed on a terminal, credentials would change nothing and stay in
@@ -62,10 +63,21 @@ def main(args) -> int:
     # warns when it fails, so the credentials are never withheld or half-applied.
     history.record(assumed.account.alias, assumed.account.id, assumed.role, assumed.region)
     values = export_values(assumed)
-    script = emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME)
+    stop_serving(os.environ)
+    # Keys replace the endpoint of a shell that was served.
+    values.update(restore)
+    script = emitter.script(exports=values, unsets=variables.UNSET_ON_ASSUME + variables.SERVED + restore_unsets)
     log(f"assumed {assumed.role} in {assumed.account.alias} until {values['AWS_CREDENTIAL_EXPIRATION']}")
     _write(script)
     return 0
+
+
+def stop_serving(environ) -> None:
+    """A served shell that clears its role or takes keys: the server stops serving it."""
+    if environ.get(variables.SERVED_URI) and environ.get(variables.FULL_URI) == environ[variables.SERVED_URI]:
+        from assume_role.serve import client
+
+        client.unbind(environ[variables.FULL_URI], environ.get(variables.SHELL_PID))
 
 
 def export_values(assumed: Assumed) -> dict[str, str]:
@@ -93,7 +105,9 @@ def obtain(
     than that. ``console``: credentials the federation endpoint accepts
     (AssumeRole without DurationSeconds, never stored).
     """
-    request = source.shape(resolve(account_name, role_name, region_name, log, console=console))
+    request = source.shape(
+        resolve(account_name, role_name, region_name, log, console=console, offered=source.offered_roles)
+    )
 
     from assume_role.state import store as stores
 
@@ -124,19 +138,21 @@ def obtain(
             store.save_role(role_key, credentials)
     unused = source.unused_input()
     if unused:
-        stored = "role credentials" if hit else "MFA session"
-        print(f"assume-role: used the stored {stored}; {unused} was not used", file=sys.stderr)
+        spared = "used the stored role credentials" if hit else source.spared_by()
+        print(f"assume-role: {printable(spared)}; {unused} was not used", file=sys.stderr)
     return Assumed(request.account, request.role, request.region, credentials, store)
 
 
 def resolve(
-    account_name: str | None, role_name: str | None, region_name: str | None, log: Log, *, console: bool = False
+    account_name: str | None, role_name: str | None, region_name: str | None, log: Log, *, console: bool = False,
+    offered=None,
 ) -> Request:
     """The whole request from arguments, files, environment and questions.
 
     Runs before the cache is asked, so a stored session and a new one are
     used with the same account, role and region. Imports nothing heavy.
-    ``console``: no DurationSeconds (see ``obtain``).
+    ``console``: no DurationSeconds (see ``obtain``). ``offered(account,
+    log)``: roles the sign-in source knows, offered first when ROLE is asked.
     """
     account_name = account_name or _missing(
         "ACCOUNT" if role_name else "ACCOUNT and ROLE", lambda ui: ui.ask_account(accounts.choices())
@@ -144,7 +160,7 @@ def resolve(
     # Only the entry named is read (a large file through its index), so a
     # problem with another entry never stops this one.
     account = accounts.find(account_name)
-    role = validate.role_name(role_name or _missing("ROLE", lambda ui: ui.ask_role(account)))
+    role = validate.role_name(role_name or _missing("ROLE", lambda ui: ui.ask_role(_with_offered(account, offered, log))))
     duration = None if console else settings.role_duration()
     profile = settings.bastion_profile()
     log(f"account {account.alias} ({account.id}), role {role}, {'console' if console else f'{duration}s'}")
@@ -159,6 +175,13 @@ def resolve(
         source_identity=settings.source_identity_enabled(),
         tags=tuple(sorted(settings.session_tags().items())),
     )
+
+
+def _with_offered(account, offered, log):
+    """``account`` with the roles the sign-in source offers added to those of its entry."""
+    found = offered(account, log) if offered is not None else ()
+    extra = tuple(role for role in found if role not in account.roles)
+    return account._replace(roles=account.roles + extra) if extra else account
 
 
 def region(argument: str | None, account_region: str | None, profile: str, *, for_profile: bool = False) -> str:

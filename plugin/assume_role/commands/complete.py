@@ -72,6 +72,20 @@ ACCOUNTS_ACTIONS = {
     "sync": "Add the accounts of an AWS Organization to the accounts file",
 }
 
+KEYS_ACTIONS = {
+    "add": "Store a profile's keys in the OS keyring",
+    "list": "Profiles whose keys are in the keyring, and their key ids",
+    "remove": "Delete a profile's keys from the keyring",
+    "rotate": "Replace the stored key with a new one, delete the old one",
+    "credential-process": "Print the keys for a profile's credential_process",
+}
+# Which profiles each action takes: those in the keyring, or those of the credentials file.
+KEYS_PROFILES = {"remove": "held", "rotate": "held", "credential-process": "held", "add": "file"}
+KEYS_OPTIONS = {
+    "add": {"--from-credentials-file": "Take the keys from ~/.aws/credentials, then out of it"},
+    "rotate": {"--mfa-token": "The current MFA code, if one is needed", "--verbose": "Explain each step on stderr"},
+}
+
 # More candidates than this are not handed to a shell: none draws 100,000 of
 # them in less than a second, and nobody reads them. A sample keeps what the
 # shell inserts right (see accounts_index.View.sample) and zsh says to type more.
@@ -212,6 +226,8 @@ def candidates(words: Sequence[str], match: str = LOOSE, limit: int | None = Non
     if not options_ended and current.startswith("-"):
         if current.startswith("--shell="):
             return [Candidate("shell", "--shell=" + c.value, c.description) for c in _shells()]
+        if subcommand == "keys" and len(positionals) > 1:
+            return [Candidate("option", name, text) for name, text in KEYS_OPTIONS.get(positionals[1], {}).items()]
         table = INIT_OPTIONS if subcommand == "init" else ({} if subcommand else OPTIONS)
         return [Candidate("option", name, text) for name, (text, _) in table.items()]
 
@@ -221,6 +237,10 @@ def candidates(words: Sequence[str], match: str = LOOSE, limit: int | None = Non
             return [Candidate("shell", name, text) for name, text in INIT_TARGETS.items()]
         if subcommand == "accounts" and position == 1:
             return [Candidate("subcommand", name, text) for name, text in ACCOUNTS_ACTIONS.items()]
+        if subcommand == "keys" and position == 1:
+            return [Candidate("subcommand", name, text) for name, text in KEYS_ACTIONS.items()]
+        if subcommand == "keys" and position == 2:
+            return _key_profiles(KEYS_PROFILES.get(positionals[1]))
         if subcommand == "help" and position == 1:
             return [Candidate("subcommand", name, text) for name, text in SUBCOMMANDS.items()]
         if subcommand in ROLE_SUBCOMMANDS and position == 1:
@@ -277,7 +297,17 @@ def _roles(account_word: str) -> list[Candidate]:
             found.setdefault(role, "listed in the accounts file")
     for role in history.roles_for(account_id):
         found.setdefault(role, "assumed before")
+    for role in _sso_roles(account_id):
+        found.setdefault(role, "assigned in IAM Identity Center")
     return [Candidate("role", role, text) for role, text in found.items()]
+
+
+def _sso_roles(account_id: str) -> list[str]:
+    """The permission sets last listed for the bastion profile's IAM Identity Center sign-in."""
+    from assume_role import settings
+    from assume_role.state import sso_roles
+
+    return sso_roles.recall(settings.bastion_profile()).get(account_id, [])
 
 
 def _regions(account_word: str) -> list[Candidate]:
@@ -291,6 +321,25 @@ def _regions(account_word: str) -> list[Candidate]:
         found.append(Candidate("region", default, f"{label} (default for {alias})".lstrip()))
     found += [Candidate("region", code, text) for code, text in regions.REGIONS.items() if code != default]
     return found
+
+
+def _key_profiles(kind: str | None) -> list[Candidate]:
+    """Profiles for ``keys``: those in the keyring (its index), or the credentials file's sections.
+
+    Only names are read: the keyring is not opened, and no key leaves the file.
+    """
+    from assume_role.state import files as state_files
+
+    state_files.warnings_enabled = False  # see the module's doc: no stderr on Tab
+    if kind == "held":
+        from assume_role.state import key_store
+
+        return [Candidate("profile", h.profile, f"keys {h.access_key_id} in the keyring") for h in key_store.listed()]
+    if kind == "file":
+        from assume_role.aws import credentials_file
+
+        return [Candidate("profile", name, "in ~/.aws/credentials") for name in credentials_file.profile_names()]
+    return []
 
 
 def _shells() -> list[Candidate]:

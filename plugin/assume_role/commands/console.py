@@ -97,7 +97,9 @@ def main(argv: list[str]) -> int:
     url = f"{endpoint}?" + urlencode(
         {"Action": "login", "Issuer": ISSUER, "Destination": destination, "SigninToken": token}
     )
-    if args.print or not _has_display():
+    from assume_role.browser import has_display
+
+    if args.print or not has_display():
         return _print_url(url)
     from assume_role import local_peer
 
@@ -195,12 +197,6 @@ def _federation_get(endpoint: str, query: dict) -> tuple[int, bytes]:
         ) from None
     except retry.Unreadable:
         raise NetworkError("the federation endpoint answered too much to be a sign-in token") from None
-
-
-def _has_display() -> bool:
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _open_in_browser(url: str) -> bool:

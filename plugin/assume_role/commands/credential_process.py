@@ -80,13 +80,9 @@ def main(argv: list[str]) -> int:
     from assume_role.commands import assume
 
     log = assume.logger(args.verbose)
-    advice = (
-        f"run `assume-role {shlex.quote(args.account)} {shlex.quote(args.role)}` in a terminal to start an MFA "
-        "session (it lasts 12 hours), or set mfa_process in the bastion profile"
-    )
-
+    rerun = f"assume-role {shlex.quote(args.account)} {shlex.quote(args.role)}"
     # The SDK that runs us holds stdin and stdout: ask on the controlling terminal.
-    source = signin.choose(args.mfa_token, signin.Asking(require_stdin=False, advice=advice))
+    source = signin.choose(args.mfa_token, signin.Asking(require_stdin=False, rerun=rerun))
     assumed = assume.obtain(
         args.account, args.role, args.region, source=source, log=log, min_seconds_left=MIN_SECONDS_LEFT
     )

@@ -163,6 +163,8 @@ def banner(lab, shell: str, code: str) -> str:
         ("assume-role status", "what is assumed, for how long"),
         ("assume-role exec production read -- assume-role status", "one command as another role"),
         ("assume-role console --print", "a console sign-in URL, no code"),
+        ("assume-role keys add --from-credentials-file", "the bastion's keys into a keyring (a sandbox file)"),
+        ("assume-role keys rotate", "a new key stored, the old one deleted at AWS"),
         ("assume-role <Tab>", "completes accounts, then roles"),
         ("demo-mfa-code", "prints a fresh MFA code"),
         ("exit", "stops the emulator, deletes the sandbox"),

@@ -9,6 +9,12 @@ in hand: COMMAND then is the process the caller started, so its exit status,
 the signals sent to it (Ctrl-C, SIGTERM), its stdin, stdout and terminal are
 the caller's without any forwarding. Credentials travel in the environment,
 never on a command line.
+
+With ``--server`` COMMAND gets no keys: the user's credential server
+(``assume_role.serve``) serves the role to it through the container
+credentials variables, renewed before it ends for as long as the MFA session
+lasts, so a command that runs for hours keeps working. The server stops
+serving COMMAND when it ends.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import sys
 from assume_role import variables
 from assume_role.errors import AssumeRoleError, UsageError
 
-USAGE = "assume-role exec [-v] [--refresh] [--region REGION] ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]"
+USAGE = "assume-role exec [-v] [--refresh] [--server] [--region REGION] ACCOUNT ROLE [MFA_TOKEN] -- COMMAND [ARG...]"
 # What a shell reports for a command it cannot find or cannot run.
 EXIT_NOT_FOUND = 127
 EXIT_CANNOT_RUN = 126
@@ -39,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN")
     parser.add_argument("--region", help="the region for AWS_REGION (default: as for the main command)")
     parser.add_argument("--refresh", action="store_true", help="do not reuse stored role credentials")
+    parser.add_argument(
+        "--server", action="store_true",
+        help="serve the role to COMMAND from a local credential server that renews it, instead of exporting keys",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="explain each step on stderr (never secrets)")
     return parser
 
@@ -64,11 +74,21 @@ def main(argv: list[str]) -> int:
 
     log = assume.logger(args.verbose)
     source = signin.choose(args.mfa_token)
-    assumed = assume.obtain(args.account, args.role, args.region, source=source, log=log, refresh=args.refresh)
-    environment = dict(os.environ)
-    for name in variables.UNSET_ON_ASSUME:
-        environment.pop(name, None)
-    environment.update(assume.export_values(assumed))
+    if args.server:
+        from assume_role.commands import server
+
+        server.check_available()
+        # New credentials: their whole life ahead, and the MFA session's end known.
+        assumed = assume.obtain(args.account, args.role, args.region, source=source, log=log, refresh=True)
+        uri, token, _ = server.attach(assumed, source, os.getpid())
+        environment = server.served_environment(dict(os.environ), assumed, uri, token)
+        log(f"serving {assumed.role} in {assumed.account.alias} from the credential server")
+    else:
+        assumed = assume.obtain(args.account, args.role, args.region, source=source, log=log, refresh=args.refresh)
+        environment = dict(os.environ)
+        for name in variables.UNSET_ON_ASSUME:
+            environment.pop(name, None)
+        environment.update(assume.export_values(assumed))
     log(f"running {os.path.basename(command[0])!r} as {assumed.role} in {assumed.account.alias}")
     sys.stdout.flush()
     sys.stderr.flush()

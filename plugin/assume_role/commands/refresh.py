@@ -5,8 +5,9 @@ than ``ASSUME_ROLE_REFRESH_BEFORE`` seconds left. It assumes the same role
 again (account, role and region read from the shell's variables), always
 with new credentials rather than stored ones, and prints the shell code to
 apply them and one short line on stderr. It never asks for an MFA code: when
-the MFA session has ended too, it fails with one line saying what to run, and
-the shell stays as it was.
+a new sign-in is needed (the MFA session has ended too, or the SAML file
+holds no password), it fails with one line saying what to run, and the shell
+stays as it was.
 """
 
 from __future__ import annotations
@@ -42,11 +43,8 @@ def main(argv: list[str]) -> int:
 
     # Never a question before someone's command: when a new sign-in is
     # needed, one line says what to run.
-    advice = (
-        f"{account}:{role} {_ending(env.get('ASSUME_ROLE_EXPIRES_AT'))} and the MFA session has ended: "
-        f"run `{command}` to renew it"
-    )
-    source = signin.choose(asking=signin.Asking(terminal=False, advice=advice))
+    situation = f"{account}:{role} {_ending(env.get('ASSUME_ROLE_EXPIRES_AT'))}"
+    source = signin.choose(asking=signin.Asking(terminal=False, rerun=command, situation=situation))
     assumed = assume.obtain(
         account, role, env.get("AWS_REGION") or None, source=source, log=assume.logger(False), refresh=True
     )

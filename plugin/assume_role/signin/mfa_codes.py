@@ -142,7 +142,9 @@ class CodeSource:
         if not self.asking.terminal:
             # No new MFA authentication at all (the shells' auto-refresh): an
             # MFA command may want a touch or a password too.
-            raise MfaError(self.asking.advice or "a new MFA code is needed: run assume-role in a terminal")
+            raise MfaError(
+                self.asking.renewal("the MFA session has ended") or "a new MFA code is needed: run assume-role in a terminal"
+            )
         command = configured(self.profile_config, self.profile)
         if command is not None:
             self.log(f"running {command.name!r} from {command.origin} for the code of {serial}")
@@ -151,7 +153,11 @@ class CodeSource:
             from assume_role import interactive
 
             return interactive.ask_mfa_code(serial, seconds)
+        rerun = self.asking.rerun
         advice = self.asking.advice or (
+            f"run `{rerun}` in a terminal to start an MFA session (it lasts 12 hours), "
+            f"or set {PROFILE_SETTING} in the bastion profile"
+            if rerun else
             f"pass it as MFA_TOKEN, or set {ENVIRONMENT} or {PROFILE_SETTING} in the profile to a command that prints it"
         )
         raise UsageError(f"an MFA code for {serial} is needed and there is no terminal to ask on: {advice}")

@@ -33,7 +33,7 @@ from pathlib import Path
 from assume_role import settings, validate
 from assume_role.aws import endpoints
 from assume_role.errors import CredentialsError, DeniedError, NetworkError, UsageError
-from assume_role.signin.source import Asking, SignIn
+from assume_role.signin.source import Asking, SignIn, Standing
 
 SCHEME = settings.AUTH_SCHEME
 FILE = "SAML_FILE"
@@ -93,6 +93,10 @@ class SamlSignIn(SignIn):
         # AssumeRoleWithSAML sends no ExternalId, and the assertion names the
         # session; SourceIdentity and session tags go with the bastion's AssumeRole only.
         return request._replace(external_id=None, session_name=None, source_identity=False, tags=())
+
+    def standing(self, store) -> Standing:
+        provider = self.provider
+        return Standing("saml", f"SAML at identity provider {provider.name} ({provider.host})", idp=provider.name)
 
     def role_credentials(self, request, store, log, *, console: bool = False):
         provider = self.provider
@@ -218,8 +222,7 @@ def sign_in_details(log, asking: Asking) -> tuple[str, str]:
         if "username" in found and "password" in found:
             return found["username"], found["password"]
     if not asking.person_present():
-        where = f"{FILE} {path} does not exist" if found is None and explicit else f"put them in {path}"
-        raise UsageError(f"a SAML username and password are needed and there is no terminal to ask on: {where}")
+        raise UsageError(_nobody_to_ask(asking, found, path, explicit))
     if found is None and explicit:
         from assume_role.state.store import warn
 
@@ -228,6 +231,22 @@ def sign_in_details(log, asking: Asking) -> tuple[str, str]:
     user = found.get("username") or interactive.ask_saml_username()
     password = found.get("password") or interactive.ask_saml_password(user)
     return user, password
+
+
+def _nobody_to_ask(asking: Asking, found: dict[str, str] | None, path: Path, explicit: str | None) -> str:
+    """The one line when the file lacks something and no question may be asked."""
+    lacking = [key for key in ("username", "password") if not (found or {}).get(key)]
+    missing, one = " and ".join(lacking), len(lacking) == 1
+    if found is None and explicit:
+        where = f"{FILE} {path} does not exist"
+    else:
+        where = f"put {'it' if one else 'them'} in {path}"
+    renewal = asking.renewal(f"the SAML sign-in needs your {missing}")
+    if renewal:
+        return f"{renewal}, or {where}" if found is not None or not explicit else f"{renewal} ({where})"
+    if asking.rerun:
+        where += f", or run `{asking.rerun}` in a terminal first"
+    return f"a SAML {missing} {'is' if one else 'are'} needed and there is no terminal to ask on: {where}"
 
 
 def read_credentials_file(path: Path) -> dict[str, str] | None:

@@ -216,13 +216,11 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o600, prefix: str = TE
                  suffix: str = ".json") -> None:
     """Replace ``path`` with ``data`` in one rename, through a temporary file beside it.
 
-    The temporary file is private from its creation (mkstemp) until ``mode``
-    is set; a crash leaves at most that file, named ``prefix``..., which
+    The temporary file is private from its creation until ``mode`` is set;
+    a crash leaves at most that file, named ``prefix``..., which
     ``sweep_temporary`` removes when the prefix is the tool's own.
     """
-    import tempfile  # only writers pay for it; completion and cache hits only read
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
+    fd, tmp = _create_private(path.parent, prefix, suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), mode)
@@ -237,6 +235,21 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o600, prefix: str = TE
         except OSError:
             pass
         raise
+
+
+def _create_private(directory: Path, prefix: str, suffix: str) -> tuple[int, str]:
+    """A new file of mode 0600 in ``directory``, as mkstemp makes one.
+
+    Without tempfile, which imports random, shutil and weakref: a cache hit
+    writes the history through here.
+    """
+    for attempt in range(100):
+        name = os.path.join(directory, f"{prefix}{os.getpid()}-{time.monotonic_ns()}-{attempt}{suffix}")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {directory}")
 
 
 def sweep_temporary(directory: Path, older_than: float = STALE_TEMPORARY_SECONDS) -> int:

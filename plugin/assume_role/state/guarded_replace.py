@@ -18,6 +18,10 @@ drop an edit made in between, with no backup holding it. So ``update``:
   program created it meanwhile.
 - writes a symbolic link where it points (a dotfiles checkout), as the
   accounts writer does, and refuses a file it may not write (a read-only one).
+- with ``keep_backup=False`` (a file that held secrets, such as the AWS
+  credentials file once its keys moved to the keyring), deletes the
+  displaced file instead, once it is known to be exactly the file that was
+  read: nothing is lost, and no copy of the old text is left behind.
 
 Where names cannot be exchanged (NFS, other systems) the displaced file is
 linked aside just before an ordinary rename instead: only a file renamed into
@@ -64,11 +68,13 @@ class _Changed(Exception):
     """The file is not the one read any more: read it again."""
 
 
-def update(path: Path, change: Callable[[str | None], str | None], *, limit: int) -> Replaced | None:
+def update(path: Path, change: Callable[[str | None], str | None], *, limit: int,
+           keep_backup: bool = True) -> Replaced | None:
     """Replace the file at ``path`` with ``change(its text)`` (None: there is no file).
 
     ``change`` returns the new text, or None to leave the file as it is (then
     None is returned). It is called again when the file changed meanwhile.
+    ``keep_backup=False``: the previous version is deleted, not kept.
     Raises ``UsageError`` when the file may not be read or written.
     """
     for _ in range(ATTEMPTS):
@@ -79,7 +85,7 @@ def update(path: Path, change: Callable[[str | None], str | None], *, limit: int
             return None
         _check_writable(real, snapshot)
         try:
-            return Replaced(real, _put(real, text.encode("utf-8"), snapshot))
+            return Replaced(real, _put(real, text.encode("utf-8"), snapshot, keep_backup))
         except _Changed:
             continue
     raise UsageError(f"{_shown(real)} kept changing while it was written; it was left as it was, run again")
@@ -133,8 +139,8 @@ def _check_writable(real: Path, snapshot: _Snapshot | None) -> None:
         raise UsageError(f"{_shown(real.parent)} is read-only; not changing {_shown(real)}")
 
 
-def _put(real: Path, data: bytes, snapshot: _Snapshot | None) -> Path | None:
-    """Put ``data`` in place of ``snapshot``; returns the backup. Raises ``_Changed``."""
+def _put(real: Path, data: bytes, snapshot: _Snapshot | None, keep_backup: bool = True) -> Path | None:
+    """Put ``data`` in place of ``snapshot``; returns the backup (None: none kept). Raises ``_Changed``."""
     try:
         new, ours = _temporary(real, data, snapshot.mode & 0o666 if snapshot else 0o600)
     except OSError as exc:
@@ -143,7 +149,7 @@ def _put(real: Path, data: bytes, snapshot: _Snapshot | None) -> Path | None:
         if snapshot is None:
             _create(new, real)
             return None
-        return _swap(new, ours, real, snapshot)
+        return _swap(new, ours, real, snapshot, keep_backup)
     except OSError as exc:
         raise UsageError(f"cannot write {_shown(real)}: {exc.strerror}; it was left as it was") from None
     finally:
@@ -175,10 +181,13 @@ def _create(new: Path, real: Path) -> None:
         raise _Changed from None  # created meanwhile: merge into it instead
 
 
-def _swap(new: Path, ours: _Snapshot, real: Path, snapshot: _Snapshot) -> Path:
+def _swap(new: Path, ours: _Snapshot, real: Path, snapshot: _Snapshot, keep_backup: bool) -> Path | None:
     displaced = _exchange(new, real)
     if _holds(displaced, snapshot):
-        return _keep(displaced, real)
+        if keep_backup:
+            return _keep(displaced, real)
+        os.unlink(displaced)  # the very text that was read, which the new file replaces
+        return None
     # Changed since it was read: the changed file goes back in place.
     returned = _exchange(displaced, real)
     if _holds(returned, ours):

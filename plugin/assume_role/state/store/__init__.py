@@ -85,7 +85,7 @@ class Store:
         """The stored MFA session, if it has life left and was made with ``bastion_key_id``."""
         data = self.backend.read(mfa_key(profile, serial))
         session = _parse(data, MfaSession.from_dict)
-        if session is None or session.bastion_key_id != bastion_key_id or bastion_key_id is None:
+        if session is None or not session.made_with(bastion_key_id):
             return None
         if session.credentials.seconds_left() > MFA_REUSE_MARGIN:
             return session

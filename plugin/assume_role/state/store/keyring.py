@@ -5,7 +5,9 @@ indexed in a private file beside the file backend's, for ``logout``. Every
 keyring access and index update happens under one lock file: keyring backends
 such as keyrings.alt's files rewrite one file per change, and the index is
 read, changed and written, so unlocked parallel runs would lose each other's
-entries (and their sessions, and then ask AWS again).
+entries (and their sessions, and then ask AWS again). The bastion's keys
+(``state.key_store``) may live in the same keyring file: their accesses take
+the same lock (``access``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ from assume_role.state.store.backend import Backend
 
 SERVICE = "assume-role"
 WHAT = "keyring index"
+ACCESS_LOCK = "keyring-access.lock"
+
+
+@contextmanager
+def access():
+    """Held around each keyring access of the tool's, sessions and bastion keys alike."""
+    directory = paths.cache_dir()
+    if not private_directory(directory):
+        yield
+        return
+    with exclusive(directory / ACCESS_LOCK):
+        yield
 
 
 class KeyringBackend(Backend):
@@ -69,7 +83,7 @@ class KeyringBackend(Backend):
         if not self._ready():
             yield
             return
-        with exclusive(self._directory / "keyring-access.lock"):
+        with access():
             yield
 
     def read(self, key: str) -> dict | None:
