@@ -172,6 +172,11 @@ def test_options_and_shell_values(offline_env):
     assert "production" in complete_lines(offline_env, "--shell", "bash", "--", "-v", "--shell", "zsh", "pro")
 
 
+@pytest.mark.parametrize("flag", ["--verbose", "-v", "--refresh", "--unset", "--help", "-h", "--version", "-V"])
+def test_a_flag_takes_no_value_so_the_next_word_is_still_the_account(flag, offline_env):
+    assert complete_lines(offline_env, "--shell", "bash", "--", flag, "production", "") == ["read", "admin"]
+
+
 def test_subcommand_arguments(offline_env):
     assert complete_lines(offline_env, "--shell", "bash", "--", "init", "") == ["bash", "zsh", "fish", "starship"]
     assert complete_lines(offline_env, "--shell", "bash", "--", "init", "--") == ["--path"]
