@@ -360,6 +360,9 @@ def test_write_keeps_a_backup_and_refuses_a_file_of_another_user(aws_env, world)
         # The sandbox's own accounts file names no roles: no profile can be made from it.
         (False, ["--profiles"], "lists its roles: add \"roles\": [...] to an entry"),
         (False, ["--profiles", "--write"], "lists its roles"),
+        # Without --profiles they are not options of the role's JSON: refused before anything is asked.
+        (True, ["production", "read", "--write"], "--write and --command go with --profiles"),
+        (True, ["production", "read", "--command", "assume-role"], "--write and --command go with --profiles"),
     ],
 )
 def test_profiles_that_cannot_be_meant_are_usage_errors_and_write_nothing(listed, args, fragment, aws_env, world):
@@ -368,6 +371,16 @@ def test_profiles_that_cannot_be_meant_are_usage_errors_and_write_nothing(listed
     config = Path(aws_env["AWS_CONFIG_FILE"])
     before = config.read_text()
     assert_clean_failure(run_cli(aws_env, "credential-process", *args), 2, fragment)
+    assert config.read_text() == before and not backups(config)
+
+
+def test_profiles_without_write_are_printed_and_the_config_is_left_alone(aws_env, world):
+    list_roles(aws_env, world)
+    config = Path(aws_env["AWS_CONFIG_FILE"])
+    before = config.read_text()
+    run = run_cli(aws_env, "credential-process", "--profiles")
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert "[profile production-read]" in run.stdout
     assert config.read_text() == before and not backups(config)
 
 

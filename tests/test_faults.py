@@ -15,6 +15,7 @@ import socket
 import pytest
 
 from fault_proxy import FAULTS
+from saml_idp import SIGN_IN, IdentityProvider
 from support import assert_clean_failure, assert_no_secret, run_cli
 from test_assume import exports_of
 from test_saml import idp, saml_env  # noqa: F401  (fixtures)
@@ -166,3 +167,20 @@ def test_a_black_hole_fails_within_the_bound_the_message_states(client, aws_env)
         run = run_cli(env, "--shell", "bash", "production", "read", "123456")
     # Three attempts of a second each, and no wait between them: one bound of 3 s.
     assert_clean_failure(run, 6, "timed out calling sts:GetCallerIdentity: no complete answer in 3 attempts within 3s")
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_an_endpoint_whose_certificate_nobody_trusts_is_named_for_that(client, aws_env, world, tmp_path):
+    # Any HTTPS server with a self-signed certificate, as a TLS-inspecting proxy
+    # or a mistyped endpoint_url would present: the network is fine, the
+    # certificate is not, and nothing reaches the server.
+    server = IdentityProvider(world, tls=tmp_path / "tls")
+    try:
+        env = dict(aws_env, AWS_ENDPOINT_URL=server.url.removesuffix(SIGN_IN), **CLIENTS[client])
+        run = run_cli(env, "--shell", "bash", "production", "read", "123456")
+    finally:
+        server.close()
+    assert_clean_failure(
+        run, 6, "the TLS connection to https://127.0.0.1:", "failed while calling sts:GetCallerIdentity; check its certificate"
+    )
+    assert server.posts == [] and server.redirected == []

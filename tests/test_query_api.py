@@ -336,6 +336,17 @@ def test_requests_without_a_code_are_retried(aws_env, emulator, mfa_code):
     assert emulator.control.calls().get("GetCallerIdentity") == 3
 
 
+def test_a_refusal_whose_next_wait_would_outlast_the_bound_is_reported_at_once(aws_env, emulator, mfa_code):
+    # Ten attempts of one second at most: the waits between them (up to 1, 2,
+    # 4, 8, 16, then 20 s) use up those ten seconds long before the tenth. No
+    # attempt is started that could not finish in time: the user gets AWS's
+    # refusal, not a timeout of an attempt that had no time left.
+    emulator.control.inject_fault("GetCallerIdentity", "ServiceUnavailable", count=100, status=503)
+    env = dict(aws_env, AWS_MAX_ATTEMPTS="10", ASSUME_ROLE_HTTP_TIMEOUT="1")
+    result = run_cli(env, "--shell", "bash", "production", "read", mfa_code())
+    assert_clean_failure(result, 6, "AWS failed while calling sts:GetCallerIdentity (HTTP 503); try again later")
+
+
 @pytest.mark.parametrize("failures, longest", [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (6, 20), (12, 20)])
 def test_waits_between_attempts_back_off_with_full_jitter_up_to_twenty_seconds(failures, longest):
     # After the n-th quick refusal (throttling, a 5xx) the wait is drawn from
@@ -404,6 +415,11 @@ GARBLED = {
     ).encode()),
     # An error document of another shape (S3's) from a failing endpoint: the status decides.
     "xml 503": _http("503 Service Unavailable", f"<Error><Code>SlowDown</Code><Message>{SECRET}</Message></Error>".encode()),
+    # The answer to another call (a confused cache or proxy), even one holding the fields asked for.
+    "another call's answer": _http("200 OK", (
+        "<AssumeRoleResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/alice</Arn>"
+        f"<UserId>{SECRET}</UserId></GetCallerIdentityResult></AssumeRoleResponse>"
+    ).encode()),
     # Well-formed, from AWS by its look, without what the call returns.
     "no arn": _http("200 OK", (
         "<GetCallerIdentityResponse><GetCallerIdentityResult>"
@@ -420,7 +436,8 @@ def test_garbled_answers_are_one_line_without_the_body(answer, aws_env):
         result = run_cli(env, "--shell", "bash", "production", "read", "123456")
     finally:
         server.close()
-    said = {"text 500": "HTTP 500", "xml 503": "HTTP 503", "portal page": "web page instead of an answer from AWS"}
+    said = {"text 500": "HTTP 500", "xml 503": "HTTP 503", "portal page": "web page instead of an answer from AWS",
+            "another call's answer": "could not be read while calling sts:GetCallerIdentity"}
     assert_clean_failure(result, 6, said.get(answer, "could not be read"))
     assert SECRET not in result.stderr
 

@@ -172,6 +172,11 @@ def test_options_and_shell_values(offline_env):
     assert "production" in complete_lines(offline_env, "--shell", "bash", "--", "-v", "--shell", "zsh", "pro")
 
 
+@pytest.mark.parametrize("flag", ["--verbose", "-v", "--refresh", "--unset", "--help", "-h", "--version", "-V"])
+def test_a_flag_takes_no_value_so_the_next_word_is_still_the_account(flag, offline_env):
+    assert complete_lines(offline_env, "--shell", "bash", "--", flag, "production", "") == ["read", "admin"]
+
+
 def test_subcommand_arguments(offline_env):
     assert complete_lines(offline_env, "--shell", "bash", "--", "init", "") == ["bash", "zsh", "fish", "starship"]
     assert complete_lines(offline_env, "--shell", "bash", "--", "init", "--") == ["--path"]
@@ -227,6 +232,31 @@ def test_one_bad_entry_hides_nothing_else(offline_env):
     assert "good" in lines and "short" not in lines
     # A value with a tab cannot travel in the line format: left out.
     assert not any("tab" in line for line in lines)
+
+
+def _uid_without_a_passwd_entry() -> int:
+    import pwd
+
+    known = {entry.pw_uid for entry in pwd.getpwall()}
+    return next(uid for uid in range(4242, 65000) if uid not in known)
+
+
+@pytest.mark.usefixtures("root")
+def test_completion_that_cannot_work_says_nothing_and_fails(offline_env):
+    # A user the system has no entry for (a container's arbitrary uid), started
+    # without HOME: nowhere to look for the accounts file. Tab offers nothing and
+    # prints nothing on the command line; the status tells a caller that this
+    # is a failure, not an empty list.
+    uid = _uid_without_a_passwd_entry()
+    env = {name: value for name, value in offline_env.items()
+           if name not in ("HOME", "ASSUME_ROLE_ACCOUNTS_FILE") and not name.startswith("XDG_")}
+    env["PYTHONPATH"] = str(PLUGIN_DIR)
+    result = subprocess.run(
+        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+         sys.executable, "-m", "assume_role", "__complete", "--shell", "bash", "--", "pr"],
+        env=env, cwd="/", capture_output=True, text=True, timeout=60,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", "")
 
 
 def test_no_heavy_imports(offline_env):

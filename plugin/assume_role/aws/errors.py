@@ -77,9 +77,10 @@ class Context:
         from assume_role.aws import http, retry
 
         if isinstance(exc, http.NoAnswer):
-            if not exc.sent:
-                return self.unreachable()
-            return self.tls_failed() if exc.tls else self.broken()
+            # A certificate refused is no network trouble: say which, as botocore's path does.
+            if exc.tls:
+                return self.tls_failed()
+            return self.broken() if exc.sent else self.unreachable()
         if isinstance(exc, retry.DeadlineExceeded):
             return self.timed_out(exc.attempts, exc.seconds)
         if isinstance(exc, retry.NotAws):
