@@ -241,22 +241,40 @@ def _uid_without_a_passwd_entry() -> int:
     return next(uid for uid in range(4242, 65000) if uid not in known)
 
 
-@pytest.mark.usefixtures("root")
-def test_completion_that_cannot_work_says_nothing_and_fails(offline_env):
-    # A user the system has no entry for (a container's arbitrary uid), started
-    # without HOME: nowhere to look for the accounts file. Tab offers nothing and
-    # prints nothing on the command line; the status tells a caller that this
-    # is a failure, not an empty list.
-    uid = _uid_without_a_passwd_entry()
+def _homeless(offline_env) -> tuple[int, dict]:
+    """A user the system has no entry for (a container's arbitrary uid), and an environment without HOME."""
     env = {name: value for name, value in offline_env.items()
-           if name not in ("HOME", "ASSUME_ROLE_ACCOUNTS_FILE") and not name.startswith("XDG_")}
+           if name not in ("HOME", "ASSUME_ROLE_ACCOUNTS_FILE") and not name.startswith(("XDG_", "AWS_"))}
     env["PYTHONPATH"] = str(PLUGIN_DIR)
+    return _uid_without_a_passwd_entry(), env
+
+
+@pytest.mark.usefixtures("root")
+def test_completion_without_a_home_offers_what_needs_no_file(offline_env):
+    # Nowhere to look for the accounts file: Tab still completes the
+    # subcommands, silently, as it does when the file cannot be used.
+    uid, env = _homeless(offline_env)
+    for typed, expected in (("cl", "clear\n"), ("pr", "")):
+        result = subprocess.run(
+            ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+             sys.executable, "-m", "assume_role", "__complete", "--shell", "bash", "--", typed],
+            env=env, cwd="/", capture_output=True, text=True, timeout=60,
+        )
+        assert (result.returncode, result.stdout, result.stderr) == (0, expected, "")
+
+
+@pytest.mark.usefixtures("root")
+def test_the_main_command_without_a_home_says_so_in_one_line(offline_env):
+    # The same user runs the main command: one line of ours, the usage exit code, nothing to evaluate.
+    uid, env = _homeless(offline_env)
     result = subprocess.run(
         ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-         sys.executable, "-m", "assume_role", "__complete", "--shell", "bash", "--", "pr"],
-        env=env, cwd="/", capture_output=True, text=True, timeout=60,
+         sys.executable, "-m", "assume_role", "--shell", "bash", "production", "read"],
+        env=env, cwd="/", stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
     )
-    assert (result.returncode, result.stdout, result.stderr) == (1, "", "")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("assume-role: cannot find your home directory: set HOME (or ASSUME_ROLE_ACCOUNTS_FILE "
+                             "and the XDG_* directories)\n")
 
 
 def test_no_heavy_imports(offline_env):

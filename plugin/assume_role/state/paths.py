@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import os
 
+from assume_role.errors import UsageError
+
 APP = "assume-role"
 
 
 def _home(*parts: str) -> str:
-    return os.path.join(os.path.expanduser("~"), *parts)
+    home = os.path.expanduser("~")
+    if home == "~":  # no HOME, and no passwd entry for this user (a container's arbitrary uid)
+        raise UsageError("cannot find your home directory: set HOME (or ASSUME_ROLE_ACCOUNTS_FILE and the XDG_* "
+                         "directories)")
+    return os.path.join(home, *parts)
 
 
 def _xdg(var: str, fallback: str) -> str:
