@@ -59,6 +59,23 @@ def validation_error(field: str, value: object, constraint: str) -> AwsError:
     )
 
 
+def undefined_parameters(action: str, names: list[str], defined: list[str]) -> AwsError:
+    """A parameter the action's API does not define, e.g. a misspelled name.
+
+    AWS's common errors of the Query APIs name InvalidQueryParameter for a
+    query string that "does not adhere to AWS standards"; the message names
+    the culprits and what the action takes, so a misspelling is easy to spot.
+    """
+    plural = "s" if len(names) > 1 else ""
+    takes = f"takes: {', '.join(defined)}" if defined else "takes no parameters"
+    return AwsError(
+        400,
+        "InvalidQueryParameter",
+        f"The parameter{plural} {', '.join(names)} {'are' if plural else 'is'} not defined for {action}, "
+        f"which {takes}",
+    )
+
+
 def access_denied(message: str) -> AwsError:
     return AwsError(403, "AccessDenied", message)
 

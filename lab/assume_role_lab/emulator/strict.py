@@ -2,7 +2,8 @@
 
 moto answers any request whose Authorization header merely names a key, never
 checks MFA codes, session lengths, role chaining, trust policies or SAML
-assertions, and hands out one fixed key pair from GetSessionToken. This middleware enforces those
+assertions, ignores parameters an action does not define, and hands out one
+fixed key pair from GetSessionToken. This middleware enforces those
 documented AWS rules first and answers with AWS-shaped errors, so a client
 under test meets the error paths it would meet against AWS. Everything it does
 not object to is passed on to moto unchanged, apart from the substitutions
@@ -21,7 +22,9 @@ from urllib.parse import parse_qsl, urlencode
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from . import error_responses, federation, identity_center, moto_state, saml_assertion, signature_check, trust
+from . import (
+    error_responses, federation, identity_center, moto_state, query_parameters, saml_assertion, signature_check, trust,
+)
 from .control_routes import ControlRoutes
 from .error_responses import AwsError
 from .sessions import MFA_SESSION, ROLE_SESSION, TemporaryCredential, utcnow
@@ -189,6 +192,18 @@ def _check_source_identity(value: str) -> None:
         raise error_responses.validation_error("sourceIdentity", value, "Member must not start with 'aws:'")
 
 
+def _check_parameters(request: AwsRequest) -> None:
+    """Refuse a Query request carrying a parameter its action does not define (see ``query_parameters``)."""
+    if not request.action or request.json_protocol:
+        return
+    found = query_parameters.undefined(
+        request.service, request.action, request.params.get("Version"), request.params,
+        signed_in_query=bool(request.claim and request.claim.in_query),
+    )
+    if found and found[0]:
+        raise error_responses.undefined_parameters(request.action, *found)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -234,6 +249,9 @@ class StrictLayer:
         try:
             request = _parse_request(environ, body)
             identity = self._authenticate(request)
+            # After authentication: an unknown caller hears only that. Before
+            # faults: a refused request must not use up a fault set for a later call.
+            _check_parameters(request)
             if identity is None or identity.kind != "admin":
                 self._apply_fault(request)
             status, headers, chunks = self._dispatch(request, identity)
