@@ -427,6 +427,152 @@ def test_a_new_key_is_refused_while_it_propagates(emulator, own_user):
     sts.get_caller_identity()  # keys made before the setting work as ever
 
 
+# -- parameters an action does not define ------------------------------------
+
+
+def query(emulator, service, credentials, params):
+    """One Query request carrying exactly ``params``, signed as botocore signs: (status, XML answer).
+
+    boto3 writes only the names its model defines; this is how a hand-written
+    client (the tool's own, in aws/query.py) reaches the emulator.
+    """
+    from urllib.parse import urlencode
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(
+        method="POST", url=emulator.endpoint + "/", data=urlencode(params).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(Credentials(*credentials), service, "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    sent = urllib.request.Request(prepared.url, data=prepared.body, headers=dict(prepared.headers), method="POST")
+    try:
+        with urllib.request.urlopen(sent, timeout=10) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def query_error(answer: bytes) -> tuple[str, str]:
+    from xml.etree import ElementTree
+
+    error = ElementTree.fromstring(answer).find("{*}Error")
+    return error.findtext("{*}Code"), error.findtext("{*}Message")
+
+
+def test_a_misspelled_user_name_is_refused_and_deletes_no_key(emulator, own_user):
+    sts = client(emulator, "sts", own_user.access_key_id, own_user.secret_access_key)
+    code = emulator.control.mfa_code(own_user.mfa_serial)
+    session = sts.get_session_token(SerialNumber=own_user.mfa_serial, TokenCode=code)["Credentials"]
+    credentials = (session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"])
+    status, answer = query(emulator, "iam", credentials, {
+        "Action": "DeleteAccessKey", "Version": "2010-05-08",
+        "serName": own_user.user_name, "AccessKeyId": own_user.access_key_id,
+    })
+    assert status == 400
+    assert query_error(answer) == (
+        "InvalidQueryParameter",
+        "The parameter serName is not defined for DeleteAccessKey, which takes: UserName, AccessKeyId",
+    )
+    assert sts.get_caller_identity()["Arn"] == own_user.user_arn  # the key is still there
+
+
+def test_an_undefined_sts_parameter_is_refused_before_the_mfa_code_is_spent(emulator, world, mfa_code):
+    credentials = (world.access_key_id, world.secret_access_key)
+    code = mfa_code()
+    params = {"Action": "GetSessionToken", "Version": "2011-06-15", "SerialNumber": world.mfa_serial, "TokenCode": code}
+    status, answer = query(emulator, "sts", credentials, {**params, "DurationSecond": "900", "Bogus": "1"})
+    assert status == 400
+    error_code, message = query_error(answer)
+    assert error_code == "InvalidQueryParameter"
+    assert message.startswith("The parameters DurationSecond, Bogus are not defined for GetSessionToken, which takes: ")
+    status, answer = query(emulator, "sts", credentials, params)
+    assert status == 200, answer
+
+
+@pytest.fixture(scope="module")
+def tagging_role(emulator, world):
+    """``query-lists`` in production: trusts the bastion for AssumeRole, SetSourceIdentity and TagSession."""
+    from assume_role_lab.emulator.world import trust_policy
+
+    policy = trust_policy(world.bastion_account_id, world.production_account_id)
+    policy["Statement"][-1]["Action"] = ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"]
+    iam = admin_client(emulator.endpoint, "iam", world.production_account_id)
+    iam.create_role(RoleName="query-lists", AssumeRolePolicyDocument=json.dumps(policy))
+    return world.role_arn("production", "query-lists")
+
+
+def test_list_and_structure_parameters_are_accepted(emulator, world, mfa_code, tagging_role):
+    status, answer = query(emulator, "sts", (world.access_key_id, world.secret_access_key), {
+        "Action": "AssumeRole", "Version": "2011-06-15",
+        "RoleArn": tagging_role, "RoleSessionName": world.user_name, "DurationSeconds": "900",
+        "ExternalId": world.production_account_id, "SerialNumber": world.mfa_serial, "TokenCode": mfa_code(),
+        "SourceIdentity": world.user_name,
+        "Tags.member.1.Key": "team", "Tags.member.1.Value": "platform",
+        "Tags.member.2.Key": "ticket", "Tags.member.2.Value": "OPS-7",
+        "TransitiveTagKeys.member.1": "team",
+        "PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    })
+    assert status == 200, answer
+    [assumed] = emulator.control.assumed_roles()
+    assert assumed["source_identity"] == world.user_name
+    assert assumed["tags"] == {"team": "platform", "ticket": "OPS-7"}
+
+
+def test_the_signature_parameters_are_defined_only_when_the_query_string_is_signed():
+    from assume_role_lab.emulator import query_parameters
+
+    presigned = ["Action", "Version", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+                 "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]
+    assert query_parameters.undefined("sts", "GetCallerIdentity", "2011-06-15", presigned, True) == ([], [])
+    assert query_parameters.undefined("sts", "GetCallerIdentity", "2011-06-15", presigned, False) == (presigned[2:], [])
+
+
+def test_every_name_botocore_writes_for_a_query_service_is_defined():
+    """The names are checked by walking the input shape; botocore's own serializer is the reference.
+
+    Beside STS and IAM: SNS has maps, SimpleDB the flattened lists of the query protocol.
+    """
+    import botocore.session
+    from botocore.serialize import create_serializer
+
+    from assume_role_lab.emulator import query_parameters
+
+    def sample(shape, depth=0):
+        kind = shape.type_name
+        if kind == "structure":
+            return {name: sample(member, depth + 1) for name, member in shape.members.items()} if depth < 4 else {}
+        if kind == "list":
+            return [sample(shape.member, depth + 1), sample(shape.member, depth + 1)]
+        if kind == "map":
+            return {"k": sample(shape.value, depth + 1)}
+        return {"boolean": True, "integer": 1, "long": 1, "float": 1.5, "double": 1.5, "blob": b"x",
+                "timestamp": datetime(2024, 1, 1, tzinfo=timezone.utc)}.get(kind, "x")
+
+    session = botocore.session.get_session()
+    serializer = create_serializer("query", include_validation=False)
+    checked = 0
+    for service in ("sts", "iam", "sns", "sdb"):
+        model = session.get_service_model(service)
+        for action in model.operation_names:
+            operation = model.operation_model(action)
+            if operation.input_shape is None:
+                continue
+            names = list(serializer.serialize_to_request(sample(operation.input_shape), operation)["body"])
+            assert query_parameters.undefined(service, action, model.api_version, names, False) == (
+                [], [m.serialization.get("name", k) for k, m in operation.input_shape.members.items()]
+            ), action
+            checked += len(names)
+            # With its last letter changed, no name is defined any more.
+            wrong = [name[:-1] + ("X" if name[-1] != "X" else "Y")
+                     for name in names if name not in ("Action", "Version")]
+            assert query_parameters.undefined(service, action, model.api_version, wrong, False)[0] == wrong, action
+    assert checked > 1000
+
+
 # -- expiry --------------------------------------------------------------------
 
 
