@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 # What can go wrong with an answer, each a real failure mode:
@@ -68,7 +69,11 @@ class FaultProxy:
     ``action`` ("*" for any), or only the next ``count`` of them.
     """
 
-    def __init__(self, upstream: str, *, slow_seconds: float = 5.0, drip_interval: float = 1.0) -> None:
+    def __init__(self, upstream: str, *, slow_seconds: float = 5.0, drip_interval: float = 1.0,
+                 tls: Path | None = None) -> None:
+        """``tls``: a directory to write a self-signed certificate for 127.0.0.1 to, and serve HTTPS
+        (``certificate`` is then its PEM file), as an endpoint behind an organisation's CA is.
+        """
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.slow_seconds = slow_seconds
@@ -78,7 +83,18 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
+        self.certificate = None
+        if tls is not None:
+            import ssl
+
+            from saml_idp import self_signed_certificate
+
+            self.certificate, key = self_signed_certificate(tls)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.certificate, key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.endpoint = f"{scheme}://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 

@@ -83,7 +83,13 @@ def saml_response(issuer: str, user: str, role_arn: str, provider_arn: str, *, v
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files in ``directory``."""
+    """A certificate for 127.0.0.1 and its key, as PEM files in ``directory``.
+
+    Each is a CA with a name of its own: OpenSSL finds an issuer by name, and
+    of two CAs named alike checks a certificate against the first it holds
+    only, so a client trusting both would still refuse the other's
+    certificate, and a test of whom it trusts would prove nothing.
+    """
     import ipaddress
 
     from cryptography import x509
@@ -92,7 +98,7 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "assume-role test IdP")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"assume-role test CA {uuid.uuid4().hex[:12]}")])
     now = datetime.now(timezone.utc)
     certificate = (
         x509.CertificateBuilder()
