@@ -45,6 +45,31 @@ def test_first_word_offers_subcommands_and_aliases_with_ids(offline_env):
     assert "account\tproduction\t111111111111" in complete_lines(offline_env, "--", "")
 
 
+
+# What a person reads beside each subcommand in zsh's and fish's menus.
+DESCRIBED = {
+    "clear": "Remove the assumed role's variables from this shell",
+    "init": "Print the shell integration for your rc file",
+    "status": "Show the role assumed in this shell and the time left",
+    "logout": "Forget stored MFA sessions and role credentials",
+    "accounts": "List the accounts file, or sync it from AWS Organizations",
+    "keys": "Keep the bastion's keys in the OS keyring, and rotate them",
+    "demo": "Try the tool against a local AWS emulator",
+    "exec": "Run one command as a role; this shell is not changed",
+    "serve": "Serve roles to this shell from a local credential server",
+    "credential-process": "Print credential_process JSON for an AWS config profile",
+    "console": "Open the AWS console as a role",
+    "help": "Show help",
+}
+
+
+def test_each_subcommand_is_offered_with_its_description(offline_env):
+    assert list(DESCRIBED) == PUBLIC
+    offered = [line.split("\t") for line in complete_lines(offline_env, "--", "") if line.startswith("subcommand\t")]
+    assert {name: text for _, name, text in offered} == DESCRIBED
+    groups = zsh_groups(complete_lines(offline_env, "--shell", "zsh", "--", ""))
+    assert {value: display.split(" -- ", 1)[1] for value, display in groups["subcommand"]} == DESCRIBED
+
 CASE_LIST = "m:{a-zA-Z}={A-Za-z}"  # oh-my-zsh's first matcher-list entry
 
 
