@@ -433,7 +433,9 @@ def test_control_characters_are_refused_without_echoing_the_value(saml_env, idp)
 
 
 def test_comments_spaces_and_equal_signs_in_values(saml_env, idp):
-    write_saml_file(saml_file(saml_env), f"# my IdP\n\n  Username   =   {USER}  \nother = x\npassword = a=b c\n")
+    # Lines other than username and password are not read at all, even one
+    # holding a control character.
+    write_saml_file(saml_file(saml_env), f"# my IdP\n\n  Username   =   {USER}  \nother = x\x1b[31m\npassword = a=b c\n")
     idp.users[USER] = "a=b c"
     assert run_cli(saml_env, "--shell", "bash", "production", "read").returncode == 0
     assert idp.posts[0]["password"] == "a=b c"
