@@ -129,3 +129,14 @@ def test_the_quick_reading_of_arguments_agrees_with_argparse():
     agree()
     assert isinstance(cli.build_parser().parse_args([]), argparse.Namespace)
     assert cli.plain_arguments(["--shell", "zsh", "--output-fd", "2", "production", "read"]).role == "read"
+
+
+def test_credential_process_help_explains_each_argument(aws_env):
+    run = run_cli(aws_env, "credential-process", "--help")
+    assert run.returncode == 0 and run.stderr == ""
+    assert run.stdout.startswith("usage: assume-role credential-process [-v] [--region REGION] ACCOUNT ROLE [MFA_TOKEN]\n")
+    # Each word of the usage line has a line of its own that says what it is.
+    for word in ("ACCOUNT", "ROLE", "MFA_TOKEN", "--region REGION", "--profiles", "--write", "--command COMMAND"):
+        assert re.search(rf"^  (-\w, )?{re.escape(word)}\s+\w", run.stdout, re.MULTILINE), word
+    for line in run.stdout.split("\n\n", 1)[1].splitlines():  # the text below the usage lines
+        assert len(line) <= 80, line

@@ -46,9 +46,11 @@ def _parser():
         "       assume-role credential-process --profiles [--write] [--command COMMAND]",
         description="Print AWS credential_process JSON for ROLE in ACCOUNT, or write profiles that use it.",
     )
-    parser.add_argument("account", nargs="?", metavar="ACCOUNT")
-    parser.add_argument("role", nargs="?", metavar="ROLE")
-    parser.add_argument("mfa_token", nargs="?", metavar="MFA_TOKEN")
+    parser.add_argument("account", nargs="?", metavar="ACCOUNT", help="an alias or account id from the accounts file")
+    parser.add_argument("role", nargs="?", metavar="ROLE", help="the role to assume in that account")
+    parser.add_argument(
+        "mfa_token", nargs="?", metavar="MFA_TOKEN", help="a one-time code, if no MFA session is stored (else asked)"
+    )
     parser.add_argument("--region", help="region of the request (default: as for the main command)")
     parser.add_argument("-v", "--verbose", action="store_true", help="explain each step on stderr (never secrets)")
     parser.add_argument(
