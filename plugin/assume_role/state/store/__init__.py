@@ -182,8 +182,8 @@ def backend_name() -> str:
     return name
 
 
-def open_store(name: str | None = None) -> Store:
-    name = name or backend_name()
+def open_store() -> Store:
+    name = backend_name()
     if name == "file":
         from assume_role.state.store.file import FileBackend
 
