@@ -120,17 +120,19 @@ def test_status_json_says_where_the_bastions_keys_come_from(aws_env, world):
     assert data["bastion_keys"] == {"source": None}
 
 
-@pytest.mark.parametrize("planted", ["role|default", "role|default|111111111111", "role|default|111111111111|admin"])
-def test_accounts_list_json_ignores_a_cache_entry_whose_key_is_cut_short(planted, aws_env, mfa_code):
-    # A role key has eight fields or more; an entry under a shorter key (an
-    # older format, a hand edit) names no session and must break nothing.
+@pytest.mark.parametrize("planted", ["role|default", "role|default|111111111111", "role|default|111111111111|admin",
+                                     "mfa|default|111111111111|admin|3600|||aws"])
+def test_accounts_list_json_ignores_a_cache_entry_that_is_no_role_key(planted, aws_env, mfa_code):
+    # A role key starts with "role" and has eight fields or more; an entry under
+    # another key (an older format, a hand edit) names no session and must
+    # break nothing.
     import hashlib
 
     assert run_cli(aws_env, "--shell", "bash", "production", "read", mfa_code()).returncode == 0
     directory = Path(aws_env["XDG_CACHE_HOME"]) / "assume-role"
     (real,) = directory.glob("role-*.json")
     entry = json.loads(real.read_text())
-    planted_path = directory / f"role-{hashlib.sha256(planted.encode()).hexdigest()[:32]}.json"
+    planted_path = directory / f"{planted.split('|')[0]}-{hashlib.sha256(planted.encode()).hexdigest()[:32]}.json"
     planted_path.write_text(json.dumps({**entry, "key": planted}))
     planted_path.chmod(0o600)
     run = run_cli(aws_env, "accounts", "list", "--json")
