@@ -85,14 +85,9 @@ class FaultProxy:
         self._server.daemon_threads = True
         self.certificate = None
         if tls is not None:
-            import ssl
+            from saml_idp import serve_https
 
-            from saml_idp import self_signed_certificate
-
-            self.certificate, key = self_signed_certificate(tls)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(self.certificate, key)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.certificate = serve_https(self._server, tls)
         scheme = "https" if tls is not None else "http"
         self.endpoint = f"{scheme}://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)

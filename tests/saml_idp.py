@@ -121,6 +121,17 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def serve_https(server: ThreadingHTTPServer, directory: Path) -> Path:
+    """Make ``server`` answer HTTPS with a fresh certificate written to ``directory``; returns its PEM file."""
+    import ssl
+
+    certificate, key = self_signed_certificate(directory)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return certificate
+
+
 class IdentityProvider:
     """The sign-in API, serving in a thread until ``close()``."""
 
@@ -138,14 +149,7 @@ class IdentityProvider:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self.certificate = None
-        if tls is not None:
-            import ssl
-
-            self.certificate, key = self_signed_certificate(tls)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(self.certificate, key)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.certificate = serve_https(self._server, tls) if tls is not None else None
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
